@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.database import Base, utcnow
+from core.pii import EncryptedText
+
+
+class Role(StrEnum):
+    admin = "admin"  # the coordinator: manages everything
+    moderator = "moderator"  # facilitates their own groups
+    helper = "helper"  # refers callers, sees no member lists
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Contact data for notifying staff (a referral waiting, a lockout); encrypted like members'.
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    email: Mapped[str | None] = mapped_column(EncryptedText)
+    # Bumped to revoke every token issued before (password change, deactivation).
+    token_generation: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailure(Base):
+    """One failed staff login, kept for the throttling window. Keyed by an HMAC of the username."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username_key: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

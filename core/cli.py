@@ -1,0 +1,111 @@
+"""The ``supportline`` command line: database, staff, server and demo."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+
+from auth import service as auth_service
+from auth.models import Role
+from core import migrate, pii
+from core.database import get_sessionmaker
+from core.errors import AppError, describe_validation_errors
+from core.settings import get_settings
+
+app = typer.Typer(
+    help="supportline: anonymous telephone support groups.",
+    no_args_is_help=True,
+    # Tracebacks with local variables could print personal data.
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+pii_app = typer.Typer(help="Encryption of personal data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+app.add_typer(pii_app, name="pii")
+console = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to the configured database."""
+    migrate.upgrade()
+    console.print("database is up to date")
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@staff_app.command("create")
+def staff_create(
+    username: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[Role, typer.Option(help="admin, moderator or helper")] = Role.moderator,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a staff account; the password is read from a prompt or stdin, never from arguments."""
+    from auth.schemas import StaffCreate  # noqa: PLC0415 - keeps `--help` fast
+
+    password = read_password(password_stdin)
+    try:
+        data = StaffCreate(username=username, password=password, role=role)
+    except ValidationError as exc:
+        raise fail(describe_validation_errors(exc.errors())) from None
+    with get_sessionmaker().begin() as session:
+        try:
+            staff = auth_service.create_staff(
+                session, username=data.username, password=data.password, role=data.role
+            )
+        except AppError as exc:
+            raise fail(exc.detail) from None
+        console.print(f"created {staff.role.value} {staff.username!r} (id {staff.id})")
+
+
+@pii_app.command("rotate")
+def pii_rotate() -> None:
+    """Re-encrypt all personal data with the first key of SUPPORTLINE_PII_KEYS."""
+    from groups import members  # noqa: PLC0415
+
+    pii.reset_caches()
+    with get_sessionmaker().begin() as session:
+        count = members.rotate_pii(session)
+    console.print(f"re-encrypted {count} records with the newest key")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="web processes")] = 1,
+) -> None:
+    """Run the web server (Twilio webhooks, JSON API, console)."""
+    settings = get_settings()
+    migrate.upgrade()
+    if not settings.twilio_configured:
+        console.print("no Twilio account configured: outgoing SMS stay in the local outbox")
+    if not settings.smtp_configured:
+        console.print("no SMTP server configured: outgoing e-mail stays in the local outbox")
+    uvicorn.run(
+        "core.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,17 @@
+"""The current time as a dependency, so tests can pass time in instead of sleeping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends
+
+from core.database import utcnow
+
+
+def get_now() -> datetime:
+    return utcnow()
+
+
+Now = Annotated[datetime, Depends(get_now)]

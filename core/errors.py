@@ -1,0 +1,101 @@
+"""The application's error hierarchy, rendered by one handler as ``{"error", "detail"}``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class AppError(Exception):
+    status_code: ClassVar[int] = 400
+    error: ClassVar[str] = "bad_request"
+    # Most errors undo the unit of work; a few must keep what was flushed (a failed login attempt).
+    keeps_changes: ClassVar[bool] = False
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    error = "invalid_input"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    error = "unauthorized"
+
+
+class Forbidden(AppError):
+    """The caller's role can never do this (for example a helper approving a referral)."""
+
+    status_code = 403
+    error = "forbidden"
+
+
+class NotFound(AppError):
+    """Missing, or outside what the caller may see: both look the same, so nothing leaks."""
+
+    status_code = 404
+    error = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    error = "conflict"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    error = "too_many_requests"
+
+
+class ProviderError(AppError):
+    """An external system (Twilio, SMTP) failed; the detail says what the user can do."""
+
+    status_code = 502
+    error = "provider_error"
+
+
+def _render(status_code: int, error: str, detail: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
+    return JSONResponse(
+        {"error": error, "detail": detail}, status_code=status_code, headers=headers
+    )
+
+
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
+    """Pydantic errors as one readable sentence, naming fields but never echoing their values."""
+    parts = []
+    for item in errors:
+        location = ".".join(
+            str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")
+        )
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{location}: {message}" if location else message)
+    return "; ".join(parts) or "the request is not valid"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def app_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return _render(exc.status_code, exc.error, exc.detail)
+
+    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return _render(422, "invalid_input", describe_validation_errors(exc.errors()))
+
+    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        names = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        return _render(exc.status_code, names.get(exc.status_code, "error"), str(exc.detail))
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,0 +1,43 @@
+"""Structured logging: events with fields, rendered as one JSON object per line.
+
+Callers pass identifiers (membership ids, refs), never personal data; see tests for the leak checks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        payload.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        if record.exc_info and record.exc_info[0] is not None:
+            # The exception type only: exception texts can carry data we do not control.
+            payload["exception"] = record.exc_info[0].__name__
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    root = logging.getLogger("supportline")
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = True
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(f"supportline.{name}")

@@ -1,0 +1,9 @@
+"""Imports every model module so that the metadata (Alembic, relationships) sees all tables."""
+
+from __future__ import annotations
+
+import auth.models
+import core.audit
+import groups.models
+
+__all__ = ["auth", "core", "groups"]

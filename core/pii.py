@@ -1,0 +1,84 @@
+"""Personal data at rest: Fernet encryption with key rotation, and keyed blind indexes.
+
+``SUPPORTLINE_PII_KEYS`` holds comma-separated Fernet keys: the first encrypts, all decrypt, so a
+new key is put in front, ``supportline pii rotate`` re-encrypts every row, then the old key can go.
+Lookups (STOP handling, duplicate referrals, dial-in) use an HMAC "blind index" and never decrypt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from core.settings import get_settings
+
+
+class PiiKeyError(RuntimeError):
+    """Stored personal data cannot be decrypted with any configured key."""
+
+
+@lru_cache
+def get_cipher() -> MultiFernet:
+    keys = get_settings().effective_pii_keys
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except ValueError as exc:
+        raise PiiKeyError("SUPPORTLINE_PII_KEYS holds a value that is not a Fernet key") from exc
+
+
+@lru_cache
+def _index_key() -> bytes:
+    return hmac.new(
+        get_settings().effective_secret_key, b"supportline blind index v1", "sha256"
+    ).digest()
+
+
+def encrypt(value: str) -> str:
+    return get_cipher().encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return get_cipher().decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise PiiKeyError("personal data could not be decrypted with the configured keys") from exc
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt one value with the newest key."""
+    return get_cipher().rotate(token.encode()).decode()
+
+
+def blind_index(kind: str, value: str) -> str:
+    """A keyed, deterministic fingerprint for equality lookups; ``kind`` separates uses."""
+    message = kind.encode() + b"\x00" + value.encode()
+    return hmac.new(_index_key(), message, hashlib.sha256).hexdigest()
+
+
+def reset_caches() -> None:
+    """Forget derived keys (tests and ``pii rotate`` after the settings change)."""
+    get_cipher.cache_clear()
+    _index_key.cache_clear()
+
+
+class EncryptedText(TypeDecorator[str]):
+    """A string column stored as a Fernet token; plain text never reaches the database."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else decrypt(value)
+
+    def copy(self, **kw: Any) -> EncryptedText:
+        return EncryptedText()

@@ -1,0 +1,140 @@
+"""One settings object for the whole process, read from ``SUPPORTLINE_*`` variables and ``.env``.
+
+Nothing else in the code base reads ``os.environ``; everything goes through :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development"})
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SUPPORTLINE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Environment = Environment.development
+    data_dir: Path = Path(".supportline")
+    database_url: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr = SecretStr("")
+    pii_keys: SecretStr = SecretStr("")
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_api_url: str | None = None
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    mail_from: str = "supportline@example.org"
+
+    # argon2id cost; OWASP's recommendation by default, cheaper values for unit tests only.
+    argon2_memory_cost: int = Field(default=19456, ge=8)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    token_ttl_minutes: int = Field(default=60, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+
+    meetings_weeks_ahead: int = Field(default=8, ge=1, le=52)
+    participant_number_length: int = Field(default=9, ge=8, le=15)
+    pin_length: int = Field(default=6, ge=4, le=12)
+
+    organisation_name: str = "supportline"
+    help_contact: str = "Please call the helpline during opening hours."
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.environment is not Environment.production:
+            return self
+        if self.secret_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("SUPPORTLINE_SECRET_KEY must be set to a real secret in production")
+        if not self.pii_keys.get_secret_value().strip():
+            raise ValueError("SUPPORTLINE_PII_KEYS must be set in production")
+        if not self.database_url:
+            raise ValueError("SUPPORTLINE_DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'supportline.db').resolve()}"
+
+    @property
+    def effective_secret_key(self) -> bytes:
+        value = self.secret_key.get_secret_value()
+        if value:
+            return value.encode()
+        return _development_file(self.data_dir / "secret.key", lambda: secrets.token_hex(32))
+
+    @property
+    def effective_pii_keys(self) -> list[bytes]:
+        value = self.pii_keys.get_secret_value()
+        if value.strip():
+            return [key.strip().encode() for key in value.split(",") if key.strip()]
+        return [
+            _development_file(self.data_dir / "pii.key", lambda: Fernet.generate_key().decode())
+        ]
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def webhook_auth_token(self) -> str:
+        """The token Twilio signs webhooks with.
+
+        Without a Twilio account (development, demo) the server still validates every webhook,
+        against a key derived from the secret key; ``supportline call`` signs with the same one.
+        """
+        token = self.twilio_auth_token.get_secret_value()
+        if token:
+            return token
+        return hashlib.sha256(b"twilio-webhook:" + self.effective_secret_key).hexdigest()[:32]
+
+
+def _development_file(path: Path, make: Callable[[], str]) -> bytes:
+    """Read a development key file, creating it (mode 600) on first use."""
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make().encode()
+    path.touch(mode=0o600)
+    path.write_bytes(value)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,336 @@
+"""Referrals, approval and the membership lifecycle (the service half that touches people)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from auth.models import Staff
+from core import audit, pii, security
+from groups import service as groups_service
+from groups.exceptions import (
+    AlreadyDecided,
+    AlreadyMember,
+    GroupFull,
+    InvalidMembershipState,
+    MembershipNotFound,
+    ReferralNotFound,
+)
+from groups.models import (
+    Group,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Referral,
+    ReferralStatus,
+)
+from groups.schemas import ReferralCreate
+from groups.service import Credentials
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+def create_referral(
+    session: Session, *, actor: Staff, data: ReferralCreate, now: datetime
+) -> Referral:
+    group = groups_service.get_group(session, data.group_id)
+    phone_index = pii.blind_index("phone", data.phone)
+    previous = list(
+        session.scalars(
+            select(Membership.status).where(
+                Membership.group_id == group.id, Membership.phone_index == phone_index
+            )
+        )
+    )
+    referral = Referral(
+        group_id=group.id,
+        alias=data.alias,
+        phone=data.phone,
+        phone_index=phone_index,
+        email=data.email,
+        language=data.language.value,
+        consent_at=now,
+        note=data.note,
+        referred_by_id=actor.id,
+        flag_already_member=any(status in groups_service.SEATED for status in previous),
+        flag_previously_ejected=MembershipStatus.ejected in previous,
+    )
+    session.add(referral)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="referral.create",
+        target_type="referral",
+        target_id=referral.id,
+        group_id=group.id,
+        details={"flags": _flags(referral)},
+    )
+    return referral
+
+
+def _flags(referral: Referral) -> list[str]:
+    flags = []
+    if referral.flag_already_member:
+        flags.append("already_member")
+    if referral.flag_previously_ejected:
+        flags.append("previously_ejected")
+    return flags
+
+
+def get_referral(session: Session, referral_id: int) -> Referral:
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise ReferralNotFound()
+    return referral
+
+
+def list_referrals(
+    session: Session,
+    *,
+    group_ids: set[int] | None,
+    status: ReferralStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Referral], int]:
+    query = select(Referral)
+    if group_ids is not None:
+        query = query.where(Referral.group_id.in_(group_ids))
+    if status is not None:
+        query = query.where(Referral.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Referral.created_at, Referral.id).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def approve_referral(
+    session: Session, *, actor: Staff, referral: Referral, now: datetime
+) -> Credentials:
+    """Create the membership and its credentials; the PIN is returned once and never stored."""
+    if referral.status is not ReferralStatus.pending:
+        raise AlreadyDecided(referral.status.value)
+    group = session.get_one(Group, referral.group_id)
+    if referral.phone_index is not None and session.scalar(
+        select(Membership.id).where(
+            Membership.group_id == group.id,
+            Membership.phone_index == referral.phone_index,
+            Membership.status.in_(groups_service.SEATED),
+        )
+    ):
+        raise AlreadyMember()
+    if groups_service.count_members(session, group.id) >= group.capacity:
+        raise GroupFull(group.capacity)
+    membership = Membership(
+        group_id=group.id,
+        role=MembershipRole.member,
+        ref=groups_service.new_ref(),
+        referral_id=referral.id,
+        alias=referral.alias,
+        phone=referral.phone,
+        phone_index=referral.phone_index,
+        email=referral.email,
+        language=referral.language,
+    )
+    session.add(membership)
+    referral.status = ReferralStatus.approved
+    referral.decided_by_id = actor.id
+    referral.decided_at = now
+    session.flush()
+    credentials = groups_service.issue_credentials(session, membership)
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="referral.approve",
+        target_type="referral",
+        target_id=referral.id,
+        group_id=group.id,
+        details={"membership_id": membership.id},
+    )
+    return credentials
+
+
+def reject_referral(
+    session: Session, *, actor: Staff, referral: Referral, reason: str | None, now: datetime
+) -> Referral:
+    if referral.status is not ReferralStatus.pending:
+        raise AlreadyDecided(referral.status.value)
+    referral.status = ReferralStatus.rejected
+    referral.decided_by_id = actor.id
+    referral.decided_at = now
+    referral.decision_reason = reason
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="referral.reject",
+        target_type="referral",
+        target_id=referral.id,
+        group_id=referral.group_id,
+    )
+    return referral
+
+
+# --- memberships --------------------------------------------------------------------------------
+
+
+def get_membership(session: Session, membership_id: int) -> Membership:
+    membership = session.get(Membership, membership_id)
+    if membership is None:
+        raise MembershipNotFound()
+    return membership
+
+
+def find_by_participant_number(session: Session, participant_number: str) -> Membership | None:
+    """The dial-in lookup: through the blind index, never by decrypting."""
+    index = pii.blind_index("participant", participant_number)
+    return session.scalar(select(Membership).where(Membership.participant_number_index == index))
+
+
+def list_memberships(
+    session: Session,
+    *,
+    group_id: int,
+    status: MembershipStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Membership], int]:
+    query = select(Membership).where(Membership.group_id == group_id)
+    if status is not None:
+        query = query.where(Membership.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Membership.role.desc(), Membership.id).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def _record(session: Session, actor: Staff, action: str, membership: Membership) -> None:
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action=action,
+        target_type="membership",
+        target_id=membership.id,
+        group_id=membership.group_id,
+    )
+
+
+def _require(membership: Membership, allowed: tuple[MembershipStatus, ...], action: str) -> None:
+    if membership.status not in allowed:
+        raise InvalidMembershipState(
+            f"cannot {action} a membership that is {membership.status.value}"
+        )
+
+
+def reset_pin(session: Session, *, actor: Staff, membership: Membership) -> Credentials:
+    """A new temporary PIN (the number stays); the member chooses their own on the next call."""
+    _require(membership, groups_service.SEATED, "reset the PIN of")
+    if membership.participant_number is None:
+        raise InvalidMembershipState("this membership has no credentials")
+    pin = groups_service.new_credentials(session)[2]
+    membership.pin_hash = security.hash_secret(pin)
+    membership.pin_is_temporary = True
+    membership.locked_until = None
+    session.flush()
+    _record(session, actor, "membership.reset_pin", membership)
+    return Credentials(membership, membership.participant_number, pin)
+
+
+def unlock(session: Session, *, actor: Staff, membership: Membership) -> Membership:
+    membership.locked_until = None
+    session.flush()
+    _record(session, actor, "membership.unlock", membership)
+    return membership
+
+
+def suspend(session: Session, *, actor: Staff, membership: Membership, now: datetime) -> Membership:
+    _require(membership, (MembershipStatus.active,), "suspend")
+    membership.status = MembershipStatus.suspended
+    membership.status_changed_at = now
+    session.flush()
+    _record(session, actor, "membership.suspend", membership)
+    return membership
+
+
+def reinstate(
+    session: Session, *, actor: Staff, membership: Membership, now: datetime
+) -> Membership:
+    _require(membership, (MembershipStatus.suspended,), "reinstate")
+    membership.status = MembershipStatus.active
+    membership.status_changed_at = now
+    session.flush()
+    _record(session, actor, "membership.reinstate", membership)
+    return membership
+
+
+def eject(session: Session, *, actor: Staff, membership: Membership, now: datetime) -> Membership:
+    """Remove for good: credentials stop working at once; a new referral of the phone is flagged."""
+    _require(membership, groups_service.SEATED, "eject")
+    if membership.role is not MembershipRole.member:
+        raise InvalidMembershipState("moderators are removed from a group, not ejected")
+    membership.status = MembershipStatus.ejected
+    membership.status_changed_at = now
+    session.flush()
+    _record(session, actor, "membership.eject", membership)
+    return membership
+
+
+def erase(session: Session, *, actor: Staff, membership: Membership, now: datetime) -> Membership:
+    """Destroy contact data and credentials; the row (and its anonymous attendance) remains."""
+    if membership.status is MembershipStatus.erased:
+        raise InvalidMembershipState("this membership is already erased")
+    if membership.role is not MembershipRole.member:
+        raise InvalidMembershipState("moderators are removed from a group, not erased")
+    for field in (
+        "alias",
+        "phone",
+        "phone_index",
+        "email",
+        "participant_number",
+        "participant_number_index",
+        "pin_hash",
+        "locked_until",
+    ):
+        setattr(membership, field, None)
+    membership.status = MembershipStatus.erased
+    membership.status_changed_at = now
+    if membership.referral_id is not None:
+        referral = session.get_one(Referral, membership.referral_id)
+        for field in ("alias", "phone", "phone_index", "email", "note", "decision_reason"):
+            setattr(referral, field, None)
+    session.flush()
+    _record(session, actor, "membership.erase", membership)
+    return membership
+
+
+def reveal_contact(session: Session, *, actor: Staff, membership: Membership) -> Membership:
+    """Contact data is shown on an explicit request only, and every such view is audited."""
+    if membership.status is MembershipStatus.erased:
+        raise InvalidMembershipState("this membership is erased; no contact data is left")
+    _record(session, actor, "membership.view_contact", membership)
+    return membership
+
+
+def rotate_pii(session: Session) -> int:
+    """Re-encrypt every encrypted column with the newest key; returns rows rewritten."""
+    count = 0
+    for model, fields in (
+        (Membership, ("alias", "phone", "email", "participant_number")),
+        (Referral, ("alias", "phone", "email", "note")),
+        (Staff, ("phone", "email")),
+    ):
+        for row in session.scalars(select(model)):
+            for field in fields:
+                value = getattr(row, field)
+                if value is not None:
+                    # Assigning the decrypted value again re-encrypts it with the first key.
+                    setattr(row, field, value)
+                    flag_modified(row, field)
+            count += 1
+    session.flush()
+    return count

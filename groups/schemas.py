@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from core.schemas import Alias, E164Phone, Email, Language, LocalTime, Schema, TimeZoneName
+from groups.models import MeetingStatus, MembershipRole, MembershipStatus, ReferralStatus
+from groups.schedule import Slot, format_minute, overlapping, parse_minute
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Annotated[
+    str, StringConstraints(to_lower=True, pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Topic = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class SlotSchema(Schema):
+    weekday: Weekday = Field(description="mon, tue, wed, thu, fri, sat or sun")
+    start: LocalTime = Field(description="local start time, HH:MM (24-hour)")
+
+    def to_slot(self) -> Slot:
+        return Slot(WEEKDAYS.index(self.weekday), parse_minute(self.start))
+
+    @classmethod
+    def from_slot(cls, weekday: int, start_minute: int) -> SlotSchema:
+        return cls(weekday=WEEKDAYS[weekday], start=format_minute(start_minute))
+
+
+def _check_slots(slots: list[SlotSchema] | None, duration: int | None) -> None:
+    if slots is None:
+        return
+    keys = [(slot.weekday, slot.start) for slot in slots]
+    if len(set(keys)) != len(keys):
+        raise ValueError("the same weekly slot is listed twice")
+    if duration is not None and overlapping([slot.to_slot() for slot in slots], duration):
+        raise ValueError(f"weekly slots overlap: each meeting lasts {duration} minutes")
+
+
+class GroupCreate(Schema):
+    name: Name
+    topic: Topic
+    language: Language
+    time_zone: TimeZoneName
+    slots: list[SlotSchema] = Field(min_length=1, max_length=7)
+    duration_minutes: int = Field(default=60, ge=15, le=240)
+    capacity: int = Field(default=12, ge=2, le=100)
+    reminder_minutes_before: int = Field(default=180, ge=15, le=24 * 60)
+    line_ids: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _slots_do_not_overlap(self) -> GroupCreate:
+        _check_slots(self.slots, self.duration_minutes)
+        return self
+
+
+class GroupUpdate(Schema):
+    name: Name | None = None
+    topic: Topic | None = None
+    language: Language | None = None
+    time_zone: TimeZoneName | None = None
+    slots: list[SlotSchema] | None = Field(default=None, min_length=1, max_length=7)
+    duration_minutes: int | None = Field(default=None, ge=15, le=240)
+    capacity: int | None = Field(default=None, ge=2, le=100)
+    reminder_minutes_before: int | None = Field(default=None, ge=15, le=24 * 60)
+    line_ids: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _slots_not_repeated(self) -> GroupUpdate:
+        _check_slots(self.slots, None)  # overlap needs the stored duration: checked by the service
+        return self
+
+
+class LineRef(Schema):
+    id: int
+    number: str
+    language: str
+
+
+class ModeratorRef(Schema):
+    membership_id: int
+    staff_id: int | None
+    username: str | None
+
+
+class GroupRead(Schema):
+    id: int
+    name: str
+    topic: str
+    language: str
+    time_zone: str
+    slots: list[SlotSchema]
+    duration_minutes: int
+    capacity: int
+    reminder_minutes_before: int
+    lines: list[LineRef]
+    moderators: list[ModeratorRef]
+    member_count: int
+    pending_referrals: int
+    next_meeting_at: datetime | None
+
+
+class GroupBrief(Schema):
+    """What a helper needs to pick a group for a referral."""
+
+    id: int
+    name: str
+    topic: str
+    language: str
+
+
+class LineCreate(Schema):
+    number: E164Phone
+    language: Language
+    label: Annotated[str, StringConstraints(max_length=80)] = ""
+
+
+class LineRead(Schema):
+    id: int
+    number: str
+    language: str
+    label: str
+
+
+class ModeratorAssign(Schema):
+    staff_id: int
+
+
+class CredentialsRead(Schema):
+    """Shown once: the only time anyone sees the PIN in clear."""
+
+    membership_id: int
+    participant_number: str
+    pin: str
+    pin_is_temporary: bool
+    dial_in_numbers: list[str]
+
+
+class MeetingRead(Schema):
+    id: int
+    group_id: int
+    local_date: date
+    starts_at: datetime
+    ends_at: datetime
+    local_start: str
+    original_starts_at: datetime | None
+    status: MeetingStatus
+    topic: str | None
+    extended_minutes: int
+
+
+class MeetingMove(Schema):
+    starts_at: datetime = Field(description="new start, ISO 8601 with a UTC offset")
+
+    @field_validator("starts_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError(
+                "give the time with its UTC offset, for example 2026-03-05T20:00:00+01:00"
+            )
+        return value
+
+
+class MeetingTopic(Schema):
+    topic: Topic | None
+
+
+class ReferralCreate(Schema):
+    group_id: int
+    alias: Alias
+    phone: E164Phone
+    email: Email
+    language: Language
+    consent: bool = Field(description="the caller agreed to be contacted and to the group's rules")
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+    @field_validator("consent")
+    @classmethod
+    def _consent_given(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("the caller's consent is required before a referral can be filed")
+        return value
+
+
+class ReferralRead(Schema):
+    id: int
+    group_id: int
+    alias: str | None
+    language: str
+    status: ReferralStatus
+    flag_already_member: bool
+    flag_previously_ejected: bool
+    note: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ReferralReject(Schema):
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ApprovalRead(Schema):
+    referral: ReferralRead
+    credentials: CredentialsRead
+
+
+class MembershipRead(Schema):
+    id: int
+    group_id: int
+    role: MembershipRole
+    status: MembershipStatus
+    alias: str | None
+    language: str
+    pin_is_temporary: bool
+    locked_until: datetime | None
+    created_at: datetime
+
+
+class ContactRead(Schema):
+    membership_id: int
+    alias: str | None
+    phone: str | None
+    email: str | None

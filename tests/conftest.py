@@ -1,0 +1,136 @@
+"""Test harness: settings for tests, one database per run, one rolled-back transaction per test.
+
+The suite runs on SQLite by default; with ``SUPPORTLINE_TEST_DATABASE_URL`` (a PostgreSQL URL) it
+creates a fresh database on that server for the run and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+_TMP = Path(tempfile.mkdtemp(prefix="supportline-tests-"))
+os.environ.update(
+    {
+        "SUPPORTLINE_ENVIRONMENT": "test",
+        "SUPPORTLINE_DATA_DIR": str(_TMP),
+        "SUPPORTLINE_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+        "SUPPORTLINE_PII_KEYS": Fernet.generate_key().decode(),
+        "SUPPORTLINE_PUBLIC_BASE_URL": "https://line.example.org",
+        "SUPPORTLINE_ARGON2_MEMORY_COST": "64",
+        "SUPPORTLINE_ARGON2_TIME_COST": "1",
+        "SUPPORTLINE_TWILIO_ACCOUNT_SID": "",
+        "SUPPORTLINE_TWILIO_AUTH_TOKEN": "",
+        "SUPPORTLINE_SMTP_HOST": "",
+    }
+)
+for _name in list(os.environ):
+    if _name.startswith("SUPPORTLINE_") and _name not in {
+        "SUPPORTLINE_TEST_DATABASE_URL",
+        "SUPPORTLINE_ENVIRONMENT",
+        "SUPPORTLINE_DATA_DIR",
+        "SUPPORTLINE_SECRET_KEY",
+        "SUPPORTLINE_PII_KEYS",
+        "SUPPORTLINE_PUBLIC_BASE_URL",
+        "SUPPORTLINE_ARGON2_MEMORY_COST",
+        "SUPPORTLINE_ARGON2_TIME_COST",
+        "SUPPORTLINE_TWILIO_ACCOUNT_SID",
+        "SUPPORTLINE_TWILIO_AUTH_TOKEN",
+        "SUPPORTLINE_SMTP_HOST",
+    }:
+        del os.environ[_name]
+
+import pytest  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from core import migrate  # noqa: E402
+from core.database import get_session, make_engine, unit_of_work  # noqa: E402
+from tests.clock import Clock  # noqa: E402
+from tests.emulators.fixtures import prism_url, twilio_client  # noqa: E402, F401
+
+
+def _postgres_database(url: str) -> Iterator[str]:
+    """Create a database of our own on the server in ``url`` and drop it after the run."""
+    base = make_url(url)
+    name = f"supportline_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    url = os.environ.get("SUPPORTLINE_TEST_DATABASE_URL")
+    if url:
+        yield from _postgres_database(url)
+    else:
+        yield f"sqlite:///{_TMP / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    os.environ["SUPPORTLINE_DATABASE_URL"] = database_url
+    from core.settings import get_settings
+
+    get_settings.cache_clear()
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        migrate.upgrade(connection)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(db: Session, clock: Clock) -> FastAPI:
+    from core.app import create_app
+    from core.clock import get_now
+
+    application = create_app()
+
+    def test_session() -> Iterator[Session]:
+        yield from unit_of_work(db)
+
+    application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_now] = clock.now
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="https://line.example.org") as test_client:
+        yield test_client
