@@ -13,11 +13,14 @@ calls, a redirecting client refuses (raises, never sends) any target that is not
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+
+from core.settings import get_settings
 
 __all__ = [
     "RedirectingHttpClient",
@@ -122,3 +125,20 @@ def make_twilio_client(
     """Build a Twilio ``Client``; with ``api_url`` set it talks only to that local emulator."""
     http_client = RedirectingHttpClient(api_url, timeout=timeout)
     return Client(account_sid, auth_token, http_client=http_client)
+
+
+def get_twilio_client() -> Client | None:
+    """The process's Twilio client from the settings, or ``None`` when no account is configured."""
+    settings = get_settings()
+    if not settings.twilio_configured:
+        return None
+    return _cached_client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_api_url,
+    )
+
+
+@lru_cache
+def _cached_client(account_sid: str, auth_token: str, api_url: str | None) -> Client:
+    return make_twilio_client(account_sid=account_sid, auth_token=auth_token, api_url=api_url)

@@ -27,19 +27,29 @@ def test_admin_creates_a_group_and_its_meetings_are_planned(
     )
     assert response.status_code == 201, response.text
     group = response.json()
-    assert group["slots"] == [{"weekday": "mon", "start": "20:00"}, {"weekday": "thu", "start": "20:00"}]
+    assert group["slots"] == [
+        {"weekday": "mon", "start": "20:00"},
+        {"weekday": "thu", "start": "20:00"},
+    ]
     # Monday 2 March 2026, 20:00 in Warsaw (CET, UTC+1)
     assert group["next_meeting_at"] == "2026-03-02T19:00:00Z"
-    meetings = client.get(f"/api/v1/groups/{group['id']}/meetings", headers=auth_headers(client, admin))
+    meetings = client.get(
+        f"/api/v1/groups/{group['id']}/meetings", headers=auth_headers(client, admin)
+    )
     assert meetings.json()["total"] == 17  # two a week for eight weeks, plus today's
 
 
-def test_moderator_of_another_group_gets_not_found(client: TestClient, db: Session, clock: Clock) -> None:
+def test_moderator_of_another_group_gets_not_found(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
     mine = create_staff(db)
     other = create_staff(db)
     group = create_group(db, now=clock.now(), moderator=mine)
     create_group(db, now=clock.now(), moderator=other)
-    assert client.get(f"/api/v1/groups/{group.id}", headers=auth_headers(client, mine)).status_code == 200
+    assert (
+        client.get(f"/api/v1/groups/{group.id}", headers=auth_headers(client, mine)).status_code
+        == 200
+    )
     response = client.get(f"/api/v1/groups/{group.id}", headers=auth_headers(client, other))
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"

@@ -1,0 +1,48 @@
+"""Twilio webhook authentication: every request carries a valid ``X-Twilio-Signature``.
+
+The URL Twilio signed is rebuilt from ``SUPPORTLINE_PUBLIC_BASE_URL`` (never from the Host header a
+proxy may rewrite). No setting turns this off: without a Twilio account the server signs and checks
+with a token derived from its secret key (``Settings.webhook_auth_token``), which is what
+``supportline call`` uses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from twilio.request_validator import RequestValidator
+
+from core.errors import Forbidden
+from core.settings import get_settings
+
+
+class InvalidSignature(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("this request is not signed by Twilio")
+
+
+def public_url(request: Request) -> str:
+    """The URL Twilio called: public base URL + path + query string."""
+    url = get_settings().public_base_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return url
+
+
+def signature_valid(url: str, params: dict[str, str], signature: str, auth_token: str) -> bool:
+    return bool(RequestValidator(auth_token).validate(url, params, signature))
+
+
+async def verified_twilio_form(request: Request) -> dict[str, str]:
+    """The form parameters of a Twilio webhook whose signature checks out; 403 otherwise."""
+    form = await request.form()
+    params = {key: value for key, value in form.items() if isinstance(value, str)}
+    signature = request.headers.get("X-Twilio-Signature", "")
+    token = get_settings().webhook_auth_token
+    if not signature or not signature_valid(public_url(request), params, signature, token):
+        raise InvalidSignature()
+    return params
+
+
+TwilioForm = Annotated[dict[str, str], Depends(verified_twilio_form)]

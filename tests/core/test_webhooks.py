@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from core.errors import install_error_handlers
+from core.webhooks import TwilioForm
+from tests.twilio_signing import signature_for, signed_post
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/twilio/echo")
+    def echo(form: TwilioForm) -> dict[str, str]:
+        return form
+
+    return app
+
+
+def test_a_correctly_signed_request_is_accepted_with_its_form() -> None:
+    client = TestClient(_app())
+    response = signed_post(client, "/twilio/echo?step=pin", {"Digits": "1234", "CallSid": "CA1"})
+    assert response.status_code == 200
+    assert response.json() == {"Digits": "1234", "CallSid": "CA1"}
+
+
+def test_missing_signature_is_forbidden() -> None:
+    response = TestClient(_app()).post("/twilio/echo", data={"Digits": "1"})
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden"
+
+
+def test_signature_over_other_params_is_forbidden() -> None:
+    client = TestClient(_app())
+    signature = signature_for("https://line.example.org/twilio/echo", {"Digits": "1"})
+    response = client.post(
+        "/twilio/echo", data={"Digits": "2"}, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403
+
+
+def test_signature_for_another_host_is_forbidden() -> None:
+    client = TestClient(_app())
+    signature = signature_for("https://evil.example.org/twilio/echo", {"Digits": "1"})
+    response = client.post(
+        "/twilio/echo", data={"Digits": "1"}, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403
