@@ -13,8 +13,7 @@ from auth.models import Role
 from auth.schemas import StaffCreate
 from console import forms, views
 from console.dependencies import ConsoleAdmin, FormFields
-from console.exceptions import FormRejected
-from console.rendering import PREFIX, flash, redirect, render
+from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core import audit
 from core.database import SessionDep
 from core.errors import Conflict
@@ -44,14 +43,18 @@ def create_staff(
     values = {key: value for key, value in fields.items() if key != "password"}
     data, errors = forms.validate(StaffCreate, forms.pick(fields, "username", "password", "role"))
     if data is None:
-        raise FormRejected("staff.html", _staff_context(session, values), errors, staff=admin)
+        raise reject_form(
+            request, "staff.html", _staff_context(session, values), errors, staff=admin
+        )
     try:
         person = auth_service.create_staff(
             session, username=data.username, password=data.password, role=data.role
         )
     except Conflict as exc:
         context = _staff_context(session, values)
-        raise FormRejected("staff.html", context, {"username": exc.detail}, staff=admin) from exc
+        raise reject_form(
+            request, "staff.html", context, {"username": exc.detail}, staff=admin
+        ) from exc
     audit.record(
         session, actor_id=admin.id, action="staff.create", target_type="staff", target_id=person.id
     )
@@ -77,12 +80,16 @@ def create_line(
     """Register a phone line."""
     data, errors = forms.validate(LineCreate, forms.pick(fields, "number", "language", "label"))
     if data is None:
-        raise FormRejected("lines.html", _lines_context(session, fields), errors, staff=admin)
+        raise reject_form(
+            request, "lines.html", _lines_context(session, fields), errors, staff=admin
+        )
     try:
         groups_service.create_line(session, actor=admin, data=data)
     except Conflict as exc:
         context = _lines_context(session, fields)
-        raise FormRejected("lines.html", context, {"number": exc.detail}, staff=admin) from exc
+        raise reject_form(
+            request, "lines.html", context, {"number": exc.detail}, staff=admin
+        ) from exc
     flash(request, "The line is registered.")
     return redirect(f"{PREFIX}/admin/lines")
 

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
+from starlette.responses import Response
 
-from auth.models import Staff
 from core.errors import Forbidden, InvalidInput, Unauthorized
 
 
@@ -24,21 +23,10 @@ class CsrfRefused(Forbidden):
 class FormRejected(InvalidInput):
     """Bad form input (or a rule the service refused): the same page again, with the messages.
 
-    Raised rather than returned so the unit of work rolls back whatever the service flushed.
+    Raised rather than returned so the unit of work rolls back whatever the service flushed; the
+    page is rendered before raising, while the records it shows are still loaded.
     """
 
-    def __init__(
-        self,
-        template: str,
-        context: dict[str, Any],
-        errors: dict[str, str],
-        *,
-        staff: Staff | None,
-        page_status: int = 422,
-    ) -> None:
+    def __init__(self, page: Response, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
-        self.template = template
-        self.context = context
-        self.errors = errors
-        self.staff = staff
-        self.page_status = page_status
+        self.page = page

@@ -17,8 +17,7 @@ from console.dependencies import (
     ConsoleModerator,
     FormFields,
 )
-from console.exceptions import FormRejected
-from console.rendering import PREFIX, flash, local_time, redirect, render
+from console.rendering import PREFIX, flash, local_time, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
@@ -91,11 +90,13 @@ def edit_schedule(
     }
     data, errors = forms.validate(GroupUpdate, forms.schedule_data(fields))
     if data is None:
-        raise FormRejected("schedule.html", context, errors, staff=admin)
+        raise reject_form(request, "schedule.html", context, errors, staff=admin)
     try:
         groups_service.update_group(session, actor=admin, group=group, data=data, now=now)
     except (InvalidInput, Conflict) as exc:
-        raise FormRejected("schedule.html", context, {"form": exc.detail}, staff=admin) from exc
+        raise reject_form(
+            request, "schedule.html", context, {"form": exc.detail}, staff=admin
+        ) from exc
     flash(request, "Schedule saved. Future meetings were planned again from the new times.")
     return redirect(_group_path(group.id))
 
@@ -111,7 +112,13 @@ def assign_moderator(
     """Make a staff member moderator of the group; their dial-in credentials are shown once."""
     data, errors = forms.validate(ModeratorAssign, forms.pick(fields, "staff_id"))
     if data is None:
-        raise FormRejected("error.html", {"detail": "choose a staff member"}, errors, staff=admin)
+        raise reject_form(
+            request,
+            "error.html",
+            {"title": "Choose a staff member", "detail": ""},
+            errors,
+            staff=admin,
+        )
     credentials = groups_service.assign_moderator(
         session, actor=admin, group=group, staff_id=data.staff_id
     )
@@ -166,13 +173,15 @@ def move_meeting(
     context = {"meeting": meeting, "move_value": fields.get("starts_at", "")}
     starts_at, errors = forms.local_start(fields.get("starts_at", ""), meeting.group.time_zone)
     if starts_at is None:
-        raise FormRejected("meeting.html", context, errors, staff=staff)
+        raise reject_form(request, "meeting.html", context, errors, staff=staff)
     try:
         groups_service.move_meeting(
             session, actor=staff, meeting=meeting, starts_at=starts_at, now=now
         )
     except (InvalidInput, Conflict) as exc:
-        raise FormRejected("meeting.html", context, {"starts_at": exc.detail}, staff=staff) from exc
+        raise reject_form(
+            request, "meeting.html", context, {"starts_at": exc.detail}, staff=staff
+        ) from exc
     flash(
         request, f"The meeting is moved to {_when(meeting)}. Members get a notice of the new time."
     )
@@ -191,7 +200,7 @@ def set_topic(
     data, errors = forms.validate(MeetingTopic, {"topic": fields.get("topic", "").strip() or None})
     if data is None:
         context = {"meeting": meeting, "topic_value": fields.get("topic", "")}
-        raise FormRejected("meeting.html", context, errors, staff=staff)
+        raise reject_form(request, "meeting.html", context, errors, staff=staff)
     groups_service.set_topic(session, actor=staff, meeting=meeting, topic=data.topic)
     flash(request, "The topic is saved." if data.topic else "The topic is cleared.")
     return redirect(f"{PREFIX}/meetings/{meeting.id}")

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from console import forms, views
 from console.dependencies import ConsoleModerator, ConsoleReferral, ConsoleStaff, FormFields
-from console.exceptions import FormRejected
-from console.rendering import PREFIX, flash, redirect, render
+from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.schemas import Language
@@ -45,8 +44,8 @@ def file_referral(
     """File a join request; a moderator of the group reviews it."""
     data, errors = forms.validate(ReferralCreate, forms.referral_data(fields))
     if data is None:
-        raise FormRejected(
-            "referral_form.html", _form_context(session, fields), errors, staff=staff
+        raise reject_form(
+            request, "referral_form.html", _form_context(session, fields), errors, staff=staff
         )
     members_service.create_referral(session, actor=staff, data=data, now=now)
     # The flash lives in the (signed, not encrypted) session cookie: no alias or contact data in it.
@@ -95,7 +94,7 @@ def reject(
     data, errors = forms.validate(ReferralReject, forms.pick(fields, "reason"))
     if data is None:
         items = views.referral_queue(session, staff=staff)
-        raise FormRejected("referrals.html", {"items": items}, errors, staff=staff)
+        raise reject_form(request, "referrals.html", {"items": items}, errors, staff=staff)
     members_service.reject_referral(
         session, actor=staff, referral=referral, reason=data.reason, now=now
     )

@@ -74,7 +74,16 @@ def local_time(value: datetime | None, zone: str, pattern: str = "%a %d %b %Y, %
     return value.astimezone(ZoneInfo(zone)).strftime(pattern)
 
 
+def sentence(text: str) -> str:
+    """Service messages are lower-case fragments; on a page they read as sentences."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
 TEMPLATES.env.filters["local"] = local_time
+TEMPLATES.env.filters["sentence"] = sentence
 TEMPLATES.env.globals["weekdays_long"] = (
     "Monday",
     "Tuesday",
@@ -110,6 +119,19 @@ def render(
     return TEMPLATES.TemplateResponse(
         request, template, page, status_code=status_code, headers=SECURITY_HEADERS
     )
+
+
+def reject_form(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    staff: Staff | None,
+) -> FormRejected:
+    """The form page again with a message next to each field that needs attention."""
+    page = render(request, template, {**context, "errors": errors}, staff=staff, status_code=422)
+    return FormRejected(page, errors)
 
 
 def redirect(path: str) -> RedirectResponse:
@@ -151,10 +173,7 @@ def install_error_pages(app: FastAPI) -> None:
             if isinstance(exc, SignInRequired):
                 return redirect(f"{PREFIX}/login")
             if isinstance(exc, FormRejected):
-                context = {**exc.context, "errors": exc.errors}
-                return render(
-                    request, exc.template, context, staff=exc.staff, status_code=exc.page_status
-                )
+                return exc.page
             status_code, detail = describe(exc)
             return error_page(request, status_code, detail)
 

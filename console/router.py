@@ -14,8 +14,7 @@ from auth.exceptions import InvalidCredentials, LoginThrottled
 from auth.models import Role
 from console import admin_pages, group_pages, member_pages, referral_pages, views
 from console.dependencies import ConsoleStaff, FormFields, check_csrf, sign_in
-from console.exceptions import FormRejected
-from console.rendering import PREFIX, flash, redirect, render
+from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.settings import get_settings
@@ -38,7 +37,7 @@ def login(request: Request, fields: FormFields, session: SessionDep, now: Now) -
     if not username or not password:
         errors = {name: "this field is required" for name in ("username", "password")}
         errors = {name: errors[name] for name in errors if not fields.get(name, "").strip()}
-        raise FormRejected("login.html", context, errors, staff=None)
+        raise reject_form(request, "login.html", context, errors, staff=None)
     try:
         staff = auth_service.authenticate(session, username=username, password=password, now=now)
     except InvalidCredentials:

@@ -64,7 +64,7 @@ def test_admin_pages_are_refused_to_other_roles(
     for path in ("/console/admin/staff", "/console/admin/lines", "/console/admin/audit"):
         response = client.get(path)
         assert response.status_code == 403, path
-        assert "your role does not allow you" in response.text
+        assert "Your role does not allow you" in response.text
     nav = client.get("/console/referrals/new").text
     assert "Audit log" not in nav
 

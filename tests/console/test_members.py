@@ -77,7 +77,7 @@ def test_suspend_reinstate_and_unlock(client: TestClient, db: Session, clock: Cl
     assert membership.status is MembershipStatus.active
     refused = post_form(client, f"{path}/reinstate")  # not suspended any more
     assert refused.status_code == 409
-    assert "cannot reinstate a membership that is active" in refused.text
+    assert "Cannot reinstate a membership that is active." in refused.text
 
 
 def test_eject_asks_for_confirmation_that_says_it_is_permanent(
