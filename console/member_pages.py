@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -11,6 +14,7 @@ from core.clock import Now
 from core.database import SessionDep
 from groups import members as members_service
 from groups import service as groups_service
+from groups.models import Membership
 from groups.views import credentials_read
 
 router = APIRouter()
@@ -64,77 +68,64 @@ def unlock(
     return redirect(_member_path(membership.id))
 
 
-@router.post("/memberships/{membership_id}/suspend")
-def suspend(
+class StatusChange(StrEnum):
+    suspend = "suspend"
+    reinstate = "reinstate"
+    eject = "eject"
+    erase = "erase"
+
+
+class Permanent(StrEnum):
+    """The changes that cannot be undone, so they are confirmed on a page of their own first."""
+
+    eject = "eject"
+    erase = "erase"
+
+
+Change = Callable[..., Membership]
+CHANGES: dict[StatusChange, tuple[Change, str]] = {
+    StatusChange.suspend: (
+        members_service.suspend,
+        "Suspended: the member cannot dial in and gets no reminders until reinstated.",
+    ),
+    StatusChange.reinstate: (
+        members_service.reinstate,
+        "Reinstated: the member can dial in again.",
+    ),
+    StatusChange.eject: (
+        members_service.eject,
+        "Ejected for good. The credentials no longer work.",
+    ),
+    StatusChange.erase: (
+        members_service.erase,
+        "Erased. Contact data and credentials are destroyed.",
+    ),
+}
+
+
+@router.get("/memberships/{membership_id}/{change}")
+def confirm_page(
+    request: Request, change: Permanent, membership: ConsoleMembership, staff: ConsoleModerator
+) -> Response:
+    """Confirm an ejection or an erasure, saying that it is permanent."""
+    context = {"membership": membership, "action": change.value}
+    return render(request, "confirm.html", context, staff=staff)
+
+
+@router.post("/memberships/{membership_id}/{change}")
+def change_status(
     request: Request,
+    change: StatusChange,
+    *,
     membership: ConsoleMembership,
     staff: ConsoleModerator,
     session: SessionDep,
     now: Now,
 ) -> Response:
-    """Suspend: no dial-in and no reminders until reinstated."""
-    members_service.suspend(session, actor=staff, membership=membership, now=now)
-    flash(request, "Suspended: the member cannot dial in and gets no reminders until reinstated.")
-    return redirect(_member_path(membership.id))
-
-
-@router.post("/memberships/{membership_id}/reinstate")
-def reinstate(
-    request: Request,
-    membership: ConsoleMembership,
-    staff: ConsoleModerator,
-    session: SessionDep,
-    now: Now,
-) -> Response:
-    """Reinstate a suspended member."""
-    members_service.reinstate(session, actor=staff, membership=membership, now=now)
-    flash(request, "Reinstated: the member can dial in again.")
-    return redirect(_member_path(membership.id))
-
-
-@router.get("/memberships/{membership_id}/eject")
-def eject_page(
-    request: Request, membership: ConsoleMembership, staff: ConsoleModerator
-) -> Response:
-    """Confirm an ejection, which is permanent."""
-    return render(
-        request, "confirm.html", {"membership": membership, "action": "eject"}, staff=staff
-    )
-
-
-@router.post("/memberships/{membership_id}/eject")
-def eject(
-    request: Request,
-    membership: ConsoleMembership,
-    staff: ConsoleModerator,
-    session: SessionDep,
-    now: Now,
-) -> Response:
-    """Eject for good: the credentials stop working at once."""
-    members_service.eject(session, actor=staff, membership=membership, now=now)
-    flash(request, "Ejected for good. The credentials no longer work.")
-    return redirect(_group_path(membership.group_id))
-
-
-@router.get("/memberships/{membership_id}/erase")
-def erase_page(
-    request: Request, membership: ConsoleMembership, staff: ConsoleModerator
-) -> Response:
-    """Confirm an erasure."""
-    return render(
-        request, "confirm.html", {"membership": membership, "action": "erase"}, staff=staff
-    )
-
-
-@router.post("/memberships/{membership_id}/erase")
-def erase(
-    request: Request,
-    membership: ConsoleMembership,
-    staff: ConsoleModerator,
-    session: SessionDep,
-    now: Now,
-) -> Response:
-    """Erase contact data and credentials; anonymous attendance statistics stay."""
-    members_service.erase(session, actor=staff, membership=membership, now=now)
-    flash(request, "Erased. Contact data and credentials are destroyed.")
+    """Suspend, reinstate, eject for good or erase a membership."""
+    service_function, message = CHANGES[change]
+    service_function(session, actor=staff, membership=membership, now=now)
+    flash(request, message)
+    if change in (StatusChange.suspend, StatusChange.reinstate):
+        return redirect(_member_path(membership.id))
     return redirect(_group_path(membership.group_id))

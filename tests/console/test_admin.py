@@ -87,8 +87,12 @@ def test_every_console_form_post_without_the_csrf_token_is_refused(
     group = create_group(db, now=clock.now(), moderator=admin)
     member = create_member(db, group, now=clock.now())
     sign_in(client, admin)
-    ids = {"group_id": group.id, "meeting_id": 1, "membership_id": member.membership.id}
-    ids["referral_id"] = 1
+    ids: dict[str, object] = {
+        "group_id": group.id,
+        "meeting_id": 1,
+        "membership_id": member.membership.id,
+    }
+    ids |= {"referral_id": 1, "change": "suspend"}
     paths = _console_posts()
     assert len(paths) >= 15
     for template in paths:
