@@ -23,6 +23,7 @@ FIELD_MESSAGES = {
     "int_parsing": "enter a whole number",
     "enum": "choose one of the options",
     "literal_error": "choose one of the options",
+    "too_short": "add at least one",
 }
 
 
@@ -66,10 +67,26 @@ def slots_data(fields: dict[str, str]) -> list[dict[str, str]]:
     return rows
 
 
+def slot_rows(fields: dict[str, str]) -> list[dict[str, str]]:
+    """The rows to show again: those filled in, then empty ones up to ``SLOT_ROWS``."""
+    rows = slots_data(fields)
+    return rows + [{"weekday": "mon", "start": ""}] * (SLOT_ROWS - len(rows))
+
+
 def schedule_data(fields: dict[str, str]) -> dict[str, Any]:
     data = pick(fields, "time_zone", "duration_minutes", "capacity", "reminder_minutes_before")
     data["slots"] = slots_data(fields)
     return data
+
+
+def group_data(fields: dict[str, str]) -> dict[str, Any]:
+    """A new group: its names, language, schedule and the lines ticked (``line_<id>``)."""
+    lines = [
+        int(name.removeprefix("line_"))
+        for name, value in fields.items()
+        if name.startswith("line_") and name.removeprefix("line_").isdigit() and value == "yes"
+    ]
+    return {**schedule_data(fields), **pick(fields, "name", "topic", "language"), "line_ids": lines}
 
 
 def local_start(value: str, zone: str) -> tuple[datetime | None, dict[str, str]]:

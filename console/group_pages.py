@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from auth import service as auth_service
 from auth.models import Role
@@ -21,9 +22,17 @@ from console.rendering import PREFIX, flash, local_time, redirect, reject_form, 
 from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
+from core.schemas import Language
 from groups import service as groups_service
 from groups.models import Group, Meeting
-from groups.schemas import WEEKDAYS, GroupUpdate, MeetingTopic, ModeratorAssign, SlotSchema
+from groups.schemas import (
+    WEEKDAYS,
+    GroupCreate,
+    GroupUpdate,
+    MeetingTopic,
+    ModeratorAssign,
+    SlotSchema,
+)
 from groups.views import credentials_read
 
 router = APIRouter()
@@ -38,6 +47,38 @@ def _when(meeting: Meeting) -> str:
 
 
 # --- group ----------------------------------------------------------------------------------
+
+
+def _new_group_context(session: Session, fields: dict[str, str]) -> dict[str, Any]:
+    values = fields or {"time_zone": "Europe/Warsaw", "duration_minutes": "60", "capacity": "12"}
+    values = {"reminder_minutes_before": "180", **values}
+    return {
+        "values": values,
+        "rows": forms.slot_rows(fields),
+        "weekdays": WEEKDAYS,
+        "languages": [language.value for language in Language],
+        "lines": groups_service.list_lines(session),
+    }
+
+
+@router.get("/groups/new")
+def new_group_page(request: Request, admin: ConsoleAdmin, session: SessionDep) -> Response:
+    """The form for a new group (admins)."""
+    return render(request, "group_form.html", _new_group_context(session, {}), staff=admin)
+
+
+@router.post("/groups")
+def create_group(
+    request: Request, admin: ConsoleAdmin, fields: FormFields, session: SessionDep, now: Now
+) -> Response:
+    """Create a group with its weekly schedule; its meetings are planned at once."""
+    data, errors = forms.validate(GroupCreate, forms.group_data(fields))
+    if data is None:
+        context = _new_group_context(session, fields)
+        raise reject_form(request, "group_form.html", context, errors, staff=admin)
+    group = groups_service.create_group(session, actor=admin, data=data, now=now)
+    flash(request, "The group is created and its meetings are planned. Now add its moderators.")
+    return redirect(_group_path(group.id))
 
 
 @router.get("/groups/{group_id}")
@@ -82,12 +123,7 @@ def edit_schedule(
     now: Now,
 ) -> Response:
     """Change the weekly schedule; future meetings are planned again."""
-    rows = forms.slots_data(fields)
-    context = {
-        **_schedule_context(group),
-        "values": fields,
-        "rows": rows + [{"weekday": "mon", "start": ""}] * (forms.SLOT_ROWS - len(rows)),
-    }
+    context = {**_schedule_context(group), "values": fields, "rows": forms.slot_rows(fields)}
     data, errors = forms.validate(GroupUpdate, forms.schedule_data(fields))
     if data is None:
         raise reject_form(request, "schedule.html", context, errors, staff=admin)

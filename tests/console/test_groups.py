@@ -9,7 +9,7 @@ from core.audit import AuditEntry
 from groups.models import Meeting, MeetingStatus
 from tests.clock import Clock
 from tests.console.helpers import post_form, sign_in
-from tests.factories import create_group, create_member, create_staff
+from tests.factories import create_group, create_line, create_member, create_staff
 
 
 def _next_meeting(db: Session, group_id: int) -> Meeting:
@@ -179,3 +179,46 @@ def test_admin_assigns_a_moderator_and_sees_their_dial_in_credentials_once(
     assert "Moderator credentials" in response.text
     assert response.headers["cache-control"] == "no-store"
     assert newcomer.username in client.get(f"/console/groups/{group.id}").text
+
+
+def test_admin_creates_a_group_and_its_meetings_are_planned(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    admin = create_staff(db, Role.admin)
+    line = create_line(db)
+    sign_in(client, admin)
+    form = client.get("/console/groups/new")
+    assert form.status_code == 200 and line.number in form.text
+    fields = {
+        "name": "Wednesday group",
+        "topic": "gambling",
+        "language": "pl",
+        "time_zone": "Europe/Warsaw",
+        "duration_minutes": "60",
+        "capacity": "10",
+        "reminder_minutes_before": "180",
+        f"line_{line.id}": "yes",
+    }
+    missing = post_form(client, "/console/groups", fields)
+    assert missing.status_code == 422 and "add at least one" in missing.text
+    overlap = {**fields, "slot_day_1": "wed", "slot_time_1": "19:00"}
+    overlap |= {"slot_day_2": "wed", "slot_time_2": "19:30"}
+    refused = post_form(client, "/console/groups", overlap)
+    assert refused.status_code == 422 and "overlap" in refused.text
+    created = post_form(
+        client, "/console/groups", {**fields, "slot_day_1": "wed"} | {"slot_time_1": "19:00"}
+    )
+    assert created.status_code == 303
+    page = client.get(created.headers["location"]).text
+    assert "Wednesday group" in page
+    assert "Every Wednesday at 19:00" in page
+    assert "Wed 04 Mar 2026, 19:00" in page
+    assert line.number in page
+
+
+def test_unknown_console_pages_are_a_friendly_404(client: TestClient, db: Session) -> None:
+    sign_in(client, create_staff(db))
+    response = client.get("/console/no-such-page")
+    assert response.status_code == 404
+    assert "There is no such page." in response.text
+    assert client.get("/console/groups/new").status_code == 403  # admins only
