@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from auth import service as auth_service
+from auth.exceptions import StaffNotFound
 from auth.models import Role
 from auth.schemas import StaffCreate
 from console import forms, views
@@ -16,7 +17,7 @@ from console.dependencies import ConsoleAdmin, FormFields
 from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core import audit
 from core.database import SessionDep
-from core.errors import Conflict
+from core.errors import Conflict, InvalidInput
 from core.schemas import Language
 from groups import service as groups_service
 from groups.schemas import LineCreate
@@ -59,6 +60,26 @@ def create_staff(
         session, actor_id=admin.id, action="staff.create", target_type="staff", target_id=person.id
     )
     flash(request, f"The account {person.username} ({person.role.value}) is created.")
+    return redirect(f"{PREFIX}/admin/staff")
+
+
+@router.post("/staff/{staff_id}/active")
+def set_active(
+    request: Request, staff_id: int, admin: ConsoleAdmin, fields: FormFields, session: SessionDep
+) -> Response:
+    """Deactivate an account (its sessions and tokens stop working at once) or reactivate it."""
+    person = auth_service.get_staff(session, staff_id)
+    if person is None:
+        raise StaffNotFound()
+    if person.id == admin.id:
+        raise InvalidInput("you cannot deactivate your own account; ask another coordinator")
+    active = fields.get("active") == "yes"
+    auth_service.set_active(session, staff=person, active=active)
+    audit.record(
+        session, actor_id=admin.id, action="staff.update", target_type="staff", target_id=person.id
+    )
+    state = "reactivated" if active else "deactivated; the person is signed out everywhere"
+    flash(request, f"The account {person.username} is {state}.")
     return redirect(f"{PREFIX}/admin/staff")
 
 

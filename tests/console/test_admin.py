@@ -92,7 +92,7 @@ def test_every_console_form_post_without_the_csrf_token_is_refused(
         "meeting_id": 1,
         "membership_id": member.membership.id,
     }
-    ids |= {"referral_id": 1, "change": "suspend"}
+    ids |= {"referral_id": 1, "change": "suspend", "staff_id": admin.id}
     paths = _console_posts()
     assert len(paths) >= 15
     for template in paths:
@@ -104,3 +104,26 @@ def test_every_console_form_post_without_the_csrf_token_is_refused(
         assert forged.status_code == 403, path
     assert member.membership.status.value == "active"
     assert client.get("/console/").status_code == 200  # still signed in: nothing happened
+
+
+def test_admin_deactivates_an_account_that_then_cannot_sign_in(
+    client: TestClient, db: Session
+) -> None:
+    admin = create_staff(db, Role.admin)
+    moderator = create_staff(db)
+    sign_in(client, admin)
+    path = f"/console/admin/staff/{moderator.id}/active"
+    assert post_form(client, path, {"active": "no"}).status_code == 303
+    assert moderator.is_active is False
+    assert (
+        f"The account {moderator.username} is deactivated"
+        in client.get("/console/admin/staff").text
+    )
+    own = post_form(client, f"/console/admin/staff/{admin.id}/active", {"active": "no"})
+    assert own.status_code == 422 and admin.is_active
+    client.cookies.clear()
+    assert sign_in(client, moderator).status_code == 401
+    client.cookies.clear()
+    sign_in(client, admin)
+    assert post_form(client, path, {"active": "yes"}).status_code == 303
+    assert moderator.is_active is True
