@@ -87,7 +87,7 @@ def group_page(
 ) -> Response:
     """One group: schedule, upcoming meetings, members."""
     page = views.group_page(session, group=group, now=now)
-    context: dict[str, Any] = {"page": page, "weekdays": WEEKDAYS}
+    context: dict[str, Any] = {"page": page, "weekdays": WEEKDAYS, "now": now}
     if staff.role is Role.admin:
         context["staff_choices"] = auth_service.list_staff(session, limit=1000, offset=0)[0]
     return render(request, "group.html", context, staff=staff)

@@ -67,9 +67,16 @@ def test_suspend_reinstate_and_unlock(client: TestClient, db: Session, clock: Cl
     db.flush()
     sign_in(client, moderator)
     path = f"/console/memberships/{membership.id}"
+    assert (
+        '<span class="badge danger">locked</span>' in client.get(f"/console/groups/{group.id}").text
+    )
     assert "Unlock" in client.get(path).text
     assert post_form(client, f"{path}/unlock").status_code == 303
     assert membership.locked_until is None
+    assert (
+        '<span class="badge danger">locked</span>'
+        not in client.get(f"/console/groups/{group.id}").text
+    )
     assert post_form(client, f"{path}/suspend").status_code == 303
     assert membership.status is MembershipStatus.suspended
     assert "gets no reminders until reinstated" in client.get(path).text
