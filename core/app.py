@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
 
 import core.models  # noqa: F401 - every table known before the first query
 from auth.router import router as auth_router
+from console.rendering import STATIC_DIR, install_error_pages
+from console.router import router as console_router
 from core.database import SessionDep
 from core.errors import install_error_handlers
 from core.logs import configure_logging
+from core.settings import get_settings
 from groups.router import router as groups_router
 
 
@@ -21,8 +26,22 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     install_error_handlers(app)
+    install_error_pages(app)
+    settings = get_settings()
+    # The console's session cookie: signed, HttpOnly, sent to /console only and never cross-site.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.effective_secret_key.decode(),
+        session_cookie="supportline_console",
+        max_age=None,
+        path="/console",
+        same_site="strict",
+        https_only=settings.public_base_url.startswith("https://"),
+    )
     app.include_router(auth_router)
     app.include_router(groups_router)
+    app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.include_router(console_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz(session: SessionDep) -> dict[str, str]:

@@ -1,0 +1,120 @@
+"""Who is signed in to the console, the CSRF check every form passes, and the group-scoped loaders.
+
+The loaders wrap ``groups.dependencies`` and ``auth.dependencies`` so the console applies exactly
+the API's rule (403 for a role that can never do it, 404 for records outside the caller's groups);
+only the way the caller is identified differs: a session cookie instead of a bearer token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from auth import dependencies as auth_dependencies
+from auth import service as auth_service
+from auth.exceptions import InvalidToken
+from auth.models import Staff
+from console.exceptions import CsrfRefused, SignInRequired
+from core.clock import Now
+from core.database import SessionDep
+from groups import dependencies as group_dependencies
+from groups.models import Group, Meeting, Membership, Referral
+
+SESSION_TOKEN = "token"  # noqa: S105 - the session key's name, not a secret
+SESSION_CSRF = "csrf"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use (also before sign-in: the login form)."""
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse every unsafe request whose form does not carry the session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.session.get(SESSION_CSRF)
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(expected, str) or not isinstance(sent, str):
+        raise CsrfRefused()
+    if not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRefused()
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The submitted form as plain strings, without the CSRF token (already checked)."""
+    form = await request.form()
+    return {
+        key: value for key, value in form.items() if isinstance(value, str) and key != CSRF_FIELD
+    }
+
+
+FormFields = Annotated[dict[str, str], Depends(form_fields)]
+
+
+def sign_in(request: Request, staff: Staff, *, token: str) -> None:
+    """Start a fresh session (a new CSRF token too, so a planted session is worthless)."""
+    request.session.clear()
+    request.session[SESSION_TOKEN] = token
+    request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+
+
+def get_console_staff(request: Request, session: SessionDep, now: Now) -> Staff:
+    """The signed-in staff member; the session holds a token that expires when left idle."""
+    token = request.session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
+        raise SignInRequired()
+    try:
+        staff = auth_service.staff_from_token(session, token, now=now)
+    except InvalidToken:
+        request.session.pop(SESSION_TOKEN, None)
+        raise SignInRequired() from None
+    # Sliding expiry: a moderator busy running a meeting is not signed out in the middle of it.
+    request.session[SESSION_TOKEN] = auth_service.issue_token(staff, now=now).access_token
+    return staff
+
+
+ConsoleStaff = Annotated[Staff, Depends(get_console_staff)]
+
+
+def get_console_admin(staff: ConsoleStaff) -> Staff:
+    return auth_dependencies.get_admin(staff)
+
+
+def get_console_moderator(staff: ConsoleStaff) -> Staff:
+    return group_dependencies.get_moderating_staff(staff)
+
+
+ConsoleAdmin = Annotated[Staff, Depends(get_console_admin)]
+ConsoleModerator = Annotated[Staff, Depends(get_console_moderator)]
+
+
+def get_group(group_id: int, session: SessionDep, staff: ConsoleModerator) -> Group:
+    return group_dependencies.get_moderated_group(group_id, session, staff)
+
+
+def get_meeting(meeting_id: int, session: SessionDep, staff: ConsoleModerator) -> Meeting:
+    return group_dependencies.get_moderated_meeting(meeting_id, session, staff)
+
+
+def get_referral(referral_id: int, session: SessionDep, staff: ConsoleModerator) -> Referral:
+    return group_dependencies.get_moderated_referral(referral_id, session, staff)
+
+
+def get_membership(membership_id: int, session: SessionDep, staff: ConsoleModerator) -> Membership:
+    return group_dependencies.get_moderated_membership(membership_id, session, staff)
+
+
+ConsoleGroup = Annotated[Group, Depends(get_group)]
+ConsoleMeeting = Annotated[Meeting, Depends(get_meeting)]
+ConsoleReferral = Annotated[Referral, Depends(get_referral)]
+ConsoleMembership = Annotated[Membership, Depends(get_membership)]

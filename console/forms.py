@@ -1,0 +1,102 @@
+"""Turning submitted forms into the domain's schemas, with one message per field on bad input.
+
+Messages name the problem, never the value: they are shown next to the field, which already holds
+what was typed, so nothing personal is repeated in text (or in a URL: forms are always posted).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from groups import schedule
+
+M = TypeVar("M", bound=BaseModel)
+SLOT_ROWS = 3
+FIELD_MESSAGES = {
+    "missing": "this field is required",
+    "string_too_short": "this field is required",
+    "bool_parsing": "tick the box or leave it empty",
+    "int_parsing": "enter a whole number",
+    "enum": "choose one of the options",
+    "literal_error": "choose one of the options",
+    "too_short": "add at least one",
+}
+
+
+def _message(item: dict[str, Any]) -> str:
+    known = FIELD_MESSAGES.get(str(item.get("type")))
+    if known is not None:
+        return known
+    return str(item.get("msg", "this value is not valid")).removeprefix("Value error, ")
+
+
+def validate(model: type[M], data: dict[str, Any]) -> tuple[M | None, dict[str, str]]:
+    """The schema built from ``data``, or the first error of each field (keyed by field name)."""
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for item in exc.errors():
+            location = item.get("loc") or ("form",)
+            errors.setdefault(str(location[0]), _message(dict(item)))
+        return None, errors
+
+
+def pick(fields: dict[str, str], *names: str) -> dict[str, Any]:
+    """Only the named fields, blank ones left out (so optional fields fall back to defaults)."""
+    return {name: fields[name] for name in names if fields.get(name, "").strip()}
+
+
+def referral_data(fields: dict[str, str]) -> dict[str, Any]:
+    data = pick(fields, "group_id", "alias", "phone", "email", "language", "note")
+    data["consent"] = fields.get("consent") == "yes"
+    return data
+
+
+def slots_data(fields: dict[str, str]) -> list[dict[str, str]]:
+    """The weekly slot rows of the schedule form; a row with no time is an unused row."""
+    rows = []
+    for row in range(1, SLOT_ROWS + 1):
+        start = fields.get(f"slot_time_{row}", "").strip()
+        if start:
+            rows.append({"weekday": fields.get(f"slot_day_{row}", ""), "start": start})
+    return rows
+
+
+def slot_rows(fields: dict[str, str]) -> list[dict[str, str]]:
+    """The rows to show again: those filled in, then empty ones up to ``SLOT_ROWS``."""
+    rows = slots_data(fields)
+    return rows + [{"weekday": "mon", "start": ""}] * (SLOT_ROWS - len(rows))
+
+
+def schedule_data(fields: dict[str, str]) -> dict[str, Any]:
+    data = pick(fields, "time_zone", "duration_minutes", "capacity", "reminder_minutes_before")
+    data["slots"] = slots_data(fields)
+    return data
+
+
+def group_data(fields: dict[str, str]) -> dict[str, Any]:
+    """A new group: its names, language, schedule and the lines ticked (``line_<id>``)."""
+    lines = [
+        int(name.removeprefix("line_"))
+        for name, value in fields.items()
+        if name.startswith("line_") and name.removeprefix("line_").isdigit() and value == "yes"
+    ]
+    return {**schedule_data(fields), **pick(fields, "name", "topic", "language"), "line_ids": lines}
+
+
+def local_start(value: str, zone: str) -> tuple[datetime | None, dict[str, str]]:
+    """A ``datetime-local`` field in the group's time zone, as a UTC instant."""
+    try:
+        day, clock = value.strip().split("T")
+        local_date = date.fromisoformat(day)
+        minute = schedule.parse_minute(clock[:5])
+    except ValueError:
+        return None, {"starts_at": "enter a date and a time, for example 2026-03-05 20:00"}
+    if not 0 <= minute < 24 * 60:
+        return None, {"starts_at": "enter a time between 00:00 and 23:59"}
+    return schedule.local_to_utc(local_date, minute, ZoneInfo(zone)), {}

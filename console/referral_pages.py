@@ -1,0 +1,102 @@
+"""Referrals: the form every staff member can file, and the moderators' queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from console import forms, views
+from console.dependencies import ConsoleModerator, ConsoleReferral, ConsoleStaff, FormFields
+from console.rendering import PREFIX, flash, redirect, reject_form, render
+from core.clock import Now
+from core.database import SessionDep
+from core.schemas import Language
+from groups import members as members_service
+from groups import service as groups_service
+from groups.schemas import ReferralCreate, ReferralReject
+from groups.views import credentials_read
+
+router = APIRouter()
+QUEUE = f"{PREFIX}/referrals"
+
+
+def _form_context(session: Session, values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "groups": groups_service.directory(session),
+        "languages": [language.value for language in Language],
+        "values": values,
+    }
+
+
+@router.get("/referrals/new")
+def referral_form(request: Request, staff: ConsoleStaff, session: SessionDep) -> Response:
+    """The referral form: a caller's alias, contact data, language and consent."""
+    return render(request, "referral_form.html", _form_context(session, {}), staff=staff)
+
+
+@router.post("/referrals")
+def file_referral(
+    request: Request, staff: ConsoleStaff, fields: FormFields, session: SessionDep, now: Now
+) -> Response:
+    """File a join request; a moderator of the group reviews it."""
+    data, errors = forms.validate(ReferralCreate, forms.referral_data(fields))
+    if data is None:
+        raise reject_form(
+            request, "referral_form.html", _form_context(session, fields), errors, staff=staff
+        )
+    members_service.create_referral(session, actor=staff, data=data, now=now)
+    # The flash lives in the (signed, not encrypted) session cookie: no alias or contact data in it.
+    flash(request, "Thank you: the referral is filed. A moderator of the group will review it.")
+    return redirect(f"{PREFIX}/referrals/new")
+
+
+@router.get("/referrals")
+def referral_queue(request: Request, staff: ConsoleModerator, session: SessionDep) -> Response:
+    """Pending referrals of the caller's groups, with duplicate and ejection flags."""
+    items = views.referral_queue(session, staff=staff)
+    return render(request, "referrals.html", {"items": items}, staff=staff)
+
+
+@router.post("/referrals/{referral_id}/approve")
+def approve(
+    request: Request,
+    referral: ConsoleReferral,
+    staff: ConsoleModerator,
+    session: SessionDep,
+    now: Now,
+) -> Response:
+    """Approve: the membership is created and its credentials are shown on this page only."""
+    credentials = members_service.approve_referral(session, actor=staff, referral=referral, now=now)
+    group = groups_service.get_group(session, referral.group_id)
+    context = {
+        "credentials": credentials_read(credentials, group),
+        "group": group,
+        "kind": "member",
+        "alias": referral.alias,
+    }
+    return render(request, "credentials.html", context, staff=staff)
+
+
+@router.post("/referrals/{referral_id}/reject")
+def reject(
+    request: Request,
+    *,
+    referral: ConsoleReferral,
+    staff: ConsoleModerator,
+    fields: FormFields,
+    session: SessionDep,
+    now: Now,
+) -> Response:
+    """Reject a pending referral, with an optional reason for the other moderators."""
+    data, errors = forms.validate(ReferralReject, forms.pick(fields, "reason"))
+    if data is None:
+        items = views.referral_queue(session, staff=staff)
+        raise reject_form(request, "referrals.html", {"items": items}, errors, staff=staff)
+    members_service.reject_referral(
+        session, actor=staff, referral=referral, reason=data.reason, now=now
+    )
+    flash(request, "The referral is rejected.")
+    return redirect(QUEUE)

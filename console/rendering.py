@@ -1,0 +1,190 @@
+"""Server-rendered pages: the template environment, one ``render`` for every page, and the HTML
+error pages that the console shows instead of the API's JSON errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from auth.models import Role, Staff
+from console.dependencies import csrf_token
+from console.exceptions import FormRejected, SignInRequired
+from core.errors import AppError
+
+PREFIX = "/console"
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+FLASH = "flash"
+
+# Pages show aliases, schedules and sometimes credentials: never cached, framed or sent elsewhere.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    roles: frozenset[Role]
+
+
+_STAFF = frozenset(Role)
+_MODERATING = frozenset({Role.admin, Role.moderator})
+_ADMIN = frozenset({Role.admin})
+
+# One list for the whole console; the live meeting panel and the deliveries page join it here.
+NAVIGATION = (
+    NavItem("My groups", f"{PREFIX}/", _MODERATING),
+    NavItem("Referral queue", f"{PREFIX}/referrals", _MODERATING),
+    NavItem("Refer a caller", f"{PREFIX}/referrals/new", _STAFF),
+    NavItem("Staff", f"{PREFIX}/admin/staff", _ADMIN),
+    NavItem("Lines", f"{PREFIX}/admin/lines", _ADMIN),
+    NavItem("Audit log", f"{PREFIX}/admin/audit", _ADMIN),
+)
+
+
+def navigation(staff: Staff | None) -> list[NavItem]:
+    if staff is None:
+        return []
+    return [item for item in NAVIGATION if staff.role in item.roles]
+
+
+def local_time(value: datetime | None, zone: str, pattern: str = "%a %d %b %Y, %H:%M") -> str:
+    """A UTC instant as the group's wall-clock time."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(zone)).strftime(pattern)
+
+
+def sentence(text: str) -> str:
+    """Service messages are lower-case fragments; on a page they read as sentences."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+TEMPLATES.env.filters["local"] = local_time
+TEMPLATES.env.filters["sentence"] = sentence
+TEMPLATES.env.globals["weekdays_long"] = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
+
+
+def flash(request: Request, message: str) -> None:
+    """A one-line confirmation shown on the next page (after the redirect of a form post)."""
+    request.session.setdefault(FLASH, []).append(message)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    staff: Staff | None = None,
+    status_code: int = 200,
+) -> Response:
+    page = {
+        "staff": staff,
+        "navigation": navigation(staff),
+        "csrf_token": csrf_token(request),
+        "flashes": request.session.pop(FLASH, []),
+        "current_path": request.url.path,
+        **(context or {}),
+    }
+    return TEMPLATES.TemplateResponse(
+        request, template, page, status_code=status_code, headers=SECURITY_HEADERS
+    )
+
+
+def reject_form(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    staff: Staff | None,
+) -> FormRejected:
+    """The form page again with a message next to each field that needs attention."""
+    page = render(request, template, {**context, "errors": errors}, staff=staff, status_code=422)
+    return FormRejected(page, errors)
+
+
+def redirect(path: str) -> RedirectResponse:
+    """After a successful form post: see the result on a page that can be reloaded safely."""
+    return RedirectResponse(path, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+TITLES = {
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "That cannot be done now",
+    422: "Please check what you entered",
+    429: "Please wait a moment",
+}
+
+
+def error_page(request: Request, status_code: int, detail: str) -> Response:
+    title = TITLES.get(status_code, "Something went wrong")
+    context = {"title": title, "detail": detail, "status": status_code}
+    return render(request, "error.html", context, status_code=status_code)
+
+
+JsonHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Errors under ``/console`` become pages; everything else keeps the API's JSON handlers."""
+    json_handlers = cast(dict[Any, JsonHandler], dict(app.exception_handlers))
+
+    def for_console(kind: type[Exception], describe: Any) -> None:
+        fallback = json_handlers[kind]
+
+        async def handler(request: Request, exc: Exception) -> Response:
+            if not request.url.path.startswith(PREFIX):
+                return await fallback(request, exc)
+            if isinstance(exc, SignInRequired):
+                return redirect(f"{PREFIX}/login")
+            if isinstance(exc, FormRejected):
+                return exc.page
+            status_code, detail = describe(exc)
+            return error_page(request, status_code, detail)
+
+        app.add_exception_handler(kind, handler)
+
+    for_console(AppError, lambda exc: (exc.status_code, exc.detail))
+    for_console(
+        RequestValidationError,
+        lambda _exc: (422, "this address or form is not valid; go back and try again"),
+    )
+    for_console(
+        StarletteHTTPException,
+        lambda exc: (exc.status_code, "there is no such page" if exc.status_code == 404 else ""),
+    )

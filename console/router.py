@@ -1,0 +1,80 @@
+"""The staff console under ``/console``: sign-in, sign-out and the start page.
+
+Every route of the console (also those in the ``*_pages`` modules included below) runs behind
+``check_csrf``: a form post without the session's token is refused before any handler sees it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from auth import service as auth_service
+from auth.exceptions import InvalidCredentials, LoginThrottled
+from auth.models import Role
+from console import admin_pages, group_pages, member_pages, referral_pages, views
+from console.dependencies import ConsoleStaff, FormFields, check_csrf, sign_in
+from console.rendering import PREFIX, flash, redirect, reject_form, render
+from core.clock import Now
+from core.database import SessionDep
+from core.settings import get_settings
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    """The sign-in form."""
+    return render(request, "login.html")
+
+
+@router.post("/login")
+def login(request: Request, fields: FormFields, session: SessionDep, now: Now) -> Response:
+    """Check the username and password (throttled per account) and start a session."""
+    username = fields.get("username", "").strip()
+    password = fields.get("password", "")
+    context = {"username": username}
+    if not username or not password:
+        errors = {name: "this field is required" for name in ("username", "password")}
+        errors = {name: errors[name] for name in errors if not fields.get(name, "").strip()}
+        raise reject_form(request, "login.html", context, errors, staff=None)
+    try:
+        staff = auth_service.authenticate(session, username=username, password=password, now=now)
+    except InvalidCredentials:
+        # Returned, not raised: the failed attempt must be committed for the throttle to count it.
+        error = "That username and password do not match. Please check them and try again."
+        return render(request, "login.html", {**context, "error": error}, status_code=401)
+    except LoginThrottled:
+        minutes = get_settings().login_failure_window_minutes
+        error = (
+            "There were too many unsuccessful attempts to sign in to this account, so signing in "
+            f"is paused for up to {minutes} minutes to keep it safe. Please take a break and try "
+            "again later. If you have forgotten your password, a coordinator can set a new one."
+        )
+        return render(request, "login.html", {**context, "error": error}, status_code=429)
+    sign_in(request, staff, token=auth_service.issue_token(staff, now=now).access_token)
+    return redirect(f"{PREFIX}/")
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """End the session."""
+    request.session.clear()
+    flash(request, "You are signed out.")
+    return redirect(f"{PREFIX}/login")
+
+
+@router.get("")
+@router.get("/")
+def home(request: Request, staff: ConsoleStaff, session: SessionDep, now: Now) -> Response:
+    """My groups: next meetings, pending referrals and members of each."""
+    if staff.role is Role.helper:
+        return redirect(f"{PREFIX}/referrals/new")
+    cards = views.my_groups(session, staff=staff, now=now)
+    return render(request, "home.html", {"cards": cards}, staff=staff)
+
+
+router.include_router(group_pages.router)
+router.include_router(member_pages.router)
+router.include_router(referral_pages.router)
+router.include_router(admin_pages.router)

@@ -1,0 +1,107 @@
+"""What each console page shows, assembled from the domain services (one call per route)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from auth import service as auth_service
+from auth.models import Staff
+from core import audit
+from groups import members as members_service
+from groups import service as groups_service
+from groups.models import Group, Meeting, Membership, Referral, ReferralStatus
+
+NEXT_MEETINGS_ON_CARD = 3
+MEETINGS_ON_PAGE = 10
+MEMBERS_ON_PAGE = 200
+QUEUE_LENGTH = 100
+AUDIT_PAGE = 50
+
+
+@dataclass(frozen=True)
+class GroupCard:
+    group: Group
+    meetings: list[Meeting]
+    members: int
+    pending_referrals: int
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    card: GroupCard
+    memberships: list[Membership]
+    moderator_names: list[str]
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    referral: Referral
+    group: Group
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[audit.AuditEntry]
+    usernames: dict[int, str]
+    total: int
+    offset: int
+    limit: int
+
+
+def _card(session: Session, group: Group, now: datetime, meetings: int) -> GroupCard:
+    upcoming, _total = groups_service.list_meetings(
+        session, group_id=group.id, since=now, limit=meetings, offset=0
+    )
+    return GroupCard(
+        group=group,
+        meetings=upcoming,
+        members=groups_service.count_members(session, group.id),
+        pending_referrals=groups_service.count_pending_referrals(session, group.id),
+    )
+
+
+def my_groups(session: Session, *, staff: Staff, now: datetime) -> list[GroupCard]:
+    groups, _total = groups_service.list_groups(session, staff=staff, limit=200, offset=0)
+    return [_card(session, group, now, NEXT_MEETINGS_ON_CARD) for group in groups]
+
+
+def group_page(session: Session, *, group: Group, now: datetime) -> GroupPage:
+    memberships, _total = members_service.list_memberships(
+        session, group_id=group.id, status=None, limit=MEMBERS_ON_PAGE, offset=0
+    )
+    names = []
+    for moderator in groups_service.moderators(session, group.id):
+        staff = auth_service.get_staff(session, moderator.staff_id) if moderator.staff_id else None
+        names.append(staff.username if staff else "(removed account)")
+    return GroupPage(
+        card=_card(session, group, now, MEETINGS_ON_PAGE),
+        memberships=memberships,
+        moderator_names=names,
+    )
+
+
+def referral_queue(session: Session, *, staff: Staff) -> list[QueueItem]:
+    referrals, _total = members_service.list_referrals(
+        session,
+        group_ids=groups_service.moderated_group_ids(session, staff),
+        status=ReferralStatus.pending,
+        limit=QUEUE_LENGTH,
+        offset=0,
+    )
+    groups = {group.id: group for group in groups_service.directory(session)}
+    return [QueueItem(r, groups[r.group_id]) for r in referrals if r.group_id in groups]
+
+
+def audit_page(session: Session, *, offset: int) -> AuditPage:
+    entries, total = audit.list_entries(session, limit=AUDIT_PAGE, offset=offset)
+    staff, _count = auth_service.list_staff(session, limit=1000, offset=0)
+    return AuditPage(
+        entries=entries,
+        usernames={person.id: person.username for person in staff},
+        total=total,
+        offset=offset,
+        limit=AUDIT_PAGE,
+    )

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from auth import service as auth_service
+from auth.models import Role
+from console import admin_pages, group_pages, member_pages, referral_pages
+from console import router as console_router
+from console.rendering import PREFIX
+from groups import service as groups_service
+from tests.clock import Clock
+from tests.console.helpers import post_form, sign_in
+from tests.factories import create_group, create_member, create_staff
+
+
+def test_admin_creates_staff_accounts_with_roles(client: TestClient, db: Session) -> None:
+    sign_in(client, create_staff(db, Role.admin))
+    fields = {"username": "anna.k", "password": "a long enough password", "role": "helper"}
+    assert post_form(client, "/console/admin/staff", fields).status_code == 303
+    created = auth_service.get_by_username(db, "anna.k")
+    assert created is not None and created.role is Role.helper
+    assert "anna.k" in client.get("/console/admin/staff").text
+    taken = post_form(client, "/console/admin/staff", fields)
+    assert taken.status_code == 422
+    assert 'id="username-error"' in taken.text and "already taken" in taken.text
+    short = post_form(client, "/console/admin/staff", {**fields, "username": "b", "password": "x"})
+    assert 'id="username-error"' in short.text and 'id="password-error"' in short.text
+    assert "a long enough password" not in taken.text  # a password is never sent back
+
+
+def test_admin_registers_lines(client: TestClient, db: Session) -> None:
+    sign_in(client, create_staff(db, Role.admin))
+    fields = {"number": "+48 22 123 45 67", "language": "pl", "label": "Warsaw"}
+    assert post_form(client, "/console/admin/lines", fields).status_code == 303
+    assert groups_service.get_line_by_number(db, "+48221234567") is not None
+    assert "+48221234567" in client.get("/console/admin/lines").text
+    bad = post_form(client, "/console/admin/lines", {**fields, "number": "123"})
+    assert bad.status_code == 422 and 'id="number-error"' in bad.text
+
+
+def test_audit_log_shows_who_did_what_without_personal_data(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now())
+    member = create_member(db, group, now=clock.now(), alias="Hidden Alias")
+    sign_in(client, admin)
+    post_form(client, f"/console/memberships/{member.membership.id}/contact")
+    page = client.get("/console/admin/audit").text
+    assert "membership.view_contact" in page
+    assert admin.username in page
+    assert "Hidden Alias" not in page
+    assert member.membership.phone is not None and member.membership.phone not in page
+
+
+@pytest.mark.parametrize("role", [Role.moderator, Role.helper])
+def test_admin_pages_are_refused_to_other_roles(
+    client: TestClient, db: Session, role: Role
+) -> None:
+    sign_in(client, create_staff(db, role))
+    for path in ("/console/admin/staff", "/console/admin/lines", "/console/admin/audit"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "Your role does not allow you" in response.text
+    nav = client.get("/console/referrals/new").text
+    assert "Audit log" not in nav
+
+
+def _console_posts() -> list[str]:
+    routes = [(route, "") for route in console_router.router.routes]
+    for module in (admin_pages, group_pages, member_pages, referral_pages):
+        routes += [(route, PREFIX) for route in module.router.routes]
+    return [
+        prefix + route.path
+        for route, prefix in routes
+        if isinstance(route, APIRoute) and "POST" in (route.methods or ())
+    ]
+
+
+def test_every_console_form_post_without_the_csrf_token_is_refused(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now(), moderator=admin)
+    member = create_member(db, group, now=clock.now())
+    sign_in(client, admin)
+    ids: dict[str, object] = {
+        "group_id": group.id,
+        "meeting_id": 1,
+        "membership_id": member.membership.id,
+    }
+    ids |= {"referral_id": 1, "change": "suspend", "staff_id": admin.id}
+    paths = _console_posts()
+    assert len(paths) >= 15
+    for template in paths:
+        path = template.format(**ids)
+        missing = client.post(path, data={"staff_id": "1"}, follow_redirects=False)
+        assert missing.status_code == 403, path
+        assert "could not be accepted" in missing.text
+        forged = client.post(path, data={"csrf_token": "forged"}, follow_redirects=False)
+        assert forged.status_code == 403, path
+    assert member.membership.status.value == "active"
+    assert client.get("/console/").status_code == 200  # still signed in: nothing happened
+
+
+def test_admin_deactivates_an_account_that_then_cannot_sign_in(
+    client: TestClient, db: Session
+) -> None:
+    admin = create_staff(db, Role.admin)
+    moderator = create_staff(db)
+    sign_in(client, admin)
+    path = f"/console/admin/staff/{moderator.id}/active"
+    assert post_form(client, path, {"active": "no"}).status_code == 303
+    assert moderator.is_active is False
+    assert (
+        f"The account {moderator.username} is deactivated"
+        in client.get("/console/admin/staff").text
+    )
+    own = post_form(client, f"/console/admin/staff/{admin.id}/active", {"active": "no"})
+    assert own.status_code == 422 and admin.is_active
+    client.cookies.clear()
+    assert sign_in(client, moderator).status_code == 401
+    client.cookies.clear()
+    sign_in(client, admin)
+    assert post_form(client, path, {"active": "yes"}).status_code == 303
+    assert moderator.is_active is True

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from auth import service as auth_service
+from auth.models import Role
+from core.settings import get_settings
+from tests.clock import Clock
+from tests.console.helpers import csrf_from, post_form, sign_in
+from tests.factories import create_group, create_staff
+
+
+def test_sign_in_sets_a_strict_httponly_secure_cookie_and_opens_my_groups(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    moderator = create_staff(db)
+    group = create_group(db, now=clock.now(), moderator=moderator, name="Thursday circle")
+    response = sign_in(client, moderator)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/"
+    cookie = response.headers["set-cookie"].lower()
+    for flag in ("httponly", "samesite=strict", "secure", "path=/console"):
+        assert flag in cookie
+    home = client.get("/console/")
+    assert home.status_code == 200
+    assert "Thursday circle" in home.text
+    assert f"/console/groups/{group.id}" in home.text
+    assert home.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
+
+
+def test_pages_without_a_session_redirect_to_sign_in(client: TestClient) -> None:
+    for path in ("/console/", "/console/groups/1", "/console/referrals", "/console/admin/audit"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"] == "/console/login"
+
+
+def test_wrong_password_is_refused_and_repeated_failures_are_throttled_kindly(
+    client: TestClient, db: Session
+) -> None:
+    staff = create_staff(db)
+    wrong = sign_in(client, staff, password="not the password")
+    assert wrong.status_code == 401
+    assert "do not match" in wrong.text
+    for _ in range(get_settings().login_max_failures - 1):
+        sign_in(client, staff, password="not the password")
+    throttled = sign_in(client, staff)  # even the right password waits now
+    assert throttled.status_code == 429
+    assert "take a break" in throttled.text
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_empty_fields_are_named_next_to_the_field(client: TestClient) -> None:
+    page = client.get("/console/login")
+    response = client.post(
+        "/console/login", data={"username": "", "password": "", "csrf_token": csrf_from(page.text)}
+    )
+    assert response.status_code == 422
+    assert 'id="username-error"' in response.text
+    assert 'id="password-error"' in response.text
+
+
+def test_sign_in_without_the_csrf_token_is_refused(client: TestClient, db: Session) -> None:
+    staff = create_staff(db)
+    client.get("/console/login")
+    response = client.post(
+        "/console/login", data={"username": staff.username, "password": "x"}, follow_redirects=False
+    )
+    assert response.status_code == 403
+    assert "could not be accepted" in response.text
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_ends_the_session(client: TestClient, db: Session) -> None:
+    staff = create_staff(db)
+    sign_in(client, staff)
+    response = post_form(client, "/console/logout")
+    assert response.status_code == 303
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+    assert "You are signed out." in client.get("/console/login").text
+
+
+def test_a_deactivated_account_loses_its_session(client: TestClient, db: Session) -> None:
+    staff = create_staff(db)
+    sign_in(client, staff)
+    assert client.get("/console/").status_code == 200
+    auth_service.set_active(db, staff=staff, active=False)
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_the_session_expires_when_left_idle(client: TestClient, db: Session, clock: Clock) -> None:
+    staff = create_staff(db)
+    sign_in(client, staff)
+    clock.advance(minutes=get_settings().token_ttl_minutes - 1)
+    assert client.get("/console/").status_code == 200  # activity keeps the session alive
+    clock.advance(minutes=get_settings().token_ttl_minutes + 1)
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_helpers_start_on_the_referral_form(client: TestClient, db: Session) -> None:
+    sign_in(client, create_staff(db, Role.helper))
+    response = client.get("/console/", follow_redirects=False)
+    assert response.headers["location"] == "/console/referrals/new"
+
+
+def test_cookie_is_not_secure_on_a_plain_http_address(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.app import create_app
+
+    monkeypatch.setenv("SUPPORTLINE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    get_settings.cache_clear()
+    try:
+        app = create_app()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    with TestClient(app, base_url="http://127.0.0.1:8000") as plain:
+        cookie = plain.get("/console/login").headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "secure" not in cookie

@@ -1,0 +1,205 @@
+"""The console in Chromium against the real server, on a phone-sized screen (390×844)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session
+
+from auth.models import Role, Staff
+from core.database import utcnow
+from groups.models import Group, Membership, MembershipStatus
+from tests.console.conftest import SCREENSHOTS, LiveServer
+from tests.factories import MEMBER_PHONES, PASSWORD, create_group, create_member, create_staff
+
+pytestmark = pytest.mark.browser
+T = TypeVar("T")
+
+UNLABELLED_CONTROLS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button')]
+  .filter(e => e.tagName === 'BUTTON'
+    ? !(e.textContent.trim() || e.getAttribute('aria-label'))
+    : e.labels.length === 0 && !e.getAttribute('aria-label'))
+  .map(e => e.name || e.id || e.tagName)"""
+HORIZONTAL_OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+def seed(server: LiveServer, build: Callable[[Session], T]) -> T:
+    with server.sessions.begin() as session:
+        return build(session)
+
+
+def look(page: Page, name: str) -> None:
+    """Save a screenshot, and check what every page must satisfy on a phone."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    assert page.evaluate(HORIZONTAL_OVERFLOW) <= 0, f"{name} scrolls sideways"
+    assert page.evaluate(UNLABELLED_CONTROLS) == [], f"{name} has unlabelled controls"
+
+
+def sign_in(page: Page, server: LiveServer, staff: Staff) -> None:
+    page.goto(f"{server.url}/console/login")
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+
+
+def _moderated_group(server: LiveServer, name: str | None = None) -> tuple[Staff, Group]:
+    def build(session: Session) -> tuple[Staff, Group]:
+        moderator = create_staff(session)
+        return moderator, create_group(session, now=utcnow(), moderator=moderator, name=name)
+
+    return seed(server, build)
+
+
+def test_login_page_fits_a_phone_screen(page: Page, live_server: LiveServer) -> None:
+    page.goto(f"{live_server.url}/console/login")
+    assert page.viewport_size == {"width": 390, "height": 844}
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    look(page, "login")
+
+
+def test_sign_in_with_the_keyboard_only_and_see_my_groups(
+    page: Page, live_server: LiveServer
+) -> None:
+    moderator, _group = _moderated_group(live_server, "Thursday evening circle")
+    page.goto(f"{live_server.url}/console/login")
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "username":
+            break
+    page.keyboard.type(moderator.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/console/")
+    expect(page.get_by_role("heading", name="Thursday evening circle")).to_be_visible()
+    expect(page.get_by_text("Next meetings")).to_be_visible()
+    look(page, "my-groups")
+
+
+def test_helper_refers_a_caller_and_the_moderator_approves_and_sees_the_credentials(
+    page: Page, live_server: LiveServer
+) -> None:
+    moderator, group = _moderated_group(live_server, "Monday support group")
+    helper = seed(live_server, lambda session: create_staff(session, Role.helper))
+    sign_in(page, live_server, helper)
+    expect(page.get_by_role("heading", name="Refer a caller to a group")).to_be_visible()
+    look(page, "referral-form")
+    page.get_by_label("Group", exact=True).select_option(label=f"{group.name} (en)")
+    page.get_by_label("Alias").fill("Marta")
+    page.get_by_label("Phone number").fill("12345")
+    page.get_by_label("E-mail address").fill("marta@example.org")
+    page.get_by_role("button", name="File the referral").click()
+    expect(page.locator("#phone-error")).to_contain_text("international form")
+    expect(page.locator("#consent-error")).to_contain_text("consent is required")
+    assert "12345" not in page.url and "marta" not in page.url
+    look(page, "referral-form-errors")
+    page.get_by_label("Phone number").fill(MEMBER_PHONES[0])
+    page.get_by_label("The caller agreed").check()
+    page.get_by_role("button", name="File the referral").click()
+    expect(page.get_by_text("Thank you: the referral is filed.")).to_be_visible()
+    assert page.url == f"{live_server.url}/console/referrals/new"
+    sign_out(page)
+
+    sign_in(page, live_server, moderator)
+    page.get_by_role("link", name="Referral queue").click()
+    expect(page.get_by_role("heading", name="Marta")).to_be_visible()
+    look(page, "referral-queue")
+    page.get_by_role("button", name="Approve Marta").click()
+    expect(page.get_by_role("heading", name=re.compile("Approved: Marta"))).to_be_visible()
+    expect(page.locator("#participant-number")).to_have_text(re.compile(r"^\d{8,15}$"))
+    expect(page.locator("#pin")).to_have_text(re.compile(r"^\d{4,12}$"))
+    expect(page.get_by_text("Shown only once.")).to_be_visible()
+    look(page, "credentials")
+    page.get_by_role("link", name="Go to the group").click()
+    expect(page.get_by_role("link", name="Marta")).to_be_visible()
+
+
+def test_a_cancelled_meeting_shows_its_notice(page: Page, live_server: LiveServer) -> None:
+    moderator, _group = _moderated_group(live_server)
+    sign_in(page, live_server, moderator)
+    page.get_by_role("link", name=re.compile("^Group ")).first.click()
+    look(page, "group")
+    page.get_by_role("link", name=re.compile("^Topic, move or cancel")).first.click()
+    look(page, "meeting")
+    page.get_by_role("link", name="Cancel this meeting…").click()
+    expect(page.get_by_text("cancellation notice instead of the reminder")).to_be_visible()
+    look(page, "cancel-confirm")
+    page.get_by_role("button", name="Yes, cancel the meeting").click()
+    expect(page.locator(".flash")).to_contain_text("is cancelled")
+    cancelled = page.locator(".row.cancelled").first
+    expect(cancelled).to_contain_text("Cancelled")
+    expect(cancelled).to_contain_text("Members get a cancellation notice instead of the reminder.")
+    look(page, "group-cancelled")
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(
+    page: Page, live_server: LiveServer
+) -> None:
+    moderator, group = _moderated_group(live_server)
+    member = seed(live_server, lambda session: create_member(session, group, now=utcnow()))
+    sign_in(page, live_server, moderator)
+    page.goto(f"{live_server.url}/console/memberships/{member.membership.id}")
+    look(page, "member")
+    suspend = page.locator("form", has=page.get_by_role("button", name="Suspend"))
+    suspend.locator("input[name=csrf_token]").evaluate("field => field.remove()")
+    suspend.get_by_role("button", name="Suspend").click()
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.get_by_text("could not be accepted")).to_be_visible()
+    look(page, "csrf-refused")
+    status = seed(
+        live_server, lambda session: session.get_one(Membership, member.membership.id).status
+    )
+    assert status is MembershipStatus.active
+
+
+def test_a_moderator_cannot_open_another_groups_pages(page: Page, live_server: LiveServer) -> None:
+    moderator, _mine = _moderated_group(live_server)
+    _other_moderator, other = _moderated_group(live_server, "Not my group")
+    sign_in(page, live_server, moderator)
+    expect(page.get_by_text("Not my group")).to_have_count(0)
+    response = page.goto(f"{live_server.url}/console/groups/{other.id}")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_text("Not my group")).to_have_count(0)
+    look(page, "other-group-404")
+
+
+def test_admin_pages_and_the_audited_contact_view(page: Page, live_server: LiveServer) -> None:
+    def build(session: Session) -> tuple[Staff, Group, Membership]:
+        admin = create_staff(session, Role.admin)
+        group = create_group(session, now=utcnow(), moderator=admin, name="Admin's group")
+        member = create_member(session, group, now=utcnow(), alias="Ola")
+        return admin, group, member.membership
+
+    admin, group, membership = seed(live_server, build)
+    sign_in(page, live_server, admin)
+    page.goto(f"{live_server.url}/console/groups/{group.id}/schedule")
+    look(page, "schedule")
+    page.goto(f"{live_server.url}/console/memberships/{membership.id}")
+    page.get_by_role("button", name="Show phone and e-mail").click()
+    expect(page.get_by_role("heading", name="Contact data of Ola")).to_be_visible()
+    look(page, "contact")
+    page.get_by_role("link", name="My groups").click()
+    page.get_by_role("link", name="New group").click()
+    look(page, "new-group")
+    page.get_by_role("link", name="Staff").click()
+    look(page, "staff")
+    page.get_by_role("link", name="Lines").click()
+    look(page, "lines")
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_text("membership.view_contact").first).to_be_visible()
+    look(page, "audit")
+    page.goto(f"{live_server.url}/console/memberships/{membership.id}/eject")
+    expect(page.get_by_text("This is permanent.")).to_be_visible()
+    look(page, "eject-confirm")
