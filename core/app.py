@@ -7,6 +7,8 @@ from sqlalchemy import text
 
 import core.models  # noqa: F401 - every table known before the first query
 from auth.router import router as auth_router
+from conference.router import api_router as conference_api_router
+from conference.router import twilio_router as conference_twilio_router
 from core.database import SessionDep
 from core.errors import install_error_handlers
 from core.logs import configure_logging
@@ -23,6 +25,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(groups_router)
+    app.include_router(conference_api_router)
+    app.include_router(conference_twilio_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz(session: SessionDep) -> dict[str, str]:
