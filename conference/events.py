@@ -82,7 +82,10 @@ def _participant_event(
             room.moderator_absent_since = None
             room.reconnect_announced_at = None
     elif event == "participant-leave":
-        mark_left(call, now)
+        # Only the time: the call itself may go on (a <Dial> time limit after an extension is
+        # answered by dialling back in); our own removals mark the call ended (mark_left).
+        call.left_at = call.left_at or now
+        call.speaking = False
         if call.is_moderator and room.ended_at is None and not _moderator_present(session, room):
             room.moderator_absent_since = now
     elif event in _FLAGS:
@@ -91,6 +94,7 @@ def _participant_event(
 
 
 def mark_left(call: Call, now: datetime) -> None:
+    """The call is out of the room for good: removed by a moderator, or the meeting ended."""
     call.stage = CallStage.ended
     call.left_at = call.left_at or now
     call.speaking = False
