@@ -43,7 +43,7 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     event = params.get("StatusCallbackEvent", "")
     meeting = session.scalar(select(Meeting).where(Meeting.room == params.get("FriendlyName")))
     if meeting is None:
-        log.warning("conference.unknown_room", extra={"event": event})
+        log.warning("conference.unknown_room", extra={"callback": event})
         return
     room = room_of(session, meeting)
     room.conference_sid = params.get("ConferenceSid") or room.conference_sid
@@ -60,7 +60,7 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
         if call is not None:
             _participant_event(session, room=room, call=call, event=event, params=params, now=now)
     session.flush()
-    log.info("conference.event", extra={"event": event, "meeting_id": meeting.id})
+    log.info("conference.event", extra={"callback": event, "meeting_id": meeting.id})
 
 
 def _participant_event(
