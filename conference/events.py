@@ -46,11 +46,15 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
         log.warning("conference.unknown_room", extra={"callback": event})
         return
     room = room_of(session, meeting)
-    room.conference_sid = params.get("ConferenceSid") or room.conference_sid
+    conference_sid = params.get("ConferenceSid", "")
+    if event == "conference-end":
+        if conference_sid == room.conference_sid:  # not a late event of an earlier conference
+            _conference_ended(session, room, now)
+        session.flush()
+        return
+    room.conference_sid = conference_sid or room.conference_sid
     if event == "conference-start":
         room.started_at = room.started_at or now
-    elif event == "conference-end":
-        end_room(session, room, now)
     else:
         call = session.scalar(
             select(Call).where(
@@ -112,14 +116,32 @@ def _moderator_present(session: Session, room: Room) -> bool:
     return found is not None
 
 
-def end_room(session: Session, room: Room, now: datetime) -> None:
-    room.ended_at = room.ended_at or now
+def _conference_ended(session: Session, room: Room, now: datetime) -> None:
+    """Twilio ended the conference. When we ended it, ``ended_at`` is set already; otherwise
+    everyone simply hung up before the end, and the room stays open for whoever calls back."""
+    if room.ended_at is not None:
+        end_room(session, room, now)
+        return
+    _all_left(session, room, now)
+    room.conference_sid = None
+    room.started_at = None
     room.moderator_absent_since = None
+    room.reconnect_announced_at = None
+
+
+def _all_left(session: Session, room: Room, now: datetime) -> None:
     session.execute(
         update(Call)
         .where(Call.meeting_id == room.meeting_id, Call.left_at.is_(None))
         .values(left_at=now, stage=CallStage.ended, speaking=False)
     )
+
+
+def end_room(session: Session, room: Room, now: datetime) -> None:
+    """The meeting is over: nobody stays in the room and nobody is let in again."""
+    room.ended_at = room.ended_at or now
+    room.moderator_absent_since = None
+    _all_left(session, room, now)
 
 
 def announcement(session: Session, *, kind: str, conference_sid: str) -> str:
@@ -131,3 +153,14 @@ def announcement(session: Session, *, kind: str, conference_sid: str) -> str:
     meeting = session.get_one(Meeting, room.meeting_id)
     group = session.get_one(Group, meeting.group_id)
     return t.spoken(group.language, [t.line(prompt)])
+
+
+def attendance(session: Session, *, membership_id: int) -> list[Call]:
+    """The membership's calls that reached a room: joined and left times, for statistics."""
+    return list(
+        session.scalars(
+            select(Call)
+            .where(Call.membership_id == membership_id, Call.joined_at.is_not(None))
+            .order_by(Call.joined_at.desc())
+        )
+    )

@@ -9,12 +9,17 @@ from fastapi import APIRouter, Depends, Response
 from conference import admission, controls, events, service
 from conference import twiml as t
 from conference.dependencies import Control, LiveParticipant
-from conference.schemas import AccessEventRead, RosterRead, roster_read
+from conference.schemas import AccessEventRead, AttendanceRead, RosterRead, roster_read
 from core.clock import Now
 from core.database import SessionDep
 from core.schemas import PageParams
 from core.webhooks import TwilioForm
-from groups.dependencies import ModeratedGroup, ModeratedMeeting, ModeratingStaff
+from groups.dependencies import (
+    ModeratedGroup,
+    ModeratedMeeting,
+    ModeratedMembership,
+    ModeratingStaff,
+)
 
 twilio_router = APIRouter(prefix="/twilio", tags=["twilio"], include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1", tags=["conference"])
@@ -166,3 +171,9 @@ def list_access_events(group: ModeratedGroup, session: SessionDep, paging: Pagin
     return controls.access_events(
         session, group_id=group.id, limit=paging.limit, offset=paging.offset
     )
+
+
+@api_router.get("/memberships/{membership_id}/attendance", response_model=list[AttendanceRead])
+def list_attendance(membership: ModeratedMembership, session: SessionDep) -> object:
+    """When the member was in their meetings' calls (joined, left, duration), newest first."""
+    return [AttendanceRead.of(c) for c in events.attendance(session, membership_id=membership.id)]

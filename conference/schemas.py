@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from conference.controls import Roster
-from conference.models import AccessEventKind
+from conference.models import AccessEventKind, Call
 from core.schemas import Schema
 from groups.models import MembershipRole
 
@@ -66,3 +66,25 @@ def roster_read(roster: Roster) -> RosterRead:
         participants=participants,
         attempts=[AccessEventRead.model_validate(event) for event in roster.attempts],
     )
+
+
+class AttendanceRead(Schema):
+    """One call of a membership that reached its meeting's room."""
+
+    meeting_id: int | None
+    joined_at: datetime
+    left_at: datetime | None
+    duration_seconds: int | None
+
+    @classmethod
+    def of(cls, call: Call) -> AttendanceRead:
+        assert call.joined_at is not None
+        duration = None
+        if call.left_at is not None:
+            duration = int((call.left_at - call.joined_at).total_seconds())
+        return cls(
+            meeting_id=call.meeting_id,
+            joined_at=call.joined_at,
+            left_at=call.left_at,
+            duration_seconds=duration,
+        )

@@ -124,15 +124,19 @@ class SimConference:
             call.spoken.extend(say.text or "" for say in ET.fromstring(twiml).iter("Say"))
 
     def leave(self, call: SimCall) -> None:
-        if self.calls.pop(call.sid, None) is not None:
-            self.event("participant-leave", call, Muted="false", Hold="false")
+        if self.calls.pop(call.sid, None) is None:
+            return
+        self.event("participant-leave", call, Muted="false", Hold="false")
+        if not self.calls and self.started and not self.ended:
+            self.ended = True  # the last one out: Twilio ends the conference
+            self.event("conference-end")
 
     def finish(self) -> None:
         """Twilio ends the conference: everyone leaves and their calls go on after ``<Dial>``."""
+        self.ended = True
         for call in list(self.calls.values()):
             self.leave(call)
             self.sim.after_dial(call)
-        self.ended = True
         self.event("conference-end")
 
 

@@ -178,3 +178,35 @@ def test_first_call_chooses_a_pin_and_trivial_ones_are_refused(
     call.hang_up()
     again = login(sim, world, replace(world.member, pin="358164"), caller="+48601000555")
     assert again.state == "in_conference"
+
+
+def test_when_everyone_hung_up_early_the_room_opens_again(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    moderator = login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    first_room = sim.room_of(member)
+    member.hang_up()
+    moderator.hang_up()
+    assert first_room.ended  # Twilio ended the empty conference by itself
+    back = login(sim, world, world.member, caller="+48601000111")
+    assert back.state == "in_conference"
+    login(sim, world, world.moderator)
+    assert sim.room_of(back) is not first_room and sim.room_of(back).started
+    assert len(labels(client, world)) == 2
+
+
+def test_attendance_records_joined_and_left_times(
+    sim: TwilioSimulator, world: World, client: TestClient, clock: Clock
+) -> None:
+    clock.set(MEETING_START)
+    login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    clock.advance(minutes=42)
+    member.hang_up()
+    headers = auth_headers(client, world.moderator_staff)
+    url = f"/api/v1/memberships/{world.member.membership.id}/attendance"
+    (record,) = client.get(url, headers=headers).json()
+    assert record["meeting_id"] == world.meeting.id
+    assert record["duration_seconds"] == 42 * 60
+    assert set(record) == {"meeting_id", "joined_at", "left_at", "duration_seconds"}
