@@ -112,14 +112,12 @@ def _reachable_on_line(session: Session, membership: Membership, line_id: int | 
 
 
 def _pin_matches(membership: Membership | None, digits: str, now: datetime) -> bool:
-    usable = (
-        membership is not None
-        and membership.pin_hash is not None
-        and (membership.locked_until is None or membership.locked_until <= now)
-    )
-    hashed = membership.pin_hash if usable and membership and membership.pin_hash else None
+    """One argon2 verification in every case. A locked number fails like a wrong PIN, even with
+    the right one, so that guessing on during a lockout learns nothing."""
+    hashed = membership.pin_hash if membership is not None else None
+    locked = membership is not None and (membership.locked_until or now) > now
     matches = security.verify_secret(digits or "-", hashed or security.dummy_hash())
-    return usable and matches
+    return matches and hashed is not None and not locked
 
 
 def enter_pin(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
@@ -182,10 +180,12 @@ def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> 
         .where(PinFailure.membership_id == membership.id)
         .values(membership_id=None)
     )
+    meeting = admission.current_meeting(session, membership.group_id, now)
     session.add(
         AccessEvent(
             group_id=membership.group_id,
             membership_id=membership.id,
+            meeting_id=meeting.id if meeting is not None else None,
             kind=AccessEventKind.locked_out,
             at=now,
             locked_until=membership.locked_until,

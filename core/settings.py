@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     dial_in_opens_minutes_before: int = Field(default=10, ge=0, le=60)
     moderator_grace_minutes: int = Field(default=5, ge=0, le=60)
     extension_minutes: int = Field(default=15, ge=1, le=60)
-    wait_music_url: str = "https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+    # Twilio's own hold music (its bucket name has dots, so only plain http matches the host).
+    wait_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 
     organisation_name: str = "supportline"
     help_contact: str = "Please call the helpline during opening hours."

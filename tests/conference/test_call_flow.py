@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -15,11 +16,11 @@ from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers
 
 
-def roster(client: TestClient, world: World) -> dict[str, object]:
+def roster(client: TestClient, world: World) -> dict[str, Any]:
     headers = auth_headers(client, world.moderator_staff)
     response = client.get(f"/api/v1/meetings/{world.meeting.id}/roster", headers=headers)
     assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
@@ -137,6 +138,8 @@ def test_lockout_across_calls_is_shown_to_moderators_and_can_be_unlocked(
     headers = auth_headers(client, world.moderator_staff)
     events = client.get(f"/api/v1/groups/{world.group.id}/access-events", headers=headers).json()
     assert [(e["kind"], e["membership_id"]) for e in events] == [("locked_out", membership.id)]
+    attempts = roster(client, world)["attempts"]
+    assert [a["kind"] for a in attempts] == ["locked_out"]
     unlocked = client.post(f"/api/v1/memberships/{membership.id}/unlock", headers=headers)
     assert unlocked.status_code == 200
     assert login(sim, world, world.member, caller="+48601000333").state == "in_conference"
