@@ -49,6 +49,7 @@ def voice(form: TwilioForm, session: SessionDep, now: Now) -> Response:
 
 @twilio_router.post("/voice/number")
 def voice_number(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """The participant number was typed: ask for the PIN (the same for unknown numbers)."""
     return twiml(
         service.enter_number(
             session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
@@ -58,6 +59,7 @@ def voice_number(form: TwilioForm, session: SessionDep, now: Now) -> Response:
 
 @twilio_router.post("/voice/pin")
 def voice_pin(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """The PIN was typed: admit, ask for a new PIN on the first call, or try again."""
     return twiml(
         service.enter_pin(
             session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
@@ -67,6 +69,7 @@ def voice_pin(form: TwilioForm, session: SessionDep, now: Now) -> Response:
 
 @twilio_router.post("/voice/new-pin")
 def voice_new_pin(form: TwilioForm, session: SessionDep) -> Response:
+    """First call: the chosen PIN, refused with a reason when trivial."""
     return twiml(
         service.choose_pin(session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""))
     )
@@ -74,6 +77,7 @@ def voice_new_pin(form: TwilioForm, session: SessionDep) -> Response:
 
 @twilio_router.post("/voice/confirm-pin")
 def voice_confirm_pin(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """First call: the chosen PIN once more; saved when both match."""
     return twiml(
         service.confirm_pin(
             session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
@@ -83,6 +87,7 @@ def voice_confirm_pin(form: TwilioForm, session: SessionDep, now: Now) -> Respon
 
 @twilio_router.post("/voice/dial-ended")
 def voice_dial_ended(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """The conference leg ended: goodbye, or back into the room after an extension."""
     return twiml(
         admission.dial_ended(
             session,
@@ -95,17 +100,20 @@ def voice_dial_ended(form: TwilioForm, session: SessionDep, now: Now) -> Respons
 
 @twilio_router.post("/conference/wait")
 def conference_wait(form: TwilioForm, session: SessionDep) -> Response:
+    """While members wait for the moderator: when the meeting starts, then music."""
     return twiml(admission.wait_prompt(session, call_sid=form.get("CallSid", "")))
 
 
 @twilio_router.post("/conference/status")
 def conference_status(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """Conference status callbacks: the live roster and the attendance record."""
     events.conference_event(session, params=form, now=now)
     return twiml(t.empty())
 
 
 @twilio_router.post("/conference/announce/{kind}")
 def conference_announce(kind: str, form: TwilioForm, session: SessionDep) -> Response:
+    """What an announcement into the room says."""
     return twiml(
         events.announcement(session, kind=kind, conference_sid=form.get("ConferenceSid", ""))
     )
