@@ -16,19 +16,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conference import tasks
+from conference.phone import Phone
 from core.database import Base
+from core.settings import get_settings
 from tests.clock import Clock
 from tests.conference.conftest import MEETING_START, World, login
 from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers
 
+BASE = "https://line.example.org"
 CALLERS = ["+48601000901", "+48601000902", "+48601000903", "+48601000904", "+48601000905"]
 
 
 def play_every_kind_of_call(
     sim: TwilioSimulator, world: World, client: TestClient, db: Session, clock: Clock
-) -> list[str]:
-    """Returns the moderators' API answers (errors included) seen on the way."""
+) -> dict[str, list[str]]:
+    """Returns the moderators' API errors and the terminal phone's output seen on the way."""
     answers = []
     headers = auth_headers(client, world.moderator_staff)
     base = f"/api/v1/meetings/{world.meeting.id}"
@@ -71,9 +74,22 @@ def play_every_kind_of_call(
     answers.append(
         client.post(f"{base}/participants/{participant['id']}/eject", headers=headers).text
     )
-    tasks.run_due_steps(db, MEETING_START + timedelta(minutes=60), sim)
+    answers.append(client.post(f"{base}/conference/extend", headers=headers).text)
+    tasks.run_due_steps(db, MEETING_START + timedelta(minutes=75), sim)
     sim.deliver()
-    return answers
+    printed: list[str] = []
+    phone = Phone(
+        http=client,
+        server=BASE,
+        public_url=BASE,
+        auth_token=get_settings().webhook_auth_token,
+        number=world.line_number,
+        caller=CALLERS[2],
+        read=lambda _prompt: "",
+        write=printed.append,
+    )
+    phone.dial()
+    return {"api errors": [a for a in answers if '"error"' in a], "terminal phone": printed}
 
 
 def secrets_of(world: World) -> list[str]:
@@ -91,15 +107,16 @@ def test_nothing_personal_leaks_through_any_kind_of_call(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    answers = play_every_kind_of_call(sim, world, sim.client, db, clock)
+    seen = play_every_kind_of_call(sim, world, sim.client, db, clock)
     outputs = {
         "twiml": sim.twiml,
         "urls": [url for url, _ in sim.sent],
         "rooms and labels": [c.room or "" for c in sim.calls] + [c.label or "" for c in sim.calls],
         "logs": [f"{r.getMessage()} {r.__dict__}" for r in caplog.records],
-        "api": [a for a in answers if "error" in a],
+        **seen,
     }
     assert len(sim.twiml) > 30 and len(caplog.records) > 30
+    assert seen["api errors"] and len(seen["terminal phone"]) > 3
     for what, texts in outputs.items():
         for value in secrets_of(world):
             leaked = [text for text in texts if value in text]
