@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -91,3 +95,37 @@ def test_the_command_reports_an_unreachable_server_cleanly() -> None:
     )
     assert result.exit_code == 1
     assert "[dialling +48221234567]" in result.output
+
+
+def test_the_phone_dials_a_real_server_over_http(
+    app: FastAPI, sim: TwilioSimulator, world: World
+) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.listen()  # connections wait in the backlog until the server runs: no polling needed
+    config = uvicorn.Config(app, lifespan="off", ws="none", log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        out: list[str] = []
+        keys: list[Key] = [world.member.participant_number, world.member.pin, ""]
+        settings = get_settings()
+        with httpx.Client(timeout=10.0) as http:
+            Phone(
+                http=http,
+                server=f"http://127.0.0.1:{port}",
+                public_url=settings.public_base_url,
+                auth_token=settings.webhook_auth_token,
+                number=world.line_number,
+                caller="+48601000888",
+                read=keypad(keys),
+                write=out.append,
+            ).dial()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    assert "[joined the conference as member]" in out
+    assert out[-1] == "[call ended]"
