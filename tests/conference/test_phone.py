@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from conference.phone import Phone, PhoneError
+from conference.phone import Phone, PhoneError, Poster
 from core.cli import app as cli
 from core.settings import get_settings
 from tests.conference.conftest import World
@@ -33,11 +33,17 @@ def keypad(keys: list[Key]) -> Callable[[str], str]:
     return read
 
 
-def make_phone(client: TestClient, world: World, keys: list[Key], out: list[str]) -> Phone:
+def make_phone(
+    client: Poster,
+    world: World,
+    keys: list[Key],
+    out: list[str],
+    server: str = "https://line.example.org",
+) -> Phone:
     settings = get_settings()
     return Phone(
         http=client,
-        server="https://line.example.org",
+        server=server,
         public_url=settings.public_base_url,
         auth_token=settings.webhook_auth_token,
         number=world.line_number,
@@ -111,18 +117,8 @@ def test_the_phone_dials_a_real_server_over_http(
     try:
         out: list[str] = []
         keys: list[Key] = [world.member.participant_number, world.member.pin, ""]
-        settings = get_settings()
         with httpx.Client(timeout=10.0) as http:
-            Phone(
-                http=http,
-                server=f"http://127.0.0.1:{port}",
-                public_url=settings.public_base_url,
-                auth_token=settings.webhook_auth_token,
-                number=world.line_number,
-                caller="+48601000888",
-                read=keypad(keys),
-                write=out.append,
-            ).dial()
+            make_phone(http, world, keys, out, server=f"http://127.0.0.1:{port}").dial()
     finally:
         server.should_exit = True
         thread.join(timeout=10)
