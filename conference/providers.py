@@ -7,7 +7,7 @@ a timeout or a connection failure, :class:`ControlRejected` for any other refusa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -100,14 +100,12 @@ class FakeConferenceControl:
     """In memory: records every action; ``gone`` SIDs answer like Twilio's 20404.
 
     Used by unit tests and, when no Twilio account is configured (development, the demo), by
-    the server itself: then there is no real conference to act on. ``on_remove`` lets a call
-    simulator learn that a participant was removed, as Twilio would tell it.
+    the server itself: then there is no real conference to act on.
     """
 
     actions: list[tuple[str, ...]] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
     unavailable: bool = False
-    on_remove: Callable[[str, str], None] | None = None
 
     def _act(self, *action: str) -> None:
         if self.unavailable:
@@ -124,8 +122,6 @@ class FakeConferenceControl:
 
     def remove(self, conference_sid: str, call_sid: str) -> None:
         self._act("remove", conference_sid, call_sid)
-        if self.on_remove is not None:
-            self.on_remove(conference_sid, call_sid)
 
     def announce(self, conference_sid: str, url: str) -> None:
         self._act("announce", conference_sid, url)

@@ -197,3 +197,15 @@ def test_helpers_and_other_groups_moderators_cannot_control_the_call(
     assert client.post(f"{base}/conference/end", headers=stranger).status_code == 404
     assert client.get(f"{base}/roster", headers=stranger).status_code == 404
     assert sim.actions == []
+
+
+def test_the_server_uses_twilio_when_an_account_is_configured(
+    twilio_client: TwilioPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conference import providers
+
+    assert isinstance(get_conference_control(), providers.FakeConferenceControl)  # no account
+    client, _http = twilio_client
+    monkeypatch.setattr(providers, "get_twilio_client", lambda: client)
+    control = get_conference_control()
+    assert isinstance(control, TwilioConferenceControl) and control.client is client
