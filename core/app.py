@@ -9,6 +9,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import core.models  # noqa: F401 - every table known before the first query
 from auth.router import router as auth_router
+from conference.router import api_router as conference_api_router
+from conference.router import twilio_router as conference_twilio_router
 from console.rendering import STATIC_DIR, install_error_pages
 from console.router import router as console_router
 from core.database import SessionDep
@@ -40,6 +42,8 @@ def create_app() -> FastAPI:
     )
     app.include_router(auth_router)
     app.include_router(groups_router)
+    app.include_router(conference_api_router)
+    app.include_router(conference_twilio_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)
 

@@ -107,5 +107,36 @@ def serve(
     )
 
 
+@app.command()
+def call(
+    number: Annotated[str, typer.Argument(help="the line to dial, e.g. +48221234567")],
+    caller: Annotated[str, typer.Option("--from", help="the caller's number")] = "+15005550006",
+    server: Annotated[
+        str | None, typer.Option(help="where the server listens (default: public base URL)")
+    ] = None,
+) -> None:
+    """A terminal phone: dial a running server as Twilio would, type keypad digits."""
+    import httpx  # noqa: PLC0415 - keeps `--help` fast
+
+    from conference.phone import Phone, PhoneError  # noqa: PLC0415
+
+    settings = get_settings()
+    with httpx.Client(timeout=30.0) as http:
+        phone = Phone(
+            http=http,
+            server=(server or settings.public_base_url).rstrip("/"),
+            public_url=settings.public_base_url,
+            auth_token=settings.webhook_auth_token,
+            number=number,
+            caller=caller,
+            read=input,
+            write=typer.echo,
+        )
+        try:
+            phone.dial()
+        except (PhoneError, httpx.HTTPError, EOFError) as exc:
+            raise fail(str(exc) or type(exc).__name__) from None
+
+
 def main() -> None:
     app()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import auth.models
+import conference.models
 import core.audit
 import groups.models
 
-__all__ = ["auth", "core", "groups"]
+__all__ = ["auth", "conference", "core", "groups"]

@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     participant_number_length: int = Field(default=9, ge=8, le=15)
     pin_length: int = Field(default=6, ge=4, le=12)
 
+    # The dial-in call (conference/): brute-force limits, the dial-in window, the moderator grace.
+    pin_tries_per_call: int = Field(default=3, ge=1, le=10)
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_window_minutes: int = Field(default=30, ge=1)
+    lockout_minutes: int = Field(default=30, ge=1)
+    caller_throttle_failures: int = Field(default=10, ge=1)
+    dial_in_opens_minutes_before: int = Field(default=10, ge=0, le=60)
+    moderator_grace_minutes: int = Field(default=5, ge=0, le=60)
+    extension_minutes: int = Field(default=15, ge=1, le=60)
+    # Twilio's own hold music (its bucket name has dots, so only plain http matches the host).
+    wait_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+
     organisation_name: str = "supportline"
     help_contact: str = "Please call the helpline during opening hours."
 

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Query, status
 from auth.dependencies import AdminStaff, CurrentStaff
 from auth.exceptions import RoleRequired
 from auth.models import Role
+from conference import controls as conference_controls
+from conference.dependencies import Control as ConferenceControlDep
 from core.clock import Now
 from core.database import SessionDep
 from core.schemas import Page, PageParams
@@ -289,10 +291,16 @@ def reinstate(
 
 @router.post("/memberships/{membership_id}/eject", response_model=MembershipRead)
 def eject(
-    membership: ModeratedMembership, session: SessionDep, staff: ModeratingStaff, now: Now
+    membership: ModeratedMembership,
+    session: SessionDep,
+    staff: ModeratingStaff,
+    now: Now,
+    control: ConferenceControlDep,
 ) -> object:
-    """Eject for good: credentials dead at once; a new referral of the same phone is flagged."""
-    return members_service.eject(session, actor=staff, membership=membership, now=now)
+    """Eject for good: credentials dead at once, out of any live call; new referrals flagged."""
+    return conference_controls.eject_membership(
+        session, actor=staff, membership=membership, control=control, now=now
+    )
 
 
 @router.post("/memberships/{membership_id}/erase", response_model=MembershipRead)

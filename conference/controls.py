@@ -1,0 +1,330 @@
+"""Moderator controls of a live meeting, acting through :class:`ConferenceControl`.
+
+Our roster changes only when Twilio confirmed the action, or when Twilio says the participant is
+gone (20404): then the roster is corrected and the moderator told. A 5xx or a timeout changes
+nothing and says so (502), so the moderator can simply try again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import partial
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auth.models import Staff
+from conference import events
+from conference.admission import meeting_end, room_of
+from conference.exceptions import (
+    ConferenceNotStarted,
+    ControlFailed,
+    EjectedButStillInCall,
+    ParticipantLeft,
+    ParticipantNotInCall,
+)
+from conference.models import AccessEvent, Call, CallStage, Room
+from conference.providers import ConferenceControl, ControlError, ParticipantGone
+from core import audit
+from core.settings import get_settings
+from groups import members as members_service
+from groups.models import Meeting, Membership
+
+
+class ParticipantAction(StrEnum):
+    mute = "mute"
+    unmute = "unmute"
+    hold = "hold"
+    resume = "resume"
+    kick = "kick"
+    eject = "eject"
+
+
+class RoomAction(StrEnum):
+    mute_all = "mute-all"
+    lock = "lock"
+    unlock = "unlock"
+    end = "end"
+    extend = "extend"
+
+
+@dataclass(frozen=True)
+class Roster:
+    meeting: Meeting
+    room: Room
+    ends_at: datetime
+    participants: list[tuple[Call, Membership]]
+    attempts: list[AccessEvent]
+
+
+def live_calls(session: Session, meeting_id: int) -> list[Call]:
+    return list(
+        session.scalars(
+            select(Call)
+            .where(
+                Call.meeting_id == meeting_id,
+                Call.stage == CallStage.in_conference,
+                Call.left_at.is_(None),
+            )
+            .order_by(Call.joined_at, Call.id)
+        )
+    )
+
+
+def roster(session: Session, *, meeting: Meeting) -> Roster:
+    calls = live_calls(session, meeting.id)
+    attempts = session.scalars(
+        select(AccessEvent)
+        .where(AccessEvent.meeting_id == meeting.id)
+        .order_by(AccessEvent.at.desc(), AccessEvent.id.desc())
+    )
+    return Roster(
+        meeting=meeting,
+        room=room_of(session, meeting),
+        ends_at=meeting_end(meeting),
+        participants=[(c, session.get_one(Membership, c.membership_id)) for c in calls],
+        attempts=list(attempts),
+    )
+
+
+def get_live_call(session: Session, *, meeting: Meeting, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    if call is None or call.meeting_id != meeting.id or call.left_at is not None:
+        raise ParticipantNotInCall()
+    if call.stage is not CallStage.in_conference:
+        raise ParticipantNotInCall()
+    return call
+
+
+def _sid(session: Session, meeting: Meeting) -> str:
+    room = room_of(session, meeting)
+    if room.conference_sid is None or room.ended_at is not None:
+        raise ConferenceNotStarted()
+    return room.conference_sid
+
+
+def _act(call: Call, name: str, action: Callable[[], None], now: datetime) -> None:
+    try:
+        action()
+    except ParticipantGone:
+        events.mark_left(call, now)
+        raise ParticipantLeft() from None
+    except ControlError:
+        raise ControlFailed(name) from None
+
+
+def _audit(session: Session, actor: Staff, action: str, meeting: Meeting, call: Call) -> None:
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action=f"conference.{action}",
+        target_type="membership",
+        target_id=call.membership_id,
+        group_id=meeting.group_id,
+        details={"meeting_id": meeting.id},
+    )
+
+
+def mute_all(
+    session: Session, *, actor: Staff, meeting: Meeting, control: ConferenceControl, now: datetime
+) -> Roster:
+    """Mute every member (not moderators); those already gone are dropped from the roster."""
+    sid = _sid(session, meeting)
+    for call in live_calls(session, meeting.id):
+        if call.is_moderator or call.muted:
+            continue
+        try:
+            _act(call, "mute", partial(control.set_muted, sid, call.call_sid, muted=True), now)
+        except ParticipantLeft:
+            continue
+        call.muted = True
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="conference.mute_all",
+        target_type="meeting",
+        target_id=meeting.id,
+        group_id=meeting.group_id,
+    )
+    return roster(session, meeting=meeting)
+
+
+def eject_membership(
+    session: Session,
+    *,
+    actor: Staff,
+    membership: Membership,
+    control: ConferenceControl,
+    now: datetime,
+) -> Membership:
+    """Eject for good (groups.members.eject), then remove every live call of the membership."""
+    members_service.eject(session, actor=actor, membership=membership, now=now)
+    calls = session.scalars(
+        select(Call).where(
+            Call.membership_id == membership.id,
+            Call.left_at.is_(None),
+            Call.stage.in_((CallStage.admitted, CallStage.in_conference)),
+        )
+    )
+    for call in list(calls):
+        room = session.scalar(select(Room).where(Room.meeting_id == call.meeting_id))
+        if room is None or room.conference_sid is None:
+            events.mark_left(call, now)
+            continue
+        sid = room.conference_sid
+        try:
+            control.remove(sid, call.call_sid)
+        except ParticipantGone:
+            pass  # already gone: exactly what we wanted
+        except ControlError:
+            session.flush()
+            raise EjectedButStillInCall() from None
+        events.mark_left(call, now)
+    session.flush()
+    return membership
+
+
+def set_locked(session: Session, *, actor: Staff, meeting: Meeting, locked: bool) -> Roster:
+    """A locked room admits moderators only; who is in stays in."""
+    room_of(session, meeting).locked = locked
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="conference.lock" if locked else "conference.unlock",
+        target_type="meeting",
+        target_id=meeting.id,
+        group_id=meeting.group_id,
+    )
+    return roster(session, meeting=meeting)
+
+
+def end_now(
+    session: Session, *, actor: Staff, meeting: Meeting, control: ConferenceControl, now: datetime
+) -> Roster:
+    sid = _sid(session, meeting)
+    room = room_of(session, meeting)
+    try:
+        control.end(sid)
+    except ParticipantGone:
+        pass  # Twilio ended it already
+    except ControlError:
+        raise ControlFailed("end of the meeting") from None
+    events.end_room(session, room, now)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="conference.end",
+        target_type="meeting",
+        target_id=meeting.id,
+        group_id=meeting.group_id,
+    )
+    return roster(session, meeting=meeting)
+
+
+def extend(
+    session: Session, *, actor: Staff, meeting: Meeting, control: ConferenceControl, now: datetime
+) -> Roster:
+    """Move the end by the extension; the announcements and the calls' limits follow it."""
+    room = room_of(session, meeting)
+    if room.ended_at is not None or meeting_end(meeting) <= now:
+        raise ConferenceNotStarted()
+    meeting.extended_minutes += get_settings().extension_minutes
+    end = meeting_end(meeting)
+    if end - timedelta(minutes=5) > now:
+        room.warned_five_at = None
+    if end - timedelta(minutes=1) > now:
+        room.warned_one_at = None
+    session.flush()
+    for call in live_calls(session, meeting.id):
+        seconds = int((end - call.created_at).total_seconds())
+        try:
+            control.set_time_limit(call.call_sid, seconds)
+        except ParticipantGone:
+            events.mark_left(call, now)
+        except ControlError:
+            # The meeting is extended either way: a call whose old limit ends its <Dial> is
+            # dialled back in (admission.dial_ended), so nobody is cut off early.
+            room.last_error = "time limit not updated for one call"
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="conference.extend",
+        target_type="meeting",
+        target_id=meeting.id,
+        group_id=meeting.group_id,
+        details={"extended_minutes": meeting.extended_minutes},
+    )
+    return roster(session, meeting=meeting)
+
+
+def access_events(session: Session, *, group_id: int, limit: int, offset: int) -> list[AccessEvent]:
+    """Lockouts and duplicate logins of a group, newest first (what moderators must see)."""
+    return list(
+        session.scalars(
+            select(AccessEvent)
+            .where(AccessEvent.group_id == group_id)
+            .order_by(AccessEvent.at.desc(), AccessEvent.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def act_on_participant(
+    session: Session,
+    *,
+    actor: Staff,
+    meeting: Meeting,
+    call: Call,
+    action: ParticipantAction,
+    control: ConferenceControl,
+    now: datetime,
+) -> Roster:
+    if action is ParticipantAction.eject:
+        membership = session.get_one(Membership, call.membership_id)
+        eject_membership(session, actor=actor, membership=membership, control=control, now=now)
+        return roster(session, meeting=meeting)
+    sid = _sid(session, meeting)
+    sids = (sid, call.call_sid)
+    operations: dict[ParticipantAction, Callable[[], None]] = {
+        ParticipantAction.mute: lambda: control.set_muted(*sids, muted=True),
+        ParticipantAction.unmute: lambda: control.set_muted(*sids, muted=False),
+        ParticipantAction.hold: lambda: control.set_hold(*sids, hold=True),
+        ParticipantAction.resume: lambda: control.set_hold(*sids, hold=False),
+        ParticipantAction.kick: lambda: control.remove(*sids),
+    }
+    _act(call, action.value, operations[action], now)
+    if action is ParticipantAction.kick:
+        events.mark_left(call, now)
+    elif action in (ParticipantAction.mute, ParticipantAction.unmute):
+        call.muted = action is ParticipantAction.mute
+    else:
+        call.on_hold = action is ParticipantAction.hold
+    session.flush()
+    _audit(session, actor, action.value, meeting, call)
+    return roster(session, meeting=meeting)
+
+
+def act_on_room(
+    session: Session,
+    *,
+    actor: Staff,
+    meeting: Meeting,
+    action: RoomAction,
+    control: ConferenceControl,
+    now: datetime,
+) -> Roster:
+    if action is RoomAction.mute_all:
+        return mute_all(session, actor=actor, meeting=meeting, control=control, now=now)
+    if action in (RoomAction.lock, RoomAction.unlock):
+        return set_locked(session, actor=actor, meeting=meeting, locked=action is RoomAction.lock)
+    if action is RoomAction.end:
+        return end_now(session, actor=actor, meeting=meeting, control=control, now=now)
+    return extend(session, actor=actor, meeting=meeting, control=control, now=now)

@@ -1,0 +1,166 @@
+"""Conference status callbacks keep the live roster and the attendance record; announcements.
+
+Twilio reports start, end, join, leave, mute, hold and speaker events for each room. The call
+row of each participant records joined/left times (attendance) and its live state; the room row
+records when the conference ran and when its last moderator dropped (the grace period).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from conference import twiml as t
+from conference.admission import room_of
+from conference.models import Call, CallStage, Room
+from conference.prompts import Prompt
+from core.logs import get_logger
+from groups.models import Group, Meeting
+
+log = get_logger(__name__)
+
+ANNOUNCEMENTS = {
+    "five_minutes": Prompt.five_minutes,
+    "one_minute": Prompt.one_minute,
+    "reconnecting": Prompt.reconnecting,
+}
+
+_FLAGS = {
+    "participant-mute": ("muted", True),
+    "participant-unmute": ("muted", False),
+    "participant-hold": ("on_hold", True),
+    "participant-unhold": ("on_hold", False),
+    "participant-speech-start": ("speaking", True),
+    "participant-speech-stop": ("speaking", False),
+}
+
+
+def conference_event(session: Session, *, params: Mapping[str, str], now: datetime) -> None:
+    """Apply one status callback; events for rooms or calls we do not know are ignored."""
+    event = params.get("StatusCallbackEvent", "")
+    meeting = session.scalar(select(Meeting).where(Meeting.room == params.get("FriendlyName")))
+    if meeting is None:
+        log.warning("conference.unknown_room", extra={"callback": event})
+        return
+    room = room_of(session, meeting)
+    conference_sid = params.get("ConferenceSid", "")
+    if event == "conference-end":
+        if conference_sid == room.conference_sid:  # not a late event of an earlier conference
+            _conference_ended(session, room, now)
+        session.flush()
+        return
+    room.conference_sid = conference_sid or room.conference_sid
+    if event == "conference-start":
+        room.started_at = room.started_at or now
+    else:
+        call = session.scalar(
+            select(Call).where(
+                Call.call_sid == params.get("CallSid", ""), Call.meeting_id == meeting.id
+            )
+        )
+        if call is not None:
+            _participant_event(session, room=room, call=call, event=event, params=params, now=now)
+    session.flush()
+    log.info("conference.event", extra={"callback": event, "meeting_id": meeting.id})
+
+
+def _participant_event(
+    session: Session,
+    *,
+    room: Room,
+    call: Call,
+    event: str,
+    params: Mapping[str, str],
+    now: datetime,
+) -> None:
+    if event == "participant-join":
+        call.stage = CallStage.in_conference
+        call.joined_at = call.joined_at or now
+        call.left_at = None
+        call.muted = params.get("Muted") == "true"
+        call.on_hold = params.get("Hold") == "true"
+        if call.is_moderator:
+            room.moderator_absent_since = None
+            room.reconnect_announced_at = None
+    elif event == "participant-leave":
+        # Only the time: the call itself may go on (a <Dial> time limit after an extension is
+        # answered by dialling back in); our own removals mark the call ended (mark_left).
+        call.left_at = call.left_at or now
+        call.speaking = False
+        if call.is_moderator and room.ended_at is None and not _moderator_present(session, room):
+            room.moderator_absent_since = now
+    elif event in _FLAGS:
+        name, value = _FLAGS[event]
+        setattr(call, name, value)
+
+
+def mark_left(call: Call, now: datetime) -> None:
+    """The call is out of the room for good: removed by a moderator, or the meeting ended."""
+    call.stage = CallStage.ended
+    call.left_at = call.left_at or now
+    call.speaking = False
+
+
+def _moderator_present(session: Session, room: Room) -> bool:
+    found = session.scalar(
+        select(Call.id).where(
+            Call.meeting_id == room.meeting_id,
+            Call.is_moderator.is_(True),
+            Call.stage == CallStage.in_conference,
+            Call.left_at.is_(None),
+        )
+    )
+    return found is not None
+
+
+def _conference_ended(session: Session, room: Room, now: datetime) -> None:
+    """Twilio ended the conference. When we ended it, ``ended_at`` is set already; otherwise
+    everyone simply hung up before the end, and the room stays open for whoever calls back."""
+    if room.ended_at is not None:
+        end_room(session, room, now)
+        return
+    _all_left(session, room, now)
+    room.conference_sid = None
+    room.started_at = None
+    room.moderator_absent_since = None
+    room.reconnect_announced_at = None
+
+
+def _all_left(session: Session, room: Room, now: datetime) -> None:
+    session.execute(
+        update(Call)
+        .where(Call.meeting_id == room.meeting_id, Call.left_at.is_(None))
+        .values(left_at=now, stage=CallStage.ended, speaking=False)
+    )
+
+
+def end_room(session: Session, room: Room, now: datetime) -> None:
+    """The meeting is over: nobody stays in the room and nobody is let in again."""
+    room.ended_at = room.ended_at or now
+    room.moderator_absent_since = None
+    _all_left(session, room, now)
+
+
+def announcement(session: Session, *, kind: str, conference_sid: str) -> str:
+    """The TwiML an announce URL returns: one sentence in the group's language."""
+    prompt = ANNOUNCEMENTS.get(kind)
+    room = session.scalar(select(Room).where(Room.conference_sid == conference_sid))
+    if prompt is None or room is None:
+        return t.empty()
+    meeting = session.get_one(Meeting, room.meeting_id)
+    group = session.get_one(Group, meeting.group_id)
+    return t.spoken(group.language, [t.line(prompt)])
+
+
+def attendance(session: Session, *, membership_id: int) -> list[Call]:
+    """The membership's calls that reached a room: joined and left times, for statistics."""
+    return list(
+        session.scalars(
+            select(Call)
+            .where(Call.membership_id == membership_id, Call.joined_at.is_not(None))
+            .order_by(Call.joined_at.desc())
+        )
+    )

@@ -1,0 +1,187 @@
+"""The dial-in call's Twilio webhooks and the moderators' live-call API (rules live in services)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from conference import admission, controls, events, service
+from conference import twiml as t
+from conference.dependencies import Control, LiveParticipant
+from conference.schemas import AccessEventRead, AttendanceRead, RosterRead, roster_read
+from core.clock import Now
+from core.database import SessionDep
+from core.schemas import PageParams
+from core.webhooks import TwilioForm
+from groups.dependencies import (
+    ModeratedGroup,
+    ModeratedMeeting,
+    ModeratedMembership,
+    ModeratingStaff,
+)
+
+twilio_router = APIRouter(prefix="/twilio", tags=["twilio"], include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["conference"])
+Paging = Annotated[PageParams, Depends()]
+
+
+def twiml(content: str) -> Response:
+    return Response(content=content, media_type="application/xml")
+
+
+# --- Twilio webhooks (every one signature-checked through TwilioForm) ---------------------------
+
+
+@twilio_router.post("/voice")
+def voice(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """Entry of every line: greet and ask for the participant number."""
+    return twiml(
+        service.start_call(
+            session,
+            call_sid=form.get("CallSid", ""),
+            caller=form.get("From", ""),
+            to=form.get("To", ""),
+            now=now,
+        )
+    )
+
+
+@twilio_router.post("/voice/number")
+def voice_number(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """The participant number was typed: ask for the PIN (the same for unknown numbers)."""
+    return twiml(
+        service.enter_number(
+            session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
+        )
+    )
+
+
+@twilio_router.post("/voice/pin")
+def voice_pin(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """The PIN was typed: admit, ask for a new PIN on the first call, or try again."""
+    return twiml(
+        service.enter_pin(
+            session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
+        )
+    )
+
+
+@twilio_router.post("/voice/new-pin")
+def voice_new_pin(form: TwilioForm, session: SessionDep) -> Response:
+    """First call: the chosen PIN, refused with a reason when trivial."""
+    return twiml(
+        service.choose_pin(session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""))
+    )
+
+
+@twilio_router.post("/voice/confirm-pin")
+def voice_confirm_pin(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """First call: the chosen PIN once more; saved when both match."""
+    return twiml(
+        service.confirm_pin(
+            session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
+        )
+    )
+
+
+@twilio_router.post("/voice/dial-ended")
+def voice_dial_ended(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """The conference leg ended: goodbye, or back into the room after an extension."""
+    return twiml(
+        admission.dial_ended(
+            session,
+            call_sid=form.get("CallSid", ""),
+            call_status=form.get("CallStatus", ""),
+            now=now,
+        )
+    )
+
+
+@twilio_router.post("/conference/wait")
+def conference_wait(form: TwilioForm, session: SessionDep) -> Response:
+    """While members wait for the moderator: when the meeting starts, then music."""
+    return twiml(admission.wait_prompt(session, call_sid=form.get("CallSid", "")))
+
+
+@twilio_router.post("/conference/status")
+def conference_status(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+    """Conference status callbacks: the live roster and the attendance record."""
+    events.conference_event(session, params=form, now=now)
+    return twiml(t.empty())
+
+
+@twilio_router.post("/conference/announce/{kind}")
+def conference_announce(kind: str, form: TwilioForm, session: SessionDep) -> Response:
+    """What an announcement into the room says."""
+    return twiml(
+        events.announcement(session, kind=kind, conference_sid=form.get("ConferenceSid", ""))
+    )
+
+
+# --- moderators' live-call API ----------------------------------------------------------------
+
+
+@api_router.get("/meetings/{meeting_id}/roster", response_model=RosterRead)
+def get_roster(meeting: ModeratedMeeting, session: SessionDep) -> object:
+    """Who is in the live call now, and refused or locked-out attempts of this meeting."""
+    return roster_read(controls.roster(session, meeting=meeting))
+
+
+@api_router.post(
+    "/meetings/{meeting_id}/participants/{call_id}/{action}", response_model=RosterRead
+)
+def act_on_participant(
+    *,
+    action: controls.ParticipantAction,
+    meeting: ModeratedMeeting,
+    call: LiveParticipant,
+    session: SessionDep,
+    staff: ModeratingStaff,
+    control: Control,
+    now: Now,
+) -> object:
+    """Mute, unmute, hold, resume, kick (this call only) or eject (for good) one participant."""
+    return roster_read(
+        controls.act_on_participant(
+            session,
+            actor=staff,
+            meeting=meeting,
+            call=call,
+            action=action,
+            control=control,
+            now=now,
+        )
+    )
+
+
+@api_router.post("/meetings/{meeting_id}/conference/{action}", response_model=RosterRead)
+def act_on_room(
+    *,
+    action: controls.RoomAction,
+    meeting: ModeratedMeeting,
+    session: SessionDep,
+    staff: ModeratingStaff,
+    control: Control,
+    now: Now,
+) -> object:
+    """Mute all members, lock or unlock the room, end the meeting now, or extend it."""
+    return roster_read(
+        controls.act_on_room(
+            session, actor=staff, meeting=meeting, action=action, control=control, now=now
+        )
+    )
+
+
+@api_router.get("/groups/{group_id}/access-events", response_model=list[AccessEventRead])
+def list_access_events(group: ModeratedGroup, session: SessionDep, paging: Paging) -> object:
+    """Lockouts and duplicate logins in the group, newest first."""
+    return controls.access_events(
+        session, group_id=group.id, limit=paging.limit, offset=paging.offset
+    )
+
+
+@api_router.get("/memberships/{membership_id}/attendance", response_model=list[AttendanceRead])
+def list_attendance(membership: ModeratedMembership, session: SessionDep) -> object:
+    """When the member was in their meetings' calls (joined, left, duration), newest first."""
+    return [AttendanceRead.of(c) for c in events.attendance(session, membership_id=membership.id)]

@@ -1,0 +1,252 @@
+"""The dial-in call: keypad login, brute-force limits, first-call PIN change and admission.
+
+Each webhook finds its call row by CallSid and answers with TwiML. An unknown participant number
+and a wrong PIN take the same path: same prompts, one argon2 verification each (against a dummy
+hash when there is nothing real to check), so the two cannot be told apart.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from conference import admission
+from conference import twiml as t
+from conference.models import AccessEvent, AccessEventKind, Call, CallStage, PinFailure
+from conference.prompts import Prompt
+from core import pii, security
+from core.logs import get_logger
+from core.settings import get_settings
+from groups import members as members_service
+from groups import service as groups_service
+from groups.models import Membership, MembershipStatus, group_lines
+
+log = get_logger(__name__)
+
+MAX_PIN_LENGTH = 12
+
+
+def caller_index(caller: str) -> str:
+    return pii.blind_index("caller", caller or "unknown")
+
+
+def _failures_since(session: Session, condition: ColumnElement[bool], since: datetime) -> int:
+    query = select(func.count()).select_from(PinFailure).where(condition, PinFailure.at >= since)
+    return session.scalar(query) or 0
+
+
+def is_throttled(session: Session, index: str, now: datetime) -> bool:
+    """A caller number that keeps failing, across participant numbers, is turned away."""
+    settings = get_settings()
+    since = now - timedelta(minutes=settings.lockout_window_minutes)
+    count = _failures_since(session, PinFailure.caller_index == index, since)
+    return count >= settings.caller_throttle_failures
+
+
+def start_call(session: Session, *, call_sid: str, caller: str, to: str, now: datetime) -> str:
+    """The line's Voice URL: greet and ask for the participant number."""
+    line = groups_service.get_line_by_number(session, to)
+    if line is None:
+        log.warning("call.unknown_line", extra={"call_sid": call_sid})
+        return t.farewell("en", [t.line(Prompt.not_in_service)])
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None:
+        call = Call(
+            call_sid=call_sid,
+            caller_index=caller_index(caller),
+            line_id=line.id,
+            language=line.language,
+            created_at=now,
+        )
+        session.add(call)
+    call.stage = CallStage.number
+    session.flush()
+    log.info("call.start", extra={"call_id": call.id, "line_id": line.id})
+    if is_throttled(session, call.caller_index, now):
+        call.stage = CallStage.ended
+        return t.farewell(call.language, [t.line(Prompt.throttled)])
+    return t.ask(call.language, "/twilio/voice/number", [t.line(Prompt.welcome)])
+
+
+def _call(session: Session, call_sid: str, stage: CallStage) -> Call | None:
+    """The call in the stage this step expects; anything else is treated as not recognised."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None or call.stage is not stage:
+        return None
+    return call
+
+
+def _lost(call: Call | None) -> str:
+    if call is not None:
+        call.stage = CallStage.ended
+    language = call.language if call is not None else "en"
+    return t.farewell(language, [t.line(Prompt.not_recognised)])
+
+
+def enter_number(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
+    """Remember whom the number belongs to (maybe nobody); ask for the PIN either way."""
+    call = _call(session, call_sid, CallStage.number)
+    if call is None:
+        return _lost(call)
+    membership = None
+    if digits.isdigit():
+        membership = members_service.find_by_participant_number(session, digits)
+    if membership is not None and not _reachable_on_line(session, membership, call.line_id):
+        membership = None
+    call.membership_id = membership.id if membership is not None else None
+    call.stage = CallStage.pin
+    session.flush()
+    return t.ask(call.language, "/twilio/voice/pin", [t.line(Prompt.enter_pin)])
+
+
+def _reachable_on_line(session: Session, membership: Membership, line_id: int | None) -> bool:
+    found = session.execute(
+        select(group_lines.c.group_id).where(
+            group_lines.c.group_id == membership.group_id, group_lines.c.line_id == line_id
+        )
+    ).first()
+    return found is not None
+
+
+def _pin_matches(membership: Membership | None, digits: str, now: datetime) -> bool:
+    """One argon2 verification in every case. A locked number fails like a wrong PIN, even with
+    the right one, so that guessing on during a lockout learns nothing."""
+    hashed = membership.pin_hash if membership is not None else None
+    locked = membership is not None and (membership.locked_until or now) > now
+    matches = security.verify_secret(digits or "-", hashed or security.dummy_hash())
+    return matches and hashed is not None and not locked
+
+
+def enter_pin(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
+    call = _call(session, call_sid, CallStage.pin)
+    if call is None:
+        return _lost(call)
+    membership = session.get(Membership, call.membership_id) if call.membership_id else None
+    if not _pin_matches(membership, digits, now):
+        return _failed(session, call, membership, now)
+    assert membership is not None
+    # A success forgets this number's earlier failures (the caller's throttle keeps them).
+    session.execute(
+        update(PinFailure)
+        .where(PinFailure.membership_id == membership.id)
+        .values(membership_id=None)
+    )
+    if membership.pin_is_temporary and membership.status is MembershipStatus.active:
+        call.stage = CallStage.new_pin
+        return _ask_new_pin(call, [])
+    return admission.admit(session, call=call, membership=membership, now=now, lines=[])
+
+
+def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
+    settings = get_settings()
+    session.add(
+        PinFailure(
+            membership_id=membership.id if membership is not None else None,
+            caller_index=call.caller_index,
+            at=now,
+        )
+    )
+    call.pin_tries += 1
+    call.membership_id = None
+    session.flush()
+    if membership is not None:
+        _lock_if_needed(session, membership, now)
+    log.info("call.login_failed", extra={"call_id": call.id, "tries": call.pin_tries})
+    if call.pin_tries >= settings.pin_tries_per_call:
+        call.stage = CallStage.ended
+        return t.farewell(call.language, [t.line(Prompt.too_many_tries)])
+    if is_throttled(session, call.caller_index, now):
+        call.stage = CallStage.ended
+        return t.farewell(call.language, [t.line(Prompt.throttled)])
+    call.stage = CallStage.number
+    lines = [t.line(Prompt.not_recognised), t.line(Prompt.welcome)]
+    return t.ask(call.language, "/twilio/voice/number", lines)
+
+
+def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> None:
+    """After N failures within the window the number is locked and the moderators are told."""
+    settings = get_settings()
+    since = now - timedelta(minutes=settings.lockout_window_minutes)
+    count = _failures_since(session, PinFailure.membership_id == membership.id, since)
+    if count < settings.lockout_failures:
+        return
+    membership.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+    # Counting starts again after a lockout, so an unlock is not undone by old failures.
+    session.execute(
+        update(PinFailure)
+        .where(PinFailure.membership_id == membership.id)
+        .values(membership_id=None)
+    )
+    meeting = admission.current_meeting(session, membership.group_id, now)
+    session.add(
+        AccessEvent(
+            group_id=membership.group_id,
+            membership_id=membership.id,
+            meeting_id=meeting.id if meeting is not None else None,
+            kind=AccessEventKind.locked_out,
+            at=now,
+            locked_until=membership.locked_until,
+        )
+    )
+    session.flush()
+    log.warning("membership.locked_out", extra={"membership_ref": membership.ref})
+
+
+def _ask_new_pin(call: Call, lines: list[t.Line]) -> str:
+    minimum = str(get_settings().pin_length)
+    lines = [*lines, t.line(Prompt.choose_pin, min=minimum)]
+    return t.ask(call.language, "/twilio/voice/new-pin", lines)
+
+
+def pin_problem(digits: str, membership: Membership) -> Prompt | None:
+    """Why a chosen PIN is refused, or None: length, one digit, a run, the temporary PIN."""
+    if not digits.isdigit() or not get_settings().pin_length <= len(digits) <= MAX_PIN_LENGTH:
+        return Prompt.pin_length
+    if len(set(digits)) == 1:
+        return Prompt.pin_one_digit
+    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(digits)}
+    if steps in ({1}, {9}):
+        return Prompt.pin_sequence
+    if membership.pin_hash is not None and security.verify_secret(digits, membership.pin_hash):
+        return Prompt.pin_temporary
+    return None
+
+
+def choose_pin(session: Session, *, call_sid: str, digits: str) -> str:
+    call = _call(session, call_sid, CallStage.new_pin)
+    membership = _identified(session, call)
+    if call is None or membership is None:
+        return _lost(call)
+    problem = pin_problem(digits, membership)
+    if problem is not None:
+        return _ask_new_pin(call, [t.line(problem)])
+    call.pending_pin_hash = security.hash_secret(digits)
+    call.stage = CallStage.confirm_pin
+    return t.ask(call.language, "/twilio/voice/confirm-pin", [t.line(Prompt.confirm_pin)])
+
+
+def confirm_pin(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
+    call = _call(session, call_sid, CallStage.confirm_pin)
+    membership = _identified(session, call)
+    if call is None or membership is None or call.pending_pin_hash is None:
+        return _lost(call)
+    if not security.verify_secret(digits or "-", call.pending_pin_hash):
+        call.pending_pin_hash = None
+        call.stage = CallStage.new_pin
+        return _ask_new_pin(call, [t.line(Prompt.pin_mismatch)])
+    membership.pin_hash = call.pending_pin_hash
+    membership.pin_is_temporary = False
+    call.pending_pin_hash = None
+    session.flush()
+    log.info("membership.pin_chosen", extra={"membership_ref": membership.ref})
+    lines = [t.line(Prompt.pin_saved)]
+    return admission.admit(session, call=call, membership=membership, now=now, lines=lines)
+
+
+def _identified(session: Session, call: Call | None) -> Membership | None:
+    if call is None or call.membership_id is None:
+        return None
+    return session.get(Membership, call.membership_id)

@@ -1,0 +1,114 @@
+"""TwiML of the dial-in call, built with the twilio SDK's ``VoiceResponse`` only.
+
+Every URL is absolute, on the public base URL, and carries no personal data: the call is found
+again through its CallSid, which Twilio sends with every request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from conference.prompts import VOICES, Prompt, language_or_default, text
+from core.settings import get_settings
+
+CONFERENCE_EVENTS = "start end join leave mute hold speaker"
+
+
+def url(path: str) -> str:
+    return get_settings().public_base_url + path
+
+
+@dataclass(frozen=True)
+class Line:
+    """One spoken sentence: a prompt and its placeholder values."""
+
+    prompt: Prompt
+    values: tuple[tuple[str, str], ...] = ()
+
+
+def line(prompt: Prompt, **values: str) -> Line:
+    return Line(prompt, tuple(values.items()))
+
+
+def _say(target: VoiceResponse | Gather, language: str, lines: list[Line]) -> None:
+    language = language_or_default(language)
+    voice = VOICES[language]
+    for item in lines:
+        spoken = text(language, item.prompt, **dict(item.values))
+        target.say(spoken, voice=voice.voice, language=voice.language)
+
+
+def ask(language: str, action_path: str, lines: list[Line]) -> str:
+    """Speak ``lines`` while gathering keypad digits ending with ``#``; silence ends the call."""
+    response = VoiceResponse()
+    gather = Gather(
+        input="dtmf",
+        finish_on_key="#",
+        timeout=10,
+        action=url(action_path),
+        method="POST",
+        action_on_empty_result=False,
+    )
+    _say(gather, language, lines)
+    response.append(gather)
+    _say(response, language, [line(Prompt.no_input), line(Prompt.goodbye)])
+    response.hangup()
+    return str(response)
+
+
+def farewell(language: str, lines: list[Line]) -> str:
+    """Speak ``lines``, say goodbye and hang up."""
+    response = VoiceResponse()
+    _say(response, language, [*lines, line(Prompt.goodbye)])
+    response.hangup()
+    return str(response)
+
+
+def join(
+    language: str,
+    *,
+    lines: list[Line],
+    room: str,
+    label: str,
+    moderator: bool,
+    time_limit: int,
+) -> str:
+    """Into the meeting's room: moderators start it; members wait with music until then."""
+    response = VoiceResponse()
+    _say(response, language, lines)
+    dial = Dial(time_limit=time_limit, action=url("/twilio/voice/dial-ended"), method="POST")
+    dial.conference(
+        room,
+        participant_label=label,
+        start_conference_on_enter=moderator,
+        end_conference_on_exit=False,
+        beep=True,
+        wait_url=url("/twilio/conference/wait"),
+        wait_method="POST",
+        status_callback=url("/twilio/conference/status"),
+        status_callback_method="POST",
+        status_callback_event=CONFERENCE_EVENTS,
+    )
+    response.append(dial)
+    return str(response)
+
+
+def waiting(language: str, lines: list[Line]) -> str:
+    """The wait URL's TwiML: when the meeting starts, then music (Twilio repeats it)."""
+    response = VoiceResponse()
+    _say(response, language, lines)
+    response.play(get_settings().wait_music_url)
+    return str(response)
+
+
+def spoken(language: str, lines: list[Line]) -> str:
+    """Only speech: announcements into the room."""
+    response = VoiceResponse()
+    _say(response, language, lines)
+    return str(response)
+
+
+def empty() -> str:
+    return str(VoiceResponse())

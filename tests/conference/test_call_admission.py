@@ -1,0 +1,230 @@
+"""Admission checks, signatures, and the meeting's lifecycle, with the simulator playing Twilio."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auth.models import Role
+from conference import tasks
+from conference.models import AccessEvent
+from groups import service as groups_service
+from tests.clock import Clock
+from tests.conference.conftest import CALLER, MEETING_START, World, login
+from tests.conference.simulator import TwilioSimulator
+from tests.factories import auth_headers, create_staff
+from tests.twilio_signing import signature_for
+
+BASE = "https://line.example.org"
+
+
+def api(client: TestClient, world: World, path: str) -> dict[str, Any]:
+    headers = auth_headers(client, world.moderator_staff)
+    response = client.post(f"/api/v1/meetings/{world.meeting.id}{path}", headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def participants(client: TestClient, world: World) -> list[dict[str, object]]:
+    headers = auth_headers(client, world.moderator_staff)
+    response = client.get(f"/api/v1/meetings/{world.meeting.id}/roster", headers=headers)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, object]] = response.json()["participants"]
+    return found
+
+
+def test_too_early_says_when_the_meeting_starts(
+    sim: TwilioSimulator, world: World, clock: Clock
+) -> None:
+    clock.set(datetime(2026, 3, 2, 18, 49, tzinfo=UTC))  # 19:49 in Warsaw: one minute early
+    call = login(sim, world, world.member)
+    assert call.state == "ended"
+    assert call.spoken[-2:] == [
+        "Your meeting has not started yet. It starts at 20:00. You can call from ten minutes "
+        "before.",
+        "Goodbye.",
+    ]
+    clock.advance(minutes=1)
+    assert login(sim, world, world.member, caller="+48601000666").state == "in_conference"
+
+
+def test_after_the_meeting_says_when_the_next_one_is(
+    sim: TwilioSimulator, world: World, clock: Clock
+) -> None:
+    clock.set(MEETING_START + timedelta(hours=1))  # the end: Monday 21:00 in Warsaw
+    call = login(sim, world, world.member)
+    assert call.spoken[-3:] == [
+        "There is no meeting now.",
+        "The next meeting is on Thursday 5 March at 20:00.",
+        "Goodbye.",
+    ]
+
+
+def test_cancelled_meeting_says_so_and_names_the_next(
+    sim: TwilioSimulator, world: World, db: Session, clock: Clock
+) -> None:
+    admin = create_staff(db, Role.admin)
+    groups_service.cancel_meeting(
+        db, actor=admin, meeting=world.meeting, now=MEETING_START - timedelta(days=1)
+    )
+    call = login(sim, world, world.member)
+    assert call.spoken[-3:] == [
+        "Today's meeting is cancelled.",
+        "The next meeting is on Thursday 5 March at 20:00.",
+        "Goodbye.",
+    ]
+
+
+def test_suspended_membership_hears_that_access_ended(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    headers = auth_headers(client, world.moderator_staff)
+    membership_id = world.member.membership.id
+    assert client.post(f"/api/v1/memberships/{membership_id}/suspend", headers=headers).is_success
+    call = login(sim, world, world.member)
+    assert call.spoken[-2:] == [
+        "Your access has ended. Please contact the person who referred you.",
+        "Goodbye.",
+    ]
+
+
+def test_ejected_during_the_call_is_removed_and_cannot_dial_in_again(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    (participant,) = [p for p in participants(client, world) if p["role"] == "member"]
+    body = api(client, world, f"/participants/{participant['id']}/eject")
+    sim.deliver()
+    assert ("remove", member.sid) in sim.actions
+    assert member.state == "ended" and member.spoken[-1] == "Goodbye."
+    assert [p["role"] for p in body["participants"]] == ["moderator"]
+    again = login(sim, world, world.member, caller="+48601000222")
+    assert "Your access has ended." in again.said
+
+
+def test_the_eject_route_of_memberships_also_drops_the_live_call(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    headers = auth_headers(client, world.moderator_staff)
+    membership_id = world.member.membership.id
+    response = client.post(f"/api/v1/memberships/{membership_id}/eject", headers=headers)
+    assert response.status_code == 200 and response.json()["status"] == "ejected"
+    sim.deliver()
+    assert member.state == "ended"
+
+
+def test_same_credentials_twice_refuses_the_second_caller_and_tells_the_moderator(
+    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+) -> None:
+    login(sim, world, world.moderator)
+    first = login(sim, world, world.member, caller="+48601000111")
+    second = login(sim, world, world.member, caller="+48601000222")
+    assert first.state == "in_conference"
+    assert second.spoken[-2:] == [
+        "These details are already in use in the call, so we cannot connect you.",
+        "Goodbye.",
+    ]
+    headers = auth_headers(client, world.moderator_staff)
+    body = client.get(f"/api/v1/meetings/{world.meeting.id}/roster", headers=headers).json()
+    assert [(a["kind"], a["membership_id"]) for a in body["attempts"]] == [
+        ("duplicate", world.member.membership.id)
+    ]
+    assert len(body["participants"]) == 2
+    assert db.scalars(select(AccessEvent)).all()
+
+
+def test_locked_room_refuses_members_but_not_moderators(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    moderator = login(sim, world, world.moderator)
+    assert api(client, world, "/conference/lock")["locked"] is True
+    member = login(sim, world, world.member, caller="+48601000111")
+    assert member.spoken[-2:] == [
+        "The moderator has closed the room for now. Please try again later.",
+        "Goodbye.",
+    ]
+    moderator.hang_up()
+    assert login(sim, world, world.moderator, caller="+48601000222").state == "in_conference"
+    api(client, world, "/conference/unlock")
+    assert login(sim, world, world.member, caller="+48601000333").state == "in_conference"
+
+
+def test_forged_or_missing_signatures_are_refused_on_every_webhook(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    params = {"CallSid": "CA" + "1" * 32, "From": CALLER, "To": world.line_number}
+    for path in (
+        "/twilio/voice",
+        "/twilio/voice/number",
+        "/twilio/voice/pin",
+        "/twilio/voice/new-pin",
+        "/twilio/voice/confirm-pin",
+        "/twilio/voice/dial-ended",
+        "/twilio/conference/wait",
+        "/twilio/conference/status",
+        "/twilio/conference/announce/five_minutes",
+    ):
+        assert client.post(path, data=params).status_code == 403, path
+        forged = {"X-Twilio-Signature": signature_for(BASE + path, {**params, "Digits": "1"})}
+        assert client.post(path, data=params, headers=forged).status_code == 403, path
+    assert sim.calls == []
+
+
+def test_announcements_and_end_come_at_the_right_instants(
+    sim: TwilioSimulator, world: World, db: Session, clock: Clock
+) -> None:
+    clock.set(MEETING_START)
+    moderator = login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    end = MEETING_START + timedelta(hours=1)
+    said = []
+    for at in (end - timedelta(minutes=5, seconds=1), end - timedelta(minutes=5)):
+        said.append(tasks.run_due_steps(db, at, sim))
+        sim.deliver()
+    assert said == [0, 1]
+    assert member.spoken[-1] == "The meeting ends in five minutes."
+    assert tasks.run_due_steps(db, end - timedelta(minutes=4), sim) == 0  # idempotent
+    assert tasks.run_due_steps(db, end - timedelta(seconds=61), sim) == 0
+    assert tasks.run_due_steps(db, end - timedelta(seconds=60), sim) == 1
+    sim.deliver()
+    assert moderator.spoken[-1] == "The meeting ends in one minute."
+    assert tasks.run_due_steps(db, end - timedelta(seconds=1), sim) == 0
+    assert member.state == "in_conference"
+    assert tasks.run_due_steps(db, end, sim) == 1
+    sim.deliver()
+    assert member.state == "ended" and moderator.state == "ended"
+    assert tasks.run_due_steps(db, end + timedelta(seconds=5), sim) == 0
+
+
+def test_extension_moves_the_end_the_announcements_and_the_time_limits(
+    sim: TwilioSimulator, world: World, client: TestClient, db: Session, clock: Clock
+) -> None:
+    end = MEETING_START + timedelta(hours=1)
+    clock.set(end - timedelta(minutes=10))
+    login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    assert member.time_limit == 600
+    clock.set(end - timedelta(minutes=2))
+    tasks.run_due_steps(db, clock.now(), sim)
+    body = api(client, world, "/conference/extend")
+    new_end = end + timedelta(minutes=15)
+    assert datetime.fromisoformat(str(body["ends_at"])) == new_end
+    limits = [a for a in sim.actions if a[0] == "time_limit"]
+    assert len(limits) == 2 and (limits[-1][1], limits[-1][2]) == (member.sid, "1500")
+    # At the old end the old <Dial> limit ends the leg; the app dials the caller back in.
+    clock.set(end)
+    sim.time_limit_reached(member)
+    assert member.state == "in_conference" and member.time_limit == 15 * 60
+    assert tasks.run_due_steps(db, end, sim) == 0
+    assert tasks.run_due_steps(db, new_end - timedelta(minutes=5), sim) == 1
+    assert tasks.run_due_steps(db, new_end, sim) == 1
+    sim.deliver()
+    assert member.state == "ended"

@@ -1,0 +1,215 @@
+"""The dial-in call end to end, with the simulator playing Twilio (every request signed)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from conference import tasks
+from tests.clock import Clock
+from tests.conference.conftest import CALLER, MEETING_START, World, login
+from tests.conference.simulator import TwilioSimulator
+from tests.factories import auth_headers
+
+
+def roster(client: TestClient, world: World) -> dict[str, Any]:
+    headers = auth_headers(client, world.moderator_staff)
+    response = client.get(f"/api/v1/meetings/{world.meeting.id}/roster", headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def labels(client: TestClient, world: World) -> list[str]:
+    participants = roster(client, world)["participants"]
+    assert isinstance(participants, list)
+    return [p["ref"] for p in participants]
+
+
+def test_moderator_then_member_join_the_room(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    moderator = login(sim, world, world.moderator)
+    assert moderator.state == "in_conference"
+    assert moderator.moderator and moderator.room == world.meeting.room
+    assert moderator.label == world.moderator.membership.ref
+    # timeLimit: from 18:55 to the 20:00 local (19:00 UTC) end of a 60-minute meeting.
+    assert moderator.time_limit == 65 * 60
+    member = login(sim, world, world.member, caller="+48601000111")
+    assert member.state == "in_conference" and not member.moderator
+    assert "You are joining your group now." in member.said
+    assert sim.room_of(member).started
+    body = roster(client, world)
+    assert body["moderator_present"] is True
+    participants = body["participants"]
+    assert isinstance(participants, list)
+    assert [(p["alias"], p["role"]) for p in participants] == [
+        (world.moderator_staff.username, "moderator"),
+        (world.aliases[0], "member"),
+    ]
+
+
+def test_members_wait_with_music_until_the_moderator_arrives(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    member = login(sim, world, world.member)
+    assert member.state == "in_conference"
+    assert not sim.room_of(member).started
+    assert "Your meeting starts at 20:00. Please wait for the moderator." in member.said
+    assert any("<Play>" in twiml for twiml in sim.twiml)
+    assert roster(client, world)["moderator_present"] is False
+    login(sim, world, world.moderator)
+    assert sim.room_of(member).started
+    assert roster(client, world)["moderator_present"] is True
+
+
+def test_moderator_who_returns_within_the_grace_period_keeps_the_meeting(
+    sim: TwilioSimulator, world: World, client: TestClient, db: Session, clock: Clock
+) -> None:
+    clock.set(MEETING_START + timedelta(minutes=5))
+    moderator = login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    moderator.hang_up()
+    assert member.state == "in_conference"
+    tasks.run_due_steps(db, clock.advance(seconds=10), sim)
+    sim.deliver()
+    assert "The moderator is reconnecting. Please stay on the line." in member.said
+    clock.advance(minutes=3)
+    login(sim, world, world.moderator)
+    tasks.run_due_steps(db, clock.advance(minutes=3), sim)
+    sim.deliver()
+    assert member.state == "in_conference"
+    assert ("end", sim.room_of(member).sid) not in sim.actions
+
+
+def test_meeting_ends_when_no_moderator_is_back_after_the_grace_period(
+    sim: TwilioSimulator, world: World, client: TestClient, db: Session, clock: Clock
+) -> None:
+    clock.set(MEETING_START + timedelta(minutes=5))
+    moderator = login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    moderator.hang_up()
+    assert tasks.run_due_steps(db, clock.advance(minutes=4, seconds=59), sim) == 1  # announce
+    sim.deliver()
+    assert member.state == "in_conference"
+    assert tasks.run_due_steps(db, clock.advance(seconds=1), sim) == 1  # grace over: end
+    sim.deliver()
+    assert member.state == "ended" and member.said.endswith("Goodbye.")
+    assert roster(client, world)["participants"] == []
+    # The room is closed for the rest of this meeting.
+    late = login(sim, world, world.other, caller="+48601000222")
+    assert "There is no meeting now." in late.said and late.state == "ended"
+
+
+def test_three_wrong_pins_end_the_call_politely(sim: TwilioSimulator, world: World) -> None:
+    call = sim.dial(world.line_number, CALLER)
+    for _ in range(2):
+        call.press(world.member.participant_number).press("000000")
+        assert call.spoken[-2:] == [
+            "Sorry, those details were not recognised.",
+            "Welcome. Please enter your participant number, then press the hash key.",
+        ]
+        assert call.state == "gathering"
+    call.press(world.member.participant_number).press("000000")
+    assert call.state == "ended"
+    assert call.spoken[-2:] == [
+        "Sorry, we could not let you in. If this keeps happening, please contact your moderator.",
+        "Goodbye.",
+    ]
+
+
+def test_lockout_across_calls_is_shown_to_moderators_and_can_be_unlocked(
+    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+) -> None:
+    for pins in (["111111", "222222", "333333"], ["444444", "555555"]):
+        call = sim.dial(world.line_number, CALLER)
+        for pin in pins:
+            call.press(world.member.participant_number).press(pin)
+    membership = world.member.membership
+    db.refresh(membership)
+    assert membership.locked_until is not None
+    # Even the right PIN is refused while locked, and it sounds like any wrong PIN.
+    locked = login(sim, world, world.member)
+    assert locked.state == "gathering" and "not recognised" in locked.said
+    headers = auth_headers(client, world.moderator_staff)
+    events = client.get(f"/api/v1/groups/{world.group.id}/access-events", headers=headers).json()
+    assert [(e["kind"], e["membership_id"]) for e in events] == [("locked_out", membership.id)]
+    attempts = roster(client, world)["attempts"]
+    assert [a["kind"] for a in attempts] == ["locked_out"]
+    unlocked = client.post(f"/api/v1/memberships/{membership.id}/unlock", headers=headers)
+    assert unlocked.status_code == 200
+    assert login(sim, world, world.member, caller="+48601000333").state == "in_conference"
+
+
+def test_unknown_number_sounds_exactly_like_a_wrong_pin(sim: TwilioSimulator, world: World) -> None:
+    wrong_pin = sim.dial(world.line_number, CALLER)
+    wrong_pin.press(world.member.participant_number).press("909090")
+    unknown = sim.dial(world.line_number, "+48601000444")
+    unknown.press("123456789").press(world.member.pin)
+    assert wrong_pin.spoken == unknown.spoken
+    assert sim.twiml[-3:] == sim.twiml[-6:-3]  # the same TwiML, byte for byte
+
+
+def test_first_call_chooses_a_pin_and_trivial_ones_are_refused(
+    sim: TwilioSimulator, world: World, db: Session
+) -> None:
+    membership = world.member.membership
+    membership.pin_is_temporary = True
+    db.flush()
+    call = login(sim, world, world.member)
+    assert "This is your first call." in call.said
+    for pin, reason in (
+        ("777777", "repeats one digit"),
+        ("345678", "simple sequence"),
+        ("876543", "simple sequence"),
+        ("123", "wrong length"),
+        (world.member.pin, "temporary PIN"),
+    ):
+        call.press(pin)
+        assert reason in call.said.rsplit("This is your first call.", 2)[-2], pin
+    call.press("358164").press("358199")
+    assert "The two PINs were different." in call.said
+    call.press("358164").press("358164")
+    assert "Your new PIN is saved." in call.said
+    assert call.state == "in_conference"
+    db.refresh(membership)
+    assert membership.pin_is_temporary is False
+    call.hang_up()
+    again = login(sim, world, replace(world.member, pin="358164"), caller="+48601000555")
+    assert again.state == "in_conference"
+
+
+def test_when_everyone_hung_up_early_the_room_opens_again(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    moderator = login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    first_room = sim.room_of(member)
+    member.hang_up()
+    moderator.hang_up()
+    assert first_room.ended  # Twilio ended the empty conference by itself
+    back = login(sim, world, world.member, caller="+48601000111")
+    assert back.state == "in_conference"
+    login(sim, world, world.moderator)
+    assert sim.room_of(back) is not first_room and sim.room_of(back).started
+    assert len(labels(client, world)) == 2
+
+
+def test_attendance_records_joined_and_left_times(
+    sim: TwilioSimulator, world: World, client: TestClient, clock: Clock
+) -> None:
+    clock.set(MEETING_START)
+    login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    clock.advance(minutes=42)
+    member.hang_up()
+    headers = auth_headers(client, world.moderator_staff)
+    url = f"/api/v1/memberships/{world.member.membership.id}/attendance"
+    (record,) = client.get(url, headers=headers).json()
+    assert record["meeting_id"] == world.meeting.id
+    assert record["duration_seconds"] == 42 * 60
+    assert set(record) == {"meeting_id", "joined_at", "left_at", "duration_seconds"}
