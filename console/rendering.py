@@ -121,6 +121,12 @@ def render(
     )
 
 
+def fragment(request: Request, template: str, context: dict[str, Any]) -> Response:
+    """A part of a page that a script fetches again and again: no flashes are consumed."""
+    page = {"csrf_token": csrf_token(request), **context}
+    return TEMPLATES.TemplateResponse(request, template, page, headers=SECURITY_HEADERS)
+
+
 def reject_form(
     request: Request,
     template: str,

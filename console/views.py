@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from auth import service as auth_service
 from auth.models import Staff
+from conference import controls
+from conference import service as conference_service
+from conference.admission import meeting_end
+from conference.models import AccessEvent, Call
 from core import audit
 from groups import members as members_service
 from groups import service as groups_service
-from groups.models import Group, Meeting, Membership, Referral, ReferralStatus
+from groups.models import Group, Meeting, MeetingStatus, Membership, Referral, ReferralStatus
 
 NEXT_MEETINGS_ON_CARD = 3
 MEETINGS_ON_PAGE = 10
 MEMBERS_ON_PAGE = 200
 QUEUE_LENGTH = 100
 AUDIT_PAGE = 50
+# The live panel is offered from this long before a meeting starts until it ends.
+LIVE_PANEL_OPENS = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class GroupCard:
     meetings: list[Meeting]
     members: int
     pending_referrals: int
+    live: frozenset[int]  # meetings in progress or opening soon: their live panel is linked
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,15 @@ class GroupPage:
 class QueueItem:
     referral: Referral
     group: Group
+
+
+@dataclass(frozen=True)
+class LivePanel:
+    roster: controls.Roster
+    running: bool
+    moderator_present: bool
+    failed_pins: int
+    attempts: list[tuple[AccessEvent, Membership]]
 
 
 @dataclass(frozen=True)
@@ -60,7 +76,15 @@ def _card(session: Session, group: Group, now: datetime, meetings: int) -> Group
         meetings=upcoming,
         members=groups_service.count_members(session, group.id),
         pending_referrals=groups_service.count_pending_referrals(session, group.id),
+        live=frozenset(m.id for m in upcoming if is_live(m, now)),
     )
+
+
+def is_live(meeting: Meeting, now: datetime) -> bool:
+    """In progress or opening soon: what a moderator would open the live panel for."""
+    if meeting.status is not MeetingStatus.scheduled:
+        return False
+    return meeting.starts_at - LIVE_PANEL_OPENS <= now < meeting_end(meeting)
 
 
 def my_groups(session: Session, *, staff: Staff, now: datetime) -> list[GroupCard]:
@@ -81,6 +105,27 @@ def group_page(session: Session, *, group: Group, now: datetime) -> GroupPage:
         memberships=memberships,
         moderator_names=names,
     )
+
+
+def live_panel(session: Session, *, meeting: Meeting) -> LivePanel:
+    """Who is in the call, and the failed logins and lockouts of this meeting."""
+    roster = controls.roster(session, meeting=meeting)
+    return LivePanel(
+        roster=roster,
+        running=roster.room.conference_sid is not None and roster.room.ended_at is None,
+        moderator_present=any(call.is_moderator for call, _ in roster.participants),
+        failed_pins=conference_service.failed_pin_entries(session, meeting=meeting),
+        attempts=[
+            (event, members_service.get_membership(session, event.membership_id))
+            for event in roster.attempts
+        ],
+    )
+
+
+def membership_of(session: Session, call: Call) -> Membership:
+    """Whose call it is (a call in the room always belongs to a membership)."""
+    assert call.membership_id is not None
+    return members_service.get_membership(session, call.membership_id)
 
 
 def referral_queue(session: Session, *, staff: Staff) -> list[QueueItem]:

@@ -21,6 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import migrate
 from core.database import make_engine
 
+# The live panel's tests play Twilio with the conference tests' simulator and their world.
+from tests.conference.conftest import sim, world  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
