@@ -41,6 +41,7 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll(
     : e.labels.length === 0 && !e.getAttribute('aria-label'))
   .map(e => e.name || e.id || e.tagName)"""
 HORIZONTAL_OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+FOCUSED_LABEL = "() => document.activeElement.getAttribute('aria-label')"
 
 
 def seed(server: LiveServer, build: Callable[[Session], T]) -> T:
@@ -277,7 +278,15 @@ def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twi
         expect(page.locator(".live-status")).to_contain_text("2 in the call")
         look(page, "live-panel")
 
-        page.get_by_role("button", name="Mute Zofia").click()
+        # A refresh keeps the keyboard where it was: Twilio says Zofia speaks while the
+        # moderator's focus is on her Hold button; then Shift+Tab and Enter mute her.
+        page.get_by_role("button", name="Hold Zofia").focus()
+        twilio.room_of(caller).event("participant-speech-start", caller)
+        expect(row.locator(".badge.speaking")).to_be_visible(timeout=2000)
+        assert page.evaluate(FOCUSED_LABEL) == "Hold Zofia"
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(FOCUSED_LABEL) == "Mute Zofia"
+        page.keyboard.press("Enter")
         expect(page.locator(".flash")).to_have_text("Muted.")
         expect(row.locator(".badge.muted")).to_be_visible()
         look(page, "live-panel-muted")
