@@ -50,7 +50,7 @@ _STAFF = frozenset(Role)
 _MODERATING = frozenset({Role.admin, Role.moderator})
 _ADMIN = frozenset({Role.admin})
 
-# One list for the whole console; the live meeting panel and the deliveries page join it here.
+# One list for the whole console; the live panel belongs to one meeting, so meeting rows link it.
 NAVIGATION = (
     NavItem("My groups", f"{PREFIX}/", _MODERATING),
     NavItem("Referral queue", f"{PREFIX}/referrals", _MODERATING),
