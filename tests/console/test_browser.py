@@ -265,6 +265,7 @@ def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twi
         twilio = TwilioSimulator(http, server.url, twilio_live_server.auth_token)
         _dial_in(twilio, live, live.moderator_phone)
         sign_in(page, server, live.moderator)
+        look(page, "my-groups-meeting-in-progress")
         page.get_by_role("link", name=re.compile("^Live panel")).first.click()
         expect(page.get_by_role("heading", name="Live: Live circle")).to_be_visible()
         expect(page.locator(".participant")).to_have_count(1)
