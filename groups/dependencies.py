@@ -62,6 +62,19 @@ def get_moderated_membership(
 
 
 ModeratedGroup = Annotated[Group, Depends(get_moderated_group)]
+
+
+def get_group_membership(
+    membership_id: int, group: ModeratedGroup, session: SessionDep
+) -> Membership:
+    """A membership addressed under its group's path: it must belong to that group."""
+    membership = members_service.get_membership(session, membership_id)
+    if membership.group_id != group.id:
+        raise MembershipNotFound()
+    return membership
+
+
+GroupMembership = Annotated[Membership, Depends(get_group_membership)]
 ModeratedMeeting = Annotated[Meeting, Depends(get_moderated_meeting)]
 ModeratedReferral = Annotated[Referral, Depends(get_moderated_referral)]
 ModeratedMembership = Annotated[Membership, Depends(get_moderated_membership)]

@@ -3,15 +3,33 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from core.schemas import Alias, E164Phone, Email, Language, LocalTime, Schema, TimeZoneName
 from groups.models import MeetingStatus, MembershipRole, MembershipStatus, ReferralStatus
 from groups.schedule import Slot, format_minute, overlapping, parse_minute
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def check_weekday(value: str) -> str:
+    if value not in WEEKDAYS:
+        raise ValueError("a weekday is one of mon, tue, wed, thu, fri, sat, sun")
+    return value
+
+
 Weekday = Annotated[
-    str, StringConstraints(to_lower=True, pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
+    str,
+    StringConstraints(to_lower=True),
+    AfterValidator(check_weekday),
+    WithJsonSchema({"type": "string", "enum": list(WEEKDAYS)}),
 ]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 Topic = Annotated[str, StringConstraints(min_length=1, max_length=200)]
