@@ -67,7 +67,11 @@ def test_a_referral_after_ejection_is_flagged_and_the_number_stops_working(
     assert found is not None and found.status is MembershipStatus.ejected
     later = refer(db, group, clock)
     assert later.flag_previously_ejected and not later.flag_already_member
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.target_id == later.id)).one()
+    entry = db.scalars(
+        select(AuditEntry).where(
+            AuditEntry.target_type == "referral", AuditEntry.target_id == later.id
+        )
+    ).one()
     assert entry.details == {"flags": ["previously_ejected"]}
 
 
