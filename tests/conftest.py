@@ -123,6 +123,9 @@ def app(db: Session, clock: Clock) -> FastAPI:
     application = create_app()
 
     def test_session() -> Iterator[Session]:
+        # What the test set up before the request counts as committed, as it would be in real
+        # life; otherwise a request's rollback would take the test's own data with it.
+        db.commit()
         yield from unit_of_work(db)
 
     application.dependency_overrides[get_session] = test_session
