@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
@@ -31,7 +33,7 @@ def test_a_digit_pin_is_accepted() -> None:
         (LocalTime, "24:61"),
     ],
 )
-def test_messages_never_quote_the_value(kind: object, value: str) -> None:
+def test_messages_never_quote_the_value(kind: Any, value: str) -> None:
     with pytest.raises(ValidationError) as caught:
         TypeAdapter(kind).validate_python(value)
     (error,) = caught.value.errors()
