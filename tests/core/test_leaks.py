@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,6 +42,19 @@ def login(client: TestClient, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def referral_json(group_id: int, person: tuple[str, str, str, str], **changes: str) -> Any:
+    alias, typed, _e164, email = person
+    return {
+        "group_id": group_id,
+        "alias": alias,
+        "phone": typed,
+        "email": email,
+        "language": "pl",
+        "consent": True,
+        **changes,
+    }
+
+
 def run_lifecycle(client: TestClient) -> str:
     """Referral, approval, contact view, PIN reset, ejection, a flagged new referral."""
     admin = login(client, "admin")
@@ -75,19 +89,9 @@ def run_lifecycle(client: TestClient) -> str:
     )
     helper, moderator = login(client, "helper"), login(client, "moderator")
     memberships = []
-    for alias, typed, _e164, email in PEOPLE:
+    for person in PEOPLE:
         referral = client.post(
-            "/api/v1/referrals",
-            headers=helper,
-            json={
-                "group_id": group["id"],
-                "alias": alias,
-                "phone": typed,
-                "email": email,
-                "language": "pl",
-                "consent": True,
-                "note": NOTE,
-            },
+            "/api/v1/referrals", headers=helper, json=referral_json(group["id"], person, note=NOTE)
         ).json()
         approval = client.post(f"/api/v1/referrals/{referral['id']}/approve", headers=moderator)
         assert approval.status_code == 200, approval.text
@@ -98,29 +102,14 @@ def run_lifecycle(client: TestClient) -> str:
     assert client.post(first + "/reset-pin", headers=moderator).status_code == 200
     assert client.post(first + "/eject", headers=moderator).status_code == 200
     flagged = client.post(
-        "/api/v1/referrals",
-        headers=helper,
-        json={
-            "group_id": group["id"],
-            "alias": PEOPLE[0][0],
-            "phone": PEOPLE[0][1],
-            "email": PEOPLE[0][3],
-            "language": "pl",
-            "consent": True,
-        },
+        "/api/v1/referrals", headers=helper, json=referral_json(group["id"], PEOPLE[0])
     ).json()
     assert flagged["flag_previously_ejected"] is True
+    bad_email = PEOPLE[1][3].replace("@", "@@")
     refused = client.post(
         "/api/v1/referrals",
         headers=helper,
-        json={
-            "group_id": group["id"],
-            "alias": PEOPLE[1][0],
-            "phone": PEOPLE[1][1],
-            "email": PEOPLE[1][3].replace("@", "@@"),
-            "language": "pl",
-            "consent": True,
-        },
+        json=referral_json(group["id"], PEOPLE[1], email=bad_email),
     )
     assert refused.status_code == 422
     audit = client.get("/api/v1/audit", headers=admin).text
