@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from fastapi import Path
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -103,6 +104,12 @@ LocalTime = Annotated[
 
 DIGITS = re.compile(r"^\d+$")
 
+# Ids are 32-bit integers in PostgreSQL (and at most 64-bit in SQLite): a larger number in a path,
+# query or body is refused as invalid input instead of overflowing inside the database driver.
+MAX_ID = 2**31 - 1
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 T = TypeVar("T")
 
 
@@ -115,4 +122,4 @@ class Page(Schema, Generic[T]):
 
 class PageParams(Schema):
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)

@@ -41,6 +41,7 @@ from groups.models import (
 from groups.schemas import GroupCreate, GroupUpdate, LineCreate
 
 SEATED = (MembershipStatus.active, MembershipStatus.suspended)
+MOVE_HORIZON = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -488,6 +489,8 @@ def move_meeting(
     starts_at = starts_at.astimezone(UTC)
     if starts_at <= now:
         raise InvalidMeetingTime("the new start time is in the past")
+    if starts_at > now + MOVE_HORIZON:
+        raise InvalidMeetingTime("a meeting can be moved at most a year ahead")
     duration = meeting.ends_at - meeting.starts_at
     _refuse_clash(session, meeting.group_id, starts_at, starts_at + duration, meeting.id)
     if meeting.original_starts_at is None:

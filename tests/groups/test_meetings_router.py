@@ -88,6 +88,13 @@ def test_move_refuses_the_past_an_overlap_and_a_time_without_offset(
     clash = client.post(url, headers=headers, json={"starts_at": "2026-03-09T19:30:00+00:00"})
     assert clash.status_code == 422
     assert "overlaps another meeting" in clash.json()["detail"]
+    for far in ("9999-12-31T23:30:00+00:00", "2028-03-06T19:00:00+00:00"):
+        too_late = client.post(url, headers=headers, json={"starts_at": far})
+        assert too_late.status_code == 422
+        assert too_late.json()["detail"] == "a meeting can be moved at most a year ahead"
+    too_early = client.post(url, headers=headers, json={"starts_at": "0001-01-01T00:30:00+01:00"})
+    assert too_early.status_code == 422
+    assert too_early.json()["detail"] == "starts_at: this time is out of range"
     naive = client.post(url, headers=headers, json={"starts_at": "2026-03-06T19:00:00"})
     assert naive.status_code == 422
     assert "UTC offset" in naive.json()["detail"]

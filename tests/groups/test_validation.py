@@ -209,6 +209,11 @@ def test_unknown_ids_are_404_for_an_admin(client: TestClient, db: Session) -> No
         response = client.request(method, url, headers=headers, json={})
         assert response.status_code == 404, url
         assert response.json()["error"] == "not_found" and message in response.json()["detail"]
+    huge = client.get("/api/v1/groups/99999999999999999999", headers=headers)
+    assert huge.status_code == 422
+    assert huge.json()["detail"] == "group_id: Input should be less than or equal to 2147483647"
+    far = client.get("/api/v1/audit", headers=headers, params={"offset": 2**63})
+    assert far.status_code == 422 and far.json()["detail"].startswith("offset: ")
     malformed = client.get("/api/v1/groups/abc", headers=headers)
     assert malformed.status_code == 422
     assert malformed.json()["detail"].startswith("group_id: ")
