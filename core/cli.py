@@ -16,7 +16,7 @@ from auth.models import Role
 from core import migrate, pii
 from core.database import get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
-from core.settings import get_settings
+from core.settings import Environment, get_settings
 
 app = typer.Typer(
     help="supportline: anonymous telephone support groups.",
@@ -106,6 +106,8 @@ def demo(
     """Seed a demo organisation (idempotent) and print its credentials. Demo data only."""
     from core import demo as demo_service  # noqa: PLC0415 - keeps `--help` fast
 
+    if get_settings().environment is Environment.production:
+        raise fail("the demo writes made-up people and known passwords; not in production")
     migrate.upgrade()
     with get_sessionmaker().begin() as session:
         seeded = demo_service.seed(session, now=utcnow(), meeting_now=meeting_now)

@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -21,6 +23,7 @@ from core.cli import app
 from core.database import Base, get_sessionmaker
 from groups import members
 from groups.models import Group, Meeting, MeetingStatus, Referral, ReferralStatus
+from tests.core.conftest import forget_settings
 
 MONDAY_NOON = datetime(2026, 3, 2, 12, tzinfo=UTC)
 runner = CliRunner()
@@ -185,3 +188,15 @@ def test_cli_demo_json_is_stable_and_its_admin_logs_in(own_database: Path) -> No
             session, username=admin["username"], password=admin["password"], now=MONDAY_NOON
         )
         assert isinstance(staff, Staff)
+
+
+def test_the_demo_refuses_a_production_database(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTLINE_ENVIRONMENT", "production")
+    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", Fernet.generate_key().decode())
+    forget_settings()
+    result = runner.invoke(app, ["demo", "--json"])
+    assert result.exit_code == 1
+    assert "not in production" in result.output
+    assert row_counts()["staff"] == 0
