@@ -75,6 +75,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite opens transactions itself, lazily and only before writes, which turns a SAVEPOINT
     # into the outermost transaction (its RELEASE commits). SQLAlchemy's recipe: let the driver
     # autocommit and emit BEGIN ourselves, so transactions and savepoints mean what they say.
+    # IMMEDIATE takes the write lock at once: a unit of work that read first and writes later
+    # then waits for another writer (busy_timeout) instead of failing on a stale snapshot.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -85,7 +87,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @lru_cache
