@@ -146,6 +146,10 @@ def referral_body(w: World) -> dict[str, Any]:
     }
 
 
+def membership_action(action: str) -> Build:
+    return post(lambda w: f"/api/v1/memberships/{w.member.id}/{action}")
+
+
 def moved(w: World) -> dict[str, str]:
     return {"starts_at": (w.meeting.starts_at + timedelta(days=1)).isoformat()}
 
@@ -264,31 +268,16 @@ MATRIX: dict[tuple[str, str], tuple[Build, dict[str, int]]] = {
         get(lambda w: M.format(w.member.id) + "/contact"),
         IN_GROUP,
     ),
-    ("POST", "/api/v1/memberships/{membership_id}/reset-pin"): (
-        post(lambda w: M.format(w.member.id) + "/reset-pin"),
-        IN_GROUP,
-    ),
-    ("POST", "/api/v1/memberships/{membership_id}/unlock"): (
-        post(lambda w: M.format(w.member.id) + "/unlock"),
-        IN_GROUP,
-    ),
-    ("POST", "/api/v1/memberships/{membership_id}/suspend"): (
-        post(lambda w: M.format(w.member.id) + "/suspend"),
-        IN_GROUP,
-    ),
-    ("POST", "/api/v1/memberships/{membership_id}/reinstate"): (
-        post(lambda w: M.format(w.suspended.id) + "/reinstate"),
-        IN_GROUP,
-    ),
-    ("POST", "/api/v1/memberships/{membership_id}/eject"): (
-        post(lambda w: M.format(w.member.id) + "/eject"),
-        IN_GROUP,
-    ),
-    ("POST", "/api/v1/memberships/{membership_id}/erase"): (
-        post(lambda w: M.format(w.member.id) + "/erase"),
-        IN_GROUP,
-    ),
 }
+for _action in ("reset-pin", "unlock", "suspend", "eject", "erase"):
+    MATRIX[("POST", f"/api/v1/memberships/{{membership_id}}/{_action}")] = (
+        membership_action(_action),
+        IN_GROUP,
+    )
+MATRIX[("POST", "/api/v1/memberships/{membership_id}/reinstate")] = (
+    post(lambda w: M.format(w.suspended.id) + "/reinstate"),
+    IN_GROUP,
+)
 
 
 def test_every_endpoint_is_in_the_matrix(app: FastAPI) -> None:
