@@ -11,6 +11,7 @@ from core.database import SessionDep
 from core.errors import install_error_handlers
 from core.logs import configure_logging
 from groups.router import router as groups_router
+from notifications.router import router as notifications_router
 
 
 def create_app() -> FastAPI:
@@ -23,6 +24,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(groups_router)
+    app.include_router(notifications_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz(session: SessionDep) -> dict[str, str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import auth.models
 import core.audit
+import core.scheduler
 import groups.models
+import notifications.models
 
-__all__ = ["auth", "core", "groups"]
+__all__ = ["auth", "core", "groups", "notifications"]

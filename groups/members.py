@@ -29,6 +29,7 @@ from groups.models import (
 )
 from groups.schemas import ReferralCreate
 from groups.service import Credentials
+from notifications import service as notifications_service
 
 # --- referrals ----------------------------------------------------------------------------------
 
@@ -69,6 +70,7 @@ def create_referral(
         group_id=group.id,
         details={"flags": _flags(referral)},
     )
+    notifications_service.on_referral_created(session, referral=referral, now=now)
     return referral
 
 
@@ -151,6 +153,9 @@ def approve_referral(
         group_id=group.id,
         details={"membership_id": membership.id},
     )
+    notifications_service.on_member_approved(
+        session, membership=membership, pin=credentials.pin, now=now
+    )
     return credentials
 
 
@@ -227,7 +232,9 @@ def _require(membership: Membership, allowed: tuple[MembershipStatus, ...], acti
         )
 
 
-def reset_pin(session: Session, *, actor: Staff, membership: Membership) -> Credentials:
+def reset_pin(
+    session: Session, *, actor: Staff, membership: Membership, now: datetime
+) -> Credentials:
     """A new temporary PIN (the number stays); the member chooses their own on the next call."""
     _require(membership, groups_service.SEATED, "reset the PIN of")
     if membership.participant_number is None:
@@ -238,6 +245,8 @@ def reset_pin(session: Session, *, actor: Staff, membership: Membership) -> Cred
     membership.locked_until = None
     session.flush()
     _record(session, actor, "membership.reset_pin", membership)
+    if membership.phone is not None:
+        notifications_service.send_pin(session, membership=membership, pin=pin, now=now)
     return Credentials(membership, membership.participant_number, pin)
 
 

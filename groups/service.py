@@ -39,6 +39,7 @@ from groups.models import (
     ReferralStatus,
 )
 from groups.schemas import GroupCreate, GroupUpdate, LineCreate
+from notifications import service as notifications_service
 
 SEATED = (MembershipStatus.active, MembershipStatus.suspended)
 
@@ -183,6 +184,7 @@ def update_group(
     if schedule_changed:
         group.schedule_version += 1
         replan_meetings(session, group=group, now=now)
+        notifications_service.on_schedule_changed(session, group=group, now=now)
     audit.record(
         session,
         actor_id=actor.id,
@@ -478,6 +480,7 @@ def cancel_meeting(session: Session, *, actor: Staff, meeting: Meeting, now: dat
         target_id=meeting.id,
         group_id=meeting.group_id,
     )
+    notifications_service.on_meeting_cancelled(session, meeting=meeting, now=now)
     return meeting
 
 
@@ -499,6 +502,7 @@ def move_meeting(
     )
     if clash is not None:
         raise InvalidMeetingTime("the new time overlaps another meeting of this group")
+    previous_starts_at = meeting.starts_at
     if meeting.original_starts_at is None:
         meeting.original_starts_at = meeting.starts_at
     meeting.starts_at = starts_at
@@ -511,6 +515,9 @@ def move_meeting(
         target_type="meeting",
         target_id=meeting.id,
         group_id=meeting.group_id,
+    )
+    notifications_service.on_meeting_moved(
+        session, meeting=meeting, previous_starts_at=previous_starts_at, now=now
     )
     return meeting
 
