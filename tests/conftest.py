@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -48,7 +49,7 @@ for _name in list(os.environ):
 import pytest  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from core import migrate  # noqa: E402
@@ -88,10 +89,29 @@ def engine(database_url: str) -> Iterator[Engine]:
 
     get_settings.cache_clear()
     engine = make_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        _real_sqlite_transactions(engine)
     with engine.begin() as connection:
         migrate.upgrade(connection)
     yield engine
     engine.dispose()
+
+
+def _real_sqlite_transactions(engine: Engine) -> None:
+    """Make pysqlite emit BEGIN itself (SQLAlchemy's documented recipe).
+
+    Left to the driver, BEGIN is deferred to the first write, so a request's SAVEPOINT became
+    the outermost transaction and its RELEASE committed for real: data leaked out of the
+    rolled-back test transaction into later tests.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ def reminder_bodies(fake_sms: FakeSms) -> list[str]:
     return [sms.body for sms in fake_sms.sent if not re.search(r"\d{6}$", sms.body)]
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_reminder_instant_is_local_wall_clock_across_dst(db: Session, clock: Clock) -> None:
