@@ -86,8 +86,13 @@ def enqueue(
         "created_at": now,
     }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(OutboxMessage).values(values).on_conflict_do_nothing()
-    inserted = bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
+    statement = (
+        dialect.insert(OutboxMessage)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(OutboxMessage.id)
+    )
+    inserted = session.execute(statement).scalar() is not None
     if inserted:
         log.info(
             "outbox.enqueued",
