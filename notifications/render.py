@@ -121,7 +121,6 @@ def invitation_email(
         "is_update": is_update,
     }
     message = _message(to=to, subject=subject, message_id=message_id, now=now)
-    message["Content-Language"] = language
     env = environment()
     message.set_content(env.get_template(f"{language}/invitation.txt").render(context))
     message.add_alternative(
@@ -136,6 +135,7 @@ def invitation_email(
         now=now,
     )
     message.add_attachment(calendar, maintype="text", subtype="calendar", filename="invitation.ics")
+    message["Content-Language"] = language  # after the parts: set_content drops Content-*
     return message
 
 
@@ -146,7 +146,6 @@ def moderator_email(
     body = text(language, "moderator_body", event=event, group_name=group.name)
     subject = text(language, "moderator_event", event=event)
     message = _message(to=to, subject=subject, message_id=message_id, now=now)
-    message["Content-Language"] = language
     message.set_content(body)
     html = environment().get_template("moderator.html")
     message.add_alternative(
@@ -159,6 +158,7 @@ def moderator_email(
         ),
         subtype="html",
     )
+    message["Content-Language"] = language
     return message
 
 
