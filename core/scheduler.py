@@ -29,10 +29,12 @@ from sqlalchemy import (
     LargeBinary,
     Table,
     Unicode,
+    create_engine,
     make_url,
     text,
 )
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from core.database import Base, get_engine, get_sessionmaker, utcnow
 from core.logs import get_logger
@@ -102,10 +104,14 @@ class SchedulerLock(Protocol):
 
 
 class AdvisoryLock:
-    """A PostgreSQL session-level advisory lock held on a dedicated connection."""
+    """A PostgreSQL session-level advisory lock held on a dedicated connection.
+
+    The connection comes from an unpooled engine of its own: closing it really ends the database
+    session (and the lock), and the job store disposing the shared pool cannot touch it.
+    """
 
     def __init__(self, engine: Engine, key: int = ADVISORY_LOCK_KEY) -> None:
-        self.engine = engine
+        self.engine = create_engine(engine.url, poolclass=NullPool)
         self.key = key
         self.connection: Connection | None = None
 
