@@ -52,3 +52,13 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+
+
+def decoded_text(message: EmailMessage) -> str:
+    """Headers and every text part decoded (base64 or quoted-printable on the wire)."""
+    parts = [str(value) for value in message.values()]
+    for part in message.walk():
+        if part.get_content_maintype() == "text" and isinstance(part, EmailMessage):
+            content = part.get_content()
+            parts.append(content.decode() if isinstance(content, bytes) else str(content))
+    return "\n".join(parts)

@@ -24,7 +24,7 @@ from notifications.providers import FakeSms, SmtpMailer
 from notifications.tasks import DispatchReport, Providers, dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
-from tests.notifications.smtp_server import Inbox, smtp_server
+from tests.notifications.smtp_server import Inbox, decoded_text, smtp_server
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_invitation_calendar_matches_the_meetings_across_the_dst_change(  # noqa
     message = messages.messages[0]
     assert message["To"] == "member@example.org"
     plain, html, calendar = parts(message)
-    assert credentials.pin not in message.as_string()
+    assert credentials.pin not in decoded_text(message)
     assert credentials.participant_number in plain and credentials.participant_number in html
 
     until = datetime(2026, 4, 20, tzinfo=UTC)
@@ -178,7 +178,7 @@ def test_invitation_in_hebrew_is_right_to_left_and_has_the_rules(
     assert "STOP" in plain
     assert "יום שני בשעה 20:00" in plain and "Asia/Jerusalem" in plain
     assert group.lines[0].number in plain
-    assert credentials.pin not in message.as_string()
+    assert credentials.pin not in decoded_text(message)
 
 
 def test_invitation_in_english_and_polish(

@@ -20,6 +20,7 @@ from notifications.tasks import Providers, dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
 from tests.notifications.conftest import Dispatch
+from tests.notifications.smtp_server import decoded_text
 
 
 def rows(db: Session, kind: Kind | None = None) -> list[OutboxMessage]:
@@ -46,7 +47,7 @@ def test_approval_queues_invitation_and_pin_sms_with_the_code_alone(
     assert fake_sms.sent[0].to == "+48601234567"
     assert fake_sms.sent[0].from_ == group.lines[0].number
     assert len(fake_mailer.sent) == 1
-    assert credentials.pin not in fake_mailer.sent[0].as_string()
+    assert credentials.pin not in decoded_text(fake_mailer.sent[0])
     assert {row.status for row in rows(db)} == {Status.sent}
 
 
@@ -338,3 +339,30 @@ def test_no_personal_data_in_logs_or_errors(
     ):
         assert secret not in caplog.text
         assert secret not in stored
+
+
+def test_moderators_without_e_mail_get_a_discreet_sms_about_a_locked_number(
+    db: Session, clock: Clock, run_dispatch: Dispatch, fake_sms: FakeSms
+) -> None:
+    moderator = create_staff(db, Role.moderator)
+    moderator.phone = "+48601234588"
+    group = create_group(db, now=clock.now(), moderator=moderator, name="Quiet Waters")
+    run_dispatch()
+    count = notifications_service.notify_moderators(
+        db, group_id=group.id, event="participant_locked", now=clock.now()
+    )
+    assert count == 1
+    run_dispatch()
+    assert [(sms.to, sms.body) for sms in fake_sms.sent] == [
+        (
+            "+48601234588",
+            "A participant number was locked after repeated wrong PINs. Details in the console.",
+        )
+    ]
+    clock.advance(minutes=40)  # a later lockout is a new notice
+    assert (
+        notifications_service.notify_moderators(
+            db, group_id=group.id, event="participant_locked", now=clock.now()
+        )
+        == 1
+    )
