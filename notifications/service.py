@@ -423,7 +423,14 @@ def resend_invitation(
     if membership.status not in (MembershipStatus.active, MembershipStatus.suspended):
         raise NoContact(f"this membership is {membership.status.value}")
     row = send_invitation(session, membership=membership, now=now)
-    _audit(session, actor, "membership.resend_invitation", membership)
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="membership.resend_invitation",
+        target_type="membership",
+        target_id=membership.id,
+        group_id=membership.group_id,
+    )
     return row
 
 
@@ -435,14 +442,3 @@ def resend_pin(
         raise NoContact("this member has no phone number to send a PIN to")
     members_service.reset_pin(session, actor=actor, membership=membership, now=now)
     return _latest(session, Kind.pin, membership.id)
-
-
-def _audit(session: Session, actor: Staff, action: str, membership: Membership) -> None:
-    audit.record(
-        session,
-        actor_id=actor.id,
-        action=action,
-        target_type="membership",
-        target_id=membership.id,
-        group_id=membership.group_id,
-    )

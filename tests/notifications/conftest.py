@@ -37,10 +37,11 @@ def providers(fake_sms: FakeSms, fake_mailer: FakeMailer) -> Providers:
     return Providers(sms=fake_sms, mailer=fake_mailer)
 
 
-@pytest.fixture
-def run_dispatch(
+def dispatcher(
     db: Session, sessions: sessionmaker[Session], providers: Providers, clock: Clock
 ) -> Dispatch:
+    """Dispatch at the clock's time, with what the test flushed, and see the outcome after."""
+
     def run() -> DispatchReport:
         db.flush()
         report = dispatch(sessions, now=clock.now(), providers=providers)
@@ -48,3 +49,10 @@ def run_dispatch(
         return report
 
     return run
+
+
+@pytest.fixture
+def run_dispatch(
+    db: Session, sessions: sessionmaker[Session], providers: Providers, clock: Clock
+) -> Dispatch:
+    return dispatcher(db, sessions, providers, clock)

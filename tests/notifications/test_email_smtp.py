@@ -21,10 +21,11 @@ from groups.models import Group, Meeting, MeetingStatus
 from groups.schemas import GroupUpdate, SlotSchema
 from notifications.models import Kind, OutboxMessage, Status
 from notifications.providers import FakeSms, SmtpMailer
-from notifications.tasks import DispatchReport, Providers, dispatch
+from notifications.tasks import Providers, dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
-from tests.notifications.smtp_server import Inbox, decoded_text, smtp_server
+from tests.notifications.conftest import dispatcher
+from tests.notifications.smtp_server import Inbox, decoded_text, free_port, smtp_server
 
 
 @pytest.fixture
@@ -38,14 +39,7 @@ def send(
     db: Session, sessions: sessionmaker[Session], clock: Clock, inbox: tuple[Inbox, int]
 ) -> Iterator[object]:
     mailer = SmtpMailer(Settings(smtp_host="127.0.0.1", smtp_port=inbox[1], smtp_starttls=False))
-
-    def run() -> DispatchReport:
-        db.flush()
-        report = dispatch(sessions, now=clock.now(), providers=Providers(FakeSms(), mailer))
-        db.expire_all()
-        return report
-
-    yield run
+    yield dispatcher(db, sessions, Providers(FakeSms(), mailer), clock)
 
 
 def parts(message: EmailMessage) -> tuple[str, str, Calendar]:
@@ -259,8 +253,6 @@ def test_smtp_5xx_is_a_permanent_failure_and_4xx_is_retried(
 def test_smtp_server_down_is_retried(
     db: Session, clock: Clock, sessions: sessionmaker[Session]
 ) -> None:
-    from tests.notifications.smtp_server import free_port
-
     group = create_group(db, now=clock.now())
     create_member(db, group, now=clock.now())
     db.flush()

@@ -13,10 +13,11 @@ from core.settings import get_settings
 from notifications import service as notifications_service
 from notifications.models import Kind, OutboxMessage, Status
 from notifications.providers import FakeMailer, TwilioSms
-from notifications.tasks import DispatchReport, Providers, dispatch, enqueue_due_reminders
+from notifications.tasks import DispatchReport, Providers, enqueue_due_reminders
 from tests.clock import Clock
 from tests.emulators.faults import FaultInjectingHttpClient
 from tests.factories import create_group, create_member
+from tests.notifications.conftest import dispatcher
 from tests.notifications.test_reminders import at
 
 MESSAGES = "/Messages.json"
@@ -36,14 +37,7 @@ def run(
     twilio_client: tuple[Client, FaultInjectingHttpClient],
 ) -> Run:
     providers = Providers(sms=TwilioSms(twilio_client[0]), mailer=FakeMailer())
-
-    def go() -> DispatchReport:
-        db.flush()
-        report = dispatch(sessions, now=clock.now(), providers=providers)
-        db.expire_all()
-        return report
-
-    return go
+    return dispatcher(db, sessions, providers, clock)
 
 
 def pin_row(db: Session) -> OutboxMessage:
