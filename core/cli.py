@@ -142,20 +142,24 @@ def worker() -> None:
     """Run the scheduler alone (plan meetings, reminders, outbox) until stopped."""
     import signal  # noqa: PLC0415
 
+    from core.logs import configure_logging  # noqa: PLC0415
     from core.scheduler import SchedulerRunner  # noqa: PLC0415
 
+    configure_logging()
     migrate.upgrade()
     announce_providers()
     runner = SchedulerRunner()
 
     def stop(_signum: int, _frame: object) -> None:
-        runner.stop()
+        runner.request_stop()  # the shutdown itself runs below, outside the signal handler
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     runner.start()
     console.print("worker: scheduler started (standing by if another one holds the lock)")
     runner.wait()
+    runner.stop()
+    console.print("worker: stopped")
 
 
 @app.command()

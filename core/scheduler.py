@@ -229,6 +229,9 @@ class SchedulerRunner:
             log.info("scheduler.standby")
             self._stop.wait(self.retry_seconds)
 
+    def request_stop(self) -> None:
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -99,9 +99,8 @@ def record_status(
     row = session.get(OutboxMessage, outbox_id)
     if row is None or row.channel is not Channel.sms:
         raise DeliveryNotFound()
-    if row.provider_id not in (None, message_sid):
-        raise DeliveryNotFound()
-    row.provider_id = message_sid
+    # A message sent again after an in-doubt attempt has a second SID; the latest one wins.
+    row.provider_id = message_sid[:64] or row.provider_id
     row.provider_status = status[:24]
     row.updated_at = now
     if status == "delivered":

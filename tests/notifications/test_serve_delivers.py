@@ -209,3 +209,28 @@ def test_outbox_cli_lists_messages_without_personal_data(setup: Setup) -> None:
     )
     assert bad.returncode == 1
     assert "unknown status 'lost'" in bad.stderr
+
+
+def test_worker_runs_the_jobs_alone_and_stops_cleanly(setup: Setup) -> None:
+    seed_like_demo(setup.database_url, members=1)
+    process = subprocess.Popen(
+        [SUPPORTLINE, "worker"],
+        cwd=ROOT,
+        env=setup.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        rows = outbox_rows(setup.database_url)
+        while time.monotonic() < deadline and any(r.status is Status.pending for r in rows):
+            time.sleep(0.2)
+            rows = outbox_rows(setup.database_url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert {r.status for r in rows} == {Status.no_provider}
+    assert process.returncode == 0
+    assert "worker: stopped" in output
+    assert "Traceback" not in output
