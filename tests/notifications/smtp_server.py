@@ -11,12 +11,14 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass
 class Inbox:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
+    authenticated: list[bool] = field(default_factory=list)
     refuse_rcpt: list[str] = field(default_factory=list)  # SMTP replies for the next RCPTs
 
     async def handle_RCPT(
@@ -32,6 +34,7 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         self.recipients.append(list(envelope.rcpt_tos))
+        self.authenticated.append(bool(session.authenticated))
         return "250 Message accepted"
 
 
@@ -42,11 +45,32 @@ def free_port() -> int:
         return port
 
 
+def password_checker(username: str, password: str) -> Any:
+    """An aiosmtpd authenticator accepting exactly this login."""
+
+    def check(
+        server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        ) == (username, password)
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
+def smtp_server(authenticator: Any = None) -> Iterator[tuple[Inbox, int]]:
+    """aiosmtpd on 127.0.0.1; with ``authenticator`` it offers AUTH (without TLS: loopback)."""
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    options: dict[str, Any] = {}
+    if authenticator is not None:
+        # AUTH offered (not required: aiosmtpd warns about required AUTH without TLS); each
+        # message records whether its session logged in.
+        options = {"authenticator": authenticator, "auth_require_tls": False}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield inbox, port

@@ -261,3 +261,31 @@ def test_smtp_server_down_is_retried(
     db.expire_all()
     row = db.scalars(select(OutboxMessage).where(OutboxMessage.kind == Kind.invitation)).one()
     assert (row.status, row.last_error) == (Status.pending, "smtp: ConnectionRefusedError")
+
+
+@pytest.mark.parametrize(
+    ("password", "status"), [("right", Status.sent), ("wrong", Status.pending)]
+)
+def test_smtp_login_from_the_settings(
+    db: Session, clock: Clock, sessions: sessionmaker[Session], password: str, status: Status
+) -> None:
+    from pydantic import SecretStr
+
+    from tests.notifications.smtp_server import password_checker
+
+    group = create_group(db, now=clock.now())
+    create_member(db, group, now=clock.now())
+    with smtp_server(authenticator=password_checker("mailer", "right")) as (inbox, port):
+        settings = Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_starttls=False,
+            smtp_username="mailer",
+            smtp_password=SecretStr(password),
+        )
+        dispatcher(db, sessions, Providers(FakeSms(), SmtpMailer(settings)), clock)()
+    row = db.scalars(select(OutboxMessage).where(OutboxMessage.kind == Kind.invitation)).one()
+    assert row.status is status
+    assert inbox.authenticated == ([True] if status is Status.sent else [])
+    if status is Status.pending:
+        assert row.last_error == "smtp: authentication failed"
