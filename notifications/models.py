@@ -45,9 +45,6 @@ class Status(StrEnum):
     cancelled = "cancelled"  # superseded (meeting cancelled, newer PIN)
 
 
-OPEN = (Status.pending, Status.claimed, Status.sending, Status.no_provider)
-
-
 class OutboxMessage(Base):
     """One message to send. Recipients are resolved when sending: no contact data is copied here.
 

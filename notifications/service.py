@@ -8,9 +8,8 @@ and unique, so replaying an event never enqueues a message twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,9 +28,8 @@ from groups.models import (
     MembershipStatus,
     Referral,
 )
-from groups.schedule import local_to_utc
 from notifications.exceptions import NoContact
-from notifications.models import OPEN, Channel, Kind, OutboxMessage, SmsOptOut, Status
+from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut, Status
 
 log = get_logger("notifications")
 
@@ -178,7 +176,7 @@ def on_member_approved(
 def on_schedule_changed(session: Session, *, group: Group, now: datetime) -> int:
     """Every active member with an e-mail gets the updated invitation (SEQUENCE = version)."""
     count = 0
-    for membership in _members(session, group.id, (MembershipStatus.active,)):
+    for membership in session.scalars(_members_query(group.id, (MembershipStatus.active,))):
         if membership.email is not None:
             count += enqueue(
                 session,
@@ -193,21 +191,6 @@ def on_schedule_changed(session: Session, *, group: Group, now: datetime) -> int
 
 
 # --- meetings: reminders and notices ---
-
-
-def reminder_at(meeting: Meeting, group: Group) -> datetime:
-    """The reminder instant: the start's local wall-clock time minus the group's minutes.
-
-    Computed on the wall clock of the group's zone (then converted to UTC), so a 20:00 meeting is
-    reminded at 17:00 local every week, also on the days the clocks change.
-    """
-    zone_start = meeting.starts_at.astimezone(local_zone(group))
-    wall = zone_start.replace(tzinfo=None) - timedelta(minutes=group.reminder_minutes_before)
-    return local_to_utc(wall.date(), wall.hour * 60 + wall.minute, local_zone(group))
-
-
-def local_zone(group: Group) -> ZoneInfo:
-    return ZoneInfo(group.time_zone)
 
 
 def reminder_version(meeting: Meeting) -> int:
@@ -238,12 +221,6 @@ def _members_query(group_id: int, statuses: Sequence[MembershipStatus]) -> Selec
         )
         .order_by(Membership.id)
     )
-
-
-def _members(
-    session: Session, group_id: int, statuses: Sequence[MembershipStatus]
-) -> list[Membership]:
-    return list(session.scalars(_members_query(group_id, statuses)))
 
 
 def _cancel_open_reminders(session: Session, meeting: Meeting, reason: str) -> None:
@@ -403,15 +380,6 @@ def list_deliveries(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset))
     return list(rows), total
-
-
-def open_count(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(OPEN))
-        )
-        or 0
-    )
 
 
 # --- staff actions ---

@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Group, Meeting, MeetingStatus, Membership
+from groups.schedule import local_to_utc
 from notifications import service as outbox
 from notifications.models import Channel, Kind, OutboxMessage, Status
 from notifications.providers import (
@@ -74,6 +76,17 @@ class DispatchReport:
 # --- reminders ---
 
 
+def reminder_at(meeting: Meeting, group: Group) -> datetime:
+    """The reminder instant: the start's local wall-clock time minus the group's minutes.
+
+    Computed on the wall clock of the group's zone (then converted to UTC), so a 20:00 meeting is
+    reminded at 17:00 local every week, also on the days the clocks change.
+    """
+    zone_start = meeting.starts_at.astimezone(ZoneInfo(group.time_zone))
+    wall = zone_start.replace(tzinfo=None) - timedelta(minutes=group.reminder_minutes_before)
+    return local_to_utc(wall.date(), wall.hour * 60 + wall.minute, ZoneInfo(group.time_zone))
+
+
 def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
     """Queue every reminder whose instant has come, for meetings that have not started.
 
@@ -93,7 +106,7 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
     )
     count = 0
     for meeting in meetings:
-        if outbox.reminder_at(meeting, meeting.group) > now:
+        if reminder_at(meeting, meeting.group) > now:
             continue
         for membership in outbox.reachable_members(session, meeting.group_id):
             count += outbox.enqueue(

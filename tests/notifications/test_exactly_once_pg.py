@@ -27,7 +27,7 @@ from core.scheduler import AdvisoryLock, SchedulerRunner
 from core.settings import get_settings
 from groups import service as groups_service
 from groups.models import Group, Membership, MembershipRole
-from notifications import service as notifications_service
+from notifications import tasks
 from notifications.models import OutboxMessage, Status
 from notifications.providers import FakeMailer, FakeSms, Sms
 from notifications.tasks import Providers, dispatch, enqueue_due_reminders
@@ -90,7 +90,7 @@ def seed_due_reminders(engine: Engine, members: int = MEMBERS) -> datetime:
         session.flush()
         meeting = groups_service.next_meeting(session, group.id, now)
         assert meeting is not None
-        due = notifications_service.reminder_at(meeting, session.get_one(Group, group.id))
+        due = tasks.reminder_at(meeting, session.get_one(Group, group.id))
         assert enqueue_due_reminders(session, now=due) == members
     return due
 

@@ -12,7 +12,7 @@ from auth.models import Role
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import Group, Meeting
-from notifications import service as notifications_service
+from notifications import tasks
 from notifications.models import Kind, OutboxMessage, Status
 from notifications.providers import FakeSms
 from notifications.tasks import enqueue_due_reminders
@@ -52,11 +52,11 @@ def test_reminder_instant_is_local_wall_clock_across_dst(db: Session, clock: Clo
     after = meeting_on(db, group, date(2026, 3, 30))  # 20:00 CEST = 18:00 UTC
     change_day = meeting_on(db, group, date(2026, 3, 29))  # 04:00 CEST = 02:00 UTC
 
-    assert notifications_service.reminder_at(before, group) == at(2026, 3, 23, 16)
-    assert notifications_service.reminder_at(after, group) == at(2026, 3, 30, 15)
+    assert tasks.reminder_at(before, group) == at(2026, 3, 23, 16)
+    assert tasks.reminder_at(after, group) == at(2026, 3, 30, 15)
     # 04:00 on the night the clocks go forward, minus three hours on the wall clock: 01:00 CET.
     assert change_day.starts_at == at(2026, 3, 29, 2)
-    assert notifications_service.reminder_at(change_day, group) == at(2026, 3, 29, 0)
+    assert tasks.reminder_at(change_day, group) == at(2026, 3, 29, 0)
 
 
 def test_reminder_goes_out_at_its_time_once_discreetly(
