@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,6 +120,18 @@ def outbox_rows(database_url: str) -> list[OutboxMessage]:
         engine.dispose()
 
 
+def wait_for_rows(
+    database_url: str, unfinished: Callable[[OutboxMessage], bool], seconds: float = 30
+) -> list[OutboxMessage]:
+    """The outbox once no row is ``unfinished`` (or as it is after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    rows = outbox_rows(database_url)
+    while time.monotonic() < deadline and any(unfinished(row) for row in rows):
+        time.sleep(0.2)
+        rows = outbox_rows(database_url)
+    return rows
+
+
 def test_demo_then_serve_sends_invitations_and_pins(
     setup: Setup, smtp: tuple[Inbox, int], prism_url: str
 ) -> None:
@@ -136,11 +148,7 @@ def test_demo_then_serve_sends_invitations_and_pins(
     }
     process = serve(env, free_port())
     try:
-        deadline = time.monotonic() + 30
-        rows = outbox_rows(setup.database_url)
-        while time.monotonic() < deadline and any(r.status is not Status.sent for r in rows):
-            time.sleep(0.2)
-            rows = outbox_rows(setup.database_url)
+        rows = wait_for_rows(setup.database_url, lambda r: r.status is not Status.sent)
     finally:
         output = stop(process)
 
@@ -164,11 +172,7 @@ def test_serve_without_providers_says_so_and_keeps_messages(setup: Setup) -> Non
     seed_like_demo(setup.database_url, members=1)
     process = serve(setup.env, free_port())
     try:
-        deadline = time.monotonic() + 20
-        rows = outbox_rows(setup.database_url)
-        while time.monotonic() < deadline and any(r.status is Status.pending for r in rows):
-            time.sleep(0.2)
-            rows = outbox_rows(setup.database_url)
+        rows = wait_for_rows(setup.database_url, lambda r: r.status is Status.pending)
     finally:
         output = stop(process)
     assert "no provider configured for SMS (Twilio)" in output
@@ -222,11 +226,7 @@ def test_worker_runs_the_jobs_alone_and_stops_cleanly(setup: Setup) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        rows = outbox_rows(setup.database_url)
-        while time.monotonic() < deadline and any(r.status is Status.pending for r in rows):
-            time.sleep(0.2)
-            rows = outbox_rows(setup.database_url)
+        rows = wait_for_rows(setup.database_url, lambda r: r.status is Status.pending)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
