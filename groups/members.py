@@ -28,7 +28,7 @@ from groups.models import (
     ReferralStatus,
 )
 from groups.schemas import ReferralCreate
-from groups.service import Credentials
+from notifications import service as notifications_service
 
 # --- referrals ----------------------------------------------------------------------------------
 
@@ -69,6 +69,7 @@ def create_referral(
         group_id=group.id,
         details={"flags": _flags(referral)},
     )
+    notifications_service.on_referral_created(session, referral=referral, now=now)
     return referral
 
 
@@ -110,7 +111,7 @@ def list_referrals(
 
 def approve_referral(
     session: Session, *, actor: Staff, referral: Referral, now: datetime
-) -> Credentials:
+) -> groups_service.Credentials:
     """Create the membership and its credentials; the PIN is returned once and never stored."""
     if referral.status is not ReferralStatus.pending:
         raise AlreadyDecided(referral.status.value)
@@ -150,6 +151,9 @@ def approve_referral(
         target_id=referral.id,
         group_id=group.id,
         details={"membership_id": membership.id},
+    )
+    notifications_service.on_member_approved(
+        session, membership=membership, pin=credentials.pin, now=now
     )
     return credentials
 
@@ -227,7 +231,9 @@ def _require(membership: Membership, allowed: tuple[MembershipStatus, ...], acti
         )
 
 
-def reset_pin(session: Session, *, actor: Staff, membership: Membership) -> Credentials:
+def reset_pin(
+    session: Session, *, actor: Staff, membership: Membership, now: datetime
+) -> groups_service.Credentials:
     """A new temporary PIN (the number stays); the member chooses their own on the next call."""
     _require(membership, groups_service.SEATED, "reset the PIN of")
     if membership.participant_number is None:
@@ -238,7 +244,9 @@ def reset_pin(session: Session, *, actor: Staff, membership: Membership) -> Cred
     membership.locked_until = None
     session.flush()
     _record(session, actor, "membership.reset_pin", membership)
-    return Credentials(membership, membership.participant_number, pin)
+    if membership.phone is not None:
+        notifications_service.send_pin(session, membership=membership, pin=pin, now=now)
+    return groups_service.Credentials(membership, membership.participant_number, pin)
 
 
 def unlock(session: Session, *, actor: Staff, membership: Membership) -> Membership:

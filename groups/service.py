@@ -39,6 +39,7 @@ from groups.models import (
     ReferralStatus,
 )
 from groups.schemas import GroupCreate, GroupUpdate, LineCreate
+from notifications import service as notifications_service
 
 SEATED = (MembershipStatus.active, MembershipStatus.suspended)
 MOVE_HORIZON = timedelta(days=366)
@@ -184,6 +185,7 @@ def update_group(
     if schedule_changed:
         group.schedule_version += 1
         replan_meetings(session, group=group, now=now)
+        notifications_service.on_schedule_changed(session, group=group, now=now)
     audit.record(
         session,
         actor_id=actor.id,
@@ -479,6 +481,7 @@ def cancel_meeting(session: Session, *, actor: Staff, meeting: Meeting, now: dat
         target_id=meeting.id,
         group_id=meeting.group_id,
     )
+    notifications_service.on_meeting_cancelled(session, meeting=meeting, now=now)
     return meeting
 
 
@@ -493,6 +496,7 @@ def move_meeting(
         raise InvalidMeetingTime("a meeting can be moved at most a year ahead")
     duration = meeting.ends_at - meeting.starts_at
     _refuse_clash(session, meeting.group_id, starts_at, starts_at + duration, meeting.id)
+    previous_starts_at = meeting.starts_at
     if meeting.original_starts_at is None:
         meeting.original_starts_at = meeting.starts_at
     meeting.starts_at = starts_at
@@ -505,6 +509,9 @@ def move_meeting(
         target_type="meeting",
         target_id=meeting.id,
         group_id=meeting.group_id,
+    )
+    notifications_service.on_meeting_moved(
+        session, meeting=meeting, previous_starts_at=previous_starts_at, now=now
     )
     return meeting
 
