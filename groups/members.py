@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from auth.models import Staff
 from core import audit, pii, security
+from core.database import paginate
 from groups import service as groups_service
 from groups.exceptions import (
     AlreadyDecided,
@@ -102,11 +103,7 @@ def list_referrals(
         query = query.where(Referral.group_id.in_(group_ids))
     if status is not None:
         query = query.where(Referral.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Referral.created_at, Referral.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    return paginate(session, query, Referral.created_at, Referral.id, limit=limit, offset=offset)
 
 
 def approve_referral(
@@ -206,11 +203,8 @@ def list_memberships(
     query = select(Membership).where(Membership.group_id == group_id)
     if status is not None:
         query = query.where(Membership.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Membership.role.desc(), Membership.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    order = (Membership.role.desc(), Membership.id)
+    return paginate(session, query, *order, limit=limit, offset=offset)
 
 
 def _record(session: Session, actor: Staff, action: str, membership: Membership) -> None:

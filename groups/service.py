@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from auth.exceptions import StaffNotFound
 from auth.models import Role, Staff
 from core import audit, pii, security
+from core.database import paginate
 from core.settings import get_settings
 from groups import schedule
 from groups.exceptions import (
@@ -205,8 +206,7 @@ def list_groups(
     allowed = moderated_group_ids(session, staff)
     if allowed is not None:
         query = query.where(Group.id.in_(allowed))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Group.id).limit(limit).offset(offset))), total
+    return paginate(session, query, Group.id, limit=limit, offset=offset)
 
 
 def directory(session: Session) -> list[Group]:
@@ -456,9 +456,7 @@ def list_meetings(
     session: Session, *, group_id: int, since: datetime, limit: int, offset: int
 ) -> tuple[list[Meeting], int]:
     query = select(Meeting).where(Meeting.group_id == group_id, Meeting.ends_at > since)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Meeting.starts_at).limit(limit).offset(offset))
-    return list(rows), total
+    return paginate(session, query, Meeting.starts_at, limit=limit, offset=offset)
 
 
 def _require_future(meeting: Meeting, now: datetime, action: str) -> None:

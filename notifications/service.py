@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core import audit, pii
+from core.database import paginate
 from core.logs import get_logger
 from groups import members as members_service
 from groups import service as groups_service
@@ -377,9 +378,7 @@ def list_deliveries(
         query = query.where(OutboxMessage.group_id == group_id)
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset))
-    return list(rows), total
+    return paginate(session, query, OutboxMessage.id.desc(), limit=limit, offset=offset)
 
 
 # --- staff actions ---
