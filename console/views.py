@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -17,6 +17,8 @@ from core import audit
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import Group, Meeting, MeetingStatus, Membership, Referral, ReferralStatus
+from notifications import service as notifications_service
+from notifications.models import Kind, OutboxMessage, Status
 
 NEXT_MEETINGS_ON_CARD = 3
 MEETINGS_ON_PAGE = 10
@@ -149,4 +151,88 @@ def audit_page(session: Session, *, offset: int) -> AuditPage:
         total=total,
         offset=offset,
         limit=AUDIT_PAGE,
+    )
+
+
+DELIVERIES_PAGE = 50
+KIND_LABELS = {
+    Kind.invitation: "Invitation e-mail",
+    Kind.invitation_update: "Updated invitation e-mail",
+    Kind.pin: "PIN by SMS",
+    Kind.reminder: "Reminder SMS",
+    Kind.meeting_cancelled: "Cancellation notice SMS",
+    Kind.meeting_moved: "New-time notice SMS",
+    Kind.moderator_notice: "Notice to the moderators",
+}
+STATUS_LABELS = {
+    Status.pending: "waiting",
+    Status.claimed: "sending",
+    Status.sending: "sending",
+    Status.sent: "sent",
+    Status.delivered: "delivered",
+    Status.failed: "failed",
+    Status.no_provider: "held: no provider configured",
+    Status.skipped: "not sent",
+    Status.expired: "too late",
+    Status.cancelled: "withdrawn",
+}
+FILTERS = (Status.failed, Status.pending, Status.sent, Status.delivered, Status.skipped)
+# What a moderator can send again from a row: (the member's action path, the button's label).
+RESEND = {
+    Kind.invitation: ("resend/invitation", "Send the invitation again"),
+    Kind.invitation_update: ("resend/invitation", "Send the invitation again"),
+    Kind.pin: ("resend/pin", "Send a new PIN"),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryItem:
+    message: OutboxMessage
+    membership: Membership | None
+    meeting: Meeting | None
+    resend: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class DeliveriesPage:
+    items: list[DeliveryItem]
+    status: Status | None
+    total: int
+    offset: int
+    limit: int
+    kinds: dict[str, str] = field(
+        default_factory=lambda: {k.value: v for k, v in KIND_LABELS.items()}
+    )
+    statuses: dict[str, str] = field(
+        default_factory=lambda: {k.value: v for k, v in STATUS_LABELS.items()}
+    )
+    filters: list[tuple[str, str]] = field(
+        default_factory=lambda: [(s.value, STATUS_LABELS[s]) for s in FILTERS]
+    )
+
+
+def _delivery_item(session: Session, message: OutboxMessage) -> DeliveryItem:
+    membership = None
+    if message.membership_id is not None:
+        membership = members_service.get_membership(session, message.membership_id)
+    meeting = None
+    if message.meeting_id is not None:
+        meeting = groups_service.get_meeting(session, message.meeting_id)
+    resend = RESEND.get(message.kind)
+    seated = membership is not None and membership.status in groups_service.SEATED
+    return DeliveryItem(message, membership, meeting, resend if seated else None)
+
+
+def deliveries_page(
+    session: Session, *, group: Group, status: Status | None, offset: int
+) -> DeliveriesPage:
+    messages, total = notifications_service.list_deliveries(
+        session, group_id=group.id, status=status, limit=DELIVERIES_PAGE, offset=offset
+    )
+    return DeliveriesPage(
+        items=[_delivery_item(session, message) for message in messages],
+        status=status,
+        total=total,
+        offset=offset,
+        limit=DELIVERIES_PAGE,
     )

@@ -19,6 +19,7 @@ from core.database import utcnow
 from groups import service as groups_service
 from groups.models import Group, Meeting, Membership, MembershipStatus
 from groups.service import Credentials
+from notifications.models import Kind, OutboxMessage, Status
 from tests.conference.simulator import SimCall, TwilioSimulator
 from tests.console.conftest import SCREENSHOTS, LiveServer, TwilioLiveServer
 from tests.emulators.fixtures import TEST_ACCOUNT_SID
@@ -307,3 +308,36 @@ def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twi
         ("DELETE", participant, {}),
     ]
     assert [r.status for r in sent] == [200, 204]  # Prism accepted both as valid Twilio requests
+
+
+def test_deliveries_show_a_failure_and_the_invitation_is_sent_again(
+    page: Page, live_server: LiveServer
+) -> None:
+    def build(session: Session) -> tuple[Staff, Group]:
+        moderator = create_staff(session)
+        group = create_group(session, now=utcnow(), moderator=moderator, name="Deliveries group")
+        member = create_member(session, group, now=utcnow(), alias="Ewa")
+        pin = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.membership_id == member.membership.id, OutboxMessage.kind == Kind.pin
+            )
+        ).one()
+        pin.status, pin.last_error = Status.failed, "twilio refused the number (error 21610)"
+        return moderator, group
+
+    moderator, group = seed(live_server, build)
+    sign_in(page, live_server, moderator)
+    page.goto(f"{live_server.url}/console/groups/{group.id}")
+    page.get_by_role("link", name=re.compile("^Deliveries")).click()
+    expect(page.get_by_role("heading", name="Deliveries: Deliveries group")).to_be_visible()
+    failed = page.locator(".delivery", has_text="PIN by SMS")
+    expect(failed).to_contain_text("Reason: Twilio refused the number (error 21610).")
+    look(page, "deliveries")
+    page.locator(".delivery", has_text="Invitation e-mail").get_by_role(
+        "button", name="Send the invitation again"
+    ).click()
+    expect(page.locator(".flash")).to_contain_text("The invitation e-mail is queued again")
+    expect(page.locator(".delivery", has_text="Invitation e-mail")).to_have_count(2)
+    page.get_by_role("link", name="failed").click()
+    expect(page.locator(".delivery")).to_have_count(1)
+    look(page, "deliveries-failed")
