@@ -22,7 +22,7 @@ from core.logs import get_logger
 from core.settings import get_settings
 from groups import members as members_service
 from groups import service as groups_service
-from groups.models import Membership, MembershipStatus, group_lines
+from groups.models import Meeting, Membership, MembershipStatus, group_lines
 from notifications import service as notifications_service
 
 log = get_logger(__name__)
@@ -256,3 +256,19 @@ def _identified(session: Session, call: Call | None) -> Membership | None:
     if call is None or call.membership_id is None:
         return None
     return session.get(Membership, call.membership_id)
+
+
+def failed_pin_entries(session: Session, *, meeting: Meeting) -> int:
+    """Wrong PINs typed on the group's line(s) while this meeting's dial-in window was open.
+
+    Failed calls name no membership (that would tell which numbers exist), so they are counted
+    by line and time; a line shared with other groups counts their callers too.
+    """
+    opens = meeting.starts_at - timedelta(minutes=get_settings().dial_in_opens_minutes_before)
+    lines = select(group_lines.c.line_id).where(group_lines.c.group_id == meeting.group_id)
+    query = select(func.coalesce(func.sum(Call.pin_tries), 0)).where(
+        Call.line_id.in_(lines),
+        Call.created_at >= opens,
+        Call.created_at < admission.meeting_end(meeting),
+    )
+    return int(session.scalar(query) or 0)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core.errors import Forbidden, InvalidInput, Unauthorized
+from core.errors import AppError, Forbidden, InvalidInput, Unauthorized
 
 
 class SignInRequired(Unauthorized):
@@ -30,3 +30,23 @@ class FormRejected(InvalidInput):
     def __init__(self, page: Response, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.page = page
+
+
+class ActionRefused(FormRejected):
+    """A live-call action the conference services refused or Twilio did not confirm: the panel
+    again, with the reason. What the service flushed is rolled back."""
+
+    def __init__(self, page: Response, detail: str) -> None:
+        super().__init__(page, {"form": detail})
+
+
+class ActionRefusedKept(ActionRefused):
+    """The same, when the service says its change stands (the participant had already left and
+    the roster was corrected)."""
+
+    keeps_changes = True
+
+
+def action_refused(page: Response, cause: AppError) -> ActionRefused:
+    kind = ActionRefusedKept if cause.keeps_changes else ActionRefused
+    return kind(page, cause.detail)

@@ -50,7 +50,7 @@ _STAFF = frozenset(Role)
 _MODERATING = frozenset({Role.admin, Role.moderator})
 _ADMIN = frozenset({Role.admin})
 
-# One list for the whole console; the live meeting panel and the deliveries page join it here.
+# One list for the whole console; the live panel belongs to one meeting, so meeting rows link it.
 NAVIGATION = (
     NavItem("My groups", f"{PREFIX}/", _MODERATING),
     NavItem("Referral queue", f"{PREFIX}/referrals", _MODERATING),
@@ -119,6 +119,12 @@ def render(
     return TEMPLATES.TemplateResponse(
         request, template, page, status_code=status_code, headers=SECURITY_HEADERS
     )
+
+
+def fragment(request: Request, template: str, context: dict[str, Any]) -> Response:
+    """A part of a page that a script fetches again and again: no flashes are consumed."""
+    page = {"csrf_token": csrf_token(request), **context}
+    return TEMPLATES.TemplateResponse(request, template, page, headers=SECURITY_HEADERS)
 
 
 def reject_form(

@@ -12,7 +12,15 @@ from fastapi.responses import Response
 from auth import service as auth_service
 from auth.exceptions import InvalidCredentials, LoginThrottled
 from auth.models import Role
-from console import admin_pages, group_pages, member_pages, referral_pages, views
+from console import (
+    admin_pages,
+    delivery_pages,
+    group_pages,
+    live_pages,
+    member_pages,
+    referral_pages,
+    views,
+)
 from console.dependencies import ConsoleStaff, FormFields, check_csrf, sign_in
 from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core.clock import Now
@@ -75,6 +83,8 @@ def home(request: Request, staff: ConsoleStaff, session: SessionDep, now: Now) -
 
 
 router.include_router(group_pages.router)
+router.include_router(live_pages.router)
+router.include_router(delivery_pages.router)
 router.include_router(member_pages.router)
 router.include_router(referral_pages.router)
 router.include_router(admin_pages.router)

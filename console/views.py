@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from auth import service as auth_service
 from auth.models import Staff
+from conference import controls
+from conference import service as conference_service
+from conference.admission import meeting_end
+from conference.models import AccessEvent, Call
 from core import audit
 from groups import members as members_service
 from groups import service as groups_service
-from groups.models import Group, Meeting, Membership, Referral, ReferralStatus
+from groups.models import Group, Meeting, MeetingStatus, Membership, Referral, ReferralStatus
+from notifications import service as notifications_service
+from notifications.models import Kind, OutboxMessage, Status
 
 NEXT_MEETINGS_ON_CARD = 3
 MEETINGS_ON_PAGE = 10
 MEMBERS_ON_PAGE = 200
 QUEUE_LENGTH = 100
 AUDIT_PAGE = 50
+# The live panel is offered from this long before a meeting starts until it ends.
+LIVE_PANEL_OPENS = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,7 @@ class GroupCard:
     meetings: list[Meeting]
     members: int
     pending_referrals: int
+    live: frozenset[int]  # meetings in progress or opening soon: their live panel is linked
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,15 @@ class GroupPage:
 class QueueItem:
     referral: Referral
     group: Group
+
+
+@dataclass(frozen=True)
+class LivePanel:
+    roster: controls.Roster
+    running: bool
+    moderator_present: bool
+    failed_pins: int
+    attempts: list[tuple[AccessEvent, Membership]]
 
 
 @dataclass(frozen=True)
@@ -60,7 +78,15 @@ def _card(session: Session, group: Group, now: datetime, meetings: int) -> Group
         meetings=upcoming,
         members=groups_service.count_members(session, group.id),
         pending_referrals=groups_service.count_pending_referrals(session, group.id),
+        live=frozenset(m.id for m in upcoming if is_live(m, now)),
     )
+
+
+def is_live(meeting: Meeting, now: datetime) -> bool:
+    """In progress or opening soon: what a moderator would open the live panel for."""
+    if meeting.status is not MeetingStatus.scheduled:
+        return False
+    return meeting.starts_at - LIVE_PANEL_OPENS <= now < meeting_end(meeting)
 
 
 def my_groups(session: Session, *, staff: Staff, now: datetime) -> list[GroupCard]:
@@ -81,6 +107,27 @@ def group_page(session: Session, *, group: Group, now: datetime) -> GroupPage:
         memberships=memberships,
         moderator_names=names,
     )
+
+
+def live_panel(session: Session, *, meeting: Meeting) -> LivePanel:
+    """Who is in the call, and the failed logins and lockouts of this meeting."""
+    roster = controls.roster(session, meeting=meeting)
+    return LivePanel(
+        roster=roster,
+        running=roster.room.conference_sid is not None and roster.room.ended_at is None,
+        moderator_present=any(call.is_moderator for call, _ in roster.participants),
+        failed_pins=conference_service.failed_pin_entries(session, meeting=meeting),
+        attempts=[
+            (event, members_service.get_membership(session, event.membership_id))
+            for event in roster.attempts
+        ],
+    )
+
+
+def membership_of(session: Session, call: Call) -> Membership:
+    """Whose call it is (a call in the room always belongs to a membership)."""
+    assert call.membership_id is not None
+    return members_service.get_membership(session, call.membership_id)
 
 
 def referral_queue(session: Session, *, staff: Staff) -> list[QueueItem]:
@@ -104,4 +151,88 @@ def audit_page(session: Session, *, offset: int) -> AuditPage:
         total=total,
         offset=offset,
         limit=AUDIT_PAGE,
+    )
+
+
+DELIVERIES_PAGE = 50
+KIND_LABELS = {
+    Kind.invitation: "Invitation e-mail",
+    Kind.invitation_update: "Updated invitation e-mail",
+    Kind.pin: "PIN by SMS",
+    Kind.reminder: "Reminder SMS",
+    Kind.meeting_cancelled: "Cancellation notice SMS",
+    Kind.meeting_moved: "New-time notice SMS",
+    Kind.moderator_notice: "Notice to the moderators",
+}
+STATUS_LABELS = {
+    Status.pending: "waiting",
+    Status.claimed: "sending",
+    Status.sending: "sending",
+    Status.sent: "sent",
+    Status.delivered: "delivered",
+    Status.failed: "failed",
+    Status.no_provider: "held: no provider configured",
+    Status.skipped: "not sent",
+    Status.expired: "too late",
+    Status.cancelled: "withdrawn",
+}
+FILTERS = (Status.failed, Status.pending, Status.sent, Status.delivered, Status.skipped)
+# What a moderator can send again from a row: (the member's action path, the button's label).
+RESEND = {
+    Kind.invitation: ("resend/invitation", "Send the invitation again"),
+    Kind.invitation_update: ("resend/invitation", "Send the invitation again"),
+    Kind.pin: ("resend/pin", "Send a new PIN"),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryItem:
+    message: OutboxMessage
+    membership: Membership | None
+    meeting: Meeting | None
+    resend: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class DeliveriesPage:
+    items: list[DeliveryItem]
+    status: Status | None
+    total: int
+    offset: int
+    limit: int
+    kinds: dict[str, str] = field(
+        default_factory=lambda: {k.value: v for k, v in KIND_LABELS.items()}
+    )
+    statuses: dict[str, str] = field(
+        default_factory=lambda: {k.value: v for k, v in STATUS_LABELS.items()}
+    )
+    filters: list[tuple[str, str]] = field(
+        default_factory=lambda: [(s.value, STATUS_LABELS[s]) for s in FILTERS]
+    )
+
+
+def _delivery_item(session: Session, message: OutboxMessage) -> DeliveryItem:
+    membership = None
+    if message.membership_id is not None:
+        membership = members_service.get_membership(session, message.membership_id)
+    meeting = None
+    if message.meeting_id is not None:
+        meeting = groups_service.get_meeting(session, message.meeting_id)
+    resend = RESEND.get(message.kind)
+    seated = membership is not None and membership.status in groups_service.SEATED
+    return DeliveryItem(message, membership, meeting, resend if seated else None)
+
+
+def deliveries_page(
+    session: Session, *, group: Group, status: Status | None, offset: int
+) -> DeliveriesPage:
+    messages, total = notifications_service.list_deliveries(
+        session, group_id=group.id, status=status, limit=DELIVERIES_PAGE, offset=offset
+    )
+    return DeliveriesPage(
+        items=[_delivery_item(session, message) for message in messages],
+        status=status,
+        total=total,
+        offset=offset,
+        limit=DELIVERIES_PAGE,
     )

@@ -9,8 +9,9 @@ from twilio.request_validator import RequestValidator
 from core.settings import get_settings
 
 
-def signature_for(url: str, params: dict[str, str]) -> str:
-    validator = RequestValidator(get_settings().webhook_auth_token)
+def signature_for(url: str, params: dict[str, str], auth_token: str | None = None) -> str:
+    """The signature over ``url`` and ``params``; by default with this process's settings."""
+    validator = RequestValidator(auth_token or get_settings().webhook_auth_token)
     return str(validator.compute_signature(url, params))
 
 

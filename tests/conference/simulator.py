@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fastapi.testclient import TestClient
+import httpx2
 
 from conference.providers import ParticipantGone
 from tests.twilio_signing import signature_for
@@ -143,9 +143,17 @@ class SimConference:
 class TwilioSimulator:
     """Twilio, as far as the app can tell: calls, conferences, REST controls, callbacks."""
 
-    def __init__(self, client: TestClient, base_url: str = "https://line.example.org") -> None:
+    def __init__(
+        self,
+        client: httpx2.Client,
+        base_url: str = "https://line.example.org",
+        auth_token: str | None = None,
+    ) -> None:
+        """``client`` is the app's TestClient, or an HTTP client for a server on loopback (then
+        ``auth_token`` is its Twilio auth token, which the signatures use)."""
         self.client = client
         self.base_url = base_url
+        self.auth_token = auth_token
         self.conferences: dict[str, SimConference] = {}
         self.calls: list[SimCall] = []
         self.sent: list[tuple[str, dict[str, str]]] = []
@@ -159,7 +167,7 @@ class TwilioSimulator:
     def post(self, url: str, params: dict[str, str]) -> str:
         """A signed webhook request, exactly as Twilio signs it; the app must answer 200."""
         self.sent.append((url, params))
-        headers = {"X-Twilio-Signature": signature_for(url, params)}
+        headers = {"X-Twilio-Signature": signature_for(url, params, self.auth_token)}
         response = self.client.post(url, data=params, headers=headers)
         assert response.status_code == 200, (url, response.status_code, response.text)
         self.twiml.append(response.text)

@@ -102,12 +102,14 @@ def secrets_of(world: World) -> list[str]:
 def test_nothing_personal_leaks_through_any_kind_of_call(
     sim: TwilioSimulator,
     world: World,
+    *,
+    client: TestClient,
     db: Session,
     clock: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    seen = play_every_kind_of_call(sim, world, sim.client, db, clock)
+    seen = play_every_kind_of_call(sim, world, client, db, clock)
     outputs = {
         "twiml": sim.twiml,
         "urls": [url for url, _ in sim.sent],

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import migrate
 from core.database import make_engine
+
+# The live panel's tests play Twilio with the conference tests' simulator and their world.
+from tests.conference.conftest import sim, world  # noqa: F401
+from tests.emulators.fixtures import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.emulators.recording_proxy import RecordingProxy, run_recording_proxy
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -63,9 +69,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start within 30 seconds")
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    """The application as production runs it, with the test settings and a fresh database."""
+@contextmanager
+def _serve(settings: dict[str, str]) -> Iterator[LiveServer]:
+    """uvicorn on a free loopback port with a fresh SQLite database and extra ``settings``."""
     directory = Path(tempfile.mkdtemp(prefix="supportline-browser-"))
     database_url = f"sqlite:///{directory / 'browser.db'}"
     engine = make_engine(database_url)
@@ -78,6 +84,7 @@ def live_server() -> Iterator[LiveServer]:
         "SUPPORTLINE_DATABASE_URL": database_url,
         "SUPPORTLINE_DATA_DIR": str(directory),
         "SUPPORTLINE_PUBLIC_BASE_URL": url,
+        **settings,
     }
     env.pop("SUPPORTLINE_TEST_DATABASE_URL", None)
     command = [sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory"]
@@ -90,6 +97,34 @@ def live_server() -> Iterator[LiveServer]:
         process.terminate()
         process.wait(timeout=10)
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """The application as production runs it, with the test settings and a fresh database."""
+    with _serve({}) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class TwilioLiveServer:
+    server: LiveServer
+    rest: RecordingProxy  # every request the server sent to Twilio's REST API (Prism)
+    auth_token: str  # what Twilio signs the server's webhooks with
+
+
+@pytest.fixture(scope="session")
+def twilio_live_server(prism_url: str) -> Iterator[TwilioLiveServer]:
+    """The server with a Twilio account whose REST API is Prism, behind a recording proxy: the
+    real ``TwilioConferenceControl`` and the twilio SDK run end to end."""
+    with run_recording_proxy(prism_url) as rest:
+        settings = {
+            "SUPPORTLINE_TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+            "SUPPORTLINE_TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+            "SUPPORTLINE_TWILIO_API_URL": rest.url,
+        }
+        with _serve(settings) as server:
+            yield TwilioLiveServer(server, rest, TEST_AUTH_TOKEN)
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
+import httpx2
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
 from core.database import utcnow
-from groups.models import Group, Membership, MembershipStatus
-from tests.console.conftest import SCREENSHOTS, LiveServer
-from tests.factories import MEMBER_PHONES, PASSWORD, create_group, create_member, create_staff
+from groups import service as groups_service
+from groups.models import Group, Meeting, Membership, MembershipStatus
+from groups.service import Credentials
+from notifications.models import Kind, OutboxMessage, Status
+from tests.conference.simulator import SimCall, TwilioSimulator
+from tests.console.conftest import SCREENSHOTS, LiveServer, TwilioLiveServer
+from tests.emulators.fixtures import TEST_ACCOUNT_SID
+from tests.factories import (
+    MEMBER_PHONES,
+    PASSWORD,
+    create_group,
+    create_line,
+    create_member,
+    create_staff,
+)
 
 pytestmark = pytest.mark.browser
 T = TypeVar("T")
@@ -26,6 +42,7 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll(
     : e.labels.length === 0 && !e.getAttribute('aria-label'))
   .map(e => e.name || e.id || e.tagName)"""
 HORIZONTAL_OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+FOCUSED_LABEL = "() => document.activeElement.getAttribute('aria-label')"
 
 
 def seed(server: LiveServer, build: Callable[[Session], T]) -> T:
@@ -203,3 +220,124 @@ def test_admin_pages_and_the_audited_contact_view(page: Page, live_server: LiveS
     page.goto(f"{live_server.url}/console/memberships/{membership.id}/eject")
     expect(page.get_by_text("This is permanent.")).to_be_visible()
     look(page, "eject-confirm")
+
+
+@dataclass(frozen=True)
+class LiveMeeting:
+    moderator: Staff
+    moderator_phone: Credentials  # the moderator's own dial-in credentials
+    member: Credentials
+    meeting: Meeting
+    line_number: str
+
+
+def _meeting_in_progress(session: Session) -> LiveMeeting:
+    """A group on its own line whose meeting started five minutes ago; PINs already chosen."""
+    now = utcnow()
+    moderator = create_staff(session)
+    line = create_line(session)
+    group = create_group(session, now=now, moderator=moderator, line=line, name="Live circle")
+    (moderator_membership,) = groups_service.moderators(session, group.id)
+    moderator_phone = groups_service.issue_credentials(session, moderator_membership)
+    member = create_member(session, group, now=now, alias="Zofia")
+    for credentials in (moderator_phone, member):
+        credentials.membership.pin_is_temporary = False
+    meeting = session.scalars(
+        select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at)
+    ).first()
+    assert meeting is not None
+    meeting.starts_at, meeting.ends_at = now - timedelta(minutes=5), now + timedelta(minutes=55)
+    return LiveMeeting(moderator, moderator_phone, member, meeting, line.number)
+
+
+def _dial_in(twilio: TwilioSimulator, live: LiveMeeting, credentials: Credentials) -> SimCall:
+    call = twilio.dial(live.line_number, MEMBER_PHONES[7])
+    call.press(credentials.participant_number).press(credentials.pin)
+    assert call.state == "in_conference", call.said
+    return call
+
+
+def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twilio(
+    page: Page, twilio_live_server: TwilioLiveServer
+) -> None:
+    server = twilio_live_server.server
+    live = seed(server, _meeting_in_progress)
+    with httpx2.Client(timeout=10) as http:
+        twilio = TwilioSimulator(http, server.url, twilio_live_server.auth_token)
+        _dial_in(twilio, live, live.moderator_phone)
+        sign_in(page, server, live.moderator)
+        look(page, "my-groups-meeting-in-progress")
+        page.get_by_role("link", name=re.compile("^Live panel")).first.click()
+        expect(page.get_by_role("heading", name="Live: Live circle")).to_be_visible()
+        expect(page.locator(".participant")).to_have_count(1)
+        look(page, "live-panel-moderator-only")
+
+        # Signed webhooks: the line, the participant number, the PIN, then Twilio's join callback.
+        caller = _dial_in(twilio, live, live.member)
+        row = page.locator(".participant", has_text="Zofia")
+        expect(row).to_be_visible(timeout=2000)
+        expect(row).to_contain_text("member")
+        expect(page.locator(".live-status")).to_contain_text("2 in the call")
+        look(page, "live-panel")
+
+        # A refresh keeps the keyboard where it was: Twilio says Zofia speaks while the
+        # moderator's focus is on her Hold button; then Shift+Tab and Enter mute her.
+        page.get_by_role("button", name="Hold Zofia").focus()
+        twilio.room_of(caller).event("participant-speech-start", caller)
+        expect(row.locator(".badge.speaking")).to_be_visible(timeout=2000)
+        assert page.evaluate(FOCUSED_LABEL) == "Hold Zofia"
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(FOCUSED_LABEL) == "Mute Zofia"
+        page.keyboard.press("Enter")
+        expect(page.locator(".flash")).to_have_text("Muted.")
+        expect(row.locator(".badge.muted")).to_be_visible()
+        look(page, "live-panel-muted")
+        page.get_by_role("button", name="Kick Zofia").click()
+        expect(page.locator(".flash")).to_contain_text("Removed from this call.")
+        expect(row).to_have_count(0)
+        look(page, "live-panel-after-kick")
+
+    conference = twilio.room_of(caller).sid
+    participant = (
+        f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Conferences/{conference}"
+        f"/Participants/{caller.sid}.json"
+    )
+    sent = [r for r in twilio_live_server.rest.seen() if "/Participants/" in r.path]
+    assert [(r.method, r.path, r.form) for r in sent] == [
+        ("POST", participant, {"Muted": ["true"]}),
+        ("DELETE", participant, {}),
+    ]
+    assert [r.status for r in sent] == [200, 204]  # Prism accepted both as valid Twilio requests
+
+
+def test_deliveries_show_a_failure_and_the_invitation_is_sent_again(
+    page: Page, live_server: LiveServer
+) -> None:
+    def build(session: Session) -> tuple[Staff, Group]:
+        moderator = create_staff(session)
+        group = create_group(session, now=utcnow(), moderator=moderator, name="Deliveries group")
+        member = create_member(session, group, now=utcnow(), alias="Ewa")
+        pin = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.membership_id == member.membership.id, OutboxMessage.kind == Kind.pin
+            )
+        ).one()
+        pin.status, pin.last_error = Status.failed, "twilio refused the number (error 21610)"
+        return moderator, group
+
+    moderator, group = seed(live_server, build)
+    sign_in(page, live_server, moderator)
+    page.goto(f"{live_server.url}/console/groups/{group.id}")
+    page.get_by_role("link", name=re.compile("^Deliveries")).click()
+    expect(page.get_by_role("heading", name="Deliveries: Deliveries group")).to_be_visible()
+    failed = page.locator(".delivery", has_text="PIN by SMS")
+    expect(failed).to_contain_text("Reason: Twilio refused the number (error 21610).")
+    look(page, "deliveries")
+    page.locator(".delivery", has_text="Invitation e-mail").get_by_role(
+        "button", name="Send the invitation again"
+    ).click()
+    expect(page.locator(".flash")).to_contain_text("The invitation e-mail is queued again")
+    expect(page.locator(".delivery", has_text="Invitation e-mail")).to_have_count(2)
+    page.get_by_role("link", name="failed").click()
+    expect(page.locator(".delivery")).to_have_count(1)
+    look(page, "deliveries-failed")
