@@ -124,15 +124,20 @@ def enter_pin(session: Session, *, call_sid: str, digits: str, now: datetime) ->
     call = _call(session, call_sid, CallStage.pin)
     if call is None:
         return _lost(call)
-    membership = session.get(Membership, call.membership_id) if call.membership_id else None
+    membership = None
+    if call.membership_id is not None:
+        options = members_service.WITHOUT_CONTACT
+        membership = session.get(Membership, call.membership_id, options=options)
     if not _pin_matches(membership, digits, now):
         return _failed(session, call, membership, now)
     assert membership is not None
-    # A success forgets this number's earlier failures (the caller's throttle keeps them).
+    # A success forgets this number's earlier failures (the caller's throttle keeps them). No
+    # failure row is loaded in this session, so there is nothing in memory to synchronise.
     session.execute(
         update(PinFailure)
         .where(PinFailure.membership_id == membership.id)
         .values(membership_id=None)
+        .execution_options(synchronize_session=False)
     )
     if membership.pin_is_temporary and membership.status is MembershipStatus.active:
         call.stage = CallStage.new_pin
