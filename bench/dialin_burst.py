@@ -65,6 +65,13 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def server_log(db: str) -> Path:
+    """Where the server's own log goes (kept after the run: errors are explained there)."""
+    path = Path(tempfile.gettempdir()) / f"dialin-burst-{db}-server.log"
+    path.unlink(missing_ok=True)
+    return path
+
+
 def one_verification(pin_hash: str, repeats: int = 30) -> tuple[float, float]:
     """Median and minimum seconds of one argon2 verification of the seeded hash, alone."""
     argon2.verify(seed.PIN, pin_hash)  # warm up
@@ -74,6 +81,14 @@ def one_verification(pin_hash: str, repeats: int = 30) -> tuple[float, float]:
         argon2.verify(seed.PIN, pin_hash)
         times.append(time.perf_counter() - started)
     return statistics.median(times), min(times)
+
+
+def background_load(seconds: float = 3.0) -> float:
+    """How busy the machine is before we start (other tenants share these cores)."""
+    busy, total = harness.machine_cpu()
+    time.sleep(seconds)
+    busy_after, total_after = harness.machine_cpu()
+    return (busy_after - busy) / max(total_after - total, 1e-9)
 
 
 def configure(workdir: Path, url: str, port: int) -> tuple[dict[str, str], str]:
@@ -106,6 +121,7 @@ class Phase:
     server_cpu: float
     client_cpu: float
     peak_rss: int
+    machine_busy: float
 
     def steps(self) -> dict[str, dict[str, float]]:
         by_step: dict[str, list[float]] = {}
@@ -136,6 +152,7 @@ class Phase:
             "server_cpu_s": self.server_cpu,
             "client_cpu_s": self.client_cpu,
             "server_peak_rss_mb": self.peak_rss / 2**20,
+            "machine_busy": self.machine_busy,
             "steps": self.steps(),
         }
 
@@ -154,6 +171,7 @@ def measured(server: harness.Server) -> Iterator[dict[str, float]]:
 
     thread = threading.Thread(target=sampler, daemon=True)
     cpu, own, started = server.cpu(), harness.own_cpu_seconds(), time.perf_counter()
+    busy, total = harness.machine_cpu()
     thread.start()
     try:
         yield figures
@@ -164,6 +182,8 @@ def measured(server: harness.Server) -> Iterator[dict[str, float]]:
         figures["server_cpu"] = server.cpu() - cpu
         figures["client_cpu"] = harness.own_cpu_seconds() - own
         figures["peak_rss"] = server.peak_rss
+        busy_after, total_after = harness.machine_cpu()
+        figures["machine_busy"] = (busy_after - busy) / max(total_after - total, 1e-9)
 
 
 def open_loop(
@@ -186,6 +206,7 @@ def open_loop(
         figures["server_cpu"],
         figures["client_cpu"],
         int(figures["peak_rss"]),
+        figures["machine_busy"],
     )
 
 
@@ -231,6 +252,7 @@ def saturation(
                 "call_p99_ms": harness.percentile(durations, 0.99) * 1000,
                 "server_cpu_util": figures["server_cpu"] / figures["elapsed"] / cores,
                 "client_cpu_util": figures["client_cpu"] / figures["elapsed"] / cores,
+                "machine_busy": figures["machine_busy"],
             }
         )
         print_saturation_row(rows[-1])
@@ -244,7 +266,7 @@ def print_saturation_row(row: dict[str, Any]) -> None:
         f"  concurrency {row['concurrency']:>4}: {row['calls_per_s']:7.1f} calls/s, "
         f"{row['errors']} errors, call p50 {row['call_p50_ms']:.0f} ms, "
         f"p99 {row['call_p99_ms']:.0f} ms, server CPU {row['server_cpu_util']:.0%}, "
-        f"load generator CPU {row['client_cpu_util']:.0%} of the cores"
+        f"load generator {row['client_cpu_util']:.0%}, whole machine {row['machine_busy']:.0%}"
     )
 
 
@@ -256,7 +278,7 @@ def print_phase(title: str, phase: dict[str, Any]) -> None:
         f"  throughput {phase['calls_per_s']:.1f} calls/s, {phase['requests_per_s']:.1f} "
         f"requests/s over {phase['elapsed_s']:.1f} s; server CPU {phase['server_cpu_s']:.1f} s, "
         f"peak RSS {phase['server_peak_rss_mb']:.0f} MB; load generator CPU "
-        f"{phase['client_cpu_s']:.1f} s"
+        f"{phase['client_cpu_s']:.1f} s; whole machine busy {phase['machine_busy']:.0%}"
     )
 
 
@@ -285,6 +307,8 @@ def main() -> None:
     report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "cores": cores}
     with tempfile.TemporaryDirectory(prefix="supportline-bench-") as tmp:
         workdir, port = Path(tmp), harness.free_port()
+        report["background_busy"] = background_load()
+        print(f"machine busy before the run (others): {report['background_busy']:.0%}")
         pin_hash = seed.owasp_hash(seed.PIN)
         median, fastest = one_verification(pin_hash)
         report["verification_ms"], report["verification_min_ms"] = median * 1000, fastest * 1000
@@ -299,17 +323,19 @@ def main() -> None:
                 f"seeded {args.groups} x {args.members} members on {args.db} in "
                 f"{time.perf_counter() - started:.0f} s"
             )
+            log = server_log(args.db)
             with harness.run_server(
                 "core.app:create_app",
                 env=env,
                 workers=args.workers,
                 port=port,
-                log=workdir / "server.log",
+                log=log,
                 profile=args.profile,
             ) as server:
                 burst = open_loop(server, token, callers[: args.callers], args)
                 report["app"] = burst.figures()
                 print_phase(f"app on {args.db}, {args.workers} workers", report["app"])
+                print(f"  server log: {log}")
                 if args.saturation_seconds > 0:
                     print("\nsaturation (closed loop):")
                     empty_rooms(server, token, burst.results)

@@ -31,6 +31,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine, every process of every user."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS, sum(fields[:8]) / CLOCK_TICKS
+
+
 def own_cpu_seconds() -> float:
     """CPU of this (load generating) process: it shares the machine with the server."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
