@@ -15,7 +15,7 @@ from auth.schemas import StaffCreate, StaffRead, StaffUpdate, TokenRead
 from core import audit
 from core.clock import Now
 from core.database import SessionDep
-from core.schemas import Page, PageParams, Schema
+from core.schemas import MAX_ID, Page, PageParams, PathId, Schema
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 
@@ -75,7 +75,7 @@ def list_staff(
 
 @router.patch("/staff/{staff_id}", response_model=StaffRead)
 def update_staff(
-    staff_id: int, data: StaffUpdate, session: SessionDep, admin: AdminStaff
+    staff_id: PathId, data: StaffUpdate, session: SessionDep, admin: AdminStaff
 ) -> object:
     """Change a password or deactivate an account; old tokens stop working (admins)."""
     staff = service.get_staff(session, staff_id)
@@ -96,7 +96,7 @@ def list_audit(
     session: SessionDep,
     _admin: AdminStaff,
     paging: Annotated[PageParams, Depends()],
-    group_id: Annotated[int | None, Query()] = None,
+    group_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> object:
     """The audit log, newest first (admins)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated
 
@@ -13,9 +14,9 @@ from rich.console import Console
 from auth import service as auth_service
 from auth.models import Role
 from core import migrate, pii
-from core.database import get_sessionmaker
+from core.database import get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
-from core.settings import get_settings
+from core.settings import Environment, get_settings
 
 app = typer.Typer(
     help="supportline: anonymous telephone support groups.",
@@ -87,6 +88,37 @@ def pii_rotate() -> None:
     with get_sessionmaker().begin() as session:
         count = members.rotate_pii(session)
     console.print(f"re-encrypted {count} records with the newest key")
+
+
+@app.command()
+def demo(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="print one JSON object with the demo credentials")
+    ] = False,
+    meeting_now: Annotated[
+        bool,
+        typer.Option(
+            "--meeting-now",
+            help="put the first group's meeting in progress now, another one later today",
+        ),
+    ] = False,
+) -> None:
+    """Seed a demo organisation (idempotent) and print its credentials. Demo data only."""
+    from core import demo as demo_service  # noqa: PLC0415 - keeps `--help` fast
+
+    if get_settings().environment is Environment.production:
+        raise fail("the demo writes made-up people and known passwords; not in production")
+    migrate.upgrade()
+    with get_sessionmaker().begin() as session:
+        seeded = demo_service.seed(session, now=utcnow(), meeting_now=meeting_now)
+        payload = demo_service.as_json(seeded)
+        notes = demo_service.meeting_notes(seeded)
+    if json_output:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    typer.echo(demo_service.as_text(payload))
+    for note in notes:
+        typer.echo(note)
 
 
 @app.command()

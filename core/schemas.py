@@ -8,7 +8,16 @@ from typing import Annotated, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from fastapi import Path
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 
 class Schema(BaseModel):
@@ -46,17 +55,60 @@ def check_time_zone(value: str) -> str:
 
 
 def normalize_email(value: str) -> str:
-    return value.strip().lower()
+    """Validate an e-mail address; like phones, the message never quotes any part of it.
 
+    (email-validator's own messages quote the offending characters, so they are replaced.)
+    """
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError(
+            "not a valid e-mail address; check it for typos (it looks like name@example.org)"
+        ) from None
+    return result.normalized.lower()
+
+
+def check_pin(value: str) -> str:
+    if not value.isascii() or not value.isdigit() or not 4 <= len(value) <= 12:
+        raise ValueError("a PIN is 4 to 12 digits (0-9), because it is typed on a phone keypad")
+    return value
+
+
+def check_local_time(value: str) -> str:
+    if not LOCAL_TIME.match(value):
+        raise ValueError("give the time as HH:MM on the 24-hour clock, for example 20:00")
+    return value
+
+
+LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 E164Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalize_phone)]
-Email = Annotated[EmailStr, AfterValidator(normalize_email)]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(normalize_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_time_zone)]
 Alias = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
-DigitsPin = Annotated[str, StringConstraints(pattern=r"^\d{4,12}$")]
-LocalTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+DigitsPin = Annotated[
+    str,
+    AfterValidator(check_pin),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{4,12}$"}),
+]
+LocalTime = Annotated[
+    str,
+    AfterValidator(check_local_time),
+    WithJsonSchema({"type": "string", "pattern": LOCAL_TIME.pattern}),
+]
 
 DIGITS = re.compile(r"^\d+$")
+
+# Ids are 32-bit integers in PostgreSQL (and at most 64-bit in SQLite): a larger number in a path,
+# query or body is refused as invalid input instead of overflowing inside the database driver.
+MAX_ID = 2**31 - 1
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 T = TypeVar("T")
 
@@ -70,4 +122,4 @@ class Page(Schema, Generic[T]):
 
 class PageParams(Schema):
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)

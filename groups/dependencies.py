@@ -14,6 +14,7 @@ from auth.dependencies import CurrentStaff
 from auth.exceptions import RoleRequired
 from auth.models import Role, Staff
 from core.database import SessionDep
+from core.schemas import PathId
 from groups import members as members_service
 from groups import service
 from groups.exceptions import GroupNotFound, MeetingNotFound, MembershipNotFound, ReferralNotFound
@@ -29,14 +30,16 @@ def get_moderating_staff(staff: CurrentStaff) -> Staff:
 ModeratingStaff = Annotated[Staff, Depends(get_moderating_staff)]
 
 
-def get_moderated_group(group_id: int, session: SessionDep, staff: ModeratingStaff) -> Group:
+def get_moderated_group(group_id: PathId, session: SessionDep, staff: ModeratingStaff) -> Group:
     group = service.get_group(session, group_id)
     if not service.can_moderate(session, staff=staff, group_id=group.id):
         raise GroupNotFound()
     return group
 
 
-def get_moderated_meeting(meeting_id: int, session: SessionDep, staff: ModeratingStaff) -> Meeting:
+def get_moderated_meeting(
+    meeting_id: PathId, session: SessionDep, staff: ModeratingStaff
+) -> Meeting:
     meeting = service.get_meeting(session, meeting_id)
     if not service.can_moderate(session, staff=staff, group_id=meeting.group_id):
         raise MeetingNotFound()
@@ -44,7 +47,7 @@ def get_moderated_meeting(meeting_id: int, session: SessionDep, staff: Moderatin
 
 
 def get_moderated_referral(
-    referral_id: int, session: SessionDep, staff: ModeratingStaff
+    referral_id: PathId, session: SessionDep, staff: ModeratingStaff
 ) -> Referral:
     referral = members_service.get_referral(session, referral_id)
     if not service.can_moderate(session, staff=staff, group_id=referral.group_id):
@@ -53,7 +56,7 @@ def get_moderated_referral(
 
 
 def get_moderated_membership(
-    membership_id: int, session: SessionDep, staff: ModeratingStaff
+    membership_id: PathId, session: SessionDep, staff: ModeratingStaff
 ) -> Membership:
     membership = members_service.get_membership(session, membership_id)
     if not service.can_moderate(session, staff=staff, group_id=membership.group_id):
@@ -62,6 +65,19 @@ def get_moderated_membership(
 
 
 ModeratedGroup = Annotated[Group, Depends(get_moderated_group)]
+
+
+def get_group_membership(
+    membership_id: PathId, group: ModeratedGroup, session: SessionDep
+) -> Membership:
+    """A membership addressed under its group's path: it must belong to that group."""
+    membership = members_service.get_membership(session, membership_id)
+    if membership.group_id != group.id:
+        raise MembershipNotFound()
+    return membership
+
+
+GroupMembership = Annotated[Membership, Depends(get_group_membership)]
 ModeratedMeeting = Annotated[Meeting, Depends(get_moderated_meeting)]
 ModeratedReferral = Annotated[Referral, Depends(get_moderated_referral)]
 ModeratedMembership = Annotated[Membership, Depends(get_moderated_membership)]

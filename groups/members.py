@@ -297,6 +297,7 @@ def erase(session: Session, *, actor: Staff, membership: Membership, now: dateti
         raise InvalidMembershipState("this membership is already erased")
     if membership.role is not MembershipRole.member:
         raise InvalidMembershipState("moderators are removed from a group, not erased")
+    phone_index = membership.phone_index
     for field in (
         "alias",
         "phone",
@@ -310,13 +311,32 @@ def erase(session: Session, *, actor: Staff, membership: Membership, now: dateti
         setattr(membership, field, None)
     membership.status = MembershipStatus.erased
     membership.status_changed_at = now
-    if membership.referral_id is not None:
-        referral = session.get_one(Referral, membership.referral_id)
+    for referral in _referrals_of(session, membership, phone_index):
         for field in ("alias", "phone", "phone_index", "email", "note", "decision_reason"):
             setattr(referral, field, None)
     session.flush()
     _record(session, actor, "membership.erase", membership)
     return membership
+
+
+def _referrals_of(
+    session: Session, membership: Membership, phone_index: str | None
+) -> list[Referral]:
+    """The referral that led to the membership and every decided one for the same phone there."""
+    found: set[int] = set()
+    if membership.referral_id is not None:
+        found.add(membership.referral_id)
+    if phone_index is not None:
+        found |= set(
+            session.scalars(
+                select(Referral.id).where(
+                    Referral.group_id == membership.group_id,
+                    Referral.phone_index == phone_index,
+                    Referral.status != ReferralStatus.pending,
+                )
+            )
+        )
+    return [session.get_one(Referral, referral_id) for referral_id in sorted(found)]
 
 
 def reveal_contact(session: Session, *, actor: Staff, membership: Membership) -> Membership:

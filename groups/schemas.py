@@ -1,17 +1,44 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from core.schemas import Alias, E164Phone, Email, Language, LocalTime, Schema, TimeZoneName
+from core.schemas import (
+    Alias,
+    E164Phone,
+    Email,
+    Language,
+    LocalTime,
+    RecordId,
+    Schema,
+    TimeZoneName,
+)
 from groups.models import MeetingStatus, MembershipRole, MembershipStatus, ReferralStatus
 from groups.schedule import Slot, format_minute, overlapping, parse_minute
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def check_weekday(value: str) -> str:
+    if value not in WEEKDAYS:
+        raise ValueError("a weekday is one of mon, tue, wed, thu, fri, sat, sun")
+    return value
+
+
 Weekday = Annotated[
-    str, StringConstraints(to_lower=True, pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
+    str,
+    StringConstraints(to_lower=True),
+    AfterValidator(check_weekday),
+    WithJsonSchema({"type": "string", "enum": list(WEEKDAYS)}),
 ]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 Topic = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -48,7 +75,7 @@ class GroupCreate(Schema):
     duration_minutes: int = Field(default=60, ge=15, le=240)
     capacity: int = Field(default=12, ge=2, le=100)
     reminder_minutes_before: int = Field(default=180, ge=15, le=24 * 60)
-    line_ids: list[int] = Field(default_factory=list)
+    line_ids: list[RecordId] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _slots_do_not_overlap(self) -> GroupCreate:
@@ -65,7 +92,7 @@ class GroupUpdate(Schema):
     duration_minutes: int | None = Field(default=None, ge=15, le=240)
     capacity: int | None = Field(default=None, ge=2, le=100)
     reminder_minutes_before: int | None = Field(default=None, ge=15, le=24 * 60)
-    line_ids: list[int] | None = None
+    line_ids: list[RecordId] | None = Field(default=None, max_length=10)
 
     @model_validator(mode="after")
     def _slots_not_repeated(self) -> GroupUpdate:
@@ -125,7 +152,7 @@ class LineRead(Schema):
 
 
 class ModeratorAssign(Schema):
-    staff_id: int
+    staff_id: RecordId
 
 
 class CredentialsRead(Schema):
@@ -161,7 +188,10 @@ class MeetingMove(Schema):
             raise ValueError(
                 "give the time with its UTC offset, for example 2026-03-05T20:00:00+01:00"
             )
-        return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("this time is out of range") from None
 
 
 class MeetingTopic(Schema):
@@ -169,7 +199,7 @@ class MeetingTopic(Schema):
 
 
 class ReferralCreate(Schema):
-    group_id: int
+    group_id: RecordId
     alias: Alias
     phone: E164Phone
     email: Email

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -41,6 +41,7 @@ from groups.models import (
 from groups.schemas import GroupCreate, GroupUpdate, LineCreate
 
 SEATED = (MembershipStatus.active, MembershipStatus.suspended)
+MOVE_HORIZON = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -485,20 +486,13 @@ def move_meeting(
     session: Session, *, actor: Staff, meeting: Meeting, starts_at: datetime, now: datetime
 ) -> Meeting:
     _require_future(meeting, now, "moved")
+    starts_at = starts_at.astimezone(UTC)
     if starts_at <= now:
         raise InvalidMeetingTime("the new start time is in the past")
+    if starts_at > now + MOVE_HORIZON:
+        raise InvalidMeetingTime("a meeting can be moved at most a year ahead")
     duration = meeting.ends_at - meeting.starts_at
-    clash = session.scalar(
-        select(Meeting.id).where(
-            Meeting.group_id == meeting.group_id,
-            Meeting.id != meeting.id,
-            Meeting.status == MeetingStatus.scheduled,
-            Meeting.starts_at < starts_at + duration,
-            Meeting.ends_at > starts_at,
-        )
-    )
-    if clash is not None:
-        raise InvalidMeetingTime("the new time overlaps another meeting of this group")
+    _refuse_clash(session, meeting.group_id, starts_at, starts_at + duration, meeting.id)
     if meeting.original_starts_at is None:
         meeting.original_starts_at = meeting.starts_at
     meeting.starts_at = starts_at
@@ -511,6 +505,71 @@ def move_meeting(
         target_type="meeting",
         target_id=meeting.id,
         group_id=meeting.group_id,
+    )
+    return meeting
+
+
+def _refuse_clash(
+    session: Session, group_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None
+) -> None:
+    query = select(Meeting.id).where(
+        Meeting.group_id == group_id,
+        Meeting.status == MeetingStatus.scheduled,
+        Meeting.starts_at < ends_at,
+        Meeting.ends_at > starts_at,
+    )
+    if exclude_id is not None:
+        query = query.where(Meeting.id != exclude_id)
+    if session.scalar(query) is not None:
+        raise InvalidMeetingTime("the new time overlaps another meeting of this group")
+
+
+def add_meeting(
+    session: Session,
+    *,
+    actor: Staff,
+    group: Group,
+    starts_at: datetime,
+    now: datetime,
+    duration_minutes: int | None = None,
+) -> Meeting:
+    """An extra, one-off meeting outside the weekly slots (it may have started already).
+
+    Like every future occurrence, it is dropped by a later schedule change it does not fit.
+    """
+    starts_at = starts_at.astimezone(UTC)
+    ends_at = starts_at + timedelta(minutes=duration_minutes or group.duration_minutes)
+    if ends_at <= now:
+        raise InvalidMeetingTime("this meeting would be over already; choose a later time")
+    _refuse_clash(session, group.id, starts_at, ends_at, None)
+    local = starts_at.astimezone(_zone(group))
+    local_date, minute = local.date(), local.hour * 60 + local.minute
+    taken = session.scalar(
+        select(Meeting.id).where(
+            Meeting.group_id == group.id,
+            Meeting.local_date == local_date,
+            Meeting.slot_start_minute == minute,
+        )
+    )
+    if taken is not None:
+        raise InvalidMeetingTime("a cancelled meeting stands at this time; choose another one")
+    meeting = Meeting(
+        group_id=group.id,
+        local_date=local_date,
+        slot_start_minute=minute,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room="r" + secrets.token_hex(12),
+    )
+    session.add(meeting)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="meeting.add",
+        target_type="meeting",
+        target_id=meeting.id,
+        group_id=group.id,
     )
     return meeting
 

@@ -11,7 +11,6 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -49,7 +48,7 @@ for _name in list(os.environ):
 import pytest  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from core import migrate  # noqa: E402
@@ -82,19 +81,6 @@ def database_url() -> Iterator[str]:
         yield f"sqlite:///{_TMP / 'test.db'}"
 
 
-def _real_sqlite_transactions(engine: Engine) -> None:
-    """pysqlite defers BEGIN and so breaks SAVEPOINTs: the per-test rollback would not undo
-    what requests committed. SQLAlchemy's documented recipe: emit BEGIN ourselves."""
-
-    @event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     os.environ["SUPPORTLINE_DATABASE_URL"] = database_url
@@ -102,8 +88,6 @@ def engine(database_url: str) -> Iterator[Engine]:
 
     get_settings.cache_clear()
     engine = make_engine(database_url)
-    if engine.dialect.name == "sqlite":
-        _real_sqlite_transactions(engine)
     with engine.begin() as connection:
         migrate.upgrade(connection)
     yield engine
@@ -139,6 +123,9 @@ def app(db: Session, clock: Clock) -> FastAPI:
     application = create_app()
 
     def test_session() -> Iterator[Session]:
+        # What the test set up before the request counts as committed, as it would be in real
+        # life; otherwise a request's rollback would take the test's own data with it.
+        db.commit()
         yield from unit_of_work(db)
 
     application.dependency_overrides[get_session] = test_session

@@ -1,0 +1,124 @@
+"""The ``supportline`` CLI: staff accounts and PII key rotation, on a database of its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from auth import service as auth_service
+from auth.models import Role, Staff
+from core.cli import app
+from core.database import get_sessionmaker
+from core.pii import PiiKeyError
+from groups import members
+from groups.models import Membership
+from tests.core.conftest import forget_settings
+from tests.factories import create_group, create_member
+
+NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
+runner = CliRunner()
+
+
+def test_staff_create_reads_the_password_from_stdin(own_database: Path) -> None:
+    result = runner.invoke(
+        app, ["staff", "create", "coordinator", "--role", "admin"], input="a good long password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "created admin 'coordinator'" in result.output
+    assert "a good long password" not in result.output
+    with get_sessionmaker().begin() as session:
+        staff = auth_service.authenticate(
+            session, username="coordinator", password="a good long password", now=NOW
+        )
+        assert staff.role is Role.admin
+        assert "a good long password" not in staff.password_hash
+
+
+def test_staff_create_has_no_password_argument(own_database: Path) -> None:
+    result = runner.invoke(
+        app, ["staff", "create", "someone", "--password", "a good long password"]
+    )
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+    help_text = runner.invoke(app, ["staff", "create", "--help"]).output
+    assert "--password " not in help_text and "--password-stdin" in help_text
+    with get_sessionmaker().begin() as session:
+        assert session.scalar(select(Staff).where(Staff.username == "someone")) is None
+
+
+def test_staff_create_refuses_a_short_password_and_a_taken_name(own_database: Path) -> None:
+    short = runner.invoke(app, ["staff", "create", "someone"], input="short\n")
+    assert short.exit_code == 1
+    assert "password: String should have at least 10 characters" in short.output
+    runner.invoke(app, ["staff", "create", "someone"], input="a good long password\n")
+    taken = runner.invoke(app, ["staff", "create", "someone"], input="a good long password\n")
+    assert taken.exit_code == 1 and "already taken" in taken.output
+
+
+def stored_tokens() -> list[str]:
+    with get_sessionmaker().begin() as session:
+        rows = session.execute(
+            text(
+                "SELECT phone FROM memberships WHERE phone IS NOT NULL UNION ALL "
+                "SELECT email FROM referrals WHERE email IS NOT NULL UNION ALL "
+                "SELECT email FROM staff WHERE email IS NOT NULL"
+            )
+        )
+        return [row[0] for row in rows]
+
+
+def test_pii_rotate_re_encrypts_everything_with_the_new_key(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", old)
+    forget_settings()
+    with get_sessionmaker().begin() as session:
+        auth_service.create_staff(
+            session,
+            username="coordinator",
+            password="a good long password",
+            role=Role.admin,
+            email="coordinator@example.org",
+        )
+        group = create_group(session, now=NOW)
+        membership_id = create_member(session, group, now=NOW, phone="+48601888001").membership.id
+    before = stored_tokens()
+    assert len(before) == 3
+    assert all(Fernet(old.encode()).decrypt(token.encode()) for token in before)
+
+    # The new key alone cannot read what the old one wrote ...
+    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", new)
+    forget_settings()
+    with get_sessionmaker().begin() as session, pytest.raises(PiiKeyError):
+        session.get_one(Membership, membership_id).phone  # noqa: B018
+
+    # ... so it goes first, the old one stays for reading, and everything is rewritten.
+    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", f"{new},{old}")
+    forget_settings()
+    result = runner.invoke(app, ["pii", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "re-encrypted" in result.output
+    after = stored_tokens()
+    only_new = MultiFernet([Fernet(new.encode())])
+    assert [only_new.decrypt(token.encode()) for token in after] == [
+        Fernet(old.encode()).decrypt(token.encode()) for token in before
+    ]
+    with pytest.raises(InvalidToken):
+        Fernet(old.encode()).decrypt(after[0].encode())
+
+    # Now the old key can go.
+    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", new)
+    forget_settings()
+    with get_sessionmaker().begin() as session:
+        membership = session.get_one(Membership, membership_id)
+        assert membership.phone == "+48601888001"
+        assert membership.participant_number is not None
+        assert members.find_by_participant_number(session, membership.participant_number)
+        staff = session.scalars(select(Staff)).first()
+        assert staff is not None and staff.email == "coordinator@example.org"

@@ -1,0 +1,202 @@
+"""``supportline demo``: an idempotent demo organisation whose printed credentials really work."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from auth import service as auth_service
+from auth.models import LoginFailure, Staff
+from core import demo, security
+from core.audit import AuditEntry
+from core.cli import app
+from core.database import Base, get_sessionmaker
+from groups import members
+from groups.models import Group, Meeting, MeetingStatus, Referral, ReferralStatus
+from tests.core.conftest import forget_settings
+
+MONDAY_NOON = datetime(2026, 3, 2, 12, tzinfo=UTC)
+runner = CliRunner()
+
+
+def seed(now: datetime, meeting_now: bool = False) -> dict[str, Any]:
+    with get_sessionmaker().begin() as session:
+        return demo.as_json(demo.seed(session, now=now, meeting_now=meeting_now))
+
+
+def row_counts() -> dict[str, int]:
+    with get_sessionmaker().begin() as session:
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table)) or 0
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def test_the_json_has_exactly_the_documented_shape(own_database: Path) -> None:
+    payload = seed(MONDAY_NOON)
+    assert set(payload) == {"staff", "lines", "groups"}
+    assert [(s["role"], set(s)) for s in payload["staff"]] == [
+        ("admin", {"username", "password", "role"}),
+        ("moderator", {"username", "password", "role"}),
+        ("helper", {"username", "password", "role"}),
+    ]
+    assert len(payload["lines"]) == 2 and all(n.startswith("+1") for n in payload["lines"])
+    assert [g["language"] for g in payload["groups"]] == ["en", "pl", "he"]
+    for group in payload["groups"]:
+        assert set(group) == {"id", "name", "language", "line", "moderators", "members"}
+        assert group["line"] in payload["lines"]
+        assert [set(m) for m in group["moderators"]] == [{"participant_number", "pin"}]
+        assert len(group["members"]) >= 3
+        for member in group["members"]:
+            assert set(member) == {
+                "alias",
+                "participant_number",
+                "pin",
+                "phone",
+                "email",
+                "language",
+            }
+            assert phonenumbers.is_valid_number(phonenumbers.parse(member["phone"]))
+            assert member["email"].endswith("@example.org")
+            assert member["language"] == group["language"]
+            assert member["participant_number"].isdigit() and member["pin"].isdigit()
+    numbers = [m["participant_number"] for g in payload["groups"] for m in g["members"]]
+    assert len(set(numbers)) == len(numbers)
+
+
+def test_a_second_run_creates_nothing_and_prints_the_same(own_database: Path) -> None:
+    first = seed(MONDAY_NOON, meeting_now=True)
+    counts = row_counts()
+    assert counts["memberships"] == 12 and counts["staff"] == 3
+    second = seed(MONDAY_NOON + timedelta(minutes=2), meeting_now=True)
+    assert second == first
+    assert row_counts() == counts
+
+
+def test_the_printed_credentials_work(own_database: Path) -> None:
+    payload = seed(MONDAY_NOON)
+    with get_sessionmaker().begin() as session:
+        for account in payload["staff"]:
+            staff = auth_service.authenticate(
+                session, username=account["username"], password=account["password"], now=MONDAY_NOON
+            )
+            assert staff.role.value == account["role"]
+        for group in payload["groups"]:
+            for person in group["moderators"] + group["members"]:
+                membership = members.find_by_participant_number(
+                    session, person["participant_number"]
+                )
+                assert membership is not None and membership.group_id == group["id"]
+                assert membership.pin_hash is not None
+                assert security.verify_secret(person["pin"], membership.pin_hash)
+            for member in group["members"]:
+                found = members.find_by_participant_number(session, member["participant_number"])
+                assert found is not None
+                assert (found.alias, found.phone, found.email) == (
+                    member["alias"],
+                    member["phone"],
+                    member["email"],
+                )
+                # through the real referral -> approval path
+                referral = session.get_one(Referral, found.referral_id)
+                assert referral.status is ReferralStatus.approved
+        assert session.scalar(select(func.count()).select_from(LoginFailure)) == 0
+
+
+def meetings_of(session: Session, name: str) -> list[Meeting]:
+    group = session.scalars(select(Group).where(Group.name == name)).one()
+    return list(
+        session.scalars(
+            select(Meeting)
+            .where(Meeting.group_id == group.id, Meeting.status == MeetingStatus.scheduled)
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def check_meeting_now(payload: dict[str, Any], now: datetime) -> None:
+    with get_sessionmaker().begin() as session:
+        first = meetings_of(session, payload["groups"][0]["name"])
+        assert any(m.starts_at <= now < m.ends_at for m in first), "no meeting in progress"
+        later = []
+        for group in payload["groups"][1:]:
+            upcoming = next(m for m in meetings_of(session, group["name"]) if m.starts_at > now)
+            zone = ZoneInfo(upcoming.group.time_zone)
+            if (
+                upcoming.starts_at >= now + timedelta(hours=1)
+                and upcoming.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
+            ):
+                later.append(upcoming)
+        assert later, "no other group meets later today"
+
+
+def test_meeting_now_starts_a_meeting_and_plans_one_later_today(own_database: Path) -> None:
+    payload = seed(MONDAY_NOON, meeting_now=True)
+    check_meeting_now(payload, MONDAY_NOON)
+    with get_sessionmaker().begin() as session:
+        added = session.scalars(select(AuditEntry).where(AuditEntry.action == "meeting.add"))
+        assert len(list(added)) == 2
+
+
+def test_meeting_now_reuses_a_regular_meeting_that_is_running(own_database: Path) -> None:
+    seed(MONDAY_NOON)
+    running = datetime(2026, 3, 3, 1, 10, tzinfo=UTC)  # Monday 20:10 in New York
+    payload = seed(running, meeting_now=True)
+    check_meeting_now(payload, running)
+    with get_sessionmaker().begin() as session:
+        (current,) = [
+            m
+            for m in meetings_of(session, payload["groups"][0]["name"])
+            if m.starts_at <= running < m.ends_at
+        ]
+        assert current.starts_at == datetime(2026, 3, 3, 1, tzinfo=UTC)  # the regular one
+
+
+def test_meeting_now_ends_before_a_regular_meeting_that_starts_soon(own_database: Path) -> None:
+    soon = datetime(2026, 3, 3, 0, 30, tzinfo=UTC)  # Monday 19:30 in New York
+    payload = seed(soon, meeting_now=True)
+    check_meeting_now(payload, soon)
+    with get_sessionmaker().begin() as session:
+        first = meetings_of(session, payload["groups"][0]["name"])
+        one_off, regular = first[0], first[1]
+        assert one_off.starts_at == soon - timedelta(minutes=5)
+        assert one_off.ends_at == regular.starts_at == datetime(2026, 3, 3, 1, tzinfo=UTC)
+
+
+def test_cli_demo_json_is_stable_and_its_admin_logs_in(own_database: Path) -> None:
+    first = runner.invoke(app, ["demo", "--json"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["demo", "--json", "--meeting-now"])
+    assert second.exit_code == 0, second.output
+    assert json.loads(first.stdout) == json.loads(second.stdout)
+    admin = json.loads(first.stdout)["staff"][0]
+    text = runner.invoke(app, ["demo"])
+    assert text.exit_code == 0
+    assert admin["password"] in text.stdout and "Demo staff" in text.stdout
+    with get_sessionmaker().begin() as session:
+        staff = auth_service.authenticate(
+            session, username=admin["username"], password=admin["password"], now=MONDAY_NOON
+        )
+        assert isinstance(staff, Staff)
+
+
+def test_the_demo_refuses_a_production_database(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTLINE_ENVIRONMENT", "production")
+    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", Fernet.generate_key().decode())
+    forget_settings()
+    result = runner.invoke(app, ["demo", "--json"])
+    assert result.exit_code == 1
+    assert "not in production" in result.output
+    assert row_counts()["staff"] == 0
