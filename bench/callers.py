@@ -17,9 +17,11 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-import httpx
 from twilio.request_validator import RequestValidator
+
+from bench.loadclient import Client, HttpError
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 PIN_STEP = "pin"
@@ -65,16 +67,16 @@ def conference_sid(room: str) -> str:
 
 
 async def post(
-    client: httpx.AsyncClient, signer: Signer, url: str, params: dict[str, str]
+    client: Client, signer: Signer, url: str, params: dict[str, str]
 ) -> tuple[str, float]:
     url = signer.absolute(url)
     headers = signer.headers(url, params)
     started = time.perf_counter()
-    response = await client.post(url, data=params, headers=headers)
+    status, text = await client.post(url, params, headers)
     elapsed = time.perf_counter() - started
-    if response.status_code != 200:
-        raise NotOk(f"HTTP {response.status_code} from {httpx.URL(url).path}")
-    return response.text, elapsed
+    if status != 200:
+        raise NotOk(f"HTTP {status} from {urlsplit(url).path}")
+    return text, elapsed
 
 
 def _call_params(caller: Caller) -> dict[str, str]:
@@ -90,7 +92,7 @@ def _call_params(caller: Caller) -> dict[str, str]:
 
 
 async def place_call(
-    client: httpx.AsyncClient, signer: Signer, caller: Caller, *, leave: bool = False
+    client: Client, signer: Signer, caller: Caller, *, leave: bool = False
 ) -> CallResult:
     """One complete dial-in: entry, participant number, PIN, admission, conference join."""
     result = CallResult(started=time.perf_counter())
@@ -119,14 +121,14 @@ async def place_call(
                 spoken = " ".join(say.text or "" for say in document.iter("Say"))
                 result.error = "not admitted: " + spoken[:100]
                 break
-    except (httpx.HTTPError, NotOk, ET.ParseError) as exc:
+    except (HttpError, NotOk, ET.ParseError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     result.finished = time.perf_counter()
     return result
 
 
 async def _join(
-    client: httpx.AsyncClient,
+    client: Client,
     signer: Signer,
     dial: ET.Element,
     base: dict[str, str],
@@ -169,7 +171,7 @@ async def _join(
 async def end_conferences(base_url: str, token: str, rooms: set[str]) -> None:
     """The conference-end callbacks Twilio sends when everybody hung up: the rooms empty."""
     signer = Signer(base_url, token)
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with Client(max_connections=10) as client:
         for room in sorted(rooms):
             params = {
                 "AccountSid": ACCOUNT_SID,
@@ -183,7 +185,7 @@ async def end_conferences(base_url: str, token: str, rooms: set[str]) -> None:
 BASELINE_STEPS = ("entry", "participant_number", PIN_STEP, "join_callback")
 
 
-async def place_baseline_call(client: httpx.AsyncClient, signer: Signer) -> CallResult:
+async def place_baseline_call(client: Client, signer: Signer) -> CallResult:
     """As many signed form posts as a real call makes, against the bare baseline app."""
     result = CallResult(started=time.perf_counter())
     base = _call_params(Caller("+12025550100", "+15005550006", "", ""))
@@ -192,7 +194,7 @@ async def place_baseline_call(client: httpx.AsyncClient, signer: Signer) -> Call
             _, elapsed = await post(client, signer, "/twilio/voice", {**base, "Digits": "1234"})
             result.timings.append((step, elapsed))
         result.joined = True
-    except (httpx.HTTPError, NotOk) as exc:
+    except (HttpError, NotOk) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     result.finished = time.perf_counter()
     return result
@@ -213,9 +215,8 @@ def arrivals(count: int, seconds: float, profile: str, seed: int = 7) -> list[fl
     raise ValueError(f"unknown arrival profile {profile!r}: use uniform or poisson")
 
 
-def _client(connections: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncClient(limits=limits, timeout=120)
+def _client(connections: int) -> Client:
+    return Client(max_connections=connections)
 
 
 async def run_open_loop(

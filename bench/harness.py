@@ -122,7 +122,7 @@ def run_server(
     command = [
         *(sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1"),
         *("--port", str(port), "--workers", str(workers), "--log-level", "warning"),
-        *("--no-access-log", "--backlog", "4096"),
+        *("--no-access-log", "--backlog", "4096", "--timeout-keep-alive", "300"),
     ]
     with log.open("ab") as output:  # the server's own log lines, kept out of the report
         process = subprocess.Popen(
