@@ -24,6 +24,7 @@ from core.settings import get_settings
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import Membership, MembershipStatus, group_lines
+from notifications import service as notifications_service
 
 log = get_logger(__name__)
 
@@ -219,7 +220,12 @@ def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> 
             kind=AccessEventKind.locked_out,
             at=now,
             locked_until=membership.locked_until,
+            notified_at=now,
         )
+    )
+    # Keyed by time, not by membership: a later lockout of the same number notifies again.
+    notifications_service.notify_moderators(
+        session, group_id=membership.group_id, event="participant_locked", now=now
     )
     session.flush()
     log.warning("membership.locked_out", extra={"membership_ref": membership.ref})

@@ -12,13 +12,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from conference import events
 from conference import twiml as t
 from conference.admission import meeting_end
 from conference.models import Room
-from conference.providers import ConferenceControl, ControlError, ParticipantGone
+from conference.providers import (
+    ConferenceControl,
+    ControlError,
+    ParticipantGone,
+    get_conference_control,
+)
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Meeting
@@ -28,6 +33,12 @@ log = get_logger(__name__)
 
 def announce_url(kind: str) -> str:
     return t.url(f"/twilio/conference/announce/{kind}")
+
+
+def lifecycle_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """The scheduler's entry: one unit of work with the process's conference control."""
+    with sessions.begin() as session:
+        run_due_steps(session, now, get_conference_control())
 
 
 def run_due_steps(session: Session, now: datetime, control: ConferenceControl) -> int:

@@ -49,10 +49,14 @@ def reveal_contact(
 
 @router.post("/memberships/{membership_id}/reset-pin")
 def reset_pin(
-    request: Request, membership: ConsoleMembership, staff: ConsoleModerator, session: SessionDep
+    request: Request,
+    membership: ConsoleMembership,
+    staff: ConsoleModerator,
+    session: SessionDep,
+    now: Now,
 ) -> Response:
-    """Issue a new temporary PIN, shown on this page only."""
-    credentials = members_service.reset_pin(session, actor=staff, membership=membership)
+    """Issue a new temporary PIN, shown on this page only (and sent to the member by SMS)."""
+    credentials = members_service.reset_pin(session, actor=staff, membership=membership, now=now)
     group = groups_service.get_group(session, membership.group_id)
     context = {"credentials": credentials_read(credentials, group), "group": group, "kind": "pin"}
     return render(request, "credentials.html", context, staff=staff)

@@ -18,6 +18,7 @@ from core.errors import install_error_handlers
 from core.logs import configure_logging
 from core.settings import get_settings
 from groups.router import router as groups_router
+from notifications.router import router as notifications_router
 
 
 def create_app() -> FastAPI:
@@ -44,6 +45,7 @@ def create_app() -> FastAPI:
     app.include_router(groups_router)
     app.include_router(conference_api_router)
     app.include_router(conference_twilio_router)
+    app.include_router(notifications_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, func, select
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.database import Base, utcnow
+from core.database import Base, paginate, utcnow
 
 
 class AuditEntry(Base):
@@ -61,8 +61,5 @@ def list_entries(
         query = query.where(AuditEntry.group_id == group_id)
     if action is not None:
         query = query.where(AuditEntry.action == action)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    order = (AuditEntry.at.desc(), AuditEntry.id.desc())
+    return paginate(session, query, *order, limit=limit, offset=offset)

@@ -90,6 +90,21 @@ def pii_rotate() -> None:
     console.print(f"re-encrypted {count} records with the newest key")
 
 
+def announce_providers() -> None:
+    """Say at start where outgoing messages go; without a provider they wait in the outbox."""
+    settings = get_settings()
+    if not settings.twilio_configured:
+        console.print(
+            "no provider configured for SMS (Twilio): SMS stay in the outbox marked "
+            "'no_provider' (see `supportline outbox`)"
+        )
+    if not settings.smtp_configured:
+        console.print(
+            "no provider configured for e-mail (SMTP): e-mail stays in the outbox marked "
+            "'no_provider' (see `supportline outbox`)"
+        )
+
+
 @app.command()
 def demo(
     json_output: Annotated[
@@ -126,17 +141,112 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="web processes")] = 1,
+    no_scheduler: Annotated[
+        bool,
+        typer.Option("--no-scheduler", help="web only; run `supportline worker` for the jobs"),
+    ] = False,
 ) -> None:
-    """Run the web server (Twilio webhooks, JSON API, console)."""
-    settings = get_settings()
+    """Run the web server (Twilio webhooks, JSON API, console) and, by default, the scheduler."""
+    from core.scheduler import SchedulerRunner  # noqa: PLC0415 - keeps `--help` fast
+
     migrate.upgrade()
-    if not settings.twilio_configured:
-        console.print("no Twilio account configured: outgoing SMS stay in the local outbox")
-    if not settings.smtp_configured:
-        console.print("no SMTP server configured: outgoing e-mail stays in the local outbox")
-    uvicorn.run(
-        "core.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+    announce_providers()
+    runner = None if no_scheduler else SchedulerRunner()
+    if runner is not None:
+        runner.start()
+        console.print("scheduler: runs in this process (when no other scheduler holds the lock)")
+    try:
+        uvicorn.run(
+            "core.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+    finally:
+        if runner is not None:
+            runner.stop()
+
+
+@app.command()
+def worker() -> None:
+    """Run the scheduler alone (plan meetings, reminders, outbox) until stopped."""
+    import signal  # noqa: PLC0415
+
+    from core.logs import configure_logging  # noqa: PLC0415
+    from core.scheduler import SchedulerRunner  # noqa: PLC0415
+
+    configure_logging()
+    migrate.upgrade()
+    announce_providers()
+    runner = SchedulerRunner()
+
+    def stop(_signum: int, _frame: object) -> None:
+        runner.request_stop()  # the shutdown itself runs below, outside the signal handler
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    console.print("worker: scheduler started (standing by if another one holds the lock)")
+    runner.wait()
+    runner.stop()
+    console.print("worker: stopped")
+
+
+@app.command()
+def outbox(
+    status: Annotated[
+        str | None, typer.Option(help="only this status, e.g. failed or no_provider")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="rows to show")] = 50,
+) -> None:
+    """List outgoing messages: kind, status, attempts, errors; never addresses or texts."""
+    from rich.table import Table  # noqa: PLC0415
+
+    from notifications import service as notifications_service  # noqa: PLC0415
+    from notifications.models import Status  # noqa: PLC0415
+
+    try:
+        wanted = Status(status) if status else None
+    except ValueError:
+        choices = ", ".join(s.value for s in Status)
+        raise fail(f"unknown status {status!r}; one of: {choices}") from None
+    announce_providers()
+    with get_sessionmaker().begin() as session:
+        rows, total = notifications_service.list_deliveries(
+            session, group_id=None, status=wanted, limit=limit
+        )
+        table = Table(title=f"outbox: {len(rows)} of {total}")
+        for column in (
+            "id",
+            "created (UTC)",
+            "kind",
+            "via",
+            "status",
+            "group",
+            "member",
+            "meeting",
+            "tries",
+            "next try (UTC)",
+            "last error",
+        ):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(
+                str(row.id),
+                f"{row.created_at:%Y-%m-%d %H:%M}",
+                row.kind.value,
+                row.channel.value,
+                row.status.value,
+                str(row.group_id or ""),
+                str(row.membership_id or ""),
+                str(row.meeting_id or ""),
+                str(row.attempts),
+                f"{row.next_attempt_at:%Y-%m-%d %H:%M}",
+                row.last_error or "",
+            )
+    Console().print(table)
 
 
 @app.command()

@@ -6,10 +6,21 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Select,
+    create_engine,
+    event,
+    func,
+    make_url,
+    select,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -49,6 +60,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+T = TypeVar("T")
+
+
+def paginate(
+    session: Session, query: Select[T], *order_by: Any, limit: int, offset: int
+) -> tuple[list[T], int]:
+    """One page of ``query`` in the given order, and how many rows match in all."""
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(*order_by).limit(limit).offset(offset))
+    return list(rows), total
 
 
 def utcnow() -> datetime:

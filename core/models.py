@@ -5,6 +5,8 @@ from __future__ import annotations
 import auth.models
 import conference.models
 import core.audit
+import core.scheduler
 import groups.models
+import notifications.models
 
-__all__ = ["auth", "conference", "core", "groups"]
+__all__ = ["auth", "conference", "core", "groups", "notifications"]

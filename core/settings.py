@@ -76,6 +76,26 @@ class Settings(BaseSettings):
     organisation_name: str = "supportline"
     help_contact: str = "Please call the helpline during opening hours."
 
+    # Outgoing messages (the outbox): retries, leases and the scheduler's rhythm.
+    outbox_max_attempts: int = Field(default=6, ge=1, le=20)
+    outbox_retry_base_seconds: int = Field(default=30, ge=1)
+    outbox_retry_max_seconds: int = Field(default=3600, ge=1)
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
+    # A claimed row whose dispatcher vanished goes back to the queue after this long.
+    outbox_claim_lease_seconds: int = Field(default=120, ge=5)
+    # An SMS whose outcome is unknown (crash or read timeout while sending) waits this long for
+    # Twilio's status callback before it is sent again; see README "Delivery".
+    outbox_in_doubt_seconds: int = Field(default=600, ge=5)
+    scheduler_dispatch_seconds: int = Field(default=15, ge=1)
+    scheduler_reminder_seconds: int = Field(default=60, ge=1)
+    scheduler_plan_minutes: int = Field(default=60, ge=1)
+    # The meeting lifecycle (announcements, the end) should land within seconds of its instant.
+    scheduler_conference_seconds: int = Field(default=5, ge=1)
+    # Extra SMS keywords (comma-separated, any case) on top of the standard English ones.
+    sms_stop_keywords: str = "KONIEC,STOPSMS,WYPISZ,עצור,הסר,הפסק"
+    sms_start_keywords: str = "WZNOW,WZNÓW,התחל,חדש"
+    sms_help_keywords: str = "POMOC,עזרה"
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import flag_modified
 
 from auth.models import Staff
 from core import audit, pii, security
+from core.database import paginate
 from groups import service as groups_service
 from groups.exceptions import (
     AlreadyDecided,
@@ -28,7 +29,7 @@ from groups.models import (
     ReferralStatus,
 )
 from groups.schemas import ReferralCreate
-from groups.service import Credentials
+from notifications import service as notifications_service
 
 # --- referrals ----------------------------------------------------------------------------------
 
@@ -69,6 +70,7 @@ def create_referral(
         group_id=group.id,
         details={"flags": _flags(referral)},
     )
+    notifications_service.on_referral_created(session, referral=referral, now=now)
     return referral
 
 
@@ -101,16 +103,12 @@ def list_referrals(
         query = query.where(Referral.group_id.in_(group_ids))
     if status is not None:
         query = query.where(Referral.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Referral.created_at, Referral.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    return paginate(session, query, Referral.created_at, Referral.id, limit=limit, offset=offset)
 
 
 def approve_referral(
     session: Session, *, actor: Staff, referral: Referral, now: datetime
-) -> Credentials:
+) -> groups_service.Credentials:
     """Create the membership and its credentials; the PIN is returned once and never stored."""
     if referral.status is not ReferralStatus.pending:
         raise AlreadyDecided(referral.status.value)
@@ -150,6 +148,9 @@ def approve_referral(
         target_id=referral.id,
         group_id=group.id,
         details={"membership_id": membership.id},
+    )
+    notifications_service.on_member_approved(
+        session, membership=membership, pin=credentials.pin, now=now
     )
     return credentials
 
@@ -213,11 +214,8 @@ def list_memberships(
     query = select(Membership).where(Membership.group_id == group_id)
     if status is not None:
         query = query.where(Membership.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Membership.role.desc(), Membership.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    order = (Membership.role.desc(), Membership.id)
+    return paginate(session, query, *order, limit=limit, offset=offset)
 
 
 def _record(session: Session, actor: Staff, action: str, membership: Membership) -> None:
@@ -238,7 +236,9 @@ def _require(membership: Membership, allowed: tuple[MembershipStatus, ...], acti
         )
 
 
-def reset_pin(session: Session, *, actor: Staff, membership: Membership) -> Credentials:
+def reset_pin(
+    session: Session, *, actor: Staff, membership: Membership, now: datetime
+) -> groups_service.Credentials:
     """A new temporary PIN (the number stays); the member chooses their own on the next call."""
     _require(membership, groups_service.SEATED, "reset the PIN of")
     if membership.participant_number is None:
@@ -249,7 +249,9 @@ def reset_pin(session: Session, *, actor: Staff, membership: Membership) -> Cred
     membership.locked_until = None
     session.flush()
     _record(session, actor, "membership.reset_pin", membership)
-    return Credentials(membership, membership.participant_number, pin)
+    if membership.phone is not None:
+        notifications_service.send_pin(session, membership=membership, pin=pin, now=now)
+    return groups_service.Credentials(membership, membership.participant_number, pin)
 
 
 def unlock(session: Session, *, actor: Staff, membership: Membership) -> Membership:

@@ -259,10 +259,10 @@ def reveal_contact(
 
 @router.post("/memberships/{membership_id}/reset-pin", response_model=CredentialsRead)
 def reset_pin(
-    membership: ModeratedMembership, session: SessionDep, staff: ModeratingStaff
+    membership: ModeratedMembership, session: SessionDep, staff: ModeratingStaff, now: Now
 ) -> object:
-    """Issue a new temporary PIN (shown once); the member picks their own on the next call."""
-    credentials = members_service.reset_pin(session, actor=staff, membership=membership)
+    """Issue a new temporary PIN (shown once, and sent by SMS); the member picks their own next."""
+    credentials = members_service.reset_pin(session, actor=staff, membership=membership, now=now)
     return credentials_read(credentials, service.get_group(session, membership.group_id))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from auth.exceptions import StaffNotFound
 from auth.models import Role, Staff
 from core import audit, pii, security
+from core.database import paginate
 from core.settings import get_settings
 from groups import schedule
 from groups.exceptions import (
@@ -39,6 +40,7 @@ from groups.models import (
     ReferralStatus,
 )
 from groups.schemas import GroupCreate, GroupUpdate, LineCreate
+from notifications import service as notifications_service
 
 SEATED = (MembershipStatus.active, MembershipStatus.suspended)
 MOVE_HORIZON = timedelta(days=366)
@@ -184,6 +186,7 @@ def update_group(
     if schedule_changed:
         group.schedule_version += 1
         replan_meetings(session, group=group, now=now)
+        notifications_service.on_schedule_changed(session, group=group, now=now)
     audit.record(
         session,
         actor_id=actor.id,
@@ -203,8 +206,7 @@ def list_groups(
     allowed = moderated_group_ids(session, staff)
     if allowed is not None:
         query = query.where(Group.id.in_(allowed))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Group.id).limit(limit).offset(offset))), total
+    return paginate(session, query, Group.id, limit=limit, offset=offset)
 
 
 def directory(session: Session) -> list[Group]:
@@ -454,9 +456,7 @@ def list_meetings(
     session: Session, *, group_id: int, since: datetime, limit: int, offset: int
 ) -> tuple[list[Meeting], int]:
     query = select(Meeting).where(Meeting.group_id == group_id, Meeting.ends_at > since)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Meeting.starts_at).limit(limit).offset(offset))
-    return list(rows), total
+    return paginate(session, query, Meeting.starts_at, limit=limit, offset=offset)
 
 
 def _require_future(meeting: Meeting, now: datetime, action: str) -> None:
@@ -479,6 +479,7 @@ def cancel_meeting(session: Session, *, actor: Staff, meeting: Meeting, now: dat
         target_id=meeting.id,
         group_id=meeting.group_id,
     )
+    notifications_service.on_meeting_cancelled(session, meeting=meeting, now=now)
     return meeting
 
 
@@ -493,6 +494,7 @@ def move_meeting(
         raise InvalidMeetingTime("a meeting can be moved at most a year ahead")
     duration = meeting.ends_at - meeting.starts_at
     _refuse_clash(session, meeting.group_id, starts_at, starts_at + duration, meeting.id)
+    previous_starts_at = meeting.starts_at
     if meeting.original_starts_at is None:
         meeting.original_starts_at = meeting.starts_at
     meeting.starts_at = starts_at
@@ -505,6 +507,9 @@ def move_meeting(
         target_type="meeting",
         target_id=meeting.id,
         group_id=meeting.group_id,
+    )
+    notifications_service.on_meeting_moved(
+        session, meeting=meeting, previous_starts_at=previous_starts_at, now=now
     )
     return meeting
 

@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conference import tasks
+from notifications.models import Channel, Kind, OutboxMessage
 from tests.clock import Clock
 from tests.conference.conftest import CALLER, MEETING_START, World, login
 from tests.conference.simulator import TwilioSimulator
@@ -125,6 +127,8 @@ def test_three_wrong_pins_end_the_call_politely(sim: TwilioSimulator, world: Wor
 def test_lockout_across_calls_is_shown_to_moderators_and_can_be_unlocked(
     sim: TwilioSimulator, world: World, client: TestClient, db: Session
 ) -> None:
+    world.moderator_staff.email = "moderator@example.org"
+    db.flush()
     for pins in (["111111", "222222", "333333"], ["444444", "555555"]):
         call = sim.dial(world.line_number, CALLER)
         for pin in pins:
@@ -140,6 +144,15 @@ def test_lockout_across_calls_is_shown_to_moderators_and_can_be_unlocked(
     assert [(e["kind"], e["membership_id"]) for e in events] == [("locked_out", membership.id)]
     attempts = roster(client, world)["attempts"]
     assert [a["kind"] for a in attempts] == ["locked_out"]
+    # ...and the moderator is told by e-mail (a row in the outbox, nothing personal in it).
+    notices = db.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == Kind.moderator_notice, OutboxMessage.group_id == world.group.id
+        )
+    ).all()
+    assert [(n.channel, n.payload.get("event")) for n in notices] == [
+        (Channel.email, "participant_locked")
+    ]
     unlocked = client.post(f"/api/v1/memberships/{membership.id}/unlock", headers=headers)
     assert unlocked.status_code == 200
     assert login(sim, world, world.member, caller="+48601000333").state == "in_conference"

@@ -156,7 +156,7 @@ def test_reset_pin_issues_a_new_temporary_pin_and_lifts_a_lock(db: Session, cloc
     membership = old.membership
     membership.pin_is_temporary = False
     membership.locked_until = clock.now() + timedelta(minutes=30)
-    new = members.reset_pin(db, actor=create_staff(db), membership=membership)
+    new = members.reset_pin(db, actor=create_staff(db), membership=membership, now=clock.now())
     assert new.participant_number == old.participant_number
     assert membership.pin_hash is not None
     assert security.verify_secret(new.pin, membership.pin_hash)
@@ -197,7 +197,7 @@ def test_eject_frees_the_seat_and_is_final(db: Session, clock: Clock) -> None:
         with pytest.raises(InvalidMembershipState):
             action(db, actor=moderator, membership=membership, now=clock.now())
     with pytest.raises(InvalidMembershipState):
-        members.reset_pin(db, actor=moderator, membership=membership)
+        members.reset_pin(db, actor=moderator, membership=membership, now=clock.now())
 
 
 def test_moderators_are_removed_not_ejected_or_erased(db: Session, clock: Clock) -> None:
@@ -240,7 +240,7 @@ def test_every_staff_action_on_members_is_audited(db: Session, clock: Clock) -> 
     group = create_group(db, now=clock.now())
     membership = create_member(db, group, now=clock.now()).membership
     members.reveal_contact(db, actor=moderator, membership=membership)
-    members.reset_pin(db, actor=moderator, membership=membership)
+    members.reset_pin(db, actor=moderator, membership=membership, now=clock.now())
     members.unlock(db, actor=moderator, membership=membership)
     members.suspend(db, actor=moderator, membership=membership, now=clock.now())
     members.reinstate(db, actor=moderator, membership=membership, now=clock.now())

@@ -309,6 +309,24 @@ MATRIX.update(
         ),
     }
 )
+# Deliveries (notifications/): the group's outbox and resending, for the group's moderators.
+ACCEPTED_IN_GROUP = expect(202, 202, 404, 403)
+MATRIX.update(
+    {
+        ("GET", "/api/v1/groups/{group_id}/deliveries"): (
+            get(lambda w: f"/api/v1/groups/{w.group.id}/deliveries"),
+            IN_GROUP,
+        ),
+        ("POST", "/api/v1/memberships/{membership_id}/resend-invitation"): (
+            membership_action("resend-invitation"),
+            ACCEPTED_IN_GROUP,
+        ),
+        ("POST", "/api/v1/memberships/{membership_id}/resend-pin"): (
+            membership_action("resend-pin"),
+            ACCEPTED_IN_GROUP,
+        ),
+    }
+)
 for _action in ("reset-pin", "unlock", "suspend", "eject", "erase"):
     MATRIX[("POST", f"/api/v1/memberships/{{membership_id}}/{_action}")] = (
         membership_action(_action),

@@ -1,0 +1,293 @@
+"""Message texts from the Jinja2 templates, in the recipient's language (en, pl, he).
+
+SMS bodies carry a time or a code and nothing else; e-mails are text + HTML (right-to-left for
+Hebrew) with the calendar attached. Times are shown in the group's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, get_day_names
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auth.models import Staff
+from core.settings import get_settings
+from groups.models import Group, Meeting, MeetingStatus, Membership, MembershipStatus
+from notifications import ics
+from notifications import service as outbox
+from notifications.models import Channel, Kind, OutboxMessage, Status
+from notifications.providers import Sms
+
+LANGUAGES = ("en", "pl", "he")
+RTL = frozenset({"he"})
+SEATED = (MembershipStatus.active, MembershipStatus.suspended)
+
+
+@lru_cache
+def environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("notifications", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+def language_of(value: str | None) -> str:
+    return value if value in LANGUAGES else "en"
+
+
+def text(language: str, name: str, **params: Any) -> str:
+    """One macro of ``templates/<language>/messages.txt``, e.g. ``text("pl", "pin", code=...)``."""
+    module = environment().get_template(f"{language_of(language)}/messages.txt").module
+    return str(getattr(module, name)(**params)).strip()
+
+
+def local_time(instant: datetime, time_zone: str) -> str:
+    return instant.astimezone(ZoneInfo(time_zone)).strftime("%H:%M")
+
+
+def local_day(instant: datetime, time_zone: str, language: str) -> str:
+    day = instant.astimezone(ZoneInfo(time_zone)).date()
+    return str(format_date(day, format="EEEE d MMMM", locale=language_of(language)))
+
+
+def mail_host() -> str:
+    return urlsplit(get_settings().public_base_url).hostname or "localhost"
+
+
+def schedule_lines(group: Group, language: str) -> list[str]:
+    days = get_day_names("wide", locale=language_of(language))
+    return [
+        text(
+            language,
+            "weekly",
+            day=str(days[slot.weekday]),
+            time=f"{slot.start_minute // 60:02d}:{slot.start_minute % 60:02d}",
+        )
+        for slot in group.slots
+    ]
+
+
+def _message(*, to: str, subject: str, message_id: str, now: datetime) -> EmailMessage:
+    settings = get_settings()
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Date"] = format_datetime(now)
+    # Stable per outbox row: a message sent again after a crash carries the same Message-ID,
+    # which mail systems use to drop duplicates.
+    message["Message-ID"] = f"<{message_id}@{mail_host()}>"
+    return message
+
+
+def invitation_email(
+    *,
+    to: str,
+    message_id: str,
+    group: Group,
+    alias: str,
+    participant_number: str,
+    language: str,
+    meetings: list[Meeting],
+    is_update: bool,
+    now: datetime,
+) -> EmailMessage:
+    language = language_of(language)
+    subject = text(language, "invitation_subject", is_update=is_update)
+    lines = [line.number for line in group.lines]
+    context = {
+        "lang": language,
+        "direction": "rtl" if language in RTL else "ltr",
+        "subject": subject,
+        "org": get_settings().organisation_name,
+        "alias": alias,
+        "group_name": group.name,
+        "lines": lines,
+        "participant_number": participant_number,
+        "schedule": schedule_lines(group, language),
+        "time_zone": group.time_zone,
+        "duration": group.duration_minutes,
+        "is_update": is_update,
+    }
+    message = _message(to=to, subject=subject, message_id=message_id, now=now)
+    env = environment()
+    message.set_content(env.get_template(f"{language}/invitation.txt").render(context))
+    message.add_alternative(
+        env.get_template(f"{language}/invitation.html").render(context), subtype="html"
+    )
+    calendar = ics.invitation_calendar(
+        group=group,
+        meetings=meetings,
+        title=text(language, "event_title"),
+        description=", ".join(lines),
+        host=mail_host(),
+        now=now,
+    )
+    message.add_attachment(calendar, maintype="text", subtype="calendar", filename="invitation.ics")
+    message["Content-Language"] = language  # after the parts: set_content drops Content-*
+    return message
+
+
+def moderator_email(
+    *, to: str, message_id: str, group: Group, event: str, language: str, now: datetime
+) -> EmailMessage:
+    language = language_of(language)
+    body = text(language, "moderator_body", event=event, group_name=group.name)
+    subject = text(language, "moderator_event", event=event)
+    message = _message(to=to, subject=subject, message_id=message_id, now=now)
+    message.set_content(body)
+    html = environment().get_template("moderator.html")
+    message.add_alternative(
+        html.render(
+            lang=language,
+            direction="rtl" if language in RTL else "ltr",
+            subject=subject,
+            org=get_settings().organisation_name,
+            body=body,
+        ),
+        subtype="html",
+    )
+    message["Content-Language"] = language
+    return message
+
+
+class Skip(Exception):
+    """The row must not be sent (no longer relevant); ``status`` says why it ends."""
+
+    def __init__(self, status: Status, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+# --- building the message at send time ---
+
+
+def build(session: Session, row: OutboxMessage, *, now: datetime) -> Sms | EmailMessage:
+    """The message for a row, from the current records; raises :class:`Skip` when moot."""
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Skip(Status.expired, "too late: the meeting started")
+    membership = session.get(Membership, row.membership_id) if row.membership_id else None
+    if membership is None:
+        raise Skip(Status.skipped, "recipient no longer exists")
+    group = session.get_one(Group, membership.group_id)
+    if row.kind is Kind.moderator_notice:
+        return _moderator_message(session, row, membership, group, now)
+    allowed = SEATED if row.kind in (Kind.pin, Kind.invitation) else (MembershipStatus.active,)
+    if membership.status not in allowed:
+        raise Skip(Status.skipped, f"membership is {membership.status.value}")
+    if row.channel is Channel.email:
+        return _invitation(session, row, membership, group, now)
+    return _member_sms(session, row, membership, group)
+
+
+def _invitation(
+    session: Session, row: OutboxMessage, membership: Membership, group: Group, now: datetime
+) -> EmailMessage:
+    if membership.email is None or membership.participant_number is None:
+        raise Skip(Status.skipped, "no e-mail address or credentials")
+    meetings = list(
+        session.scalars(select(Meeting).where(Meeting.group_id == group.id, Meeting.ends_at > now))
+    )
+    return invitation_email(
+        to=membership.email,
+        message_id=f"outbox-{row.id}",
+        group=group,
+        alias=membership.alias or "",
+        participant_number=membership.participant_number,
+        language=membership.language,
+        meetings=meetings,
+        is_update=row.kind is Kind.invitation_update,
+        now=now,
+    )
+
+
+def _member_sms(session: Session, row: OutboxMessage, membership: Membership, group: Group) -> Sms:
+    if membership.phone is None:
+        raise Skip(Status.skipped, "no phone number")
+    if row.kind is not Kind.pin and outbox.is_opted_out(session, membership.phone_index):
+        raise Skip(Status.skipped, "opted out of SMS (STOP)")
+    return Sms(
+        to=membership.phone,
+        from_=_line_number(group),
+        body=_sms_body(session, row, membership, group),
+        status_callback=status_callback_url(row.id),
+    )
+
+
+def _sms_body(session: Session, row: OutboxMessage, membership: Membership, group: Group) -> str:
+    language = membership.language
+    if row.kind is Kind.pin:
+        if row.secret is None:
+            raise Skip(Status.cancelled, "the PIN is no longer stored")
+        return text(language, "pin", code=row.secret)
+    meeting = session.get(Meeting, row.meeting_id) if row.meeting_id else None
+    if meeting is None:
+        raise Skip(Status.cancelled, "the meeting is no longer planned")
+    zone = group.time_zone
+    if row.kind is Kind.reminder:
+        if meeting.status is MeetingStatus.cancelled:
+            raise Skip(Status.cancelled, "meeting cancelled")
+        if outbox.reminder_version(meeting) != row.version:
+            raise Skip(Status.cancelled, "meeting moved")
+        return text(language, "reminder", time=local_time(meeting.starts_at, zone))
+    previous = datetime.fromisoformat(row.payload["previous_starts_at"])
+    day = local_day(previous, zone, language)
+    time = local_time(previous, zone)
+    if row.kind is Kind.meeting_cancelled:
+        return text(language, "cancelled", day=day, time=time)
+    return text(
+        language,
+        "moved",
+        day=day,
+        time=time,
+        new_day=local_day(meeting.starts_at, zone, language),
+        new_time=local_time(meeting.starts_at, zone),
+    )
+
+
+def _moderator_message(
+    session: Session, row: OutboxMessage, moderator: Membership, group: Group, now: datetime
+) -> Sms | EmailMessage:
+    staff = session.get(Staff, moderator.staff_id) if moderator.staff_id else None
+    if staff is None or not staff.is_active or moderator.status is not MembershipStatus.active:
+        raise Skip(Status.skipped, "no longer a moderator")
+    event = str(row.payload.get("event", ""))
+    if row.channel is Channel.email and staff.email:
+        return moderator_email(
+            to=staff.email,
+            message_id=f"outbox-{row.id}",
+            group=group,
+            event=event,
+            language=moderator.language,
+            now=now,
+        )
+    if row.channel is Channel.sms and staff.phone:
+        return Sms(
+            to=staff.phone,
+            from_=_line_number(group),
+            body=text(moderator.language, "moderator_sms", event=event),
+            status_callback=status_callback_url(row.id),
+        )
+    raise Skip(Status.skipped, "the moderator has no contact for this channel")
+
+
+def _line_number(group: Group) -> str:
+    if not group.lines:
+        raise Skip(Status.failed, "the group has no phone line to send from")
+    return group.lines[0].number
+
+
+def status_callback_url(outbox_id: int) -> str:
+    return f"{get_settings().public_base_url}/twilio/sms/status?outbox={outbox_id}"

@@ -1,0 +1,80 @@
+"""The scheduler: jobs registered in one place, kept in the persistent store, one acting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, text
+
+from auth.models import Role
+from conference.models import Room
+from core import migrate
+from core.database import get_sessionmaker, make_engine
+from core.scheduler import SchedulerRunner, job_specs
+from groups import service as groups_service
+from tests.factories import create_group, create_staff
+
+JOBS = {"plan_meetings", "enqueue_reminders", "dispatch_outbox", "meeting_lifecycle"}
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'scheduler.db'}")
+    with engine.begin() as connection:
+        migrate.upgrade(connection)
+    yield engine
+    engine.dispose()
+
+
+def test_the_periodic_jobs_are_registered_in_one_place() -> None:
+    specs = {spec.name: spec for spec in job_specs()}
+    assert set(specs) == JOBS
+    assert specs["dispatch_outbox"].seconds == 15
+    assert specs["enqueue_reminders"].seconds == 60
+    assert specs["meeting_lifecycle"].seconds == 5  # announcements land within seconds
+
+
+def test_the_meeting_lifecycle_job_ends_a_finished_conference(own_database: Path) -> None:
+    """The registered job opens its own unit of work and runs the conference's due steps."""
+    now = datetime(2026, 3, 3, 20, 1, tzinfo=UTC)  # a Tuesday: no weekly slot in the way
+    sessions = get_sessionmaker()
+    with sessions.begin() as session:
+        group = create_group(session, now=now - timedelta(hours=2))
+        meeting = groups_service.add_meeting(
+            session,
+            actor=create_staff(session, Role.admin),
+            group=group,
+            starts_at=now - timedelta(minutes=61),
+            now=now - timedelta(hours=2),
+        )
+        session.add(Room(meeting_id=meeting.id, conference_sid="CF" + "3" * 32, started_at=now))
+    spec = next(spec for spec in job_specs() if spec.name == "meeting_lifecycle")
+    spec.function(sessions, now)
+    with sessions() as session:
+        room = session.scalars(select(Room).where(Room.meeting_id == meeting.id)).one()
+        assert room.ended_at == now
+
+
+def test_jobs_live_in_the_persistent_store_and_one_scheduler_acts(sqlite_engine: Engine) -> None:
+    active, standby = SchedulerRunner(sqlite_engine), SchedulerRunner(sqlite_engine)
+    try:
+        assert active.try_start()
+        assert active.scheduler is not None
+        assert {job.id for job in active.scheduler.get_jobs()} == JOBS
+        with sqlite_engine.connect() as connection:
+            stored = set(connection.scalars(text("SELECT id FROM scheduler_jobs")))
+        assert stored == JOBS
+
+        assert not standby.try_start()  # the file lock is held
+        assert standby.scheduler is None
+
+        active.stop()
+        assert standby.try_start()
+        assert standby.scheduler is not None
+        assert {job.id for job in standby.scheduler.get_jobs()} == JOBS  # same rows, replaced
+    finally:
+        active.stop()
+        standby.stop()

@@ -1,0 +1,58 @@
+"""Fixtures for the notification tests: fake providers and a dispatcher inside the test's
+rolled-back transaction (each dispatcher step commits to a savepoint of the test connection)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from notifications.providers import FakeMailer, FakeSms
+from notifications.tasks import DispatchReport, Providers, dispatch
+from tests.clock import Clock
+
+Dispatch = Callable[[], DispatchReport]
+
+
+@pytest.fixture
+def sessions(db: Session) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def fake_sms() -> FakeSms:
+    return FakeSms()
+
+
+@pytest.fixture
+def fake_mailer() -> FakeMailer:
+    return FakeMailer()
+
+
+@pytest.fixture
+def providers(fake_sms: FakeSms, fake_mailer: FakeMailer) -> Providers:
+    return Providers(sms=fake_sms, mailer=fake_mailer)
+
+
+def dispatcher(
+    db: Session, sessions: sessionmaker[Session], providers: Providers, clock: Clock
+) -> Dispatch:
+    """Dispatch at the clock's time, with what the test flushed, and see the outcome after."""
+
+    def run() -> DispatchReport:
+        db.flush()
+        report = dispatch(sessions, now=clock.now(), providers=providers)
+        db.expire_all()
+        return report
+
+    return run
+
+
+@pytest.fixture
+def run_dispatch(
+    db: Session, sessions: sessionmaker[Session], providers: Providers, clock: Clock
+) -> Dispatch:
+    return dispatcher(db, sessions, providers, clock)
