@@ -133,7 +133,7 @@ class Seeder:
         )
         callers = []
         for index in range(members):
-            phone = f"+48601{index:06d}"
+            phone = f"+4850{self.groups:03d}{index:04d}"  # unique, valid (PL mobile)
             referral = members_service.create_referral(
                 session,
                 actor=helper,
