@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Response
 
 from conference import admission, controls, events, service
 from conference import twiml as t
-from conference.dependencies import Control, LiveParticipant
+from conference.dependencies import Control, LiveParticipant, VerifiedPin
 from conference.schemas import AccessEventRead, AttendanceRead, RosterRead, roster_read
 from core.clock import Now
 from core.database import SessionDep
@@ -58,13 +58,9 @@ def voice_number(form: TwilioForm, session: SessionDep, now: Now) -> Response:
 
 
 @twilio_router.post("/voice/pin")
-def voice_pin(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+def voice_pin(form: TwilioForm, pin: VerifiedPin, session: SessionDep, now: Now) -> Response:
     """The PIN was typed: admit, ask for a new PIN on the first call, or try again."""
-    return twiml(
-        service.enter_pin(
-            session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
-        )
-    )
+    return twiml(service.enter_pin(session, call_sid=form.get("CallSid", ""), pin=pin, now=now))
 
 
 @twilio_router.post("/voice/new-pin")

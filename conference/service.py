@@ -8,6 +8,7 @@ hash when there is nothing real to check), so the two cannot be told apart.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -112,28 +113,57 @@ def _reachable_on_line(session: Session, membership: Membership, line_id: int | 
     return found is not None
 
 
-def _pin_matches(membership: Membership | None, digits: str, now: datetime) -> bool:
-    """One argon2 verification in every case. A locked number fails like a wrong PIN, even with
-    the right one, so that guessing on during a lockout learns nothing."""
-    hashed = membership.pin_hash if membership is not None else None
-    locked = membership is not None and (membership.locked_until or now) > now
-    matches = security.verify_secret(digits or "-", hashed or security.dummy_hash())
-    return matches and hashed is not None and not locked
+@dataclass(frozen=True)
+class PinCheck:
+    """One PIN verification, done before the unit of work: the hash checked and the outcome."""
+
+    pin_hash: str | None
+    matches: bool
 
 
-def enter_pin(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
+def pin_hash_for(session: Session, *, call_sid: str) -> str | None:
+    """The hash a PIN typed on this call is checked against; None for an unknown number."""
+    return session.scalar(
+        select(Membership.pin_hash)
+        .join(Call, Call.membership_id == Membership.id)
+        .where(Call.call_sid == call_sid, Call.stage == CallStage.pin)
+    )
+
+
+def check_pin(*, pin_hash: str | None, digits: str) -> PinCheck:
+    """One argon2 verification in every case (against a dummy hash when there is nothing real
+    to check), so an unknown number and a wrong PIN cost the same."""
+    matches = security.verify_secret(digits or "-", pin_hash or security.dummy_hash())
+    return PinCheck(pin_hash, matches and pin_hash is not None)
+
+
+def _pin_accepted(membership: Membership | None, pin: PinCheck, now: datetime) -> bool:
+    """The check counts for the hash it verified only (a PIN changed meanwhile fails it). A
+    locked number fails like a wrong PIN, even with the right one, so that guessing on during a
+    lockout learns nothing."""
+    if membership is None or not pin.matches or membership.pin_hash != pin.pin_hash:
+        return False
+    return (membership.locked_until or now) <= now
+
+
+def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
     call = _call(session, call_sid, CallStage.pin)
     if call is None:
         return _lost(call)
-    membership = session.get(Membership, call.membership_id) if call.membership_id else None
-    if not _pin_matches(membership, digits, now):
+    membership = None
+    if call.membership_id is not None:
+        options = members_service.WITHOUT_CONTACT
+        membership = session.get(Membership, call.membership_id, options=options)
+    if not _pin_accepted(membership, pin, now):
         return _failed(session, call, membership, now)
     assert membership is not None
-    # A success forgets this number's earlier failures (the caller's throttle keeps them).
+    # A success forgets this number's earlier failures (the caller's throttle keeps them). No
+    # failure row is loaded in this session, so there is nothing in memory to synchronise.
     session.execute(
         update(PinFailure)
         .where(PinFailure.membership_id == membership.id)
         .values(membership_id=None)
+        .execution_options(synchronize_session=False)
     )
     if membership.pin_is_temporary and membership.status is MembershipStatus.active:
         call.stage = CallStage.new_pin

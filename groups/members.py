@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import flag_modified
 
 from auth.models import Staff
@@ -186,10 +186,21 @@ def get_membership(session: Session, membership_id: int) -> Membership:
     return membership
 
 
+# The dial-in path needs status, role and PIN hash, never contact data: leaving the encrypted
+# columns unloaded saves four decryptions per lookup (they load on first access if ever needed).
+WITHOUT_CONTACT = (
+    defer(Membership.alias),
+    defer(Membership.phone),
+    defer(Membership.email),
+    defer(Membership.participant_number),
+)
+
+
 def find_by_participant_number(session: Session, participant_number: str) -> Membership | None:
     """The dial-in lookup: through the blind index, never by decrypting."""
     index = pii.blind_index("participant", participant_number)
-    return session.scalar(select(Membership).where(Membership.participant_number_index == index))
+    query = select(Membership).where(Membership.participant_number_index == index)
+    return session.scalar(query.options(*WITHOUT_CONTACT))
 
 
 def list_memberships(

@@ -42,6 +42,23 @@ def test_twiml_gathers_dtmf_and_dials_members_into_a_waiting_room(
     assert conference.text == world.meeting.room
 
 
+def test_the_pin_is_verified_outside_any_transaction(
+    sim: TwilioSimulator, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On SQLite a transaction holds the write lock: hashing inside one stalls every other call.
+    in_transaction: list[bool] = []
+    real = security.verify_secret
+
+    def watching(secret: str, hashed: str) -> bool:
+        in_transaction.append(db.in_transaction())
+        return real(secret, hashed)
+
+    monkeypatch.setattr(security, "verify_secret", watching)
+    call = login(sim, world, world.member)
+    assert in_transaction == [False]
+    assert call.state == "in_conference"
+
+
 def test_unknown_number_and_wrong_pin_cost_one_verification_each(
     sim: TwilioSimulator, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,365 @@
+"""The top-of-the-hour dial-in burst: the real server under C callers, against a bare baseline.
+
+    .venv/bin/python -m bench.dialin_burst --db sqlite            # 2,000 callers over 120 s
+    .venv/bin/python -m bench.dialin_burst --db postgres --quick  # a short smoke run
+
+One run: seeds G groups x M members with meetings open now, starts the real server (uvicorn, N
+worker processes), drives the callers through the complete flow (signed webhooks, participant
+number, PIN, admission, conference join callback), then the same arrivals against the bare
+baseline app, one argon2 verification timed alone, and a closed-loop saturation run. Prints the
+figures and the ratios the targets are about. All traffic stays on 127.0.0.1; nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+from passlib.hash import argon2
+
+from bench import callers as calls
+from bench import harness, seed
+from bench.callers import Caller, CallResult
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--groups", type=int, default=200)
+    parser.add_argument("--members", type=int, default=10, help="per group (at most 100)")
+    parser.add_argument("--callers", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=120.0, help="arrivals spread over")
+    parser.add_argument("--arrivals", choices=("uniform", "poisson"), default="poisson")
+    parser.add_argument("--saturation-seconds", type=float, default=60.0, help="0 skips it")
+    parser.add_argument(
+        "--saturation-leave",
+        action="store_true",
+        help="saturation calls hang up after joining (leave callback + dial-ended) and their "
+        "credentials are reused, instead of each credential dialling once per level",
+    )
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--profile", type=Path, help="write py-spy collapsed stacks here")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--quick", action="store_true", help="200 callers over 15 s, 20 groups")
+    args = parser.parse_args()
+    if args.quick:
+        args.groups, args.members, args.callers = 20, 10, 200
+        args.seconds, args.saturation_seconds = 15.0, 16.0
+    if args.callers > args.groups * args.members:
+        parser.error("each caller needs their own credentials: --callers <= groups x members")
+    return args
+
+
+def server_log(db: str) -> Path:
+    """Where the server's own log goes (kept after the run: errors are explained there)."""
+    path = Path(tempfile.gettempdir()) / f"dialin-burst-{db}-server.log"
+    path.unlink(missing_ok=True)
+    return path
+
+
+def one_verification(pin_hash: str, repeats: int = 30) -> tuple[float, float]:
+    """Median and minimum seconds of one argon2 verification of the seeded hash, alone."""
+    argon2.verify(seed.PIN, pin_hash)  # warm up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        argon2.verify(seed.PIN, pin_hash)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), min(times)
+
+
+def background_load(seconds: float = 3.0) -> float:
+    """How busy the machine is before we start (other tenants share these cores)."""
+    busy, total = harness.machine_cpu()
+    time.sleep(seconds)
+    busy_after, total_after = harness.machine_cpu()
+    return (busy_after - busy) / max(total_after - total, 1e-9)
+
+
+def configure(workdir: Path, url: str, port: int) -> tuple[dict[str, str], str]:
+    """The server's environment, and the webhook token it checks signatures with.
+
+    This process shares the server's secret key and PII keys (the blind indexes of the seeded
+    participant numbers must match) but hashes the temporary PINs of seeding cheaply.
+    """
+    env = {
+        "SUPPORTLINE_ENVIRONMENT": "development",
+        "SUPPORTLINE_DATA_DIR": str(workdir),
+        "SUPPORTLINE_DATABASE_URL": url,
+        "SUPPORTLINE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "SUPPORTLINE_SECRET_KEY": os.urandom(24).hex(),
+        "SUPPORTLINE_PII_KEYS": Fernet.generate_key().decode(),
+    }
+    os.environ.update(env)
+    os.environ.update({"SUPPORTLINE_ARGON2_MEMORY_COST": "8", "SUPPORTLINE_ARGON2_TIME_COST": "1"})
+    from core.settings import get_settings
+
+    return env, get_settings().webhook_auth_token
+
+
+@dataclass
+class Phase:
+    """One measured load phase: the call results and what the server spent on them."""
+
+    results: list[CallResult]
+    elapsed: float
+    server_cpu: float
+    client_cpu: float
+    peak_rss: int
+    machine_busy: float
+
+    def steps(self) -> dict[str, dict[str, float]]:
+        by_step: dict[str, list[float]] = {}
+        for result in self.results:
+            for step, seconds in result.timings:
+                by_step.setdefault(step, []).append(seconds)
+        rows = {step: harness.summarize(values) for step, values in by_step.items()}
+        non_pin = [s for r in self.results for step, s in r.timings if step != calls.PIN_STEP]
+        rows["all non-PIN"] = harness.summarize(non_pin)
+        return rows
+
+    def errors(self) -> Counter[str]:
+        return Counter(
+            r.error.split(":")[0] + ": " + r.error[-60:] for r in self.results if r.error
+        )
+
+    def figures(self) -> dict[str, Any]:
+        requests = sum(len(result.timings) for result in self.results)
+        joined = sum(result.joined for result in self.results)
+        return {
+            "calls": len(self.results),
+            "joined": joined,
+            "errors": sum(result.error is not None for result in self.results),
+            "error_kinds": dict(self.errors()),
+            "elapsed_s": self.elapsed,
+            "calls_per_s": joined / self.elapsed,
+            "requests_per_s": requests / self.elapsed,
+            "server_cpu_s": self.server_cpu,
+            "client_cpu_s": self.client_cpu,
+            "server_peak_rss_mb": self.peak_rss / 2**20,
+            "machine_busy": self.machine_busy,
+            "steps": self.steps(),
+        }
+
+
+@contextmanager
+def measured(server: harness.Server) -> Iterator[dict[str, float]]:
+    """Server CPU seconds and peak RSS (sampled every 0.25 s) over the block."""
+    figures: dict[str, float] = {}
+    stop = threading.Event()
+    server.sample()
+    server.peak_rss = 0
+
+    def sampler() -> None:
+        while not stop.wait(0.25):
+            server.sample()
+
+    thread = threading.Thread(target=sampler, daemon=True)
+    cpu, own, started = server.cpu(), harness.own_cpu_seconds(), time.perf_counter()
+    busy, total = harness.machine_cpu()
+    thread.start()
+    try:
+        yield figures
+    finally:
+        stop.set()
+        thread.join()
+        figures["elapsed"] = time.perf_counter() - started
+        figures["server_cpu"] = server.cpu() - cpu
+        figures["client_cpu"] = harness.own_cpu_seconds() - own
+        figures["peak_rss"] = server.peak_rss
+        busy_after, total_after = harness.machine_cpu()
+        figures["machine_busy"] = (busy_after - busy) / max(total_after - total, 1e-9)
+
+
+def open_loop(
+    server: harness.Server, token: str, callers: list[Caller] | None, args: argparse.Namespace
+) -> Phase:
+    with measured(server) as figures:
+        results = asyncio.run(
+            calls.run_open_loop(
+                server.url,
+                token,
+                callers,
+                count=args.callers,
+                seconds=args.seconds,
+                profile=args.arrivals,
+            )
+        )
+    return Phase(
+        results,
+        figures["elapsed"],
+        figures["server_cpu"],
+        figures["client_cpu"],
+        int(figures["peak_rss"]),
+        figures["machine_busy"],
+    )
+
+
+def empty_rooms(server: harness.Server, token: str, results: list[CallResult]) -> None:
+    """Everybody hangs up: conference-end for every room used, so credentials work again."""
+    rooms = {result.room for result in results if result.room is not None}
+    asyncio.run(calls.end_conferences(server.url, token, rooms))
+
+
+def saturation(
+    server: harness.Server,
+    token: str,
+    callers: list[Caller],
+    args: argparse.Namespace,
+    cores: int,
+) -> list[dict[str, Any]]:
+    """Closed loop at rising concurrency until the call rate stops rising."""
+    levels = [4 * args.workers, 8 * args.workers, 16 * args.workers, 32 * args.workers]
+    seconds = args.saturation_seconds / len(levels)
+    rows: list[dict[str, Any]] = []
+    for concurrency in levels:
+        with measured(server) as figures:
+            results, elapsed = asyncio.run(
+                calls.run_closed_loop(
+                    server.url,
+                    token,
+                    callers,
+                    concurrency=concurrency,
+                    seconds=seconds,
+                    leave=args.saturation_leave,
+                )
+            )
+        empty_rooms(server, token, results)
+        joined = [r for r in results if r.joined]
+        durations = [r.finished - r.started for r in joined]
+        rows.append(
+            {
+                "concurrency": concurrency,
+                "calls": len(results),
+                "errors": len(results) - len(joined),
+                "calls_per_s": len(joined) / elapsed,
+                "call_p50_ms": harness.percentile(durations, 0.5) * 1000,
+                "call_p99_ms": harness.percentile(durations, 0.99) * 1000,
+                "server_cpu_util": figures["server_cpu"] / figures["elapsed"] / cores,
+                "client_cpu_util": figures["client_cpu"] / figures["elapsed"] / cores,
+                "machine_busy": figures["machine_busy"],
+            }
+        )
+        print_saturation_row(rows[-1])
+        if len(rows) > 1 and rows[-1]["calls_per_s"] < rows[-2]["calls_per_s"] * 1.05:
+            break
+    return rows
+
+
+def print_saturation_row(row: dict[str, Any]) -> None:
+    print(
+        f"  concurrency {row['concurrency']:>4}: {row['calls_per_s']:7.1f} calls/s, "
+        f"{row['errors']} errors, call p50 {row['call_p50_ms']:.0f} ms, "
+        f"p99 {row['call_p99_ms']:.0f} ms, server CPU {row['server_cpu_util']:.0%}, "
+        f"load generator {row['client_cpu_util']:.0%}, whole machine {row['machine_busy']:.0%}"
+    )
+
+
+def print_phase(title: str, phase: dict[str, Any]) -> None:
+    harness.print_table(title, phase["steps"])
+    print(
+        f"  calls {phase['calls']}, joined {phase['joined']}, errors {phase['errors']} "
+        f"{phase['error_kinds'] or ''}\n"
+        f"  throughput {phase['calls_per_s']:.1f} calls/s, {phase['requests_per_s']:.1f} "
+        f"requests/s over {phase['elapsed_s']:.1f} s; server CPU {phase['server_cpu_s']:.1f} s, "
+        f"peak RSS {phase['server_peak_rss_mb']:.0f} MB; load generator CPU "
+        f"{phase['client_cpu_s']:.1f} s; whole machine busy {phase['machine_busy']:.0%}"
+    )
+
+
+def ratios(report: dict[str, Any], cores: int) -> dict[str, float]:
+    verify = report["verification_ms"] / 1000
+    out: dict[str, float] = {"hash_bound_calls_per_s": cores / verify}
+    app = report["app"]["steps"]
+    pin_p99 = app.get(calls.PIN_STEP, {}).get("p99", float("nan"))
+    out["pin_p99_over_verification"] = pin_p99 / report["verification_ms"]
+    if "baseline" in report:
+        base_p99 = report["baseline"]["steps"]["all non-PIN"]["p99"]
+        steps = [name for name in app if name not in (calls.PIN_STEP, "all non-PIN")]
+        worst = max(app[name]["p99"] for name in steps)
+        out["non_pin_worst_step_p99_over_baseline_p99"] = worst / base_p99
+        out["non_pin_pooled_p99_over_baseline_p99"] = app["all non-PIN"]["p99"] / base_p99
+    sustainable = [r["calls_per_s"] for r in report.get("saturation", []) if r["errors"] == 0]
+    if sustainable:
+        out["saturation_calls_per_s"] = max(sustainable)
+        out["saturation_over_hash_bound"] = max(sustainable) / out["hash_bound_calls_per_s"]
+    return out
+
+
+def main() -> None:
+    args = parse_args()
+    cores = os.cpu_count() or 1
+    report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "cores": cores}
+    with tempfile.TemporaryDirectory(prefix="supportline-bench-") as tmp:
+        workdir, port = Path(tmp), harness.free_port()
+        report["background_busy"] = background_load()
+        print(f"machine busy before the run (others): {report['background_busy']:.0%}")
+        pin_hash = seed.owasp_hash(seed.PIN)
+        median, fastest = one_verification(pin_hash)
+        report["verification_ms"], report["verification_min_ms"] = median * 1000, fastest * 1000
+        print(f"one argon2 verification alone: median {median * 1000:.1f} ms")
+        with seed.fresh_database(args.db, workdir) as url:
+            env, token = configure(workdir, url, port)
+            started = time.perf_counter()
+            seeder = seed.Seeder(url, datetime.now(UTC), pin_hash)
+            callers = seeder.add_groups(args.groups, args.members)
+            seeder.close()
+            print(
+                f"seeded {args.groups} x {args.members} members on {args.db} in "
+                f"{time.perf_counter() - started:.0f} s"
+            )
+            log = server_log(args.db)
+            with harness.run_server(
+                "core.app:create_app",
+                env=env,
+                workers=args.workers,
+                port=port,
+                log=log,
+                profile=args.profile,
+            ) as server:
+                burst = open_loop(server, token, callers[: args.callers], args)
+                report["app"] = burst.figures()
+                print_phase(f"app on {args.db}, {args.workers} workers", report["app"])
+                print(f"  server log: {log}")
+                if args.saturation_seconds > 0:
+                    print("\nsaturation (closed loop):")
+                    empty_rooms(server, token, burst.results)
+                    report["saturation"] = saturation(server, token, callers, args, cores)
+        if not args.skip_baseline:
+            with harness.run_server(
+                "bench.baseline_app:create_app",
+                env={},
+                workers=args.workers,
+                port=port,
+                log=workdir / "baseline.log",
+            ) as server:
+                report["baseline"] = open_loop(server, token, None, args).figures()
+                print_phase("bare baseline", report["baseline"])
+    report["ratios"] = ratios(report, cores)
+    print("\nratios (targets: saturation >= 0.70, non-PIN <= 5, PIN <= 3):")
+    for name, value in report["ratios"].items():
+        print(f"  {name:<45}{value:8.2f}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2, default=str))
+    if args.profile is not None:
+        print("\nprofile of the server (py-spy):")
+        print("\n".join(harness.summarize_profile(args.profile)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The reminder fan-out: N due reminders dispatched through the real code path to Prism.
+
+    .venv/bin/python -m bench.reminder_fanout --db postgres           # 10,000 reminders
+    .venv/bin/python -m bench.reminder_fanout --db sqlite --quick     # 500, a smoke run
+
+Seeds groups x members through the services with a meeting two hours ahead (so the default
+three-hour reminder is due), runs the real reminder job (``enqueue_due_reminders``) and the real
+dispatcher (``dispatch``: claim, send through ``TwilioSms`` and the twilio SDK, record) against
+Prism serving Twilio's OpenAPI description. In the same run a plain SDK loop measures Prism's
+own capacity; the ratio is what the target is about. Verifies that every member got exactly one
+reminder, in the outbox and on the wire. Traffic goes to 127.0.0.1 only; nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from bench import harness, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
+    parser.add_argument("--groups", type=int, default=100)
+    parser.add_argument("--members", type=int, default=100, help="per group (at most 100)")
+    parser.add_argument("--plain", type=int, default=2000, help="messages of the plain SDK loop")
+    parser.add_argument("--quick", action="store_true", help="10 groups x 50 members")
+    args = parser.parse_args()
+    if args.quick:
+        args.groups, args.members, args.plain = 10, 50, 300
+    return args
+
+
+def configure(workdir: Path, url: str, prism_url: str) -> None:
+    """This process is the dispatcher: Twilio configured, its API pointed at Prism."""
+    os.environ.update(
+        {
+            "SUPPORTLINE_ENVIRONMENT": "development",
+            "SUPPORTLINE_DATA_DIR": str(workdir),
+            "SUPPORTLINE_DATABASE_URL": url,
+            "SUPPORTLINE_PUBLIC_BASE_URL": "https://line.example.org",
+            "SUPPORTLINE_SECRET_KEY": os.urandom(24).hex(),
+            "SUPPORTLINE_PII_KEYS": Fernet.generate_key().decode(),
+            "SUPPORTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "SUPPORTLINE_TWILIO_AUTH_TOKEN": "bench-token-not-a-secret",
+            "SUPPORTLINE_TWILIO_API_URL": prism_url,
+            "SUPPORTLINE_SMTP_HOST": "",
+            # Seeding hashes temporary PINs; their cost is not what this benchmark measures.
+            "SUPPORTLINE_ARGON2_MEMORY_COST": "8",
+            "SUPPORTLINE_ARGON2_TIME_COST": "1",
+        }
+    )
+
+
+class WireCount:
+    """Counts the SDK's requests per recipient, under the real HTTP client (on the wire)."""
+
+    def __init__(self) -> None:
+        from core.twilio_http import RedirectingHttpClient
+
+        self.by_recipient: Counter[str] = Counter()
+        real = RedirectingHttpClient.request
+        counter = self.by_recipient
+
+        def counting(client: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            response = real(client, method, url, *args, **kwargs)
+            if method.upper() == "POST" and url.endswith("/Messages.json"):
+                counter[(kwargs.get("data") or {}).get("To", "?")] += response.status_code == 201
+            return response
+
+        RedirectingHttpClient.request = counting  # type: ignore[method-assign,assignment]
+
+
+def seed_members(url: str, groups: int, members: int, now: datetime) -> None:
+    """Groups whose meeting starts in two hours (the three-hour reminder is due), no other mail."""
+    from notifications.models import OutboxMessage
+
+    seeder = seed.Seeder(url, now + timedelta(hours=2, minutes=2), "unused-hash")
+    seeder.add_groups(groups, members)
+    with Session(seeder.engine) as session:
+        # Approval queued invitations and PIN messages; this benchmark is about reminders only.
+        session.execute(delete(OutboxMessage))
+        session.commit()
+    seeder.close()
+
+
+def plain_sdk_rate(prism_url: str, count: int) -> float:
+    """Prism's own capacity: the same SDK and HTTP client in a loop, nothing else."""
+    from core.twilio_http import make_twilio_client
+
+    client = make_twilio_client(
+        account_sid=ACCOUNT_SID, auth_token="bench-token-not-a-secret", api_url=prism_url
+    )
+    started = time.perf_counter()
+    for index in range(count):
+        client.messages.create(
+            to=f"+48602{index:06d}",
+            from_=seed.LINE_NUMBER,
+            body="Reminder: your call today at 20:00. Reply STOP to stop reminders.",
+            status_callback="https://line.example.org/twilio/sms/status/1",
+        )
+    return count / (time.perf_counter() - started)
+
+
+def check_exactly_once(url: str, wire: WireCount, expected: int) -> dict[str, int]:
+    from core.database import make_engine
+    from groups.models import Membership
+    from notifications.models import Kind, OutboxMessage, Status
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        per_member = Counter(
+            dict(
+                session.execute(
+                    select(OutboxMessage.membership_id, func.count())
+                    .where(OutboxMessage.kind == Kind.reminder, OutboxMessage.status == Status.sent)
+                    .group_by(OutboxMessage.membership_id)
+                ).all()
+            )
+        )
+        members = session.scalar(select(func.count()).select_from(Membership)) or 0
+    engine.dispose()
+    return {
+        "members": members,
+        "members_with_exactly_one_sent_row": sum(1 for n in per_member.values() if n == 1),
+        "members_with_more_than_one": sum(1 for n in per_member.values() if n > 1),
+        "requests_on_the_wire": sum(wire.by_recipient.values()),
+        "recipients_on_the_wire": len(wire.by_recipient),
+        "expected": expected,
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    sys.path.insert(0, str(ROOT))
+    from tests.emulators.prism import run_prism
+
+    expected = args.groups * args.members
+    with tempfile.TemporaryDirectory(prefix="supportline-fanout-") as tmp, run_prism() as prism:
+        workdir = Path(tmp)
+        with seed.fresh_database(args.db, workdir) as url:
+            configure(workdir, url, prism)
+            from core.database import get_engine, get_sessionmaker
+            from notifications import tasks
+
+            now = datetime.now(UTC)
+            started = time.perf_counter()
+            seed_members(url, args.groups, args.members, now)
+            print(
+                f"seeded {args.groups} x {args.members} members on {args.db} in "
+                f"{time.perf_counter() - started:.0f} s"
+            )
+            wire = WireCount()
+            sessions = get_sessionmaker()
+            started, cpu = time.perf_counter(), harness.own_cpu_seconds()
+            with sessions.begin() as session:
+                queued = tasks.enqueue_due_reminders(session, now=now)
+            enqueued_s = time.perf_counter() - started
+            report = tasks.dispatch(sessions, now=now, providers=tasks.Providers.from_settings())
+            elapsed = time.perf_counter() - started
+            cpu = harness.own_cpu_seconds() - cpu
+            check = check_exactly_once(url, wire, expected)
+            get_engine().dispose()
+        plain = plain_sdk_rate(prism, args.plain)
+    rate = report.sent / elapsed
+    print(
+        f"queued {queued} reminders in {enqueued_s:.1f} s; dispatched: sent {report.sent}, "
+        f"retried {report.retried}, failed {report.failed}, in doubt {report.in_doubt}, "
+        f"skipped {report.skipped}"
+    )
+    print(
+        f"fan-out: {rate:.0f} messages/s end to end ({elapsed:.1f} s, dispatcher CPU "
+        f"{cpu:.1f} s); Prism with a plain SDK loop: {plain:.0f} messages/s"
+    )
+    print(f"ratio fan-out / Prism capacity: {rate / plain:.2f} (target >= 0.70)")
+    print("exactly once: " + ", ".join(f"{key} {value}" for key, value in check.items()))
+
+
+if __name__ == "__main__":
+    main()

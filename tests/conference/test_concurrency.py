@@ -1,0 +1,74 @@
+"""Calls that reach the server at the same moment, on real concurrent connections.
+
+These rows are committed (each connection must see the other's commits), so the test removes
+what it created instead of relying on the per-test rollback.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
+
+from conference import admission
+from core.database import make_engine
+from groups.models import Group, Meeting
+
+START = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def committed_meeting(engine: Engine) -> Iterator[tuple[Engine, int]]:
+    """A meeting committed through an engine configured as the server's, removed afterwards."""
+    engine = make_engine(engine.url.render_as_string(hide_password=False))
+    with Session(engine) as session:
+        group = Group(name="Race", topic="race", language="en", time_zone="UTC")
+        session.add(group)
+        session.flush()
+        meeting = Meeting(
+            group_id=group.id,
+            local_date=date(2026, 3, 2),
+            slot_start_minute=19 * 60,
+            starts_at=START,
+            ends_at=START + timedelta(hours=1),
+            room="r-race-" + str(group.id),
+        )
+        session.add(meeting)
+        session.commit()
+        group_id, meeting_id = group.id, meeting.id
+    try:
+        yield engine, meeting_id
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(Meeting).where(Meeting.group_id == group_id))
+            session.execute(delete(Group).where(Group.id == group_id))
+            session.commit()
+        engine.dispose()
+
+
+def test_first_two_callers_of_a_meeting_at_the_same_moment_get_one_room(
+    committed_meeting: tuple[Engine, int],
+) -> None:
+    engine, meeting_id = committed_meeting
+    first, second = Session(engine), Session(engine)
+    seen: dict[str, int] = {}
+
+    def second_caller() -> None:
+        seen["room"] = admission.room_of(second, second.get_one(Meeting, meeting_id)).id
+        second.commit()
+
+    try:
+        room = admission.room_of(first, first.get_one(Meeting, meeting_id))  # not committed yet
+        racing = threading.Thread(target=second_caller)
+        racing.start()
+        racing.join(timeout=1.0)  # the second insert now waits for the first transaction
+        first.commit()
+        racing.join(timeout=30)
+        assert seen == {"room": room.id}
+    finally:
+        first.close()
+        second.close()
