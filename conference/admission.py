@@ -27,6 +27,11 @@ log = get_logger(__name__)
 ADMITTED_GRACE = timedelta(minutes=2)
 
 
+# Extensions have a ceiling, so a query for running meetings can have a lower bound and never
+# walks a group's whole history on each dial-in.
+MAX_EXTENSION = timedelta(hours=4)
+
+
 def meeting_end(meeting: Meeting) -> datetime:
     return meeting.ends_at + timedelta(minutes=meeting.extended_minutes)
 
@@ -63,6 +68,7 @@ def current_meeting(session: Session, group_id: int, now: datetime) -> Meeting |
             Meeting.group_id == group_id,
             Meeting.status == MeetingStatus.scheduled,
             Meeting.starts_at <= now + timedelta(hours=1),
+            Meeting.ends_at > now - MAX_EXTENSION,
         )
         .order_by(Meeting.starts_at)
     )

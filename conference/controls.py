@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from conference import events
-from conference.admission import meeting_end, room_of
+from conference.admission import MAX_EXTENSION, meeting_end, room_of
 from conference.exceptions import (
     ConferenceNotStarted,
     ControlFailed,
     EjectedButStillInCall,
+    ExtensionLimitReached,
     ParticipantLeft,
     ParticipantNotInCall,
 )
@@ -234,7 +235,10 @@ def extend(
     room = room_of(session, meeting)
     if room.ended_at is not None or meeting_end(meeting) <= now:
         raise ConferenceNotStarted()
-    meeting.extended_minutes += get_settings().extension_minutes
+    extension = get_settings().extension_minutes
+    if timedelta(minutes=meeting.extended_minutes + extension) > MAX_EXTENSION:
+        raise ExtensionLimitReached(int(MAX_EXTENSION.total_seconds() // 3600))
+    meeting.extended_minutes += extension
     end = meeting_end(meeting)
     if end - timedelta(minutes=5) > now:
         room.warned_five_at = None

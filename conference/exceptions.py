@@ -13,6 +13,11 @@ class ConferenceNotStarted(Conflict):
         super().__init__("the conference of this meeting is not running")
 
 
+class ExtensionLimitReached(Conflict):
+    def __init__(self, hours: int) -> None:
+        super().__init__(f"a meeting can be extended by at most {hours} hours in all")
+
+
 class ParticipantLeft(Conflict):
     """Twilio says the call is gone (20404): the roster is corrected and that change is kept."""
 

@@ -228,3 +228,20 @@ def test_extension_moves_the_end_the_announcements_and_the_time_limits(
     assert tasks.run_due_steps(db, new_end, sim) == 1
     sim.deliver()
     assert member.state == "ended"
+
+
+def test_extensions_stop_at_four_hours_with_a_clear_message(
+    sim: TwilioSimulator, world: World, client: TestClient, clock: Clock
+) -> None:
+    end = MEETING_START + timedelta(hours=1)
+    clock.set(end - timedelta(minutes=10))
+    login(sim, world, world.moderator)
+    for _ in range(16):  # 16 × 15 minutes = the four hours allowed
+        api(client, world, "/conference/extend")
+    headers = auth_headers(client, world.moderator_staff)
+    refused = client.post(f"/api/v1/meetings/{world.meeting.id}/conference/extend", headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "a meeting can be extended by at most 4 hours in all"
+    # Near the end of the longest possible meeting, a member still gets in.
+    clock.set(end + timedelta(hours=4) - timedelta(minutes=2))
+    assert login(sim, world, world.member, caller="+48601000111").state == "in_conference"
