@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.database import Base, utcnow
+from core.database import Base, string_enum, utcnow
 from core.pii import EncryptedText
 
 
@@ -22,7 +22,7 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
+    role: Mapped[Role] = mapped_column(string_enum(Role, 16))
     is_active: Mapped[bool] = mapped_column(default=True)
     # Contact data for notifying staff (a referral waiting, a lockout); encrypted like members'.
     phone: Mapped[str | None] = mapped_column(EncryptedText)

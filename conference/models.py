@@ -10,14 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.database import Base, utcnow
-
-
-def _enum(enum_type: type[StrEnum]) -> Enum:
-    return Enum(enum_type, native_enum=False, length=24, validate_strings=True)
+from core.database import Base, string_enum, utcnow
 
 
 class CallStage(StrEnum):
@@ -45,7 +41,7 @@ class Call(Base):
     caller_index: Mapped[str] = mapped_column(String(64), index=True)  # HMAC of the caller number
     line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id", ondelete="SET NULL"))
     language: Mapped[str] = mapped_column(String(2))
-    stage: Mapped[CallStage] = mapped_column(_enum(CallStage), default=CallStage.number)
+    stage: Mapped[CallStage] = mapped_column(string_enum(CallStage), default=CallStage.number)
     membership_id: Mapped[int | None] = mapped_column(
         ForeignKey("memberships.id", ondelete="SET NULL"), index=True
     )
@@ -110,7 +106,7 @@ class AccessEvent(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
-    kind: Mapped[AccessEventKind] = mapped_column(_enum(AccessEventKind))
+    kind: Mapped[AccessEventKind] = mapped_column(string_enum(AccessEventKind))
     at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
     notified_at: Mapped[datetime | None]

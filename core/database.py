@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Enum,
     MetaData,
     Select,
     create_engine,
@@ -72,6 +74,11 @@ def paginate(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows), total
+
+
+def string_enum(enum_type: type[StrEnum], length: int = 24) -> Enum:
+    """An enum stored as its string value (no native database enum: adding a value needs no DDL)."""
+    return Enum(enum_type, native_enum=False, length=length, validate_strings=True)
 
 
 def utcnow() -> datetime:

@@ -3,15 +3,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Enum, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.database import Base, utcnow
+from core.database import Base, string_enum, utcnow
 from core.pii import EncryptedText
-
-
-def _enum(enum_type: type[StrEnum]) -> Enum:
-    return Enum(enum_type, native_enum=False, length=16, validate_strings=True)
 
 
 class MeetingStatus(StrEnum):
@@ -110,7 +106,7 @@ class Meeting(Base):
     ends_at: Mapped[datetime]
     original_starts_at: Mapped[datetime | None]  # set when moved
     status: Mapped[MeetingStatus] = mapped_column(
-        _enum(MeetingStatus), default=MeetingStatus.scheduled
+        string_enum(MeetingStatus, 16), default=MeetingStatus.scheduled
     )
     topic: Mapped[str | None] = mapped_column(String(200))
     # The conference room name: random, carries no personal or group data.
@@ -137,7 +133,7 @@ class Referral(Base):
     consent_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(EncryptedText)
     status: Mapped[ReferralStatus] = mapped_column(
-        _enum(ReferralStatus), default=ReferralStatus.pending, index=True
+        string_enum(ReferralStatus, 16), default=ReferralStatus.pending, index=True
     )
     flag_already_member: Mapped[bool] = mapped_column(default=False)
     flag_previously_ejected: Mapped[bool] = mapped_column(default=False)
@@ -159,9 +155,9 @@ class Membership(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
-    role: Mapped[MembershipRole] = mapped_column(_enum(MembershipRole))
+    role: Mapped[MembershipRole] = mapped_column(string_enum(MembershipRole, 16))
     status: Mapped[MembershipStatus] = mapped_column(
-        _enum(MembershipStatus), default=MembershipStatus.active, index=True
+        string_enum(MembershipStatus, 16), default=MembershipStatus.active, index=True
     )
     # Opaque per-membership reference: the conference participantLabel and statistics key.
     ref: Mapped[str] = mapped_column(String(24), unique=True)

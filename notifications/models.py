@@ -6,15 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.database import Base, utcnow
+from core.database import Base, string_enum, utcnow
 from core.pii import EncryptedText
-
-
-def _enum(enum_type: type[StrEnum]) -> Enum:
-    return Enum(enum_type, native_enum=False, length=24, validate_strings=True)
 
 
 class Channel(StrEnum):
@@ -58,9 +54,9 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # kind:membership:meeting:version — unique, so an event can never enqueue a message twice.
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
-    kind: Mapped[Kind] = mapped_column(_enum(Kind))
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.pending)
+    kind: Mapped[Kind] = mapped_column(string_enum(Kind))
+    channel: Mapped[Channel] = mapped_column(string_enum(Channel))
+    status: Mapped[Status] = mapped_column(string_enum(Status), default=Status.pending)
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), index=True
     )
