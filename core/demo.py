@@ -383,4 +383,9 @@ def meeting_notes(demo: Demo) -> list[str]:
             f"Later today: {demo.meeting_later.group.name}, "
             f"at {demo.meeting_later.starts_at:%H:%M} UTC"
         )
+    elif demo.meeting_now is not None:
+        notes.append(
+            "Later today: none; the groups' local day ends within the next hour or so, "
+            "so no other meeting could start later today"
+        )
     return notes

@@ -200,3 +200,14 @@ def test_the_demo_refuses_a_production_database(
     assert result.exit_code == 1
     assert "not in production" in result.output
     assert row_counts()["staff"] == 0
+
+
+def test_meeting_now_near_local_midnight_says_there_is_no_later_meeting(
+    own_database: Path,
+) -> None:
+    late = datetime(2026, 3, 2, 21, 50, tzinfo=UTC)  # 22:50 in Warsaw, 23:50 in Jerusalem
+    with get_sessionmaker().begin() as session:
+        seeded = demo.seed(session, now=late, meeting_now=True)
+        notes = demo.meeting_notes(seeded)
+    assert seeded.meeting_now is not None and seeded.meeting_later is None
+    assert notes[-1].startswith("Later today: none;")
