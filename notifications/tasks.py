@@ -1,30 +1,36 @@
 """Scheduled jobs: enqueue the reminders that are due, and dispatch the outbox.
 
-Dispatch, row by row (README "Delivery" explains the rules):
+Dispatch, a batch at a time (README "Delivery" explains the rules):
 
 1. *claim*: a batch of due rows becomes ``claimed`` with a lease (``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL, so concurrent dispatchers take disjoint rows);
-2. *sending*: just before the provider is called the row is committed as ``sending`` — from here
-   on, after a crash, nobody knows whether the provider accepted it;
-3. the outcome is committed: ``sent`` (with the provider's id), ``pending`` again with backoff
-   and jitter (transient failure), or ``failed`` (permanent, or out of attempts: moderators see it).
+2. *sending*: the batch's messages are built and the rows committed as ``sending``, all in one
+   commit, before the first provider call — from here on, after a crash, nobody knows which of
+   them the provider accepted;
+3. the messages are sent one after another, then every outcome is committed at once: ``sent``
+   (with the provider's id), ``pending`` again with backoff and jitter (transient failure), or
+   ``failed`` (permanent, or out of attempts: moderators see it). Rows never handed to the
+   provider (the loop stopped early) go back to ``pending``.
 
-A dispatcher killed between 1 and 2 loses nothing: the claim lease runs out and the row is taken
-again. Killed (or timed out) between 2 and 3, the row is *in doubt*: an SMS waits for Twilio's
-status callback (which names the outbox row), and is sent again only when none came before the
-in-doubt lease ran out; an e-mail is sent again with the same Message-ID.
+A dispatcher killed between 1 and 2 loses nothing: the claim lease runs out and the rows are
+taken again. Killed between 2 and 3, the rows of that batch still ``sending`` are *in doubt*
+(also one whose send timed out): an SMS waits for Twilio's status callback (which names the
+outbox row), and is sent again only when none came before the in-doubt lease ran out; an e-mail
+is sent again with the same Message-ID. So the in-flight window is one batch
+(``OUTBOX_BATCH_SIZE``), not one row: two commits per batch instead of two per message.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core.logs import get_logger
 from core.settings import get_settings
@@ -133,7 +139,7 @@ def dispatch(
     providers: Providers,
     max_batches: int | None = None,
 ) -> DispatchReport:
-    """Send what is due; each step commits on its own (see the module docstring)."""
+    """Send what is due, a batch at a time (see the module docstring)."""
     report = DispatchReport()
     with sessions.begin() as session:
         prepare_queue(session, now=now, channels=providers.channels())
@@ -145,15 +151,7 @@ def dispatch(
         if not ids:
             break
         batches += 1
-        for outbox_id in ids:
-            deliver(
-                sessions,
-                outbox_id=outbox_id,
-                token=token,
-                now=now,
-                providers=providers,
-                report=report,
-            )
+        deliver_batch(sessions, token=token, now=now, providers=providers, report=report)
     return report
 
 
@@ -228,19 +226,60 @@ def claim(session: Session, *, now: datetime, channels: list[Channel], token: st
     )
 
 
-def deliver(
+@dataclass
+class Attempt:
+    """One message of a batch on its way to the provider, and what came of it."""
+
+    outbox_id: int
+    message: Sms | EmailMessage
+    started: bool = False
+    provider_id: str | None = None
+    error: DeliveryError | None = None
+    doubt: str | None = None
+
+
+def deliver_batch(
     sessions: sessionmaker[Session],
     *,
-    outbox_id: int,
     token: str,
     now: datetime,
     providers: Providers,
     report: DispatchReport,
 ) -> None:
+    """Mark the batch ``sending`` in one commit, send one after another, record in one commit.
+
+    Whatever stops the loop (an unexpected error, the time budget), the outcomes known so far are
+    recorded; rows never handed to the provider go back to the queue, and a row whose provider
+    call did not return stays ``sending``: in doubt.
+    """
     with sessions.begin() as session:
-        row = session.get_one(OutboxMessage, outbox_id)
-        if row.status is not Status.claimed or row.claim_token != token:
-            return
+        attempts = mark_sending(session, token=token, now=now, report=report)
+    # Every row of the batch has been ``sending`` since the commit above: stop early enough
+    # that none of them outlives its in-doubt lease before its outcome is recorded.
+    deadline = time.monotonic() + get_settings().outbox_in_doubt_seconds / 2
+    try:
+        send_all(providers, attempts, deadline=deadline)
+    finally:
+        with sessions.begin() as session:
+            record_outcomes(session, attempts, now=now, report=report)
+
+
+def mark_sending(
+    session: Session, *, token: str, now: datetime, report: DispatchReport
+) -> list[Attempt]:
+    """Build each claimed row's message; moot rows end here, the others become ``sending``."""
+    rows = list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.claim_token == token, OutboxMessage.status == Status.claimed)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .with_for_update()
+        )
+    )
+    load_recipients(session, rows)
+    lease_until = now + timedelta(seconds=get_settings().outbox_in_doubt_seconds)
+    attempts: list[Attempt] = []
+    for row in rows:
         try:
             message = build(session, row, now=now)
         except Skip as skip:
@@ -249,33 +288,86 @@ def deliver(
                 outbox.notify_failure(session, row, now)
             report.skipped += 1
             report.outcomes[row.id] = skip.status
-            return
+            continue
         row.status = Status.sending
         row.attempts += 1
         row.updated_at = now
-        row.lease_until = now + timedelta(seconds=get_settings().outbox_in_doubt_seconds)
-    try:
-        provider_id = _send(providers, message)
-    except DeliveryInDoubt as doubt:
-        with sessions.begin() as session:
-            session.get_one(OutboxMessage, outbox_id).last_error = doubt.reason
-        report.in_doubt += 1
-        report.outcomes[outbox_id] = Status.sending
-        log.warning("outbox.in_doubt", extra={"outbox_id": outbox_id})
-        return
-    except DeliveryError as error:
-        with sessions.begin() as session:
-            status = record_failure(session, outbox_id=outbox_id, error=error, now=now)
+        row.lease_until = lease_until
+        attempts.append(Attempt(outbox_id=row.id, message=message))
+    return attempts
+
+
+def load_recipients(session: Session, rows: list[OutboxMessage]) -> None:
+    """Memberships, groups (with lines) and meetings of a batch in three queries, not per row."""
+    membership_ids = {row.membership_id for row in rows if row.membership_id is not None}
+    memberships = session.scalars(select(Membership).where(Membership.id.in_(membership_ids)))
+    group_ids = {membership.group_id for membership in memberships}
+    session.scalars(
+        select(Group).where(Group.id.in_(group_ids)).options(selectinload(Group.lines))
+    ).all()
+    meeting_ids = {row.meeting_id for row in rows if row.meeting_id is not None}
+    session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids))).all()
+
+
+def send_all(providers: Providers, attempts: list[Attempt], *, deadline: float) -> None:
+    """One after another; an ``Attempt`` left not ``started`` was never handed to the provider."""
+    for attempt in attempts:
+        if time.monotonic() >= deadline:
+            return
+        attempt.started = True
+        try:
+            attempt.provider_id = _send(providers, attempt.message)
+        except DeliveryInDoubt as doubt:
+            attempt.doubt = doubt.reason
+        except DeliveryError as error:
+            attempt.error = error
+
+
+def record_outcomes(
+    session: Session, attempts: list[Attempt], *, now: datetime, report: DispatchReport
+) -> None:
+    ids = [attempt.outbox_id for attempt in attempts]
+    # Locked, so a status callback arriving now waits for this commit instead of being overwritten.
+    session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).with_for_update()).all()
+    for attempt in attempts:
+        record_outcome(session, attempt, now=now, report=report)
+
+
+def record_outcome(
+    session: Session, attempt: Attempt, *, now: datetime, report: DispatchReport
+) -> None:
+    outbox_id = attempt.outbox_id
+    if attempt.provider_id is not None:
+        record_sent(session, outbox_id=outbox_id, provider_id=attempt.provider_id, now=now)
+        report.sent += 1
+        report.outcomes[outbox_id] = Status.sent
+    elif attempt.error is not None:
+        status = record_failure(session, outbox_id=outbox_id, error=attempt.error, now=now)
         report.outcomes[outbox_id] = status
         if status is Status.failed:
             report.failed += 1
         else:
             report.retried += 1
+    elif attempt.started:  # the provider may have it: in doubt (README "Delivery")
+        row = session.get_one(OutboxMessage, outbox_id)
+        row.last_error = (attempt.doubt or "outcome unknown: the send did not return")[:200]
+        report.in_doubt += 1
+        report.outcomes[outbox_id] = Status.sending
+        log.warning("outbox.in_doubt", extra={"outbox_id": outbox_id})
+    else:
+        release(session.get_one(OutboxMessage, outbox_id), now)
+
+
+def release(row: OutboxMessage, now: datetime) -> None:
+    """A ``sending`` row that never reached the provider: back to the queue, attempt not counted."""
+    if row.status is not Status.sending:
         return
-    with sessions.begin() as session:
-        record_sent(session, outbox_id=outbox_id, provider_id=provider_id, now=now)
-    report.sent += 1
-    report.outcomes[outbox_id] = Status.sent
+    row.status = Status.pending
+    row.attempts -= 1
+    row.claim_token = None
+    row.lease_until = None
+    row.updated_at = now
+    row.next_attempt_at = now
 
 
 def _send(providers: Providers, message: Sms | EmailMessage) -> str:
