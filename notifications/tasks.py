@@ -276,12 +276,12 @@ def mark_sending(
             .with_for_update()
         )
     )
-    load_recipients(session, rows)
+    recipients = load_recipients(session, rows)
     lease_until = now + timedelta(seconds=get_settings().outbox_in_doubt_seconds)
     attempts: list[Attempt] = []
     for row in rows:
         try:
-            message = build(session, row, now=now)
+            message = build(session, row, now=now, opted_out=recipients.opted_out)
         except Skip as skip:
             _finish(row, skip.status, skip.reason, now)
             if skip.status is Status.failed:
@@ -297,16 +297,32 @@ def mark_sending(
     return attempts
 
 
-def load_recipients(session: Session, rows: list[OutboxMessage]) -> None:
-    """Memberships, groups (with lines) and meetings of a batch in three queries, not per row."""
+@dataclass
+class Recipients:
+    """A batch's records, read in a few queries instead of several per row.
+
+    Held while the batch is built: the session's identity map keeps objects only weakly, and it
+    is what lets ``build`` find memberships, groups, lines and meetings without a query.
+    """
+
+    records: list[object]
+    opted_out: frozenset[str]
+
+
+def load_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
     membership_ids = {row.membership_id for row in rows if row.membership_id is not None}
-    memberships = session.scalars(select(Membership).where(Membership.id.in_(membership_ids)))
+    memberships = session.scalars(select(Membership).where(Membership.id.in_(membership_ids))).all()
     group_ids = {membership.group_id for membership in memberships}
-    session.scalars(
+    groups = session.scalars(
         select(Group).where(Group.id.in_(group_ids)).options(selectinload(Group.lines))
     ).all()
     meeting_ids = {row.meeting_id for row in rows if row.meeting_id is not None}
-    session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids))).all()
+    meetings = session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids))).all()
+    phones = {member.phone_index for member in memberships if member.phone_index is not None}
+    return Recipients(
+        records=[*memberships, *groups, *meetings],
+        opted_out=outbox.opted_out_among(session, phones),
+    )
 
 
 def send_all(providers: Providers, attempts: list[Attempt], *, deadline: float) -> None:
@@ -328,15 +344,25 @@ def record_outcomes(
 ) -> None:
     ids = [attempt.outbox_id for attempt in attempts]
     # Locked, so a status callback arriving now waits for this commit instead of being overwritten.
-    session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).with_for_update()).all()
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).with_for_update()
+        )
+    }  # held, so ``record_*`` find them in the identity map
     for attempt in attempts:
-        record_outcome(session, attempt, now=now, report=report)
+        record_outcome(session, rows[attempt.outbox_id], attempt, now=now, report=report)
 
 
 def record_outcome(
-    session: Session, attempt: Attempt, *, now: datetime, report: DispatchReport
+    session: Session,
+    row: OutboxMessage,
+    attempt: Attempt,
+    *,
+    now: datetime,
+    report: DispatchReport,
 ) -> None:
-    outbox_id = attempt.outbox_id
+    outbox_id = row.id
     if attempt.provider_id is not None:
         record_sent(session, outbox_id=outbox_id, provider_id=attempt.provider_id, now=now)
         report.sent += 1
@@ -349,13 +375,12 @@ def record_outcome(
         else:
             report.retried += 1
     elif attempt.started:  # the provider may have it: in doubt (README "Delivery")
-        row = session.get_one(OutboxMessage, outbox_id)
         row.last_error = (attempt.doubt or "outcome unknown: the send did not return")[:200]
         report.in_doubt += 1
         report.outcomes[outbox_id] = Status.sending
         log.warning("outbox.in_doubt", extra={"outbox_id": outbox_id})
     else:
-        release(session.get_one(OutboxMessage, outbox_id), now)
+        release(row, now)
 
 
 def release(row: OutboxMessage, now: datetime) -> None:
