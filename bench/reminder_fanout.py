@@ -162,7 +162,7 @@ def main() -> None:
         with seed.fresh_database(args.db, workdir) as url:
             configure(workdir, url, prism)
             from core.database import get_engine, get_sessionmaker
-            from notifications import tasks
+            from notifications import delivery, tasks
 
             now = datetime.now(UTC)
             started = time.perf_counter()
@@ -178,7 +178,7 @@ def main() -> None:
             with sessions.begin() as session:
                 queued = tasks.enqueue_due_reminders(session, now=now)
             enqueued_s = time.perf_counter() - started
-            report = tasks.dispatch(sessions, now=now, providers=tasks.Providers.from_settings())
+            report = tasks.dispatch(sessions, now=now, providers=delivery.Providers.from_settings())
             elapsed = time.perf_counter() - started
             cpu = harness.own_cpu_seconds() - cpu
             busy = busy_share(machine)

@@ -28,9 +28,10 @@ from core.settings import get_settings
 from groups import service as groups_service
 from groups.models import Group, Membership, MembershipRole
 from notifications import tasks
+from notifications.delivery import Providers
 from notifications.models import OutboxMessage, Status
 from notifications.providers import FakeMailer, FakeSms, Sms
-from notifications.tasks import Providers, dispatch, enqueue_due_reminders
+from notifications.tasks import dispatch, enqueue_due_reminders
 from tests.conftest import _postgres_database
 from tests.factories import create_group
 

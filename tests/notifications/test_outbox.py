@@ -14,9 +14,10 @@ from core.settings import get_settings
 from groups import members as members_service
 from groups.models import Membership
 from notifications import service as notifications_service
+from notifications.delivery import Providers
 from notifications.models import Channel, Kind, OutboxMessage, Status
 from notifications.providers import DeliveryError, DeliveryInDoubt, FakeMailer, FakeSms, Sms
-from notifications.tasks import Providers, dispatch
+from notifications.tasks import dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
 from tests.notifications.conftest import Dispatch
