@@ -6,6 +6,7 @@ Hebrew) with the calendar attached. Times are shown in the group's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -174,8 +175,14 @@ class Skip(Exception):
 # --- building the message at send time ---
 
 
-def build(session: Session, row: OutboxMessage, *, now: datetime) -> Sms | EmailMessage:
-    """The message for a row, from the current records; raises :class:`Skip` when moot."""
+def build(
+    session: Session, row: OutboxMessage, *, now: datetime, opted_out: Collection[str]
+) -> Sms | EmailMessage:
+    """The message for a row, from the current records; raises :class:`Skip` when moot.
+
+    ``opted_out``: the blind indexes among the recipients' numbers that replied STOP (read for
+    the whole batch in one query, see :func:`notifications.service.opted_out_among`).
+    """
     if row.expires_at is not None and row.expires_at <= now:
         raise Skip(Status.expired, "too late: the meeting started")
     membership = session.get(Membership, row.membership_id) if row.membership_id else None

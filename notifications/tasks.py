@@ -1,26 +1,29 @@
 """Scheduled jobs: enqueue the reminders that are due, and dispatch the outbox.
 
-Dispatch, row by row (README "Delivery" explains the rules):
+Dispatch, a batch at a time (README "Delivery" explains the rules):
 
 1. *claim*: a batch of due rows becomes ``claimed`` with a lease (``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL, so concurrent dispatchers take disjoint rows);
-2. *sending*: just before the provider is called the row is committed as ``sending`` — from here
-   on, after a crash, nobody knows whether the provider accepted it;
-3. the outcome is committed: ``sent`` (with the provider's id), ``pending`` again with backoff
-   and jitter (transient failure), or ``failed`` (permanent, or out of attempts: moderators see it).
+2. *sending*: the batch's messages are built and the rows committed as ``sending``, all in one
+   commit, before the first provider call — from here on, after a crash, nobody knows which of
+   them the provider accepted;
+3. the messages are sent one after another, then every outcome is committed at once: ``sent``
+   (with the provider's id), ``pending`` again with backoff and jitter (transient failure), or
+   ``failed`` (permanent, or out of attempts: moderators see it). Rows never handed to the
+   provider (the loop stopped early) go back to ``pending``.
 
-A dispatcher killed between 1 and 2 loses nothing: the claim lease runs out and the row is taken
-again. Killed (or timed out) between 2 and 3, the row is *in doubt*: an SMS waits for Twilio's
-status callback (which names the outbox row), and is sent again only when none came before the
-in-doubt lease ran out; an e-mail is sent again with the same Message-ID.
+A dispatcher killed between 1 and 2 loses nothing: the claim lease runs out and the rows are
+taken again. Killed between 2 and 3, the rows of that batch still ``sending`` are *in doubt*
+(also one whose send timed out): an SMS waits for Twilio's status callback (which names the
+outbox row), and is sent again only when none came before the in-doubt lease ran out; an e-mail
+is sent again with the same Message-ID. So the in-flight window is one batch
+(``OUTBOX_BATCH_SIZE``), not one row: two commits per batch instead of two per message.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -28,49 +31,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.logs import get_logger
 from core.settings import get_settings
-from groups.models import Group, Meeting, MeetingStatus, Membership
+from groups.models import Group, Meeting, MeetingStatus
 from groups.schedule import local_to_utc
 from notifications import service as outbox
+from notifications.delivery import DispatchReport, Providers, deliver_batch
 from notifications.models import Channel, Kind, OutboxMessage, Status
-from notifications.providers import (
-    UNSUBSCRIBED,
-    DeliveryError,
-    DeliveryInDoubt,
-    Mailer,
-    Sms,
-    SmsSender,
-    get_mailer,
-    get_sms_sender,
-)
-from notifications.render import Skip, build
 
 log = get_logger("notifications.dispatch")
-_random = secrets.SystemRandom()
 REMINDER_HORIZON = timedelta(hours=26)  # longest reminder lead (24 h) plus a DST hour, rounded up
-
-
-@dataclass
-class Providers:
-    sms: SmsSender | None
-    mailer: Mailer | None
-
-    @classmethod
-    def from_settings(cls) -> Providers:
-        return cls(sms=get_sms_sender(), mailer=get_mailer())
-
-    def channels(self) -> list[Channel]:
-        available = [(Channel.sms, self.sms), (Channel.email, self.mailer)]
-        return [channel for channel, provider in available if provider is not None]
-
-
-@dataclass
-class DispatchReport:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    in_doubt: int = 0
-    skipped: int = 0
-    outcomes: dict[int, Status] = field(default_factory=dict)
 
 
 # --- reminders ---
@@ -133,7 +101,7 @@ def dispatch(
     providers: Providers,
     max_batches: int | None = None,
 ) -> DispatchReport:
-    """Send what is due; each step commits on its own (see the module docstring)."""
+    """Send what is due, a batch at a time (see the module docstring)."""
     report = DispatchReport()
     with sessions.begin() as session:
         prepare_queue(session, now=now, channels=providers.channels())
@@ -145,15 +113,7 @@ def dispatch(
         if not ids:
             break
         batches += 1
-        for outbox_id in ids:
-            deliver(
-                sessions,
-                outbox_id=outbox_id,
-                token=token,
-                now=now,
-                providers=providers,
-                report=report,
-            )
+        deliver_batch(sessions, token=token, now=now, providers=providers, report=report)
     return report
 
 
@@ -226,122 +186,6 @@ def claim(session: Session, *, now: datetime, channels: list[Channel], token: st
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         )
     )
-
-
-def deliver(
-    sessions: sessionmaker[Session],
-    *,
-    outbox_id: int,
-    token: str,
-    now: datetime,
-    providers: Providers,
-    report: DispatchReport,
-) -> None:
-    with sessions.begin() as session:
-        row = session.get_one(OutboxMessage, outbox_id)
-        if row.status is not Status.claimed or row.claim_token != token:
-            return
-        try:
-            message = build(session, row, now=now)
-        except Skip as skip:
-            _finish(row, skip.status, skip.reason, now)
-            if skip.status is Status.failed:
-                outbox.notify_failure(session, row, now)
-            report.skipped += 1
-            report.outcomes[row.id] = skip.status
-            return
-        row.status = Status.sending
-        row.attempts += 1
-        row.updated_at = now
-        row.lease_until = now + timedelta(seconds=get_settings().outbox_in_doubt_seconds)
-    try:
-        provider_id = _send(providers, message)
-    except DeliveryInDoubt as doubt:
-        with sessions.begin() as session:
-            session.get_one(OutboxMessage, outbox_id).last_error = doubt.reason
-        report.in_doubt += 1
-        report.outcomes[outbox_id] = Status.sending
-        log.warning("outbox.in_doubt", extra={"outbox_id": outbox_id})
-        return
-    except DeliveryError as error:
-        with sessions.begin() as session:
-            status = record_failure(session, outbox_id=outbox_id, error=error, now=now)
-        report.outcomes[outbox_id] = status
-        if status is Status.failed:
-            report.failed += 1
-        else:
-            report.retried += 1
-        return
-    with sessions.begin() as session:
-        record_sent(session, outbox_id=outbox_id, provider_id=provider_id, now=now)
-    report.sent += 1
-    report.outcomes[outbox_id] = Status.sent
-
-
-def _send(providers: Providers, message: Sms | EmailMessage) -> str:
-    if isinstance(message, Sms):
-        assert providers.sms is not None  # claimed only for channels with a provider
-        return providers.sms.send_sms(message)
-    assert providers.mailer is not None
-    return providers.mailer.send_email(message)
-
-
-def _finish(row: OutboxMessage, status: Status, reason: str, now: datetime) -> None:
-    row.status = status
-    row.last_error = reason[:200]
-    row.secret = None
-    row.claim_token = None
-    row.lease_until = None
-    row.updated_at = now
-
-
-def record_sent(session: Session, *, outbox_id: int, provider_id: str, now: datetime) -> None:
-    row = session.get_one(OutboxMessage, outbox_id)
-    if row.status is Status.sending:  # a status callback may have been faster
-        row.status = Status.sent
-    row.provider_id = provider_id[:64]
-    row.sent_at = row.sent_at or now
-    row.secret = None
-    row.claim_token = None
-    row.lease_until = None
-    row.updated_at = now
-    log.info("outbox.sent", extra={"outbox_id": row.id, "kind": row.kind.value})
-
-
-def record_failure(
-    session: Session, *, outbox_id: int, error: DeliveryError, now: datetime
-) -> Status:
-    settings = get_settings()
-    row = session.get_one(OutboxMessage, outbox_id)
-    if error.permanent or row.attempts >= settings.outbox_max_attempts:
-        reason = (
-            error.reason if error.permanent else f"gave up after {row.attempts}: {error.reason}"
-        )
-        _finish(row, Status.failed, reason, now)
-        if error.code == UNSUBSCRIBED and row.membership_id is not None:
-            membership = session.get(Membership, row.membership_id)
-            if membership is not None and membership.phone_index is not None:
-                outbox.opt_out(session, phone_index=membership.phone_index, now=now)
-        outbox.notify_failure(session, row, now)
-        log.warning("outbox.failed", extra={"outbox_id": row.id, "reason": row.last_error})
-        return Status.failed
-    row.status = Status.pending
-    row.last_error = error.reason[:200]
-    row.claim_token = None
-    row.lease_until = None
-    row.updated_at = now
-    row.next_attempt_at = now + backoff(row.attempts)
-    return Status.pending
-
-
-def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with ±50 % jitter, so retries of many rows do not arrive together."""
-    settings = get_settings()
-    base = min(
-        settings.outbox_retry_base_seconds * 2 ** max(attempts - 1, 0),
-        settings.outbox_retry_max_seconds,
-    )
-    return timedelta(seconds=base * _random.uniform(0.5, 1.5))
 
 
 # --- job entry points (registered in core.scheduler) ---

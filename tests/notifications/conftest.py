@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from notifications.delivery import DispatchReport, Providers
 from notifications.providers import FakeMailer, FakeSms
-from notifications.tasks import DispatchReport, Providers, dispatch
+from notifications.tasks import dispatch
 from tests.clock import Clock
 
 Dispatch = Callable[[], DispatchReport]

@@ -16,8 +16,9 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 
 from core.database import make_engine
+from notifications.delivery import Providers
 from notifications.providers import FakeMailer, Sms
-from notifications.tasks import Providers, dispatch
+from notifications.tasks import dispatch
 
 
 class FileSms:

@@ -19,9 +19,10 @@ from core.settings import Settings
 from groups import service as groups_service
 from groups.models import Group, Meeting, MeetingStatus
 from groups.schemas import GroupUpdate, SlotSchema
+from notifications.delivery import Providers
 from notifications.models import Kind, OutboxMessage, Status
 from notifications.providers import FakeSms, SmtpMailer
-from notifications.tasks import Providers, dispatch
+from notifications.tasks import dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
 from tests.notifications.conftest import dispatcher

@@ -14,9 +14,10 @@ from core.settings import get_settings
 from groups import members as members_service
 from groups.models import Membership
 from notifications import service as notifications_service
+from notifications.delivery import Providers
 from notifications.models import Channel, Kind, OutboxMessage, Status
-from notifications.providers import DeliveryError, DeliveryInDoubt, FakeMailer, FakeSms
-from notifications.tasks import Providers, dispatch
+from notifications.providers import DeliveryError, DeliveryInDoubt, FakeMailer, FakeSms, Sms
+from notifications.tasks import dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
 from tests.notifications.conftest import Dispatch
@@ -275,6 +276,38 @@ def test_sms_in_doubt_without_callback_is_sent_again_once_after_the_lease(
     assert [sms.body for sms in fake_sms.sent] == [f"Your code: {credentials.pin}"]
     row = rows(db, Kind.pin)[0]
     assert (row.status, row.attempts) == (Status.sent, 2)
+
+
+class BrokenAfterFirst(FakeSms):
+    """Accepts one message, then fails in a way the dispatcher does not expect."""
+
+    def send_sms(self, message: Sms) -> str:
+        if self.sent:
+            raise RuntimeError("provider bug")
+        return super().send_sms(message)
+
+
+def test_a_batch_stopped_midway_keeps_what_was_sent_and_requeues_what_was_not(
+    db: Session, clock: Clock, sessions: sessionmaker[Session]
+) -> None:
+    group = create_group(db, now=clock.now())
+    for _ in range(3):
+        create_member(db, group, now=clock.now())
+    db.flush()
+    sms = BrokenAfterFirst()
+    with pytest.raises(RuntimeError):
+        dispatch(sessions, now=clock.now(), providers=Providers(sms=sms, mailer=None))
+    db.expire_all()
+
+    pins = sorted(rows(db, Kind.pin), key=lambda row: row.id)
+    assert [(row.status, row.attempts) for row in pins] == [
+        (Status.sent, 1),  # accepted: recorded although the batch stopped
+        (Status.sending, 1),  # the call that broke: in doubt, waits for a status callback
+        (Status.pending, 0),  # never handed to the provider: simply queued again
+    ]
+    dispatch(sessions, now=clock.now(), providers=Providers(sms=FakeSms(), mailer=None))
+    db.expire_all()
+    assert [row.status for row in pins] == [Status.sent, Status.sending, Status.sent]
 
 
 def test_email_in_doubt_is_sent_again_with_the_same_message_id(

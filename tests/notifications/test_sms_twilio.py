@@ -11,9 +11,10 @@ from twilio.rest import Client
 
 from core.settings import get_settings
 from notifications import service as notifications_service
+from notifications.delivery import DispatchReport, Providers
 from notifications.models import Kind, OutboxMessage, Status
 from notifications.providers import FakeMailer, TwilioSms
-from notifications.tasks import DispatchReport, Providers, enqueue_due_reminders
+from notifications.tasks import enqueue_due_reminders
 from tests.clock import Clock
 from tests.emulators.faults import FaultInjectingHttpClient
 from tests.factories import create_group, create_member
