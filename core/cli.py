@@ -14,7 +14,7 @@ from rich.console import Console
 from auth import service as auth_service
 from auth.models import Role
 from core import migrate, pii
-from core.database import get_sessionmaker, utcnow
+from core.database import Base, get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
 from core.settings import Environment, get_settings
 
@@ -82,11 +82,11 @@ def staff_create(
 @pii_app.command("rotate")
 def pii_rotate() -> None:
     """Re-encrypt all personal data with the first key of SUPPORTLINE_PII_KEYS."""
-    from groups import members  # noqa: PLC0415
+    import core.models  # noqa: F401, PLC0415 - every encrypted column must be known
 
     pii.reset_caches()
     with get_sessionmaker().begin() as session:
-        count = members.rotate_pii(session)
+        count = pii.rotate_all(session, Base)
     console.print(f"re-encrypted {count} records with the newest key")
 
 

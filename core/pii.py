@@ -13,8 +13,10 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Text
+from sqlalchemy import Text, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.types import TypeDecorator
 
 from core.settings import get_settings
@@ -60,6 +62,37 @@ def blind_index(kind: str, value: str) -> str:
     """A keyed, deterministic fingerprint for equality lookups; ``kind`` separates uses."""
     message = kind.encode() + b"\x00" + value.encode()
     return hmac.new(_index_key(), message, hashlib.sha256).hexdigest()
+
+
+def encrypted_columns(base: type[DeclarativeBase]) -> list[tuple[type[Any], list[str]]]:
+    """Every mapped class with the attribute names of its ``EncryptedText`` columns."""
+    found = []
+    for mapper in base.registry.mappers:
+        names = [
+            attribute.key
+            for attribute in mapper.column_attrs
+            if any(isinstance(column.type, EncryptedText) for column in attribute.columns)
+        ]
+        if names:
+            found.append((mapper.class_, names))
+    return found
+
+
+def rotate_all(session: Session, base: type[DeclarativeBase]) -> int:
+    """Re-encrypt every encrypted value with the newest key; returns the rows rewritten.
+
+    The columns are found from the models, so a new encrypted column can never be forgotten.
+    """
+    count = 0
+    for model, names in encrypted_columns(base):
+        for row in session.scalars(select(model)):
+            for name in names:
+                if getattr(row, name) is not None:
+                    # The value is decrypted on load; marking it modified writes it re-encrypted.
+                    flag_modified(row, name)
+            count += 1
+    session.flush()
+    return count
 
 
 def reset_caches() -> None:

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
-from sqlalchemy.orm.attributes import flag_modified
 
 from auth.models import Staff
 from core import audit, pii, security
@@ -347,23 +346,3 @@ def reveal_contact(session: Session, *, actor: Staff, membership: Membership) ->
         raise InvalidMembershipState("this membership is erased; no contact data is left")
     _record(session, actor, "membership.view_contact", membership)
     return membership
-
-
-def rotate_pii(session: Session) -> int:
-    """Re-encrypt every encrypted column with the newest key; returns rows rewritten."""
-    count = 0
-    for model, fields in (
-        (Membership, ("alias", "phone", "email", "participant_number")),
-        (Referral, ("alias", "phone", "email", "note")),
-        (Staff, ("phone", "email")),
-    ):
-        for row in session.scalars(select(model)):
-            for field in fields:
-                value = getattr(row, field)
-                if value is not None:
-                    # Assigning the decrypted value again re-encrypts it with the first key.
-                    setattr(row, field, value)
-                    flag_modified(row, field)
-            count += 1
-    session.flush()
-    return count
