@@ -79,6 +79,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL server process on this machine (they are not our children)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return cpu_seconds(pids)
+
+
 def rss_bytes(pids: list[int]) -> int:
     total = 0
     for pid in pids:
