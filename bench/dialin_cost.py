@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import statistics
 import tempfile
 import time
@@ -151,14 +152,16 @@ async def measure(args: argparse.Namespace, url: str, token: str, callers: list[
     print(f"  app:      {cpu / n * 1000:6.2f} ms CPU per call ({wall / n * 1000:.2f} ms wall)")
     if pg_cpu is not None:
         print(f"  postgres: {pg_cpu / n * 1000:6.2f} ms CPU per call (server processes)")
-    print(f"  baseline: {base_cpu / bn * 1000:6.2f} ms CPU per call ({base_wall / bn * 1000:.2f} wall)")
+    base_ms, base_wall_ms = base_cpu / bn * 1000, base_wall / bn * 1000
+    print(f"  baseline: {base_ms:6.2f} ms CPU per call ({base_wall_ms:.2f} ms wall)")
     for step, ms in per_step(results).items():
         print(f"    {step:<20} {ms:6.2f} ms median")
     hash_s = statistics.median(_verify_times())
     total = cpu / n + (pg_cpu or 0) / n
     print(f"  one OWASP verification alone: {hash_s * 1000:.2f} ms")
     print(f"  cost besides the hash / one verification: {total / hash_s:.2f}")
-    print(f"  => saturation bound (cores ÷ (hash + cost)) ÷ hash-bound: {hash_s / (hash_s + total):.2f}")
+    bound = hash_s / (hash_s + total)
+    print(f"  => saturation bound (cores ÷ (hash + cost)) ÷ hash-bound: {bound:.2f}")
 
 
 def _verify_times() -> list[float]:
@@ -171,17 +174,21 @@ def _verify_times() -> list[float]:
     return times
 
 
-def _start_profile() -> Any:
-    import yappi
+def _yappi() -> Any:
+    """yappi profiles every thread (cProfile only its own); not a project dependency:
+    ``.venv/bin/pip install yappi`` before ``--profile``."""
+    return importlib.import_module("yappi")
 
+
+def _start_profile() -> Any:
+    yappi = _yappi()
     yappi.set_clock_type("cpu")
     yappi.start()
     return yappi
 
 
 def _write_profile(path: Path) -> None:
-    import yappi
-
+    yappi = _yappi()
     yappi.stop()
     stats = yappi.get_func_stats()
     with path.open("w") as output:
@@ -197,7 +204,9 @@ def main() -> None:
         workdir = Path(tmp)
         with seed.fresh_database(args.db, workdir) as url:
             _, token = configure(workdir, url, 8000)
-            cheap = str(argon2.using(type="ID", memory_cost=8, rounds=1, parallelism=1).hash(seed.PIN))
+            cheap = str(
+                argon2.using(type="ID", memory_cost=8, rounds=1, parallelism=1).hash(seed.PIN)
+            )
             seeder = seed.Seeder(url, datetime.now(UTC), cheap)
             groups = max(1, (args.calls + 20 + 9) // 10)
             callers = seeder.add_groups(groups, 10)[: args.calls + 20]

@@ -80,7 +80,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def postgres_cpu() -> float:
-    """CPU seconds of every PostgreSQL server process on this machine (they are not our children)."""
+    """CPU seconds of every PostgreSQL server process on this machine (not our children)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():

@@ -6,6 +6,7 @@ room with a time limit that ends the call at the meeting's end (including any ex
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from conference import calls
 from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, Room
 from conference.prompts import Prompt, local_day, local_time
@@ -32,7 +34,7 @@ ADMITTED_GRACE = timedelta(minutes=2)
 MAX_EXTENSION = timedelta(hours=4)
 
 
-def meeting_end(meeting: Meeting) -> datetime:
+def meeting_end(meeting: Meeting | OpenMeeting) -> datetime:
     return meeting.ends_at + timedelta(minutes=meeting.extended_minutes)
 
 
@@ -56,28 +58,41 @@ def room_of(session: Session, meeting: Meeting) -> Room:
     return room
 
 
-def _window_opens(meeting: Meeting) -> datetime:
-    return meeting.starts_at - timedelta(minutes=get_settings().dial_in_opens_minutes_before)
+@dataclass(frozen=True)
+class OpenMeeting:
+    """The meeting a caller may enter now, with what admission needs of its room."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    extended_minutes: int
+    room: str
+    room_id: int | None
+    locked: bool
+
+
+def open_meeting(session: Session, group_id: int, now: datetime) -> OpenMeeting | None:
+    """The scheduled meeting whose dial-in window is open now and whose room has not ended."""
+    for row in calls.meetings_around(session, group_id=group_id, now=now, back=MAX_EXTENSION):
+        end = row.ends_at + timedelta(minutes=row.extended_minutes)
+        opens = row.starts_at - timedelta(minutes=get_settings().dial_in_opens_minutes_before)
+        if opens <= now < end and row.ended_at is None:
+            return OpenMeeting(
+                row.id,
+                row.starts_at,
+                row.ends_at,
+                row.extended_minutes,
+                row.room,
+                row.room_id,
+                bool(row.locked),
+            )
+    return None
 
 
 def current_meeting(session: Session, group_id: int, now: datetime) -> Meeting | None:
-    """The scheduled meeting whose dial-in window is open now and whose room has not ended."""
-    candidates = session.scalars(
-        select(Meeting)
-        .where(
-            Meeting.group_id == group_id,
-            Meeting.status == MeetingStatus.scheduled,
-            Meeting.starts_at <= now + timedelta(hours=1),
-            Meeting.ends_at > now - MAX_EXTENSION,
-        )
-        .order_by(Meeting.starts_at)
-    )
-    for meeting in candidates:
-        if _window_opens(meeting) <= now < meeting_end(meeting):
-            room = session.scalar(select(Room).where(Room.meeting_id == meeting.id))
-            if room is None or room.ended_at is None:
-                return meeting
-    return None
+    """``open_meeting`` as the ORM model."""
+    found = open_meeting(session, group_id, now)
+    return session.get_one(Meeting, found.id) if found is not None else None
 
 
 def _next_after(session: Session, group_id: int, after: datetime) -> Meeting | None:
@@ -119,57 +134,99 @@ def _zone(group: Group) -> ZoneInfo:
     return ZoneInfo(group.time_zone)
 
 
-def _already_in(session: Session, call: Call, membership: Membership, now: datetime) -> bool:
-    others = session.scalars(
-        select(Call).where(
-            Call.membership_id == membership.id,
-            Call.id != call.id,
-            Call.left_at.is_(None),
-            Call.stage.in_((CallStage.admitted, CallStage.in_conference)),
+@dataclass(frozen=True)
+class Entrant:
+    """A call that passed the login, with the membership it logged in as."""
+
+    call_id: int
+    language: str
+    membership_id: int
+    group_id: int
+    role: MembershipRole
+    status: Status
+    ref: str
+
+    @classmethod
+    def of_login(cls, row: calls.Found) -> Entrant:
+        """From ``calls.login``'s row."""
+        return cls(
+            row.id, row.language, row.membership_id, row.group_id, row.role, row.status, row.ref
         )
-    )
-    return any(
-        other.stage is CallStage.in_conference
-        or (other.admitted_at is not None and other.admitted_at > now - ADMITTED_GRACE)
-        for other in others
-    )
+
+    @classmethod
+    def of(cls, call: Call, membership: Membership) -> Entrant:
+        return cls(
+            call.id,
+            call.language,
+            membership.id,
+            membership.group_id,
+            membership.role,
+            membership.status,
+            membership.ref,
+        )
 
 
-def admit(
-    session: Session, *, call: Call, membership: Membership, now: datetime, lines: list[t.Line]
-) -> str:
+def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Line]) -> str:
     """Run the admission checks; dial into the room or say kindly why not and hang up."""
-    language = call.language
-    call.stage = CallStage.ended
-    if membership.status is not Status.active:
-        return t.farewell(language, [*lines, t.line(Prompt.access_ended)])
-    group = session.get_one(Group, membership.group_id)
-    meeting = current_meeting(session, group.id, now)
+    refusal = _refusal(session, entrant, now)
+    if isinstance(refusal, list):
+        calls.set_call(session, entrant.call_id, stage=CallStage.ended)
+        return t.farewell(entrant.language, [*lines, *refusal])
+    meeting = refusal
+    moderator = entrant.role is MembershipRole.moderator
+    calls.set_call(
+        session,
+        entrant.call_id,
+        meeting_id=meeting.id,
+        membership_id=entrant.membership_id,
+        is_moderator=moderator,
+        stage=CallStage.admitted,
+        admitted_at=now,
+    )
+    log.info("call.admitted", extra={"call_id": entrant.call_id, "meeting_id": meeting.id})
+    seconds = max(1, int((meeting_end(meeting) - now).total_seconds()))
+    return t.join(
+        entrant.language,
+        lines=[*lines, t.line(Prompt.joining)],
+        room=meeting.room,
+        label=entrant.ref,
+        moderator=moderator,
+        time_limit=seconds,
+    )
+
+
+def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting | list[t.Line]:
+    """The meeting to enter, or what to say instead: access ended, no meeting now (and when
+    the next one is), the room locked, these credentials already in the call."""
+    if entrant.status is not Status.active:
+        return [t.line(Prompt.access_ended)]
+    meeting = open_meeting(session, entrant.group_id, now)
     if meeting is None:
-        return t.farewell(language, [*lines, *_no_meeting_lines(session, group, language, now)])
-    moderator = membership.role is MembershipRole.moderator
-    if room_of(session, meeting).locked and not moderator:
-        return t.farewell(language, [*lines, t.line(Prompt.room_locked)])
-    call.meeting_id = meeting.id
-    if _already_in(session, call, membership, now):
+        group = session.get_one(Group, entrant.group_id)
+        return _no_meeting_lines(session, group, entrant.language, now)
+    locked = meeting.locked if meeting.room_id is not None else calls.new_room(session, meeting.id)
+    if locked and entrant.role is not MembershipRole.moderator:
+        return [t.line(Prompt.room_locked)]
+    admitted_after = now - ADMITTED_GRACE
+    if calls.already_in(
+        session,
+        membership_id=entrant.membership_id,
+        call_id=entrant.call_id,
+        admitted_after=admitted_after,
+    ):
+        calls.set_call(session, entrant.call_id, meeting_id=meeting.id)
         session.add(
             AccessEvent(
-                group_id=group.id,
-                membership_id=membership.id,
+                group_id=entrant.group_id,
+                membership_id=entrant.membership_id,
                 meeting_id=meeting.id,
                 kind=AccessEventKind.duplicate,
                 at=now,
             )
         )
-        log.warning("call.duplicate_credentials", extra={"membership_ref": membership.ref})
-        return t.farewell(language, [*lines, t.line(Prompt.already_in_call)])
-    call.membership_id = membership.id
-    call.is_moderator = moderator
-    call.stage = CallStage.admitted
-    call.admitted_at = now
-    session.flush()
-    log.info("call.admitted", extra={"call_id": call.id, "meeting_id": meeting.id})
-    return _dial(call, meeting, membership, now, [*lines, t.line(Prompt.joining)])
+        log.warning("call.duplicate_credentials", extra={"membership_ref": entrant.ref})
+        return [t.line(Prompt.already_in_call)]
+    return meeting
 
 
 def _dial(

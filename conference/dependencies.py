@@ -9,7 +9,7 @@ from fastapi import Depends
 from conference import controls, service
 from conference.models import Call
 from conference.providers import ConferenceControl, get_conference_control
-from core.database import SessionDep
+from core.database import SessionDep, WorkDep
 from core.webhooks import TwilioForm
 from groups.dependencies import ModeratedMeeting
 
@@ -23,16 +23,15 @@ def get_live_participant(call_id: int, meeting: ModeratedMeeting, session: Sessi
 LiveParticipant = Annotated[Call, Depends(get_live_participant)]
 
 
-def verified_pin(form: TwilioForm, session: SessionDep) -> service.PinCheck:
+async def verified_pin(form: TwilioForm, work: WorkDep) -> service.PinCheck:
     """The typed PIN checked against the call's membership: one argon2 verification, always.
 
-    The hash is read in a short transaction that ends before the ~20 ms of hashing: on SQLite
+    The hash is read in a short unit of work that ends before the ~20 ms of hashing: on SQLite
     every transaction holds the database's write lock (BEGIN IMMEDIATE), and hashing inside one
     made the calls of every worker wait for each other's verifications.
     """
-    pin_hash = service.pin_hash_for(session, call_sid=form.get("CallSid", ""))
-    session.rollback()  # only read so far: this ends the read, the unit of work goes on after
-    return service.check_pin(pin_hash=pin_hash, digits=form.get("Digits", ""))
+    pin_hash = await work(service.pin_hash_for, call_sid=form.get("CallSid", ""))
+    return await service.check_pin(pin_hash=pin_hash, digits=form.get("Digits", ""))
 
 
 VerifiedPin = Annotated[service.PinCheck, Depends(verified_pin)]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from conference import calls
 from conference import twiml as t
 from conference.admission import room_of
 from conference.models import Call, CallStage, Room
@@ -41,10 +43,19 @@ _FLAGS = {
 def conference_event(session: Session, *, params: Mapping[str, str], now: datetime) -> None:
     """Apply one status callback; events for rooms or calls we do not know are ignored."""
     event = params.get("StatusCallbackEvent", "")
-    meeting = session.scalar(select(Meeting).where(Meeting.room == params.get("FriendlyName")))
-    if meeting is None:
+    found = calls.room_by_name(session, params.get("FriendlyName", ""))
+    if found is None:
         log.warning("conference.unknown_room", extra={"callback": event})
         return
+    if found.id is None:  # a callback before any admission created the room row
+        calls.ensure_room(session, found.meeting_id)
+        found = calls.room_by_name(session, params.get("FriendlyName", ""))
+        assert found is not None and found.id is not None
+    if event == "participant-join":  # the busy one: Core statements only
+        _joined(session, found, params, now)
+        log.info("conference.event", extra={"callback": event, "meeting_id": found.meeting_id})
+        return
+    meeting = session.get_one(Meeting, found.meeting_id)
     room = room_of(session, meeting)
     conference_sid = params.get("ConferenceSid", "")
     if event == "conference-end":
@@ -67,6 +78,22 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     log.info("conference.event", extra={"callback": event, "meeting_id": meeting.id})
 
 
+def _joined(session: Session, room: calls.Found, params: Mapping[str, str], now: datetime) -> None:
+    """A participant is in the room: the call's live state, and a moderator back in it."""
+    call_sid = params.get("CallSid", "")
+    moderator = calls.joined(
+        session, call_sid=call_sid, meeting_id=room.meeting_id, params=params, now=now
+    )
+    changes: dict[str, Any] = {}
+    conference_sid = params.get("ConferenceSid", "")
+    if conference_sid and conference_sid != room.conference_sid:
+        changes["conference_sid"] = conference_sid
+    if moderator and (room.moderator_absent_since or room.reconnect_announced_at):
+        changes.update(moderator_absent_since=None, reconnect_announced_at=None)
+    if changes:
+        calls.set_room(session, room.id, **changes)
+
+
 def _participant_event(
     session: Session,
     *,
@@ -76,16 +103,7 @@ def _participant_event(
     params: Mapping[str, str],
     now: datetime,
 ) -> None:
-    if event == "participant-join":
-        call.stage = CallStage.in_conference
-        call.joined_at = call.joined_at or now
-        call.left_at = None
-        call.muted = params.get("Muted") == "true"
-        call.on_hold = params.get("Hold") == "true"
-        if call.is_moderator:
-            room.moderator_absent_since = None
-            room.reconnect_announced_at = None
-    elif event == "participant-leave":
+    if event == "participant-leave":
         # Only the time: the call itself may go on (a <Dial> time limit after an extension is
         # answered by dialling back in); our own removals mark the call ended (mark_left).
         call.left_at = call.left_at or now

@@ -11,7 +11,7 @@ from conference import twiml as t
 from conference.dependencies import Control, LiveParticipant, VerifiedPin
 from conference.schemas import AccessEventRead, AttendanceRead, RosterRead, roster_read
 from core.clock import Now
-from core.database import SessionDep
+from core.database import SessionDep, WorkDep
 from core.schemas import PageParams
 from core.webhooks import TwilioForm
 from groups.dependencies import (
@@ -31,14 +31,16 @@ def twiml(content: str) -> Response:
 
 
 # --- Twilio webhooks (every one signature-checked through TwilioForm) ---------------------------
+# Async handlers: the unit of work runs on one worker thread (``WorkDep``), the PIN's hash on the
+# hashing threads; a sync handler would add thread hops to every webhook at the top of the hour.
 
 
 @twilio_router.post("/voice")
-def voice(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+async def voice(form: TwilioForm, work: WorkDep, now: Now) -> Response:
     """Entry of every line: greet and ask for the participant number."""
     return twiml(
-        service.start_call(
-            session,
+        await work(
+            service.start_call,
             call_sid=form.get("CallSid", ""),
             caller=form.get("From", ""),
             to=form.get("To", ""),
@@ -48,45 +50,53 @@ def voice(form: TwilioForm, session: SessionDep, now: Now) -> Response:
 
 
 @twilio_router.post("/voice/number")
-def voice_number(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+async def voice_number(form: TwilioForm, work: WorkDep, now: Now) -> Response:
     """The participant number was typed: ask for the PIN (the same for unknown numbers)."""
     return twiml(
-        service.enter_number(
-            session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
+        await work(
+            service.enter_number,
+            call_sid=form.get("CallSid", ""),
+            digits=form.get("Digits", ""),
+            now=now,
         )
     )
 
 
 @twilio_router.post("/voice/pin")
-def voice_pin(form: TwilioForm, pin: VerifiedPin, session: SessionDep, now: Now) -> Response:
+async def voice_pin(form: TwilioForm, pin: VerifiedPin, work: WorkDep, now: Now) -> Response:
     """The PIN was typed: admit, ask for a new PIN on the first call, or try again."""
-    return twiml(service.enter_pin(session, call_sid=form.get("CallSid", ""), pin=pin, now=now))
+    return twiml(await work(service.enter_pin, call_sid=form.get("CallSid", ""), pin=pin, now=now))
 
 
 @twilio_router.post("/voice/new-pin")
-def voice_new_pin(form: TwilioForm, session: SessionDep) -> Response:
+async def voice_new_pin(form: TwilioForm, work: WorkDep) -> Response:
     """First call: the chosen PIN, refused with a reason when trivial."""
     return twiml(
-        service.choose_pin(session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""))
+        await work(
+            service.choose_pin, call_sid=form.get("CallSid", ""), digits=form.get("Digits", "")
+        )
     )
 
 
 @twilio_router.post("/voice/confirm-pin")
-def voice_confirm_pin(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+async def voice_confirm_pin(form: TwilioForm, work: WorkDep, now: Now) -> Response:
     """First call: the chosen PIN once more; saved when both match."""
     return twiml(
-        service.confirm_pin(
-            session, call_sid=form.get("CallSid", ""), digits=form.get("Digits", ""), now=now
+        await work(
+            service.confirm_pin,
+            call_sid=form.get("CallSid", ""),
+            digits=form.get("Digits", ""),
+            now=now,
         )
     )
 
 
 @twilio_router.post("/voice/dial-ended")
-def voice_dial_ended(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+async def voice_dial_ended(form: TwilioForm, work: WorkDep, now: Now) -> Response:
     """The conference leg ended: goodbye, or back into the room after an extension."""
     return twiml(
-        admission.dial_ended(
-            session,
+        await work(
+            admission.dial_ended,
             call_sid=form.get("CallSid", ""),
             call_status=form.get("CallStatus", ""),
             now=now,
@@ -95,23 +105,23 @@ def voice_dial_ended(form: TwilioForm, session: SessionDep, now: Now) -> Respons
 
 
 @twilio_router.post("/conference/wait")
-def conference_wait(form: TwilioForm, session: SessionDep) -> Response:
+async def conference_wait(form: TwilioForm, work: WorkDep) -> Response:
     """While members wait for the moderator: when the meeting starts, then music."""
-    return twiml(admission.wait_prompt(session, call_sid=form.get("CallSid", "")))
+    return twiml(await work(admission.wait_prompt, call_sid=form.get("CallSid", "")))
 
 
 @twilio_router.post("/conference/status")
-def conference_status(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+async def conference_status(form: TwilioForm, work: WorkDep, now: Now) -> Response:
     """Conference status callbacks: the live roster and the attendance record."""
-    events.conference_event(session, params=form, now=now)
+    await work(events.conference_event, params=form, now=now)
     return twiml(t.empty())
 
 
 @twilio_router.post("/conference/announce/{kind}")
-def conference_announce(kind: str, form: TwilioForm, session: SessionDep) -> Response:
+async def conference_announce(kind: str, form: TwilioForm, work: WorkDep) -> Response:
     """What an announcement into the room says."""
     return twiml(
-        events.announcement(session, kind=kind, conference_sid=form.get("ConferenceSid", ""))
+        await work(events.announcement, kind=kind, conference_sid=form.get("ConferenceSid", ""))
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from conference import admission
+from conference import admission, calls
 from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, PinFailure
 from conference.prompts import Prompt
@@ -22,7 +22,6 @@ from core import pii, security
 from core.logs import get_logger
 from core.settings import get_settings
 from groups import members as members_service
-from groups import service as groups_service
 from groups.models import Meeting, Membership, MembershipStatus, group_lines
 from notifications import service as notifications_service
 
@@ -44,31 +43,28 @@ def is_throttled(session: Session, index: str, now: datetime) -> bool:
     """A caller number that keeps failing, across participant numbers, is turned away."""
     settings = get_settings()
     since = now - timedelta(minutes=settings.lockout_window_minutes)
-    count = _failures_since(session, PinFailure.caller_index == index, since)
+    count = calls.caller_failures(session, caller_index=index, since=since)
     return count >= settings.caller_throttle_failures
 
 
 def start_call(session: Session, *, call_sid: str, caller: str, to: str, now: datetime) -> str:
     """The line's Voice URL: greet and ask for the participant number."""
-    line = groups_service.get_line_by_number(session, to)
+    line = calls.line_by_number(session, to)
     if line is None:
         log.warning("call.unknown_line", extra={"call_sid": call_sid})
         return t.farewell("en", [t.line(Prompt.not_in_service)])
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
-    if call is None:
-        call = Call(
-            call_sid=call_sid,
-            caller_index=caller_index(caller),
-            line_id=line.id,
-            language=line.language,
-            created_at=now,
-        )
-        session.add(call)
-    call.stage = CallStage.number
-    session.flush()
+    index = caller_index(caller)
+    call = calls.start(
+        session,
+        call_sid=call_sid,
+        caller_index=index,
+        line_id=line.id,
+        language=line.language,
+        now=now,
+    )
     log.info("call.start", extra={"call_id": call.id, "line_id": line.id})
-    if is_throttled(session, call.caller_index, now):
-        call.stage = CallStage.ended
+    if is_throttled(session, index, now):
+        calls.set_call(session, call.id, stage=CallStage.ended)
         return t.farewell(call.language, [t.line(Prompt.throttled)])
     return t.ask(call.language, "/twilio/voice/number", [t.line(Prompt.welcome)])
 
@@ -90,27 +86,23 @@ def _lost(call: Call | None) -> str:
 
 def enter_number(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
     """Remember whom the number belongs to (maybe nobody); ask for the PIN either way."""
-    call = _call(session, call_sid, CallStage.number)
-    if call is None:
-        return _lost(call)
-    membership = None
+    call = calls.by_sid(session, call_sid)
+    if call is None or call.stage != CallStage.number:
+        return _lost_row(session, call)
+    membership_id = None
     if digits.isdigit():
-        membership = members_service.find_by_participant_number(session, digits)
-    if membership is not None and not _reachable_on_line(session, membership, call.line_id):
-        membership = None
-    call.membership_id = membership.id if membership is not None else None
-    call.stage = CallStage.pin
-    session.flush()
+        index = pii.blind_index("participant", digits)
+        membership_id = calls.member_on_line(session, number_index=index, line_id=call.line_id)
+    calls.set_call(session, call.id, membership_id=membership_id, stage=CallStage.pin)
     return t.ask(call.language, "/twilio/voice/pin", [t.line(Prompt.enter_pin)])
 
 
-def _reachable_on_line(session: Session, membership: Membership, line_id: int | None) -> bool:
-    found = session.execute(
-        select(group_lines.c.group_id).where(
-            group_lines.c.group_id == membership.group_id, group_lines.c.line_id == line_id
-        )
-    ).first()
-    return found is not None
+def _lost_row(session: Session, call: calls.Found | None) -> str:
+    """``_lost`` for the webhook path's call rows."""
+    if call is None:
+        return t.farewell("en", [t.line(Prompt.not_recognised)])
+    calls.set_call(session, call.id, stage=CallStage.ended)
+    return t.farewell(call.language, [t.line(Prompt.not_recognised)])
 
 
 @dataclass(frozen=True)
@@ -123,52 +115,44 @@ class PinCheck:
 
 def pin_hash_for(session: Session, *, call_sid: str) -> str | None:
     """The hash a PIN typed on this call is checked against; None for an unknown number."""
-    return session.scalar(
-        select(Membership.pin_hash)
-        .join(Call, Call.membership_id == Membership.id)
-        .where(Call.call_sid == call_sid, Call.stage == CallStage.pin)
-    )
+    return calls.pin_hash(session, call_sid)
 
 
-def check_pin(*, pin_hash: str | None, digits: str) -> PinCheck:
+async def check_pin(*, pin_hash: str | None, digits: str) -> PinCheck:
     """One argon2 verification in every case (against a dummy hash when there is nothing real
     to check), so an unknown number and a wrong PIN cost the same."""
-    matches = security.verify_secret(digits or "-", pin_hash or security.dummy_hash())
+    matches = await security.verify_secret_async(digits or "-", pin_hash or security.dummy_hash())
     return PinCheck(pin_hash, matches and pin_hash is not None)
 
 
-def _pin_accepted(membership: Membership | None, pin: PinCheck, now: datetime) -> bool:
+def _pin_accepted(login: calls.Found, pin: PinCheck, now: datetime) -> bool:
     """The check counts for the hash it verified only (a PIN changed meanwhile fails it). A
     locked number fails like a wrong PIN, even with the right one, so that guessing on during a
     lockout learns nothing."""
-    if membership is None or not pin.matches or membership.pin_hash != pin.pin_hash:
+    if login.membership_id is None or not pin.matches or login.pin_hash != pin.pin_hash:
         return False
-    return (membership.locked_until or now) <= now
+    return (login.locked_until or now) <= now
 
 
 def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
-    call = _call(session, call_sid, CallStage.pin)
-    if call is None:
-        return _lost(call)
-    membership = None
-    if call.membership_id is not None:
-        options = members_service.WITHOUT_CONTACT
-        membership = session.get(Membership, call.membership_id, options=options)
-    if not _pin_accepted(membership, pin, now):
+    login = calls.login(session, call_sid)
+    if login is None or login.stage != CallStage.pin:
+        return _lost_row(session, login)
+    if not _pin_accepted(login, pin, now):
+        call = session.get_one(Call, login.id)
+        membership = None
+        if login.membership_id is not None:
+            options = members_service.WITHOUT_CONTACT
+            membership = session.get(Membership, login.membership_id, options=options)
         return _failed(session, call, membership, now)
-    assert membership is not None
-    # A success forgets this number's earlier failures (the caller's throttle keeps them). No
-    # failure row is loaded in this session, so there is nothing in memory to synchronise.
-    session.execute(
-        update(PinFailure)
-        .where(PinFailure.membership_id == membership.id)
-        .values(membership_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    if membership.pin_is_temporary and membership.status is MembershipStatus.active:
-        call.stage = CallStage.new_pin
-        return _ask_new_pin(call, [])
-    return admission.admit(session, call=call, membership=membership, now=now, lines=[])
+    # A success forgets this number's earlier failures (the caller's throttle keeps them).
+    if login.has_failures:
+        calls.forget_failures(session, login.membership_id)
+    if login.pin_is_temporary and login.status == MembershipStatus.active:
+        calls.set_call(session, login.id, stage=CallStage.new_pin)
+        return _ask_new_pin(login.language, [])
+    entrant = admission.Entrant.of_login(login)
+    return admission.admit(session, entrant=entrant, now=now, lines=[])
 
 
 def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
@@ -231,10 +215,10 @@ def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> 
     log.warning("membership.locked_out", extra={"membership_ref": membership.ref})
 
 
-def _ask_new_pin(call: Call, lines: list[t.Line]) -> str:
+def _ask_new_pin(language: str, lines: list[t.Line]) -> str:
     minimum = str(get_settings().pin_length)
     lines = [*lines, t.line(Prompt.choose_pin, min=minimum)]
-    return t.ask(call.language, "/twilio/voice/new-pin", lines)
+    return t.ask(language, "/twilio/voice/new-pin", lines)
 
 
 def pin_problem(digits: str, membership: Membership) -> Prompt | None:
@@ -258,7 +242,7 @@ def choose_pin(session: Session, *, call_sid: str, digits: str) -> str:
         return _lost(call)
     problem = pin_problem(digits, membership)
     if problem is not None:
-        return _ask_new_pin(call, [t.line(problem)])
+        return _ask_new_pin(call.language, [t.line(problem)])
     call.pending_pin_hash = security.hash_secret(digits)
     call.stage = CallStage.confirm_pin
     return t.ask(call.language, "/twilio/voice/confirm-pin", [t.line(Prompt.confirm_pin)])
@@ -272,14 +256,15 @@ def confirm_pin(session: Session, *, call_sid: str, digits: str, now: datetime) 
     if not security.verify_secret(digits or "-", call.pending_pin_hash):
         call.pending_pin_hash = None
         call.stage = CallStage.new_pin
-        return _ask_new_pin(call, [t.line(Prompt.pin_mismatch)])
+        return _ask_new_pin(call.language, [t.line(Prompt.pin_mismatch)])
     membership.pin_hash = call.pending_pin_hash
     membership.pin_is_temporary = False
     call.pending_pin_hash = None
-    session.flush()
+    session.flush()  # the call row is written through Core from here on
     log.info("membership.pin_chosen", extra={"membership_ref": membership.ref})
     lines = [t.line(Prompt.pin_saved)]
-    return admission.admit(session, call=call, membership=membership, now=now, lines=lines)
+    entrant = admission.Entrant.of(call, membership)
+    return admission.admit(session, entrant=entrant, now=now, lines=lines)
 
 
 def _identified(session: Session, call: Call | None) -> Membership | None:

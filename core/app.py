@@ -41,10 +41,12 @@ def create_app() -> FastAPI:
         same_site="strict",
         https_only=settings.public_base_url.startswith("https://"),
     )
+    # Twilio's webhooks first: routes are matched in order, and these are the ones under load
+    # at the top of the hour (Twilio waits for each answer while the caller hears silence).
+    app.include_router(conference_twilio_router)
     app.include_router(auth_router)
     app.include_router(groups_router)
     app.include_router(conference_api_router)
-    app.include_router(conference_twilio_router)
     app.include_router(notifications_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)

@@ -10,7 +10,8 @@ from fastapi import Depends
 from core.database import utcnow
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
+    # async: a sync dependency would cost a thread-pool hop on every request
     return utcnow()
 
 

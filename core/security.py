@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
@@ -40,8 +41,17 @@ def hash_secret(secret: str) -> str:
     return _hashing_threads().submit(lambda: str(get_hasher().hash(secret))).result()
 
 
+def _verify(secret: str, hashed: str) -> bool:
+    return bool(get_hasher().verify(secret, hashed))
+
+
 def verify_secret(secret: str, hashed: str) -> bool:
-    return _hashing_threads().submit(lambda: bool(get_hasher().verify(secret, hashed))).result()
+    return _hashing_threads().submit(_verify, secret, hashed).result()
+
+
+async def verify_secret_async(secret: str, hashed: str) -> bool:
+    """``verify_secret`` for async handlers: awaits the hashing thread, holds no request thread."""
+    return await asyncio.wrap_future(_hashing_threads().submit(_verify, secret, hashed))
 
 
 @lru_cache

@@ -47,13 +47,13 @@ def test_the_pin_is_verified_outside_any_transaction(
 ) -> None:
     # On SQLite a transaction holds the write lock: hashing inside one stalls every other call.
     in_transaction: list[bool] = []
-    real = security.verify_secret
+    real = security.verify_secret_async
 
-    def watching(secret: str, hashed: str) -> bool:
+    async def watching(secret: str, hashed: str) -> bool:
         in_transaction.append(db.in_transaction())
-        return real(secret, hashed)
+        return await real(secret, hashed)
 
-    monkeypatch.setattr(security, "verify_secret", watching)
+    monkeypatch.setattr(security, "verify_secret_async", watching)
     call = login(sim, world, world.member)
     assert in_transaction == [False]
     assert call.state == "in_conference"
@@ -63,13 +63,13 @@ def test_unknown_number_and_wrong_pin_cost_one_verification_each(
     sim: TwilioSimulator, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hashes: list[str] = []
-    real = security.verify_secret
+    real = security.verify_secret_async
 
-    def counting(secret: str, hashed: str) -> bool:
+    async def counting(secret: str, hashed: str) -> bool:
         hashes.append(hashed)
-        return real(secret, hashed)
+        return await real(secret, hashed)
 
-    monkeypatch.setattr(security, "verify_secret", counting)
+    monkeypatch.setattr(security, "verify_secret_async", counting)
     sim.dial(world.line_number, CALLER).press("999999999").press("123456")
     assert hashes == [security.dummy_hash()]
     sim.dial(world.line_number, CALLER).press(world.member.participant_number).press("123456")

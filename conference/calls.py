@@ -1,0 +1,325 @@
+"""The call row on the webhook path: Core statements, built once, a handful per webhook.
+
+At the top of the hour hundreds of calls arrive within minutes and Twilio waits for each answer.
+Through the ORM one call cost ~26 statements over its four webhooks (the call row read five
+times, autoflush splitting one change into several UPDATEs) and most of the server's time besides
+the PIN's hash went into building queries and loading objects (see docs/benchmarks.md). Here each
+webhook reads what it needs in one statement, writes once, and the statements are built at import
+so no request pays for constructing and caching them. The rare paths (a failed login, a lockout,
+the first-call PIN change) keep using the ORM models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Row,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from conference.models import Call, CallStage, PinFailure, Room
+from core.database import UTCDateTime
+from groups.models import Line, Meeting, MeetingStatus, Membership, group_lines
+
+# A row of one of the statements below, read by column name.
+Found = Row[*tuple[Any, ...]]
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+calls = _table(Call)
+rooms = _table(Room)
+failures = _table(PinFailure)
+members = _table(Membership)
+meetings = _table(Meeting)
+lines = _table(Line)
+
+_LINE_BY_NUMBER = select(lines.c.id, lines.c.language).where(lines.c.number == bindparam("number"))
+
+_CALL = (calls.c.id, calls.c.stage, calls.c.line_id, calls.c.language, calls.c.caller_index)
+_CALL_BY_SID = select(*_CALL).where(calls.c.call_sid == bindparam("sid"))
+
+# The call in the PIN stage with the membership its participant number named (if any), and
+# whether that membership has failures to forget on success.
+_LOGIN = (
+    select(
+        *_CALL,
+        members.c.id.label("membership_id"),
+        members.c.group_id,
+        members.c.role,
+        members.c.status,
+        members.c.ref,
+        members.c.pin_hash,
+        members.c.pin_is_temporary,
+        members.c.locked_until,
+        exists(select(failures.c.id).where(failures.c.membership_id == members.c.id)).label(
+            "has_failures"
+        ),
+    )
+    .select_from(calls.outerjoin(members, members.c.id == calls.c.membership_id))
+    .where(calls.c.call_sid == bindparam("sid"))
+)
+
+_PIN_HASH = (
+    select(members.c.pin_hash)
+    .join(calls, calls.c.membership_id == members.c.id)
+    .where(calls.c.call_sid == bindparam("sid"), calls.c.stage == CallStage.pin)
+)
+
+_MEMBER_ON_LINE = (
+    select(members.c.id)
+    .join(
+        group_lines,
+        and_(
+            group_lines.c.group_id == members.c.group_id, group_lines.c.line_id == bindparam("line")
+        ),
+    )
+    .where(members.c.participant_number_index == bindparam("index"))
+)
+
+_FAILURES_OF_CALLER = select(func.count(failures.c.id)).where(
+    failures.c.caller_index == bindparam("index"), failures.c.at >= bindparam("since")
+)
+
+_FORGET_FAILURES = (
+    update(failures)
+    .where(failures.c.membership_id == bindparam("membership"))
+    .values(membership_id=None)
+)
+
+# Scheduled meetings of a group around now, each with its room (if created yet), oldest first.
+_MEETINGS_AROUND = (
+    select(
+        meetings.c.id,
+        meetings.c.starts_at,
+        meetings.c.ends_at,
+        meetings.c.extended_minutes,
+        meetings.c.room,
+        rooms.c.id.label("room_id"),
+        rooms.c.locked,
+        rooms.c.ended_at,
+    )
+    .select_from(meetings.outerjoin(rooms, rooms.c.meeting_id == meetings.c.id))
+    .where(
+        meetings.c.group_id == bindparam("group"),
+        meetings.c.status == MeetingStatus.scheduled,
+        meetings.c.starts_at <= bindparam("latest_start"),
+        meetings.c.ends_at > bindparam("earliest_end"),
+    )
+    .order_by(meetings.c.starts_at)
+)
+
+_ROOM_LOCKED = select(rooms.c.locked).where(rooms.c.meeting_id == bindparam("meeting"))
+
+# Another call of the same credentials in the room, or admitted moments ago and on its way in.
+_ALREADY_IN = select(
+    exists(
+        select(calls.c.id).where(
+            calls.c.membership_id == bindparam("membership"),
+            calls.c.id != bindparam("call"),
+            calls.c.left_at.is_(None),
+            or_(
+                calls.c.stage == CallStage.in_conference,
+                and_(
+                    calls.c.stage == CallStage.admitted,
+                    calls.c.admitted_at > bindparam("admitted_after"),
+                ),
+            ),
+        )
+    )
+)
+
+_ROOM_BY_NAME = (
+    select(
+        meetings.c.id.label("meeting_id"),
+        rooms.c.id,
+        rooms.c.conference_sid,
+        rooms.c.moderator_absent_since,
+        rooms.c.reconnect_announced_at,
+    )
+    .select_from(meetings.outerjoin(rooms, rooms.c.meeting_id == meetings.c.id))
+    .where(meetings.c.room == bindparam("name"))
+)
+
+_AT = UTCDateTime()
+
+_JOINED = (
+    update(calls)
+    .where(calls.c.call_sid == bindparam("sid"), calls.c.meeting_id == bindparam("meeting"))
+    .values(
+        stage=CallStage.in_conference,
+        joined_at=func.coalesce(calls.c.joined_at, bindparam("now", type_=_AT)),
+        left_at=None,
+        muted=bindparam("muted", type_=Boolean()),
+        on_hold=bindparam("on_hold", type_=Boolean()),
+    )
+    .returning(calls.c.is_moderator)
+)
+
+
+def _upsert_call(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(calls).values(
+        call_sid=bindparam("sid", type_=String()),
+        caller_index=bindparam("caller_index", type_=String()),
+        line_id=bindparam("line", type_=Integer()),
+        language=bindparam("language", type_=String()),
+        created_at=bindparam("now", type_=_AT),
+        stage=CallStage.number,
+    )
+    # A retried first webhook (same CallSid) starts the keypad login again on the same row.
+    return statement.on_conflict_do_update(
+        index_elements=[calls.c.call_sid], set_={"stage": CallStage.number}
+    ).returning(calls.c.id, calls.c.language)
+
+
+def _create_room(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(rooms)
+        .values(meeting_id=bindparam("meeting"), locked=False)
+        .on_conflict_do_nothing(index_elements=[rooms.c.meeting_id])
+    )
+
+
+_UPSERT_CALL = {name: _upsert_call(name) for name in ("postgresql", "sqlite")}
+_CREATE_ROOM = {name: _create_room(name) for name in ("postgresql", "sqlite")}
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def line_by_number(session: Session, number: str) -> Found | None:
+    """The line (id, language) Twilio says was dialled."""
+    return session.execute(_LINE_BY_NUMBER, {"number": number}).first()
+
+
+def start(
+    session: Session,
+    *,
+    call_sid: str,
+    caller_index: str,
+    line_id: int,
+    language: str,
+    now: datetime,
+) -> Found:
+    """Create the call row, or put a retried call back at the participant number: (id, language)."""
+    values = {
+        "sid": call_sid,
+        "caller_index": caller_index,
+        "line": line_id,
+        "language": language,
+        "now": now,
+    }
+    return session.execute(_UPSERT_CALL[_dialect(session)], values).one()
+
+
+def by_sid(session: Session, call_sid: str) -> Found | None:
+    """(id, stage, line_id, language, caller_index) of the call."""
+    return session.execute(_CALL_BY_SID, {"sid": call_sid}).first()
+
+
+def login(session: Session, call_sid: str) -> Found | None:
+    """The call and the membership its participant number named, in one statement."""
+    return session.execute(_LOGIN, {"sid": call_sid}).first()
+
+
+def pin_hash(session: Session, call_sid: str) -> str | None:
+    return session.execute(_PIN_HASH, {"sid": call_sid}).scalar()
+
+
+def member_on_line(session: Session, *, number_index: str, line_id: int | None) -> int | None:
+    """The membership with this participant number whose group answers on this line."""
+    return session.execute(_MEMBER_ON_LINE, {"index": number_index, "line": line_id}).scalar()
+
+
+def caller_failures(session: Session, *, caller_index: str, since: datetime) -> int:
+    return session.execute(
+        _FAILURES_OF_CALLER, {"index": caller_index, "since": since}
+    ).scalar_one()
+
+
+def forget_failures(session: Session, membership_id: int) -> None:
+    session.execute(_FORGET_FAILURES, {"membership": membership_id})
+
+
+def set_call(session: Session, call_id: int, **values: Any) -> None:
+    session.execute(update(calls).where(calls.c.id == call_id).values(**values))
+
+
+def meetings_around(
+    session: Session, *, group_id: int, now: datetime, back: timedelta
+) -> list[Found]:
+    """The group's scheduled meetings starting within the hour and not over ``back`` ago."""
+    values = {
+        "group": group_id,
+        "latest_start": now + timedelta(hours=1),
+        "earliest_end": now - back,
+    }
+    return list(session.execute(_MEETINGS_AROUND, values))
+
+
+def new_room(session: Session, meeting_id: int) -> bool:
+    """The meeting's first caller creates its room row; whether the room is locked.
+
+    The first members of a meeting dial in at the same moment: their inserts race, and the
+    loser's does nothing (instead of failing the call with a unique violation).
+    """
+    session.execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
+    return bool(session.execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
+
+
+def ensure_room(session: Session, meeting_id: int) -> None:
+    session.execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
+
+
+def already_in(
+    session: Session, *, membership_id: int, call_id: int, admitted_after: datetime
+) -> bool:
+    values = {"membership": membership_id, "call": call_id, "admitted_after": admitted_after}
+    return bool(session.execute(_ALREADY_IN, values).scalar_one())
+
+
+def room_by_name(session: Session, name: str) -> Found | None:
+    """(meeting_id, id, conference_sid, moderator_absent_since, reconnect_announced_at)."""
+    return session.execute(_ROOM_BY_NAME, {"name": name}).first()
+
+
+def joined(
+    session: Session, *, call_sid: str, meeting_id: int, params: Mapping[str, str], now: datetime
+) -> bool | None:
+    """The participant-join callback: the call is in the room. Whether it is a moderator's
+    call (None: not a call of this meeting)."""
+    values = {
+        "sid": call_sid,
+        "meeting": meeting_id,
+        "now": now,
+        "muted": params.get("Muted") == "true",
+        "on_hold": params.get("Hold") == "true",
+    }
+    found = session.execute(_JOINED, values).first()
+    return None if found is None else bool(found.is_moderator)
+
+
+def set_room(session: Session, room_id: int, **values: Any) -> None:
+    session.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
