@@ -211,7 +211,7 @@ def _dialect(session: Session) -> str:
 
 def line_by_number(session: Session, number: str) -> Found | None:
     """The line (id, language) Twilio says was dialled."""
-    return session.execute(_LINE_BY_NUMBER, {"number": number}).first()
+    return session.connection().execute(_LINE_BY_NUMBER, {"number": number}).first()
 
 
 def start(
@@ -231,40 +231,46 @@ def start(
         "language": language,
         "now": now,
     }
-    return session.execute(_UPSERT_CALL[_dialect(session)], values).one()
+    return session.connection().execute(_UPSERT_CALL[_dialect(session)], values).one()
 
 
 def by_sid(session: Session, call_sid: str) -> Found | None:
     """(id, stage, line_id, language, caller_index) of the call."""
-    return session.execute(_CALL_BY_SID, {"sid": call_sid}).first()
+    return session.connection().execute(_CALL_BY_SID, {"sid": call_sid}).first()
 
 
 def login(session: Session, call_sid: str) -> Found | None:
     """The call and the membership its participant number named, in one statement."""
-    return session.execute(_LOGIN, {"sid": call_sid}).first()
+    return session.connection().execute(_LOGIN, {"sid": call_sid}).first()
 
 
 def pin_hash(session: Session, call_sid: str) -> str | None:
-    return session.execute(_PIN_HASH, {"sid": call_sid}).scalar()
+    return session.connection().execute(_PIN_HASH, {"sid": call_sid}).scalar()
 
 
 def member_on_line(session: Session, *, number_index: str, line_id: int | None) -> int | None:
     """The membership with this participant number whose group answers on this line."""
-    return session.execute(_MEMBER_ON_LINE, {"index": number_index, "line": line_id}).scalar()
+    return (
+        session.connection()
+        .execute(_MEMBER_ON_LINE, {"index": number_index, "line": line_id})
+        .scalar()
+    )
 
 
 def caller_failures(session: Session, *, caller_index: str, since: datetime) -> int:
-    return session.execute(
-        _FAILURES_OF_CALLER, {"index": caller_index, "since": since}
-    ).scalar_one()
+    return (
+        session.connection()
+        .execute(_FAILURES_OF_CALLER, {"index": caller_index, "since": since})
+        .scalar_one()
+    )
 
 
 def forget_failures(session: Session, membership_id: int) -> None:
-    session.execute(_FORGET_FAILURES, {"membership": membership_id})
+    session.connection().execute(_FORGET_FAILURES, {"membership": membership_id})
 
 
 def set_call(session: Session, call_id: int, **values: Any) -> None:
-    session.execute(update(calls).where(calls.c.id == call_id).values(**values))
+    session.connection().execute(update(calls).where(calls.c.id == call_id).values(**values))
 
 
 def meetings_around(
@@ -276,7 +282,7 @@ def meetings_around(
         "latest_start": now + timedelta(hours=1),
         "earliest_end": now - back,
     }
-    return list(session.execute(_MEETINGS_AROUND, values))
+    return list(session.connection().execute(_MEETINGS_AROUND, values))
 
 
 def new_room(session: Session, meeting_id: int) -> bool:
@@ -285,24 +291,24 @@ def new_room(session: Session, meeting_id: int) -> bool:
     The first members of a meeting dial in at the same moment: their inserts race, and the
     loser's does nothing (instead of failing the call with a unique violation).
     """
-    session.execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
-    return bool(session.execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
+    session.connection().execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
+    return bool(session.connection().execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
 
 
 def ensure_room(session: Session, meeting_id: int) -> None:
-    session.execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
+    session.connection().execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
 
 
 def already_in(
     session: Session, *, membership_id: int, call_id: int, admitted_after: datetime
 ) -> bool:
     values = {"membership": membership_id, "call": call_id, "admitted_after": admitted_after}
-    return bool(session.execute(_ALREADY_IN, values).scalar_one())
+    return bool(session.connection().execute(_ALREADY_IN, values).scalar_one())
 
 
 def room_by_name(session: Session, name: str) -> Found | None:
     """(meeting_id, id, conference_sid, moderator_absent_since, reconnect_announced_at)."""
-    return session.execute(_ROOM_BY_NAME, {"name": name}).first()
+    return session.connection().execute(_ROOM_BY_NAME, {"name": name}).first()
 
 
 def joined(
@@ -317,9 +323,9 @@ def joined(
         "muted": params.get("Muted") == "true",
         "on_hold": params.get("Hold") == "true",
     }
-    found = session.execute(_JOINED, values).first()
+    found = session.connection().execute(_JOINED, values).first()
     return None if found is None else bool(found.is_moderator)
 
 
 def set_room(session: Session, room_id: int, **values: Any) -> None:
-    session.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
+    session.connection().execute(update(rooms).where(rooms.c.id == room_id).values(**values))
