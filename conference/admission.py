@@ -145,16 +145,30 @@ class Entrant:
     role: MembershipRole
     status: Status
     ref: str
+    already_in: bool  # the same credentials are in the call, or were admitted moments ago
 
     @classmethod
     def of_login(cls, row: calls.Found) -> Entrant:
         """From ``calls.login``'s row."""
         return cls(
-            row.id, row.language, row.membership_id, row.group_id, row.role, row.status, row.ref
+            row.id,
+            row.language,
+            row.membership_id,
+            row.group_id,
+            row.role,
+            row.status,
+            row.ref,
+            row.already_in,
         )
 
     @classmethod
-    def of(cls, call: Call, membership: Membership) -> Entrant:
+    def of(cls, session: Session, call: Call, membership: Membership, now: datetime) -> Entrant:
+        already_in = calls.already_in(
+            session,
+            membership_id=membership.id,
+            call_id=call.id,
+            admitted_after=now - ADMITTED_GRACE,
+        )
         return cls(
             call.id,
             call.language,
@@ -163,6 +177,7 @@ class Entrant:
             membership.role,
             membership.status,
             membership.ref,
+            already_in,
         )
 
 
@@ -207,13 +222,7 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
     locked = meeting.locked if meeting.room_id is not None else calls.new_room(session, meeting.id)
     if locked and entrant.role is not MembershipRole.moderator:
         return [t.line(Prompt.room_locked)]
-    admitted_after = now - ADMITTED_GRACE
-    if calls.already_in(
-        session,
-        membership_id=entrant.membership_id,
-        call_id=entrant.call_id,
-        admitted_after=admitted_after,
-    ):
+    if entrant.already_in:
         calls.set_call(session, entrant.call_id, meeting_id=meeting.id)
         session.add(
             AccessEvent(

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    Integer,
     Row,
     String,
     Table,
@@ -25,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal,
     or_,
     select,
     update,
@@ -53,13 +53,33 @@ members = _table(Membership)
 meetings = _table(Meeting)
 lines = _table(Line)
 
-_LINE_BY_NUMBER = select(lines.c.id, lines.c.language).where(lines.c.number == bindparam("number"))
+_AT = UTCDateTime()  # UTC datetimes on every backend, for parameters SQL cannot type
 
 _CALL = (calls.c.id, calls.c.stage, calls.c.line_id, calls.c.language, calls.c.caller_index)
 _CALL_BY_SID = select(*_CALL).where(calls.c.call_sid == bindparam("sid"))
 
-# The call in the PIN stage with the membership its participant number named (if any), and
-# whether that membership has failures to forget on success.
+
+# Another call of the same credentials in the room, or admitted moments ago and on its way in.
+def _other_call_in(membership: Any, call: Any) -> Any:
+    other = calls.alias("other_call")
+    return exists(
+        select(other.c.id).where(
+            other.c.membership_id == membership,
+            other.c.id != call,
+            other.c.left_at.is_(None),
+            or_(
+                other.c.stage == CallStage.in_conference,
+                and_(
+                    other.c.stage == CallStage.admitted,
+                    other.c.admitted_at > bindparam("admitted_after", type_=_AT),
+                ),
+            ),
+        )
+    )
+
+
+# The call with the membership its participant number named (if any): whether that membership
+# has failures to forget on success, and whether its credentials are in the call already.
 _LOGIN = (
     select(
         *_CALL,
@@ -74,6 +94,7 @@ _LOGIN = (
         exists(select(failures.c.id).where(failures.c.membership_id == members.c.id)).label(
             "has_failures"
         ),
+        _other_call_in(members.c.id, calls.c.id).label("already_in"),
     )
     .select_from(calls.outerjoin(members, members.c.id == calls.c.membership_id))
     .where(calls.c.call_sid == bindparam("sid"))
@@ -85,15 +106,32 @@ _PIN_HASH = (
     .where(calls.c.call_sid == bindparam("sid"), calls.c.stage == CallStage.pin)
 )
 
-_MEMBER_ON_LINE = (
-    select(members.c.id)
-    .join(
-        group_lines,
-        and_(
-            group_lines.c.group_id == members.c.group_id, group_lines.c.line_id == bindparam("line")
-        ),
+# The participant number typed: the membership it names, if its group answers on the call's line
+# (correlated with the call row being updated), and on to the PIN.
+_NUMBER_TYPED = (
+    update(calls)
+    .where(calls.c.call_sid == bindparam("sid"), calls.c.stage == CallStage.number)
+    .values(
+        membership_id=select(members.c.id)
+        .join(
+            group_lines,
+            and_(
+                group_lines.c.group_id == members.c.group_id,
+                group_lines.c.line_id == calls.c.line_id,
+            ),
+        )
+        .where(members.c.participant_number_index == bindparam("index", type_=String()))
+        .scalar_subquery(),
+        stage=CallStage.pin,
     )
-    .where(members.c.participant_number_index == bindparam("index"))
+    .returning(calls.c.id, calls.c.language)
+)
+
+_END_BY_SID = (
+    update(calls)
+    .where(calls.c.call_sid == bindparam("sid"))
+    .values(stage=CallStage.ended)
+    .returning(calls.c.language)
 )
 
 _FAILURES_OF_CALLER = select(func.count(failures.c.id)).where(
@@ -130,23 +168,7 @@ _MEETINGS_AROUND = (
 
 _ROOM_LOCKED = select(rooms.c.locked).where(rooms.c.meeting_id == bindparam("meeting"))
 
-# Another call of the same credentials in the room, or admitted moments ago and on its way in.
-_ALREADY_IN = select(
-    exists(
-        select(calls.c.id).where(
-            calls.c.membership_id == bindparam("membership"),
-            calls.c.id != bindparam("call"),
-            calls.c.left_at.is_(None),
-            or_(
-                calls.c.stage == CallStage.in_conference,
-                and_(
-                    calls.c.stage == CallStage.admitted,
-                    calls.c.admitted_at > bindparam("admitted_after"),
-                ),
-            ),
-        )
-    )
-)
+_ALREADY_IN = select(_other_call_in(bindparam("membership"), bindparam("call")))
 
 _ROOM_BY_NAME = (
     select(
@@ -159,8 +181,6 @@ _ROOM_BY_NAME = (
     .select_from(meetings.outerjoin(rooms, rooms.c.meeting_id == meetings.c.id))
     .where(meetings.c.room == bindparam("name"))
 )
-
-_AT = UTCDateTime()
 
 _JOINED = (
     update(calls)
@@ -178,18 +198,21 @@ _JOINED = (
 
 def _upsert_call(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(calls).values(
-        call_sid=bindparam("sid", type_=String()),
-        caller_index=bindparam("caller_index", type_=String()),
-        line_id=bindparam("line", type_=Integer()),
-        language=bindparam("language", type_=String()),
-        created_at=bindparam("now", type_=_AT),
-        stage=CallStage.number,
-    )
+    # The line dialled gives the call its line and language; an unknown line inserts nothing.
+    line = select(
+        bindparam("sid", type_=String()),
+        bindparam("caller_index", type_=String()),
+        lines.c.id,
+        lines.c.language,
+        bindparam("now", type_=_AT),
+        literal(CallStage.number, calls.c.stage.type),
+    ).where(lines.c.number == bindparam("number", type_=String()))
+    columns = ["call_sid", "caller_index", "line_id", "language", "created_at", "stage"]
+    statement = insert(calls).from_select(columns, line)
     # A retried first webhook (same CallSid) starts the keypad login again on the same row.
     return statement.on_conflict_do_update(
         index_elements=[calls.c.call_sid], set_={"stage": CallStage.number}
-    ).returning(calls.c.id, calls.c.language)
+    ).returning(calls.c.id, calls.c.line_id, calls.c.language)
 
 
 def _create_room(dialect: str) -> Any:
@@ -209,29 +232,13 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def line_by_number(session: Session, number: str) -> Found | None:
-    """The line (id, language) Twilio says was dialled."""
-    return session.connection().execute(_LINE_BY_NUMBER, {"number": number}).first()
-
-
 def start(
-    session: Session,
-    *,
-    call_sid: str,
-    caller_index: str,
-    line_id: int,
-    language: str,
-    now: datetime,
-) -> Found:
-    """Create the call row, or put a retried call back at the participant number: (id, language)."""
-    values = {
-        "sid": call_sid,
-        "caller_index": caller_index,
-        "line": line_id,
-        "language": language,
-        "now": now,
-    }
-    return session.connection().execute(_UPSERT_CALL[_dialect(session)], values).one()
+    session: Session, *, call_sid: str, caller_index: str, number: str, now: datetime
+) -> Found | None:
+    """The call row for a call to the line ``number`` (None: not one of our lines), or a retried
+    call put back at the participant number: (id, line_id, language)."""
+    values = {"sid": call_sid, "caller_index": caller_index, "number": number, "now": now}
+    return session.connection().execute(_UPSERT_CALL[_dialect(session)], values).first()
 
 
 def by_sid(session: Session, call_sid: str) -> Found | None:
@@ -239,22 +246,26 @@ def by_sid(session: Session, call_sid: str) -> Found | None:
     return session.connection().execute(_CALL_BY_SID, {"sid": call_sid}).first()
 
 
-def login(session: Session, call_sid: str) -> Found | None:
+def number_typed(session: Session, *, call_sid: str, number_index: str | None) -> Found | None:
+    """The call waiting for its participant number now waits for the PIN, with the membership
+    the number names on this line (or none): (id, language); None if no call waits for one."""
+    values = {"sid": call_sid, "index": number_index}
+    return session.connection().execute(_NUMBER_TYPED, values).first()
+
+
+def end_by_sid(session: Session, call_sid: str) -> str | None:
+    """End the call whatever its stage; its language, None if there is no such call."""
+    return session.connection().execute(_END_BY_SID, {"sid": call_sid}).scalar()
+
+
+def login(session: Session, call_sid: str, *, admitted_after: datetime) -> Found | None:
     """The call and the membership its participant number named, in one statement."""
-    return session.connection().execute(_LOGIN, {"sid": call_sid}).first()
+    values = {"sid": call_sid, "admitted_after": admitted_after}
+    return session.connection().execute(_LOGIN, values).first()
 
 
 def pin_hash(session: Session, call_sid: str) -> str | None:
     return session.connection().execute(_PIN_HASH, {"sid": call_sid}).scalar()
-
-
-def member_on_line(session: Session, *, number_index: str, line_id: int | None) -> int | None:
-    """The membership with this participant number whose group answers on this line."""
-    return (
-        session.connection()
-        .execute(_MEMBER_ON_LINE, {"index": number_index, "line": line_id})
-        .scalar()
-    )
 
 
 def caller_failures(session: Session, *, caller_index: str, since: datetime) -> int:

@@ -49,20 +49,12 @@ def is_throttled(session: Session, index: str, now: datetime) -> bool:
 
 def start_call(session: Session, *, call_sid: str, caller: str, to: str, now: datetime) -> str:
     """The line's Voice URL: greet and ask for the participant number."""
-    line = calls.line_by_number(session, to)
-    if line is None:
+    index = caller_index(caller)
+    call = calls.start(session, call_sid=call_sid, caller_index=index, number=to, now=now)
+    if call is None:
         log.warning("call.unknown_line", extra={"call_sid": call_sid})
         return t.farewell("en", [t.line(Prompt.not_in_service)])
-    index = caller_index(caller)
-    call = calls.start(
-        session,
-        call_sid=call_sid,
-        caller_index=index,
-        line_id=line.id,
-        language=line.language,
-        now=now,
-    )
-    log.info("call.start", extra={"call_id": call.id, "line_id": line.id})
+    log.info("call.start", extra={"call_id": call.id, "line_id": call.line_id})
     if is_throttled(session, index, now):
         calls.set_call(session, call.id, stage=CallStage.ended)
         return t.farewell(call.language, [t.line(Prompt.throttled)])
@@ -86,23 +78,17 @@ def _lost(call: Call | None) -> str:
 
 def enter_number(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
     """Remember whom the number belongs to (maybe nobody); ask for the PIN either way."""
-    call = calls.by_sid(session, call_sid)
-    if call is None or call.stage != CallStage.number:
-        return _lost_row(session, call)
-    membership_id = None
-    if digits.isdigit():
-        index = pii.blind_index("participant", digits)
-        membership_id = calls.member_on_line(session, number_index=index, line_id=call.line_id)
-    calls.set_call(session, call.id, membership_id=membership_id, stage=CallStage.pin)
+    index = pii.blind_index("participant", digits) if digits.isdigit() else None
+    call = calls.number_typed(session, call_sid=call_sid, number_index=index)
+    if call is None:
+        return _lost_sid(session, call_sid)
     return t.ask(call.language, "/twilio/voice/pin", [t.line(Prompt.enter_pin)])
 
 
-def _lost_row(session: Session, call: calls.Found | None) -> str:
-    """``_lost`` for the webhook path's call rows."""
-    if call is None:
-        return t.farewell("en", [t.line(Prompt.not_recognised)])
-    calls.set_call(session, call.id, stage=CallStage.ended)
-    return t.farewell(call.language, [t.line(Prompt.not_recognised)])
+def _lost_sid(session: Session, call_sid: str) -> str:
+    """``_lost`` on the webhook path: the call (if any) is ended."""
+    language = calls.end_by_sid(session, call_sid) or "en"
+    return t.farewell(language, [t.line(Prompt.not_recognised)])
 
 
 @dataclass(frozen=True)
@@ -135,9 +121,9 @@ def _pin_accepted(login: calls.Found, pin: PinCheck, now: datetime) -> bool:
 
 
 def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
-    login = calls.login(session, call_sid)
+    login = calls.login(session, call_sid, admitted_after=now - admission.ADMITTED_GRACE)
     if login is None or login.stage != CallStage.pin:
-        return _lost_row(session, login)
+        return _lost_sid(session, call_sid)
     if not _pin_accepted(login, pin, now):
         call = session.get_one(Call, login.id)
         membership = None
@@ -263,7 +249,7 @@ def confirm_pin(session: Session, *, call_sid: str, digits: str, now: datetime) 
     session.flush()  # the call row is written through Core from here on
     log.info("membership.pin_chosen", extra={"membership_ref": membership.ref})
     lines = [t.line(Prompt.pin_saved)]
-    entrant = admission.Entrant.of(call, membership)
+    entrant = admission.Entrant.of(session, call, membership, now)
     return admission.admit(session, entrant=entrant, now=now, lines=lines)
 
 
