@@ -189,14 +189,13 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
         return t.farewell(entrant.language, [*lines, *refusal])
     meeting = refusal
     moderator = entrant.role is MembershipRole.moderator
-    calls.set_call(
+    calls.admitted(
         session,
-        entrant.call_id,
+        call_id=entrant.call_id,
         meeting_id=meeting.id,
         membership_id=entrant.membership_id,
-        is_moderator=moderator,
-        stage=CallStage.admitted,
-        admitted_at=now,
+        moderator=moderator,
+        now=now,
     )
     log.info("call.admitted", extra={"call_id": entrant.call_id, "meeting_id": meeting.id})
     seconds = max(1, int((meeting_end(meeting) - now).total_seconds()))

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Integer,
     Row,
     String,
     Table,
@@ -278,6 +279,39 @@ def caller_failures(session: Session, *, caller_index: str, since: datetime) -> 
 
 def forget_failures(session: Session, membership_id: int) -> None:
     session.connection().execute(_FORGET_FAILURES, {"membership": membership_id})
+
+
+_ADMITTED = (
+    update(calls)
+    .where(calls.c.id == bindparam("call"))
+    .values(
+        meeting_id=bindparam("meeting", type_=Integer()),
+        membership_id=bindparam("membership", type_=Integer()),
+        is_moderator=bindparam("moderator", type_=Boolean()),
+        stage=CallStage.admitted,
+        admitted_at=bindparam("now", type_=_AT),
+    )
+)
+
+
+def admitted(
+    session: Session,
+    *,
+    call_id: int,
+    meeting_id: int,
+    membership_id: int,
+    moderator: bool,
+    now: datetime,
+) -> None:
+    """The call is dialled into the meeting's room."""
+    values = {
+        "call": call_id,
+        "meeting": meeting_id,
+        "membership": membership_id,
+        "moderator": moderator,
+        "now": now,
+    }
+    session.connection().execute(_ADMITTED, values)
 
 
 def set_call(session: Session, call_id: int, **values: Any) -> None:

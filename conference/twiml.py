@@ -7,6 +7,7 @@ again through its CallSid, which Twilio sends with every request.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
@@ -42,24 +43,36 @@ def _say(target: VoiceResponse | Gather, language: str, lines: list[Line]) -> No
 
 def ask(language: str, action_path: str, lines: list[Line]) -> str:
     """Speak ``lines`` while gathering keypad digits ending with ``#``; silence ends the call."""
+    return _ask(language, url(action_path), tuple(lines))
+
+
+def farewell(language: str, lines: list[Line]) -> str:
+    """Speak ``lines``, say goodbye and hang up."""
+    return _farewell(language, tuple(lines))
+
+
+# The same few documents answer most webhooks (welcome, enter your PIN, goodbye ...): built once
+# per language and wording instead of on every request at the top of the hour.
+@lru_cache(maxsize=512)
+def _ask(language: str, action_url: str, lines: tuple[Line, ...]) -> str:
     response = VoiceResponse()
     gather = Gather(
         input="dtmf",
         finish_on_key="#",
         timeout=10,
-        action=url(action_path),
+        action=action_url,
         method="POST",
         action_on_empty_result=False,
     )
-    _say(gather, language, lines)
+    _say(gather, language, list(lines))
     response.append(gather)
     _say(response, language, [line(Prompt.no_input), line(Prompt.goodbye)])
     response.hangup()
     return str(response)
 
 
-def farewell(language: str, lines: list[Line]) -> str:
-    """Speak ``lines``, say goodbye and hang up."""
+@lru_cache(maxsize=512)
+def _farewell(language: str, lines: tuple[Line, ...]) -> str:
     response = VoiceResponse()
     _say(response, language, [*lines, line(Prompt.goodbye)])
     response.hangup()
