@@ -136,7 +136,8 @@ _END_BY_SID = (
 )
 
 _FAILURES_OF_CALLER = select(func.count(failures.c.id)).where(
-    failures.c.caller_index == bindparam("index"), failures.c.at >= bindparam("since")
+    failures.c.caller_index == bindparam("index", type_=String()),
+    failures.c.at >= bindparam("since", type_=_AT),
 )
 
 _FORGET_FAILURES = (
@@ -183,9 +184,22 @@ _ROOM_BY_NAME = (
     .where(meetings.c.room == bindparam("name"))
 )
 
+
+def _of_the_room(column: Any) -> Any:
+    return select(column).where(rooms.c.meeting_id == calls.c.meeting_id).scalar_subquery()
+
+
+# The participant-join callback in one statement: the call of the meeting whose room it names is
+# in the conference; back come what the room row needs to follow (its conference, a moderator).
 _JOINED = (
     update(calls)
-    .where(calls.c.call_sid == bindparam("sid"), calls.c.meeting_id == bindparam("meeting"))
+    .where(
+        calls.c.call_sid == bindparam("sid", type_=String()),
+        calls.c.meeting_id
+        == select(meetings.c.id)
+        .where(meetings.c.room == bindparam("room", type_=String()))
+        .scalar_subquery(),
+    )
     .values(
         stage=CallStage.in_conference,
         joined_at=func.coalesce(calls.c.joined_at, bindparam("now", type_=_AT)),
@@ -193,7 +207,14 @@ _JOINED = (
         muted=bindparam("muted", type_=Boolean()),
         on_hold=bindparam("on_hold", type_=Boolean()),
     )
-    .returning(calls.c.is_moderator)
+    .returning(
+        calls.c.is_moderator,
+        calls.c.meeting_id,
+        _of_the_room(rooms.c.id).label("room_id"),
+        _of_the_room(rooms.c.conference_sid).label("conference_sid"),
+        _of_the_room(rooms.c.moderator_absent_since).label("moderator_absent_since"),
+        _of_the_room(rooms.c.reconnect_announced_at).label("reconnect_announced_at"),
+    )
 )
 
 
@@ -213,7 +234,12 @@ def _upsert_call(dialect: str) -> Any:
     # A retried first webhook (same CallSid) starts the keypad login again on the same row.
     return statement.on_conflict_do_update(
         index_elements=[calls.c.call_sid], set_={"stage": CallStage.number}
-    ).returning(calls.c.id, calls.c.line_id, calls.c.language)
+    ).returning(
+        calls.c.id,
+        calls.c.line_id,
+        calls.c.language,
+        _FAILURES_OF_CALLER.scalar_subquery().label("caller_failures"),
+    )
 
 
 def _create_room(dialect: str) -> Any:
@@ -234,11 +260,25 @@ def _dialect(session: Session) -> str:
 
 
 def start(
-    session: Session, *, call_sid: str, caller_index: str, number: str, now: datetime
+    session: Session,
+    *,
+    call_sid: str,
+    caller_index: str,
+    number: str,
+    now: datetime,
+    failures_since: datetime,
 ) -> Found | None:
     """The call row for a call to the line ``number`` (None: not one of our lines), or a retried
-    call put back at the participant number: (id, line_id, language)."""
-    values = {"sid": call_sid, "caller_index": caller_index, "number": number, "now": now}
+    call put back at the participant number: (id, line_id, language, caller_failures), the last
+    being the caller's failed logins since ``failures_since``."""
+    values = {
+        "sid": call_sid,
+        "caller_index": caller_index,
+        "index": caller_index,
+        "number": number,
+        "now": now,
+        "since": failures_since,
+    }
     return session.connection().execute(_UPSERT_CALL[_dialect(session)], values).first()
 
 
@@ -357,19 +397,19 @@ def room_by_name(session: Session, name: str) -> Found | None:
 
 
 def joined(
-    session: Session, *, call_sid: str, meeting_id: int, params: Mapping[str, str], now: datetime
-) -> bool | None:
-    """The participant-join callback: the call is in the room. Whether it is a moderator's
-    call (None: not a call of this meeting)."""
+    session: Session, *, call_sid: str, room: str, params: Mapping[str, str], now: datetime
+) -> Found | None:
+    """The participant-join callback: the call is in the room. (is_moderator, meeting_id,
+    room_id, conference_sid, moderator_absent_since, reconnect_announced_at); None when it is
+    not a call of the meeting whose room this is."""
     values = {
         "sid": call_sid,
-        "meeting": meeting_id,
+        "room": room,
         "now": now,
         "muted": params.get("Muted") == "true",
         "on_hold": params.get("Hold") == "true",
     }
-    found = session.connection().execute(_JOINED, values).first()
-    return None if found is None else bool(found.is_moderator)
+    return session.connection().execute(_JOINED, values).first()
 
 
 def set_room(session: Session, room_id: int, **values: Any) -> None:

@@ -43,6 +43,8 @@ _FLAGS = {
 def conference_event(session: Session, *, params: Mapping[str, str], now: datetime) -> None:
     """Apply one status callback; events for rooms or calls we do not know are ignored."""
     event = params.get("StatusCallbackEvent", "")
+    if event == "participant-join" and _joined(session, params, now):
+        return
     found = calls.room_by_name(session, params.get("FriendlyName", ""))
     if found is None:
         log.warning("conference.unknown_room", extra={"callback": event})
@@ -51,10 +53,6 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
         calls.ensure_room(session, found.meeting_id)
         found = calls.room_by_name(session, params.get("FriendlyName", ""))
         assert found is not None and found.id is not None
-    if event == "participant-join":  # the busy one: Core statements only
-        _joined(session, found, params, now)
-        log.info("conference.event", extra={"callback": event, "meeting_id": found.meeting_id})
-        return
     meeting = session.get_one(Meeting, found.meeting_id)
     room = room_of(session, meeting)
     conference_sid = params.get("ConferenceSid", "")
@@ -78,20 +76,26 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     log.info("conference.event", extra={"callback": event, "meeting_id": meeting.id})
 
 
-def _joined(session: Session, room: calls.Found, params: Mapping[str, str], now: datetime) -> None:
-    """A participant is in the room: the call's live state, and a moderator back in it."""
-    call_sid = params.get("CallSid", "")
-    moderator = calls.joined(
-        session, call_sid=call_sid, meeting_id=room.meeting_id, params=params, now=now
-    )
+def _joined(session: Session, params: Mapping[str, str], now: datetime) -> bool:
+    """A participant of ours is in the room (the busiest callback: Core statements only): the
+    call's live state, the room's conference, a moderator back in it. False if the call is not
+    one of the room's meeting (the room itself is then followed like for any other event)."""
+    call_sid, room_name = params.get("CallSid", ""), params.get("FriendlyName", "")
+    found = calls.joined(session, call_sid=call_sid, room=room_name, params=params, now=now)
+    if found is None or found.room_id is None:
+        return False
     changes: dict[str, Any] = {}
     conference_sid = params.get("ConferenceSid", "")
-    if conference_sid and conference_sid != room.conference_sid:
+    if conference_sid and conference_sid != found.conference_sid:
         changes["conference_sid"] = conference_sid
-    if moderator and (room.moderator_absent_since or room.reconnect_announced_at):
+    if found.is_moderator and (found.moderator_absent_since or found.reconnect_announced_at):
         changes.update(moderator_absent_since=None, reconnect_announced_at=None)
     if changes:
-        calls.set_room(session, room.id, **changes)
+        calls.set_room(session, found.room_id, **changes)
+    log.info(
+        "conference.event", extra={"callback": "participant-join", "meeting_id": found.meeting_id}
+    )
+    return True
 
 
 def _participant_event(

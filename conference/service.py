@@ -39,23 +39,31 @@ def _failures_since(session: Session, condition: ColumnElement[bool], since: dat
     return session.scalar(query) or 0
 
 
+def _window_start(now: datetime) -> datetime:
+    return now - timedelta(minutes=get_settings().lockout_window_minutes)
+
+
 def is_throttled(session: Session, index: str, now: datetime) -> bool:
     """A caller number that keeps failing, across participant numbers, is turned away."""
-    settings = get_settings()
-    since = now - timedelta(minutes=settings.lockout_window_minutes)
-    count = calls.caller_failures(session, caller_index=index, since=since)
-    return count >= settings.caller_throttle_failures
+    count = calls.caller_failures(session, caller_index=index, since=_window_start(now))
+    return count >= get_settings().caller_throttle_failures
 
 
 def start_call(session: Session, *, call_sid: str, caller: str, to: str, now: datetime) -> str:
     """The line's Voice URL: greet and ask for the participant number."""
-    index = caller_index(caller)
-    call = calls.start(session, call_sid=call_sid, caller_index=index, number=to, now=now)
+    call = calls.start(
+        session,
+        call_sid=call_sid,
+        caller_index=caller_index(caller),
+        number=to,
+        now=now,
+        failures_since=_window_start(now),
+    )
     if call is None:
         log.warning("call.unknown_line", extra={"call_sid": call_sid})
         return t.farewell("en", [t.line(Prompt.not_in_service)])
     log.info("call.start", extra={"call_id": call.id, "line_id": call.line_id})
-    if is_throttled(session, index, now):
+    if call.caller_failures >= get_settings().caller_throttle_failures:  # throttled
         calls.set_call(session, call.id, stage=CallStage.ended)
         return t.farewell(call.language, [t.line(Prompt.throttled)])
     return t.ask(call.language, "/twilio/voice/number", [t.line(Prompt.welcome)])
