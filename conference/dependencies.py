@@ -26,11 +26,11 @@ LiveParticipant = Annotated[Call, Depends(get_live_participant)]
 async def verified_pin(form: TwilioForm, work: WorkDep) -> service.PinCheck:
     """The typed PIN checked against the call's membership: one argon2 verification, always.
 
-    The hash is read in a short unit of work that ends before the ~20 ms of hashing: on SQLite
-    every transaction holds the database's write lock (BEGIN IMMEDIATE), and hashing inside one
-    made the calls of every worker wait for each other's verifications.
+    The hash is read outside any transaction, before the ~20 ms of hashing: on SQLite every
+    transaction holds the database's write lock (BEGIN IMMEDIATE), and hashing inside one made
+    the calls of every worker wait for each other's verifications.
     """
-    pin_hash = await work(service.pin_hash_for, call_sid=form.get("CallSid", ""))
+    pin_hash = await work.read(service.pin_hash_for, call_sid=form.get("CallSid", ""))
     return await service.check_pin(pin_hash=pin_hash, digits=form.get("Digits", ""))
 
 

@@ -120,7 +120,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option of connections that only read, one statement at a time (``Work.read``).
+READ_ONLY = "supportline_read_only"
+
+
 def _sqlite_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        return  # each statement on its own, without the write lock
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -132,6 +138,20 @@ def get_engine() -> Engine:
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def reader_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose statements each stand alone: no transaction on PostgreSQL (autocommit: no
+    BEGIN and COMMIT round trips), no write lock on SQLite. For a single read, nothing else."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name != "sqlite":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
+
+
+@lru_cache
+def get_reader_sessionmaker() -> sessionmaker[Session]:
+    return reader_sessionmaker(get_engine())
 
 
 def unit_of_work(session: Session) -> Iterator[Session]:
@@ -159,6 +179,11 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
+def _reader_session() -> Iterator[Session]:
+    with get_reader_sessionmaker()() as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
@@ -173,23 +198,38 @@ class Work:
     """
 
     open_session: Callable[[], Iterator[Session]]
+    open_reader: Callable[[], Iterator[Session]]
 
     async def __call__(
         self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        return await run_in_threadpool(self._run, service, *args, **kwargs)
+        return await run_in_threadpool(self._run, self.open_session, service, *args, **kwargs)
 
-    def _run(
+    async def read(
         self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        with contextmanager(self.open_session)() as session:
+        """``service`` runs one read outside any transaction (it must not write)."""
+        return await run_in_threadpool(self._run, self.open_reader, service, *args, **kwargs)
+
+    @staticmethod
+    def _run(
+        open_session: Callable[[], Iterator[Session]],
+        service: Callable[Concatenate[Session, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        with contextmanager(open_session)() as session:
             return service(session, *args, **kwargs)
 
 
 async def get_work(request: Request) -> Work:
-    """A ``Work`` opening sessions the way ``get_session`` does (or its override in tests)."""
+    """A ``Work`` opening sessions the way ``get_session`` does; when tests override
+    ``get_session``, its override serves reads too."""
     overrides = getattr(request.app, "dependency_overrides", {})
-    return Work(overrides.get(get_session, get_session))
+    if get_session in overrides:
+        return Work(overrides[get_session], overrides[get_session])
+    return Work(get_session, _reader_session)
 
 
 WorkDep = Annotated[Work, Depends(get_work)]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from core.database import make_engine
+from core.database import make_engine, reader_sessionmaker
 
 
 def test_a_savepoint_inside_a_rolled_back_transaction_leaves_nothing(tmp_path: Path) -> None:
@@ -36,3 +36,31 @@ def test_a_committed_unit_of_work_is_durable(tmp_path: Path) -> None:
     with engine.connect() as check:
         assert check.execute(text("SELECT count(*) FROM notes")).scalar_one() == 1
     engine.dispose()
+
+
+def test_a_read_outside_transactions_does_not_wait_for_a_writer_on_sqlite(tmp_path: Path) -> None:
+    # The PIN's hash is read this way just before hashing: it must not queue for the write
+    # lock that every unit of work takes on SQLite (BEGIN IMMEDIATE).
+    engine = make_engine(f"sqlite:///{tmp_path / 'reader.db'}", connect_args={"timeout": 0.2})
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+        connection.execute(text("INSERT INTO notes VALUES ('committed')"))
+    with engine.connect() as writer:
+        writer.begin()  # holds the write lock
+        writer.execute(text("INSERT INTO notes VALUES ('not yet committed')"))
+        with reader_sessionmaker(engine)() as session:
+            assert session.execute(text("SELECT count(*) FROM notes")).scalar_one() == 1
+            session.commit()
+        writer.rollback()
+    engine.dispose()
+
+
+def test_a_read_outside_transactions_opens_none(engine: Engine) -> None:
+    # On PostgreSQL: autocommit, so no BEGIN and COMMIT round trips around the one statement.
+    with reader_sessionmaker(engine)() as session:
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+        raw = session.connection().connection.dbapi_connection
+        if engine.dialect.name == "sqlite":
+            assert raw is not None and not raw.in_transaction
+        else:
+            assert raw is not None and raw.autocommit
