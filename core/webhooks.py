@@ -9,6 +9,7 @@ with a token derived from its secret key (``Settings.webhook_auth_token``), whic
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 from twilio.request_validator import RequestValidator
@@ -48,13 +49,23 @@ def signature_valid(url: str, params: dict[str, str], signature: str, auth_token
 
 async def verified_twilio_form(request: Request) -> dict[str, str]:
     """The form parameters of a Twilio webhook whose signature checks out; 403 otherwise."""
-    form = await request.form()
-    params = {key: value for key, value in form.items() if isinstance(value, str)}
+    params = await _form_params(request)
     signature = request.headers.get("X-Twilio-Signature", "")
     token = get_settings().webhook_auth_token
     if not signature or not signature_valid(public_url(request), params, signature, token):
         raise InvalidSignature()
     return params
+
+
+async def _form_params(request: Request) -> dict[str, str]:
+    """Twilio posts ``application/x-www-form-urlencoded``: parsed by the standard library, several
+    times cheaper than the general form parser; anything else goes through that one."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        body = (await request.body()).decode("utf-8", errors="replace")
+        return dict(parse_qsl(body, keep_blank_values=True))
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 TwilioForm = Annotated[dict[str, str], Depends(verified_twilio_form)]

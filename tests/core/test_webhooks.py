@@ -48,3 +48,24 @@ def test_signature_for_another_host_is_forbidden() -> None:
         "/twilio/echo", data={"Digits": "1"}, headers={"X-Twilio-Signature": signature}
     )
     assert response.status_code == 403
+
+
+def test_encoded_and_empty_values_reach_the_handler_as_twilio_sent_them() -> None:
+    client = TestClient(_app())
+    params = {"From": "+48601000123", "Digits": "", "SpeechResult": "zażółć & = ? +1%"}
+    response = signed_post(client, "/twilio/echo", params)
+    assert response.status_code == 200
+    assert response.json() == params
+
+
+def test_a_multipart_form_is_read_too() -> None:
+    client = TestClient(_app())
+    params = {"CallSid": "CA1", "Digits": "42"}
+    url = "https://line.example.org/twilio/echo"
+    response = client.post(
+        "/twilio/echo",
+        files={name: (None, value) for name, value in params.items()},
+        headers={"X-Twilio-Signature": signature_for(url, params)},
+    )
+    assert response.status_code == 200
+    assert response.json() == params
