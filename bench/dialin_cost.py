@@ -138,6 +138,21 @@ async def measure(args: argparse.Namespace, url: str, token: str, callers: list[
 
     base_url = "http://127.0.0.1:8000"
     app, baseline = create_app(), create_baseline()
+    async with app.router.lifespan_context(app):  # start-up as under uvicorn
+        await _measure(
+            args, app=app, baseline=baseline, callers=callers, base_url=base_url, token=token
+        )
+
+
+async def _measure(
+    args: argparse.Namespace,
+    *,
+    app: App,
+    baseline: App,
+    callers: list[Caller],
+    base_url: str,
+    token: str,
+) -> None:
     warm, measured = callers[:20], callers[20:]
     await drive(app, base_url, token, warm)
     await drive(baseline, base_url, token, None)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -21,9 +25,21 @@ from groups.router import router as groups_router
 from notifications.router import router as notifications_router
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Everything loaded at start-up (models, routes, templates, prompts) lives as long as the
+    # process: out of the garbage collector's reach, a full collection scans only what requests
+    # create. Otherwise one took ~100 ms, every request of the process waiting behind it.
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
 def create_app() -> FastAPI:
     configure_logging()
     app = FastAPI(
+        lifespan=lifespan,
         title="supportline",
         summary="Anonymous telephone support groups: groups, referrals, dial-in calls, reminders.",
         version="0.1.0",
