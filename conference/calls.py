@@ -185,12 +185,10 @@ _ROOM_BY_NAME = (
 )
 
 
-def _of_the_room(column: Any) -> Any:
-    return select(column).where(rooms.c.meeting_id == calls.c.meeting_id).scalar_subquery()
-
-
-# The participant-join callback in one statement: the call of the meeting whose room it names is
-# in the conference; back come what the room row needs to follow (its conference, a moderator).
+# The participant-join callback: the call of the meeting whose room it names is in the
+# conference; back come its moderator flag and meeting, then the room row is read by meeting.
+# (One statement with subqueries in RETURNING would save that read on PostgreSQL, but SQLAlchemy
+# renders RETURNING's columns unqualified on SQLite, which un-correlates such subqueries.)
 _JOINED = (
     update(calls)
     .where(
@@ -207,15 +205,15 @@ _JOINED = (
         muted=bindparam("muted", type_=Boolean()),
         on_hold=bindparam("on_hold", type_=Boolean()),
     )
-    .returning(
-        calls.c.is_moderator,
-        calls.c.meeting_id,
-        _of_the_room(rooms.c.id).label("room_id"),
-        _of_the_room(rooms.c.conference_sid).label("conference_sid"),
-        _of_the_room(rooms.c.moderator_absent_since).label("moderator_absent_since"),
-        _of_the_room(rooms.c.reconnect_announced_at).label("reconnect_announced_at"),
-    )
+    .returning(calls.c.is_moderator, calls.c.meeting_id)
 )
+
+_ROOM_OF_MEETING = select(
+    rooms.c.id,
+    rooms.c.conference_sid,
+    rooms.c.moderator_absent_since,
+    rooms.c.reconnect_announced_at,
+).where(rooms.c.meeting_id == bindparam("meeting"))
 
 
 def _upsert_call(dialect: str) -> Any:
@@ -398,10 +396,10 @@ def room_by_name(session: Session, name: str) -> Found | None:
 
 def joined(
     session: Session, *, call_sid: str, room: str, params: Mapping[str, str], now: datetime
-) -> Found | None:
-    """The participant-join callback: the call is in the room. (is_moderator, meeting_id,
-    room_id, conference_sid, moderator_absent_since, reconnect_announced_at); None when it is
-    not a call of the meeting whose room this is."""
+) -> tuple[bool, Found] | None:
+    """The participant-join callback: the call is in the room. Whether it is a moderator's call,
+    and the room row (id, conference_sid, moderator_absent_since, reconnect_announced_at); None
+    when it is not a call of the meeting whose room this is, or the room row is missing."""
     values = {
         "sid": call_sid,
         "room": room,
@@ -409,7 +407,12 @@ def joined(
         "muted": params.get("Muted") == "true",
         "on_hold": params.get("Hold") == "true",
     }
-    return session.connection().execute(_JOINED, values).first()
+    connection = session.connection()
+    call = connection.execute(_JOINED, values).first()
+    if call is None:
+        return None
+    found = connection.execute(_ROOM_OF_MEETING, {"meeting": call.meeting_id}).first()
+    return None if found is None else (bool(call.is_moderator), found)
 
 
 def set_room(session: Session, room_id: int, **values: Any) -> None:

@@ -82,19 +82,18 @@ def _joined(session: Session, params: Mapping[str, str], now: datetime) -> bool:
     one of the room's meeting (the room itself is then followed like for any other event)."""
     call_sid, room_name = params.get("CallSid", ""), params.get("FriendlyName", "")
     found = calls.joined(session, call_sid=call_sid, room=room_name, params=params, now=now)
-    if found is None or found.room_id is None:
+    if found is None:
         return False
+    moderator, room = found
     changes: dict[str, Any] = {}
     conference_sid = params.get("ConferenceSid", "")
-    if conference_sid and conference_sid != found.conference_sid:
+    if conference_sid and conference_sid != room.conference_sid:
         changes["conference_sid"] = conference_sid
-    if found.is_moderator and (found.moderator_absent_since or found.reconnect_announced_at):
+    if moderator and (room.moderator_absent_since or room.reconnect_announced_at):
         changes.update(moderator_absent_since=None, reconnect_announced_at=None)
     if changes:
-        calls.set_room(session, found.room_id, **changes)
-    log.info(
-        "conference.event", extra={"callback": "participant-join", "meeting_id": found.meeting_id}
-    )
+        calls.set_room(session, room.id, **changes)
+    log.info("conference.event", extra={"callback": "participant-join", "room_id": room.id})
     return True
 
 
