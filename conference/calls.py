@@ -57,7 +57,6 @@ lines = _table(Line)
 _AT = UTCDateTime()  # UTC datetimes on every backend, for parameters SQL cannot type
 
 _CALL = (calls.c.id, calls.c.stage, calls.c.line_id, calls.c.language, calls.c.caller_index)
-_CALL_BY_SID = select(*_CALL).where(calls.c.call_sid == bindparam("sid"))
 
 
 # Another call of the same credentials in the room, or admitted moments ago and on its way in.
@@ -278,11 +277,6 @@ def start(
         "since": failures_since,
     }
     return session.connection().execute(_UPSERT_CALL[_dialect(session)], values).first()
-
-
-def by_sid(session: Session, call_sid: str) -> Found | None:
-    """(id, stage, line_id, language, caller_index) of the call."""
-    return session.connection().execute(_CALL_BY_SID, {"sid": call_sid}).first()
 
 
 def number_typed(session: Session, *, call_sid: str, number_index: str | None) -> Found | None:
