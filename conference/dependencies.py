@@ -30,7 +30,7 @@ async def verified_pin(form: TwilioForm, work: WorkDep) -> service.PinCheck:
     transaction holds the database's write lock (BEGIN IMMEDIATE), and hashing inside one made
     the calls of every worker wait for each other's verifications.
     """
-    pin_hash = await work.read(service.pin_hash_for, call_sid=form.get("CallSid", ""))
+    pin_hash = await work.autocommit(service.pin_hash_for, call_sid=form.get("CallSid", ""))
     return await service.check_pin(pin_hash=pin_hash, digits=form.get("Digits", ""))
 
 

@@ -43,7 +43,7 @@ _FLAGS = {
 def conference_event(session: Session, *, params: Mapping[str, str], now: datetime) -> None:
     """Apply one status callback; events for rooms or calls we do not know are ignored."""
     event = params.get("StatusCallbackEvent", "")
-    if event == "participant-join" and _joined(session, params, now):
+    if participant_joined(session, params=params, now=now):
         return
     found = calls.room_by_name(session, params.get("FriendlyName", ""))
     if found is None:
@@ -76,10 +76,13 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     log.info("conference.event", extra={"callback": event, "meeting_id": meeting.id})
 
 
-def _joined(session: Session, params: Mapping[str, str], now: datetime) -> bool:
-    """A participant of ours is in the room (the busiest callback: Core statements only): the
-    call's live state, the room's conference, a moderator back in it. False if the call is not
-    one of the room's meeting (the room itself is then followed like for any other event)."""
+def participant_joined(session: Session, *, params: Mapping[str, str], now: datetime) -> bool:
+    """A participant-join of one of our calls: the call's live state, the room's conference, a
+    moderator back in it. The busiest callback: Core statements only, each whole by itself (no
+    common transaction needed). False for any other callback, or a call that is not one of the
+    room's meeting: ``conference_event`` then follows it like any other event."""
+    if params.get("StatusCallbackEvent") != "participant-join":
+        return False
     call_sid, room_name = params.get("CallSid", ""), params.get("FriendlyName", "")
     found = calls.joined(session, call_sid=call_sid, room=room_name, params=params, now=now)
     if found is None:

@@ -33,13 +33,14 @@ def twiml(content: str) -> Response:
 # --- Twilio webhooks (every one signature-checked through TwilioForm) ---------------------------
 # Async handlers: the unit of work runs on one worker thread (``WorkDep``), the PIN's hash on the
 # hashing threads; a sync handler would add thread hops to every webhook at the top of the hour.
+# Entry, participant number and join need no common transaction (``Work.autocommit``).
 
 
 @twilio_router.post("/voice")
 async def voice(form: TwilioForm, work: WorkDep, now: Now) -> Response:
     """Entry of every line: greet and ask for the participant number."""
     return twiml(
-        await work(
+        await work.autocommit(  # one INSERT; a throttled caller's call then ends
             service.start_call,
             call_sid=form.get("CallSid", ""),
             caller=form.get("From", ""),
@@ -53,7 +54,7 @@ async def voice(form: TwilioForm, work: WorkDep, now: Now) -> Response:
 async def voice_number(form: TwilioForm, work: WorkDep, now: Now) -> Response:
     """The participant number was typed: ask for the PIN (the same for unknown numbers)."""
     return twiml(
-        await work(
+        await work.autocommit(  # one UPDATE
             service.enter_number,
             call_sid=form.get("CallSid", ""),
             digits=form.get("Digits", ""),
@@ -113,7 +114,8 @@ async def conference_wait(form: TwilioForm, work: WorkDep) -> Response:
 @twilio_router.post("/conference/status")
 async def conference_status(form: TwilioForm, work: WorkDep, now: Now) -> Response:
     """Conference status callbacks: the live roster and the attendance record."""
-    await work(events.conference_event, params=form, now=now)
+    if not await work.autocommit(events.participant_joined, params=form, now=now):
+        await work(events.conference_event, params=form, now=now)
     return twiml(t.empty())
 
 

@@ -120,13 +120,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-# Execution option of connections that only read, one statement at a time (``Work.read``).
-READ_ONLY = "supportline_read_only"
+# Execution option of connections whose statements each commit on their own (``Work.autocommit``).
+AUTOCOMMIT = "supportline_autocommit"
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    if connection.get_execution_options().get(READ_ONLY):
-        return  # each statement on its own, without the write lock
+    if connection.get_execution_options().get(AUTOCOMMIT):
+        return  # each statement on its own, holding the write lock only while it runs
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -140,18 +140,18 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
-def reader_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose statements each stand alone: no transaction on PostgreSQL (autocommit: no
-    BEGIN and COMMIT round trips), no write lock on SQLite. For a single read, nothing else."""
-    options: dict[str, Any] = {READ_ONLY: True}
+def autocommit_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose statements each commit on their own: no BEGIN and COMMIT round trips on
+    PostgreSQL; on SQLite no write lock for a read, and for a write only while it runs."""
+    options: dict[str, Any] = {AUTOCOMMIT: True}
     if engine.dialect.name != "sqlite":
         options["isolation_level"] = "AUTOCOMMIT"
     return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
 
 
 @lru_cache
-def get_reader_sessionmaker() -> sessionmaker[Session]:
-    return reader_sessionmaker(get_engine())
+def get_autocommit_sessionmaker() -> sessionmaker[Session]:
+    return autocommit_sessionmaker(get_engine())
 
 
 def unit_of_work(session: Session) -> Iterator[Session]:
@@ -179,8 +179,8 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
-def _reader_session() -> Iterator[Session]:
-    with get_reader_sessionmaker()() as session:
+def _autocommit_session() -> Iterator[Session]:
+    with get_autocommit_sessionmaker()() as session:
         yield session
 
 
@@ -198,18 +198,24 @@ class Work:
     """
 
     open_session: Callable[[], Iterator[Session]]
-    open_reader: Callable[[], Iterator[Session]]
+    open_autocommit: Callable[[], Iterator[Session]]
 
     async def __call__(
         self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         return await run_in_threadpool(self._run, self.open_session, service, *args, **kwargs)
 
-    async def read(
+    async def autocommit(
         self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """``service`` runs one read outside any transaction (it must not write)."""
-        return await run_in_threadpool(self._run, self.open_reader, service, *args, **kwargs)
+        """``service`` runs outside any transaction: each of its statements commits on its own.
+
+        Only for services whose every statement stands alone (one read, or one write whose
+        effect is whole by itself), on the busiest webhooks: on PostgreSQL a transaction costs
+        two more round trips, on SQLite it holds the database's only write lock from the first
+        statement to the commit.
+        """
+        return await run_in_threadpool(self._run, self.open_autocommit, service, *args, **kwargs)
 
     @staticmethod
     def _run(
@@ -225,11 +231,11 @@ class Work:
 
 async def get_work(request: Request) -> Work:
     """A ``Work`` opening sessions the way ``get_session`` does; when tests override
-    ``get_session``, its override serves reads too."""
+    ``get_session``, its override serves ``autocommit`` too."""
     overrides = getattr(request.app, "dependency_overrides", {})
     if get_session in overrides:
         return Work(overrides[get_session], overrides[get_session])
-    return Work(get_session, _reader_session)
+    return Work(get_session, _autocommit_session)
 
 
 WorkDep = Annotated[Work, Depends(get_work)]

@@ -27,10 +27,6 @@ def get_hasher() -> CryptContext:
     )
 
 
-# How much lower the hashing threads' CPU priority is than the request threads' (nice levels).
-HASHING_NICENESS = 10
-
-
 @lru_cache
 def _hashing_threads() -> ThreadPoolExecutor:
     """Argon2 runs on a few threads of its own, never on every request thread at once.
@@ -55,7 +51,7 @@ def _lower_priority() -> None:
     # On Linux a thread id names just that thread here (elsewhere this would be the process).
     if sys.platform == "linux":
         thread = threading.get_native_id()
-        niceness = os.getpriority(os.PRIO_PROCESS, thread) + HASHING_NICENESS
+        niceness = os.getpriority(os.PRIO_PROCESS, thread) + get_settings().hashing_niceness
         os.setpriority(os.PRIO_PROCESS, thread, min(niceness, 19))
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(default=19456, ge=8)
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_parallelism: int = Field(default=1, ge=1)
+    # How many nice levels below the request threads the hashing threads run (Linux; 0: same).
+    hashing_niceness: int = Field(default=10, ge=0, le=19)
 
     token_ttl_minutes: int = Field(default=60, ge=1)
     login_max_failures: int = Field(default=5, ge=1)

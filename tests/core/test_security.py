@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from core import security
+from core.settings import get_settings
 
 
 def test_a_pin_hashed_is_verified_by_both_the_blocking_and_the_async_call() -> None:
@@ -35,4 +36,4 @@ def test_hashes_run_at_a_lower_priority_than_the_request_threads() -> None:
 
     own = niceness()
     on_hashing_thread = security._hashing_threads().submit(niceness).result()
-    assert on_hashing_thread == min(own + security.HASHING_NICENESS, 19)
+    assert on_hashing_thread == min(own + get_settings().hashing_niceness, 19)
