@@ -59,7 +59,8 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
     """Queue every reminder whose instant has come, for meetings that have not started.
 
     Run every minute; after downtime it catches up on meetings that are still ahead, never on
-    those that began. The idempotency key makes repeated runs harmless.
+    those that began. A meeting's reminders are one multi-row insert; the idempotency key makes
+    repeated runs harmless.
     """
     meetings = session.scalars(
         select(Meeting)
@@ -76,18 +77,17 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
     for meeting in meetings:
         if reminder_at(meeting, meeting.group) > now:
             continue
-        for membership in outbox.reachable_members(session, meeting.group_id):
-            count += outbox.enqueue(
-                session,
-                kind=Kind.reminder,
-                channel=Channel.sms,
-                group_id=meeting.group_id,
-                membership_id=membership.id,
-                meeting_id=meeting.id,
-                version=outbox.reminder_version(meeting),
-                expires_at=meeting.starts_at,
-                now=now,
-            )
+        count += outbox.enqueue_for_members(
+            session,
+            kind=Kind.reminder,
+            channel=Channel.sms,
+            group_id=meeting.group_id,
+            membership_ids=[m.id for m in outbox.reachable_members(session, meeting.group_id)],
+            meeting_id=meeting.id,
+            version=outbox.reminder_version(meeting),
+            expires_at=meeting.starts_at,
+            now=now,
+        )
     return count
 
 
