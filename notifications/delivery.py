@@ -7,7 +7,9 @@ Called by :func:`notifications.tasks.dispatch`; the rules are in its docstring a
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -78,13 +80,14 @@ def deliver_batch(
     token: str,
     now: datetime,
     providers: Providers,
+    pool: ThreadPoolExecutor,
     report: DispatchReport,
 ) -> None:
-    """Mark the batch ``sending`` in one commit, send one after another, record in one commit.
+    """Mark the batch ``sending`` in one commit, send it on ``pool``, record in one commit.
 
-    Whatever stops the loop (an unexpected error, the time budget), the outcomes known so far are
-    recorded; rows never handed to the provider go back to the queue, and a row whose provider
-    call did not return stays ``sending``: in doubt.
+    Whatever stops the sending (an unexpected error, the time budget), the outcomes known so far
+    are recorded; rows never handed to the provider go back to the queue, and a row whose
+    provider call did not return stays ``sending``: in doubt.
     """
     with sessions.begin() as session:
         attempts = mark_sending(session, token=token, now=now, report=report)
@@ -92,10 +95,21 @@ def deliver_batch(
     # that none of them outlives its in-doubt lease before its outcome is recorded.
     deadline = time.monotonic() + get_settings().outbox_in_doubt_seconds / 2
     try:
-        send_all(providers, attempts, deadline=deadline)
+        send_all(providers, attempts, deadline=deadline, pool=pool)
     finally:
         with sessions.begin() as session:
             record_outcomes(session, attempts, now=now, report=report)
+
+
+def sending_pool() -> ThreadPoolExecutor:
+    """The threads a dispatcher sends on: ``OUTBOX_SEND_CONCURRENCY`` messages at once.
+
+    Named after the dispatching thread, so logs and tests can tell two dispatchers apart.
+    """
+    return ThreadPoolExecutor(
+        max_workers=get_settings().outbox_send_concurrency,
+        thread_name_prefix=f"{threading.current_thread().name}:send",
+    )
 
 
 def mark_sending(
@@ -159,10 +173,19 @@ def load_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
     )
 
 
-def send_all(providers: Providers, attempts: list[Attempt], *, deadline: float) -> None:
-    """One after another; an ``Attempt`` left not ``started`` was never handed to the provider."""
-    for attempt in attempts:
-        if time.monotonic() >= deadline:
+def send_all(
+    providers: Providers, attempts: list[Attempt], *, deadline: float, pool: ThreadPoolExecutor
+) -> None:
+    """Send on ``pool``; an ``Attempt`` left not ``started`` was never handed to the provider.
+
+    Each attempt is touched by one pool thread only, and read here after that thread is done.
+    An unexpected error stops the batch: nothing more is started, the calls in flight finish
+    (their outcomes are known, so they are recorded), then it is raised.
+    """
+    stop = threading.Event()
+
+    def send(attempt: Attempt) -> None:
+        if stop.is_set() or time.monotonic() >= deadline:
             return
         attempt.started = True
         try:
@@ -171,6 +194,18 @@ def send_all(providers: Providers, attempts: list[Attempt], *, deadline: float) 
             attempt.doubt = doubt.reason
         except DeliveryError as error:
             attempt.error = error
+        except BaseException:
+            stop.set()
+            raise
+
+    futures = [pool.submit(send, attempt) for attempt in attempts]
+    try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+    finally:
+        stop.set()  # also when this thread is interrupted: start nothing more...
+        wait(futures)  # ...but let the calls in flight return before the outcomes are recorded
+    for future in futures:
+        future.result()  # raises the unexpected error, if there was one
 
 
 def record_outcomes(

@@ -7,7 +7,8 @@ Dispatch, a batch at a time (README "Delivery" explains the rules):
 2. *sending*: the batch's messages are built and the rows committed as ``sending``, all in one
    commit, before the first provider call — from here on, after a crash, nobody knows which of
    them the provider accepted;
-3. the messages are sent one after another, then every outcome is committed at once: ``sent``
+3. the messages are sent ``OUTBOX_SEND_CONCURRENCY`` at a time (a small pool of threads, each
+   row handed to the provider once), then every outcome is committed at once: ``sent``
    (with the provider's id), ``pending`` again with backoff and jitter (transient failure), or
    ``failed`` (permanent, or out of attempts: moderators see it). Rows never handed to the
    provider (the loop stopped early) go back to ``pending``.
@@ -34,7 +35,7 @@ from core.settings import get_settings
 from groups.models import Group, Meeting, MeetingStatus
 from groups.schedule import local_to_utc
 from notifications import service as outbox
-from notifications.delivery import DispatchReport, Providers, deliver_batch
+from notifications.delivery import DispatchReport, Providers, deliver_batch, sending_pool
 from notifications.models import Channel, Kind, OutboxMessage, Status
 
 log = get_logger("notifications.dispatch")
@@ -106,14 +107,17 @@ def dispatch(
     with sessions.begin() as session:
         prepare_queue(session, now=now, channels=providers.channels())
     batches = 0
-    while max_batches is None or batches < max_batches:
-        token = secrets.token_hex(16)
-        with sessions.begin() as session:
-            ids = claim(session, now=now, channels=providers.channels(), token=token)
-        if not ids:
-            break
-        batches += 1
-        deliver_batch(sessions, token=token, now=now, providers=providers, report=report)
+    with sending_pool() as pool:
+        while max_batches is None or batches < max_batches:
+            token = secrets.token_hex(16)
+            with sessions.begin() as session:
+                ids = claim(session, now=now, channels=providers.channels(), token=token)
+            if not ids:
+                break
+            batches += 1
+            deliver_batch(
+                sessions, token=token, now=now, providers=providers, pool=pool, report=report
+            )
     return report
 
 

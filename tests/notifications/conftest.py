@@ -3,11 +3,12 @@ rolled-back transaction (each dispatcher step commits to a savepoint of the test
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import get_settings
 from notifications.delivery import DispatchReport, Providers
 from notifications.providers import FakeMailer, FakeSms
 from notifications.tasks import dispatch
@@ -57,3 +58,16 @@ def run_dispatch(
     db: Session, sessions: sessionmaker[Session], providers: Providers, clock: Clock
 ) -> Dispatch:
     return dispatcher(db, sessions, providers, clock)
+
+
+@pytest.fixture
+def send_concurrency(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
+    """Set ``OUTBOX_SEND_CONCURRENCY`` for one test (the settings are cached: cleared around)."""
+
+    def set_concurrency(threads: int) -> None:
+        monkeypatch.setenv("SUPPORTLINE_OUTBOX_SEND_CONCURRENCY", str(threads))
+        get_settings.cache_clear()
+
+    yield set_concurrency
+    monkeypatch.undo()
+    get_settings.cache_clear()

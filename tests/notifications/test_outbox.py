@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -288,8 +289,12 @@ class BrokenAfterFirst(FakeSms):
 
 
 def test_a_batch_stopped_midway_keeps_what_was_sent_and_requeues_what_was_not(
-    db: Session, clock: Clock, sessions: sessionmaker[Session]
+    db: Session,
+    clock: Clock,
+    sessions: sessionmaker[Session],
+    send_concurrency: Callable[[int], None],
 ) -> None:
+    send_concurrency(1)  # one at a time, in claim order (the concurrent case has its own test)
     group = create_group(db, now=clock.now())
     for _ in range(3):
         create_member(db, group, now=clock.now())
