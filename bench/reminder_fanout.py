@@ -205,7 +205,11 @@ def main() -> None:
             with sessions.begin() as session:
                 queued = tasks.enqueue_due_reminders(session, now=now)
             enqueued_s = time.perf_counter() - started
-            report = tasks.dispatch(sessions, now=now, providers=delivery.Providers.from_settings())
+            report = tasks.dispatch(
+                sessions,
+                clock=tasks.running_clock(now),
+                providers=delivery.Providers.from_settings(),
+            )
             loops = get_settings().outbox_send_concurrency
             elapsed = time.perf_counter() - started
             cpu = harness.own_cpu_seconds() - cpu

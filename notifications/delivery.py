@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -78,7 +79,7 @@ def deliver_batch(
     sessions: sessionmaker[Session],
     *,
     token: str,
-    now: datetime,
+    clock: Callable[[], datetime],
     providers: Providers,
     pool: ThreadPoolExecutor,
     report: DispatchReport,
@@ -90,7 +91,7 @@ def deliver_batch(
     provider call did not return stays ``sending``: in doubt.
     """
     with sessions.begin() as session:
-        attempts = mark_sending(session, token=token, now=now, report=report)
+        attempts = mark_sending(session, token=token, now=clock(), report=report)
     # Every row of the batch has been ``sending`` since the commit above: stop early enough
     # that none of them outlives its in-doubt lease before its outcome is recorded.
     deadline = time.monotonic() + get_settings().outbox_in_doubt_seconds / 2
@@ -98,7 +99,7 @@ def deliver_batch(
         send_all(providers, attempts, deadline=deadline, pool=pool)
     finally:
         with sessions.begin() as session:
-            record_outcomes(session, attempts, now=now, report=report)
+            record_outcomes(session, attempts, now=clock(), report=report)
 
 
 def sending_pool() -> ThreadPoolExecutor:

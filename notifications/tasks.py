@@ -24,6 +24,8 @@ is sent again with the same Message-ID. So the in-flight window is one batch
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -98,27 +100,37 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
 def dispatch(
     sessions: sessionmaker[Session],
     *,
-    now: datetime,
+    clock: Callable[[], datetime],
     providers: Providers,
     max_batches: int | None = None,
 ) -> DispatchReport:
-    """Send what is due, a batch at a time (see the module docstring)."""
+    """Send what is due, a batch at a time (see the module docstring).
+
+    ``clock`` is read for each step, not once per run: a run longer than the claim lease must
+    not claim with a lease that has already run out (another dispatcher would take those rows).
+    """
     report = DispatchReport()
     with sessions.begin() as session:
-        prepare_queue(session, now=now, channels=providers.channels())
+        prepare_queue(session, now=clock(), channels=providers.channels())
     batches = 0
     with sending_pool() as pool:
         while max_batches is None or batches < max_batches:
             token = secrets.token_hex(16)
             with sessions.begin() as session:
-                ids = claim(session, now=now, channels=providers.channels(), token=token)
+                ids = claim(session, now=clock(), channels=providers.channels(), token=token)
             if not ids:
                 break
             batches += 1
             deliver_batch(
-                sessions, token=token, now=now, providers=providers, pool=pool, report=report
+                sessions, token=token, clock=clock, providers=providers, pool=pool, report=report
             )
     return report
+
+
+def running_clock(start: datetime) -> Callable[[], datetime]:
+    """``start`` (the time a job was given) moved on by the time that has passed since."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
 def prepare_queue(session: Session, *, now: datetime, channels: list[Channel]) -> None:
@@ -196,7 +208,7 @@ def claim(session: Session, *, now: datetime, channels: list[Channel], token: st
 
 
 def dispatch_job(sessions: sessionmaker[Session], now: datetime) -> None:
-    report = dispatch(sessions, now=now, providers=Providers.from_settings())
+    report = dispatch(sessions, clock=running_clock(now), providers=Providers.from_settings())
     if report.outcomes:
         log.info(
             "outbox.dispatched",

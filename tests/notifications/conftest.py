@@ -46,7 +46,7 @@ def dispatcher(
 
     def run() -> DispatchReport:
         db.flush()
-        report = dispatch(sessions, now=clock.now(), providers=providers)
+        report = dispatch(sessions, clock=clock.now, providers=providers)
         db.expire_all()
         return report
 
@@ -60,14 +60,17 @@ def run_dispatch(
     return dispatcher(db, sessions, providers, clock)
 
 
-@pytest.fixture
-def send_concurrency(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
-    """Set ``OUTBOX_SEND_CONCURRENCY`` for one test (the settings are cached: cleared around)."""
+Setting = Callable[[str, object], None]
 
-    def set_concurrency(threads: int) -> None:
-        monkeypatch.setenv("SUPPORTLINE_OUTBOX_SEND_CONCURRENCY", str(threads))
+
+@pytest.fixture
+def setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Setting]:
+    """Change a setting for one test: ``setting("OUTBOX_BATCH_SIZE", 2)`` (the cache is cleared)."""
+
+    def change(name: str, value: object) -> None:
+        monkeypatch.setenv(f"SUPPORTLINE_{name}", str(value))
         get_settings.cache_clear()
 
-    yield set_concurrency
+    yield change
     monkeypatch.undo()
     get_settings.cache_clear()

@@ -1,15 +1,15 @@
 """A claimed batch sent on several threads (``OUTBOX_SEND_CONCURRENCY``): same guarantees.
 
 Every outcome is still recorded per row, a failure of one message touches no other, and a row
-is never handed to the provider twice. Exactly-once between dispatchers and after a SIGKILL is
-in ``test_exactly_once_pg.py``.
+is never handed to the provider twice; a long run reads the time for each batch. Exactly-once
+between dispatchers and after a SIGKILL is in ``test_exactly_once_pg.py``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from notifications.providers import DeliveryError, FakeSms, Sms
 from notifications.tasks import dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member
+from tests.notifications.conftest import Setting
 
 PHONES = [f"+4860200{index:04d}" for index in range(8)]
 
@@ -33,9 +34,9 @@ def pins(db: Session) -> list[OutboxMessage]:
 
 
 @pytest.fixture
-def eight_pins(db: Session, clock: Clock, send_concurrency: Callable[[int], None]) -> None:
+def eight_pins(db: Session, clock: Clock, setting: Setting) -> None:
     """Eight new members, each with a PIN SMS queued (one batch), sent four at a time."""
-    send_concurrency(4)
+    setting("OUTBOX_SEND_CONCURRENCY", 4)
     group = create_group(db, now=clock.now())
     for phone in PHONES:
         create_member(db, group, now=clock.now(), phone=phone)
@@ -62,7 +63,7 @@ def test_a_batch_is_with_the_provider_several_messages_at_once(
 ) -> None:
     sms = MeetingSms(parties=4)
 
-    report = dispatch(sessions, now=clock.now(), providers=Providers(sms=sms, mailer=None))
+    report = dispatch(sessions, clock=clock.now, providers=Providers(sms=sms, mailer=None))
 
     assert len(sms.threads) == 4
     assert sorted(message.to for message in sms.sent) == PHONES
@@ -93,7 +94,7 @@ def test_a_transient_failure_in_a_concurrent_batch_is_retried_and_the_rest_is_se
     sms = FailsOnceFor(PHONES[3])
     providers = Providers(sms=sms, mailer=None)
 
-    report = dispatch(sessions, now=clock.now(), providers=providers)
+    report = dispatch(sessions, clock=clock.now, providers=providers)
     by_phone = dict(zip(PHONES, pins(db), strict=True))
     assert (report.sent, report.retried) == (7, 1)
     retried = by_phone.pop(PHONES[3])
@@ -105,7 +106,7 @@ def test_a_transient_failure_in_a_concurrent_batch_is_retried_and_the_rest_is_se
     assert {(row.status, row.attempts) for row in by_phone.values()} == {(Status.sent, 1)}
 
     clock.advance(seconds=get_settings().outbox_retry_base_seconds * 1.5)  # the longest backoff
-    dispatch(sessions, now=clock.now(), providers=providers)
+    dispatch(sessions, clock=clock.now, providers=providers)
     assert {row.status for row in pins(db)} == {Status.sent}
     assert Counter(message.to for message in sms.sent) == dict.fromkeys(PHONES, 1)
 
@@ -129,7 +130,7 @@ def test_an_unexpected_error_in_a_concurrent_batch_leaves_only_that_call_in_doub
     broken = BrokenFor(PHONES[2])
 
     with pytest.raises(RuntimeError):
-        dispatch(sessions, now=clock.now(), providers=Providers(sms=broken, mailer=None))
+        dispatch(sessions, clock=clock.now, providers=Providers(sms=broken, mailer=None))
 
     by_phone = dict(zip(PHONES, pins(db), strict=True))
     accepted = {message.to for message in broken.sent}
@@ -141,8 +142,39 @@ def test_an_unexpected_error_in_a_concurrent_batch_leaves_only_that_call_in_doub
             assert (row.status, row.attempts) == (Status.pending, 0)  # never started: requeued
 
     again = FakeSms()
-    dispatch(sessions, now=clock.now(), providers=Providers(sms=again, mailer=None))
+    dispatch(sessions, clock=clock.now, providers=Providers(sms=again, mailer=None))
     assert accepted.isdisjoint(message.to for message in again.sent)  # nothing sent twice
     assert {message.to for message in again.sent} == set(PHONES) - accepted - {PHONES[2]}
     in_doubt = dict(zip(PHONES, pins(db), strict=True))[PHONES[2]]
     assert in_doubt.status is Status.sending  # still waits for Twilio's status callback
+
+
+class SlowSms(FakeSms):
+    """Each message takes the provider 100 s of the test clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def send_sms(self, message: Sms) -> str:
+        with self.lock:
+            self.clock.advance(seconds=100)
+        return super().send_sms(message)
+
+
+def test_a_run_longer_than_the_claim_lease_claims_each_batch_at_its_own_time(
+    db: Session, clock: Clock, sessions: sessionmaker[Session], eight_pins: None, setting: Setting
+) -> None:
+    setting("OUTBOX_BATCH_SIZE", 4)
+    start = clock.now()
+
+    dispatch(sessions, clock=clock.now, providers=Providers(SlowSms(clock), None))
+
+    rows = pins(db)
+    assert {row.status for row in rows} == {Status.sent}
+    lease = get_settings().outbox_claim_lease_seconds
+    assert clock.now() - start > timedelta(seconds=lease)  # the run outlived a claim lease
+    # The second batch was claimed and recorded at the time it happened, not the run's start.
+    sent_at = sorted({row.sent_at for row in rows if row.sent_at is not None})
+    assert len(sent_at) == 2
+    assert sent_at[1] - start > timedelta(seconds=lease)

@@ -125,7 +125,7 @@ def test_two_concurrent_dispatchers_send_each_of_1000_reminders_once(
             start.wait()
             dispatch(
                 sessionmaker(bind=engine, expire_on_commit=False),
-                now=due,
+                clock=tasks.running_clock(due),
                 providers=Providers(sms=sms, mailer=FakeMailer()),
             )
         except BaseException as exc:  # surfaced by the assertion below
