@@ -114,9 +114,12 @@ def seed_members(url: str, groups: int, members: int, now: datetime) -> None:
     seeder.close()
 
 
-def plain_sdk_rate(prism_url: str, count: int, loops: int) -> float:
+def plain_sdk_rate(prism_url: str, count: int, loops: int) -> tuple[float, float]:
     """Prism's own capacity: ``loops`` threads each running the same SDK and HTTP client in a
-    loop (a client per thread, like the dispatcher's sending threads), nothing else."""
+    loop (a client per thread, like the dispatcher's sending threads), nothing else.
+
+    Returns messages per second and this process's CPU milliseconds per message.
+    """
     from core.twilio_http import make_twilio_client
 
     def loop(first: int, last: int) -> None:
@@ -135,12 +138,13 @@ def plain_sdk_rate(prism_url: str, count: int, loops: int) -> float:
     threads = [
         threading.Thread(target=loop, args=(n * share, (n + 1) * share)) for n in range(loops)
     ]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), harness.own_cpu_seconds()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return share * loops / (time.perf_counter() - started)
+    cpu = harness.own_cpu_seconds() - cpu
+    return share * loops / (time.perf_counter() - started), cpu * 1000 / (share * loops)
 
 
 def busy_share(since: tuple[float, float]) -> float:
@@ -218,10 +222,10 @@ def main() -> None:
             get_engine().dispose()
         # Prism's capacity, as the dispatcher uses it: as many concurrent loops as it has
         # sending threads (the ratio is against this), and one loop for comparison.
-        plain: dict[int, tuple[float, float]] = {}
+        plain: dict[int, tuple[float, float, float]] = {}
         for threads in sorted({1, loops}):
             machine = harness.machine_cpu()
-            plain[threads] = plain_sdk_rate(prism, args.plain, threads), busy_share(machine)
+            plain[threads] = (*plain_sdk_rate(prism, args.plain, threads), busy_share(machine))
     rate = report.sent / elapsed
     capacity = plain[loops][0]
     print(
@@ -231,15 +235,18 @@ def main() -> None:
     )
     print(
         f"fan-out ({loops} sending threads): {rate:.0f} messages/s end to end ({elapsed:.1f} s, "
-        f"dispatcher CPU {cpu:.1f} s)"
+        f"dispatcher CPU {cpu:.1f} s, {cpu * 1000 / max(report.sent, 1):.2f} ms per message)"
     )
     print(
         "Prism with plain SDK loops: "
-        + ", ".join(f"{n} loop{'s' * (n > 1)} {r:.0f} messages/s" for n, (r, _) in plain.items())
+        + ", ".join(
+            f"{n} loop{'s' * (n > 1)} {r:.0f} messages/s ({c:.2f} ms CPU per message)"
+            for n, (r, c, _) in plain.items()
+        )
     )
     print(
         f"machine busy (all processes, {os.cpu_count()} cores): {busy:.0%} during the fan-out, "
-        + ", ".join(f"{b:.0%} during {n} loop{'s' * (n > 1)}" for n, (_, b) in plain.items())
+        + ", ".join(f"{b:.0%} during {n} loop{'s' * (n > 1)}" for n, (_, _, b) in plain.items())
     )
     print(
         f"ratio fan-out / Prism capacity with {loops} concurrent loops: {rate / capacity:.2f} "
