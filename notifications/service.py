@@ -138,23 +138,17 @@ def enqueue_for_members(
     return inserted
 
 
-INSERT_ROWS_PER_STATEMENT = 500  # 15 columns: far below SQLite's 32,766 bound parameters
-
-
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Multi-row ``INSERT … ON CONFLICT DO NOTHING``; how many rows were new."""
+    """``INSERT … ON CONFLICT DO NOTHING`` for many rows; how many of them were new.
+
+    One statement for many parameter sets: SQLAlchemy sends it as multi-row ``VALUES`` pages
+    ("insertmanyvalues", sized to the driver's parameter limits), and compiles it only once.
+    """
+    if not rows:
+        return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = 0
-    for start in range(0, len(rows), INSERT_ROWS_PER_STATEMENT):
-        chunk = rows[start : start + INSERT_ROWS_PER_STATEMENT]
-        statement = (
-            dialect.insert(OutboxMessage)
-            .values(chunk)
-            .on_conflict_do_nothing()
-            .returning(OutboxMessage.id)
-        )
-        inserted += len(session.execute(statement).all())
-    return inserted
+    statement = dialect.insert(OutboxMessage).on_conflict_do_nothing()
+    return len(session.execute(statement.returning(OutboxMessage.id), rows).all())
 
 
 def _next_version(session: Session, kind: Kind, membership_id: int) -> int:
@@ -253,17 +247,21 @@ def reminder_version(meeting: Meeting) -> int:
     return int(meeting.starts_at.timestamp())
 
 
-def reachable_members(session: Session, group_id: int) -> list[Membership]:
-    """Active members with a phone whose number has not opted out of SMS."""
+def reachable_member_ids(session: Session, group_id: int) -> list[int]:
+    """Ids of the active members with a phone whose number has not opted out of SMS.
+
+    Ids only: loading the memberships would decrypt every member's contact fields for nothing.
+    """
     opted_out = select(SmsOptOut.phone_index)
-    return list(
-        session.scalars(
-            _members_query(group_id, (MembershipStatus.active,)).where(
-                Membership.phone_index.is_not(None),
-                Membership.phone_index.not_in(opted_out),
-            )
+    query = (
+        _members_query(group_id, (MembershipStatus.active,))
+        .where(
+            Membership.phone_index.is_not(None),
+            Membership.phone_index.not_in(opted_out),
         )
+        .with_only_columns(Membership.id)
     )
+    return list(session.scalars(query))
 
 
 def _members_query(group_id: int, statuses: Sequence[MembershipStatus]) -> Select[Membership]:
@@ -299,7 +297,7 @@ def _notice(
         kind=kind,
         channel=Channel.sms,
         group_id=meeting.group_id,
-        membership_ids=[member.id for member in reachable_members(session, meeting.group_id)],
+        membership_ids=reachable_member_ids(session, meeting.group_id),
         meeting_id=meeting.id,
         version=reminder_version(meeting),
         payload=payload,

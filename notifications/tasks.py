@@ -85,7 +85,7 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
             kind=Kind.reminder,
             channel=Channel.sms,
             group_id=meeting.group_id,
-            membership_ids=[m.id for m in outbox.reachable_members(session, meeting.group_id)],
+            membership_ids=outbox.reachable_member_ids(session, meeting.group_id),
             meeting_id=meeting.id,
             version=outbox.reminder_version(meeting),
             expires_at=meeting.starts_at,
