@@ -16,10 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import get_settings
-from notifications.delivery import Providers
-from notifications.models import Kind, OutboxMessage, Status
+from notifications.delivery import (
+    Batch,
+    DispatchReport,
+    Providers,
+    finish_batch,
+    sending_pool,
+    start_batch,
+)
+from notifications.models import Channel, Kind, OutboxMessage, Status
 from notifications.providers import DeliveryError, FakeSms, Sms
-from notifications.tasks import dispatch
+from notifications.tasks import dispatch, take_batch
 from tests.clock import Clock
 from tests.factories import create_group, create_member
 from tests.notifications.conftest import Setting
@@ -178,3 +185,52 @@ def test_a_run_longer_than_the_claim_lease_claims_each_batch_at_its_own_time(
     sent_at = sorted({row.sent_at for row in rows if row.sent_at is not None})
     assert len(sent_at) == 2
     assert sent_at[1] - start > timedelta(seconds=lease)
+
+
+def take(sessions: sessionmaker[Session], clock: Clock) -> Batch:
+    report = DispatchReport()
+    batch = take_batch(sessions, clock=clock.now, channels=[Channel.sms], report=report)
+    assert batch is not None
+    return batch
+
+
+def test_a_built_batch_sends_only_rows_still_claimed_by_it_and_not_expired(
+    db: Session, clock: Clock, sessions: sessionmaker[Session], eight_pins: None
+) -> None:
+    batch = take(sessions, clock)  # built while the batch before was with the provider
+    rows = pins(db)
+    assert {row.status for row in rows} == {Status.claimed}
+    # Meanwhile the claim lease of one row ran out and another dispatcher took it...
+    rows[0].claim_token = "another-dispatcher"
+    # ...and the meeting another row reminds of began.
+    rows[1].expires_at = clock.now()
+    db.flush()
+    sms = FakeSms()
+
+    with sending_pool() as pool:
+        sending = start_batch(
+            sessions, batch, clock=clock.now, providers=Providers(sms, None), pool=pool
+        )
+        finish_batch(sessions, sending, clock=clock.now, report=DispatchReport())
+
+    rows = pins(db)
+    assert sorted(message.to for message in sms.sent) == PHONES[2:]
+    assert (rows[0].status, rows[0].claim_token) == (Status.claimed, "another-dispatcher")
+    assert (rows[1].status, rows[1].attempts, rows[1].claim_token) == (Status.pending, 0, None)
+    assert {row.status for row in rows[2:]} == {Status.sent}
+
+
+def test_a_dispatcher_stopped_by_an_error_puts_the_batch_it_built_back(
+    db: Session, clock: Clock, sessions: sessionmaker[Session], eight_pins: None, setting: Setting
+) -> None:
+    setting("OUTBOX_BATCH_SIZE", 4)  # two batches: the second is built while the first sends
+    broken = BrokenFor(PHONES[0])
+
+    with pytest.raises(RuntimeError):
+        dispatch(sessions, clock=clock.now, providers=Providers(sms=broken, mailer=None))
+
+    statuses = Counter(row.status for row in pins(db))
+    assert statuses[Status.claimed] == 0  # nothing waits for a claim lease
+    assert statuses[Status.sending] == 1  # the call that broke
+    assert statuses[Status.sent] == len(broken.sent)
+    assert statuses[Status.pending] == len(PHONES) - 1 - len(broken.sent)
