@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
 
 from core.logs import get_logger
 from core.settings import get_settings
@@ -238,7 +238,19 @@ class Recipients:
 
 def load_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
     membership_ids = {row.membership_id for row in rows if row.membership_id is not None}
-    memberships = session.scalars(select(Membership).where(Membership.id.in_(membership_ids))).all()
+    # An SMS needs the number alone: decrypting the other contact fields of each member would
+    # cost more than building the message (e-mails need them; batches with one load them all).
+    sms_only = all(row.channel is Channel.sms for row in rows)
+    unused = [
+        defer(Membership.alias),
+        defer(Membership.email),
+        defer(Membership.participant_number),
+    ]
+    memberships = session.scalars(
+        select(Membership)
+        .where(Membership.id.in_(membership_ids))
+        .options(*(unused if sms_only else []))
+    ).all()
     group_ids = {membership.group_id for membership in memberships}
     groups = session.scalars(
         select(Group).where(Group.id.in_(group_ids)).options(selectinload(Group.lines))
