@@ -206,7 +206,8 @@ def main() -> None:
             )
             # Prism compiles its request handling as it goes: warm it up (untimed, not counted)
             # so the fan-out does not pay for that while the plain loops after it would not.
-            plain_sdk_rate(prism, args.warmup, 1)
+            if args.warmup:
+                plain_sdk_rate(prism, args.warmup, 1)
             wire = WireCount()
             sessions = get_sessionmaker()
             started, cpu = time.perf_counter(), harness.own_cpu_seconds()
