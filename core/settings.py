@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # An SMS whose outcome is unknown (crash or read timeout while sending) waits this long for
     # Twilio's status callback before it is sent again; see README "Delivery".
     outbox_in_doubt_seconds: int = Field(default=600, ge=5)
+    # How many messages of a claimed batch are with the provider at once (a thread and a Twilio
+    # client each): the provider works on some while our side prepares or reads others.
+    outbox_send_concurrency: int = Field(default=4, ge=1, le=32)
     scheduler_dispatch_seconds: int = Field(default=15, ge=1)
     scheduler_reminder_seconds: int = Field(default=60, ge=1)
     scheduler_plan_minutes: int = Field(default=60, ge=1)

@@ -7,13 +7,16 @@ Called by :func:`notifications.tasks.dispatch`; the rules are in its docstring a
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
 
 from core.logs import get_logger
 from core.settings import get_settings
@@ -72,36 +75,89 @@ class Attempt:
     doubt: str | None = None
 
 
-def deliver_batch(
-    sessions: sessionmaker[Session],
-    *,
-    token: str,
-    now: datetime,
-    providers: Providers,
-    report: DispatchReport,
-) -> None:
-    """Mark the batch ``sending`` in one commit, send one after another, record in one commit.
+@dataclass
+class Batch:
+    """Claimed rows (``claim_token``) whose messages are built: not yet handed to anyone."""
 
-    Whatever stops the loop (an unexpected error, the time budget), the outcomes known so far are
-    recorded; rows never handed to the provider go back to the queue, and a row whose provider
-    call did not return stays ``sending``: in doubt.
+    token: str
+    attempts: list[Attempt]
+
+
+@dataclass
+class Sending:
+    """A batch with the provider: its calls on the pool, and how to stop starting new ones."""
+
+    attempts: list[Attempt]
+    futures: list[Future[None]]
+    stop: threading.Event
+
+    def wait(self) -> None:
+        """Until every call has returned; raises the unexpected error that stopped the batch.
+
+        An unexpected error (or this thread being interrupted) stops the batch: nothing more is
+        started, the calls in flight finish (their outcomes are known, so they are recorded).
+        """
+        try:
+            wait(self.futures, return_when=FIRST_EXCEPTION)
+        finally:
+            self.stop.set()
+            wait(self.futures)
+        for future in self.futures:
+            future.result()
+
+
+def sending_pool() -> ThreadPoolExecutor:
+    """The threads a dispatcher sends on: ``OUTBOX_SEND_CONCURRENCY`` messages at once.
+
+    Named after the dispatching thread, so logs and tests can tell two dispatchers apart.
     """
+    return ThreadPoolExecutor(
+        max_workers=get_settings().outbox_send_concurrency,
+        thread_name_prefix=f"{threading.current_thread().name}:send",
+    )
+
+
+def start_batch(
+    sessions: sessionmaker[Session],
+    batch: Batch,
+    *,
+    clock: Callable[[], datetime],
+    providers: Providers,
+    pool: ThreadPoolExecutor,
+) -> Sending:
+    """Mark the batch ``sending`` in one commit, then hand its messages to ``pool``."""
     with sessions.begin() as session:
-        attempts = mark_sending(session, token=token, now=now, report=report)
+        attempts = mark_sending(session, batch, now=clock())
     # Every row of the batch has been ``sending`` since the commit above: stop early enough
     # that none of them outlives its in-doubt lease before its outcome is recorded.
     deadline = time.monotonic() + get_settings().outbox_in_doubt_seconds / 2
+    return send_all(providers, attempts, deadline=deadline, pool=pool)
+
+
+def finish_batch(
+    sessions: sessionmaker[Session],
+    sending: Sending,
+    *,
+    clock: Callable[[], datetime],
+    report: DispatchReport,
+) -> None:
+    """Wait for the batch's calls, then record every outcome in one commit.
+
+    Whatever stopped the sending (an unexpected error, the time budget), the outcomes known are
+    recorded; rows never handed to the provider go back to the queue, and a row whose provider
+    call did not return stays ``sending``: in doubt.
+    """
     try:
-        send_all(providers, attempts, deadline=deadline)
+        sending.wait()
     finally:
         with sessions.begin() as session:
-            record_outcomes(session, attempts, now=now, report=report)
+            record_outcomes(session, sending.attempts, now=clock(), report=report)
 
 
-def mark_sending(
+def build_batch(
     session: Session, *, token: str, now: datetime, report: DispatchReport
 ) -> list[Attempt]:
-    """Build each claimed row's message; moot rows end here, the others become ``sending``."""
+    """Build each claimed row's message; moot rows end here, the others stay ``claimed``."""
     rows = list(
         session.scalars(
             select(OutboxMessage)
@@ -111,7 +167,6 @@ def mark_sending(
         )
     )
     recipients = load_recipients(session, rows)
-    lease_until = now + timedelta(seconds=get_settings().outbox_in_doubt_seconds)
     attempts: list[Attempt] = []
     for row in rows:
         try:
@@ -123,12 +178,50 @@ def mark_sending(
             report.skipped += 1
             report.outcomes[row.id] = skip.status
             continue
-        row.status = Status.sending
-        row.attempts += 1
-        row.updated_at = now
-        row.lease_until = lease_until
         attempts.append(Attempt(outbox_id=row.id, message=message))
     return attempts
+
+
+def mark_sending(session: Session, batch: Batch, *, now: datetime) -> list[Attempt]:
+    """The batch's rows still claimed by it and not expired become ``sending``, in one statement.
+
+    The batch may have been built while the previous one was with the provider: a row whose
+    claim lease ran out meanwhile may belong to another dispatcher now, and is left to it; one
+    whose meeting began meanwhile goes back to the queue, where it expires.
+    """
+    if not batch.attempts:
+        return []
+    ours = (OutboxMessage.claim_token == batch.token, OutboxMessage.status == Status.claimed)
+    marked = set(
+        session.scalars(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_([attempt.outbox_id for attempt in batch.attempts]),
+                *ours,
+                or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
+            )
+            .values(
+                status=Status.sending,
+                attempts=OutboxMessage.attempts + 1,
+                updated_at=now,
+                lease_until=now + timedelta(seconds=get_settings().outbox_in_doubt_seconds),
+            )
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    release_batch(session, batch, now=now)  # what was not marked
+    return [attempt for attempt in batch.attempts if attempt.outbox_id in marked]
+
+
+def release_batch(session: Session, batch: Batch, *, now: datetime) -> None:
+    """A built batch that will not be sent (the dispatcher stops): back to the queue now."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.claim_token == batch.token, OutboxMessage.status == Status.claimed)
+        .values(status=Status.pending, claim_token=None, lease_until=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass
@@ -145,7 +238,19 @@ class Recipients:
 
 def load_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
     membership_ids = {row.membership_id for row in rows if row.membership_id is not None}
-    memberships = session.scalars(select(Membership).where(Membership.id.in_(membership_ids))).all()
+    # An SMS needs the number alone: decrypting the other contact fields of each member would
+    # cost more than building the message (e-mails need them; batches with one load them all).
+    sms_only = all(row.channel is Channel.sms for row in rows)
+    unused = [
+        defer(Membership.alias),
+        defer(Membership.email),
+        defer(Membership.participant_number),
+    ]
+    memberships = session.scalars(
+        select(Membership)
+        .where(Membership.id.in_(membership_ids))
+        .options(*(unused if sms_only else []))
+    ).all()
     group_ids = {membership.group_id for membership in memberships}
     groups = session.scalars(
         select(Group).where(Group.id.in_(group_ids)).options(selectinload(Group.lines))
@@ -159,10 +264,17 @@ def load_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
     )
 
 
-def send_all(providers: Providers, attempts: list[Attempt], *, deadline: float) -> None:
-    """One after another; an ``Attempt`` left not ``started`` was never handed to the provider."""
-    for attempt in attempts:
-        if time.monotonic() >= deadline:
+def send_all(
+    providers: Providers, attempts: list[Attempt], *, deadline: float, pool: ThreadPoolExecutor
+) -> Sending:
+    """Hand the messages to ``pool``; an ``Attempt`` never ``started`` never reached the provider.
+
+    Each attempt is touched by one pool thread only, and read after :meth:`Sending.wait`.
+    """
+    stop = threading.Event()
+
+    def send(attempt: Attempt) -> None:
+        if stop.is_set() or time.monotonic() >= deadline:
             return
         attempt.started = True
         try:
@@ -171,6 +283,12 @@ def send_all(providers: Providers, attempts: list[Attempt], *, deadline: float) 
             attempt.doubt = doubt.reason
         except DeliveryError as error:
             attempt.error = error
+        except BaseException:
+            stop.set()
+            raise
+
+    futures = [pool.submit(send, attempt) for attempt in attempts]
+    return Sending(attempts=attempts, futures=futures, stop=stop)
 
 
 def record_outcomes(

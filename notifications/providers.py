@@ -15,8 +15,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import partial
 from typing import Protocol
 
 import requests
@@ -24,7 +26,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from core.settings import Settings, get_settings
-from core.twilio_http import get_twilio_client
+from core.twilio_http import make_twilio_client
 
 # Twilio errors that no retry can fix (https://www.twilio.com/docs/api/errors).
 PERMANENT_TWILIO_CODES: dict[int, str] = {
@@ -96,6 +98,25 @@ class TwilioSms:
         except requests.ConnectionError:
             raise DeliveryError("twilio: connection failed", permanent=False) from None
         return str(created.sid)
+
+
+class PerThreadTwilioSms:
+    """``TwilioSms`` for a dispatcher sending on several threads: one ``Client`` per thread.
+
+    The SDK's ``TwilioHttpClient`` keeps a ``requests.Session`` and the last request and response
+    on itself, and neither is documented as safe to share between threads; a client per thread
+    also keeps one open connection per thread.
+    """
+
+    def __init__(self, make_client: Callable[[], Client]) -> None:
+        self.make_client = make_client
+        self.local = threading.local()
+
+    def send_sms(self, message: Sms) -> str:
+        sender: TwilioSms | None = getattr(self.local, "sender", None)
+        if sender is None:
+            sender = self.local.sender = TwilioSms(self.make_client())
+        return sender.send_sms(message)
 
 
 def _twilio_error(exc: TwilioRestException) -> DeliveryError:
@@ -181,8 +202,17 @@ class FakeMailer:
 
 def get_sms_sender() -> SmsSender | None:
     """Twilio when an account is configured; ``None`` means "no provider configured"."""
-    client = get_twilio_client()
-    return None if client is None else TwilioSms(client)
+    settings = get_settings()
+    if not settings.twilio_configured:
+        return None
+    return PerThreadTwilioSms(
+        partial(
+            make_twilio_client,
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            api_url=settings.twilio_api_url,
+        )
+    )
 
 
 def get_mailer() -> Mailer | None:

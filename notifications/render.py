@@ -196,7 +196,7 @@ def build(
         raise Skip(Status.skipped, f"membership is {membership.status.value}")
     if row.channel is Channel.email:
         return _invitation(session, row, membership, group, now)
-    return _member_sms(session, row, membership, group)
+    return _member_sms(session, row, membership, group, opted_out)
 
 
 def _invitation(
@@ -220,10 +220,18 @@ def _invitation(
     )
 
 
-def _member_sms(session: Session, row: OutboxMessage, membership: Membership, group: Group) -> Sms:
+def _member_sms(
+    session: Session,
+    row: OutboxMessage,
+    membership: Membership,
+    group: Group,
+    opted_out: Collection[str],
+) -> Sms:
     if membership.phone is None:
         raise Skip(Status.skipped, "no phone number")
-    if row.kind is not Kind.pin and outbox.is_opted_out(session, membership.phone_index):
+    # ``opted_out`` was read for the whole batch (one query), not once per message.
+    stopped = membership.phone_index is None or membership.phone_index in opted_out
+    if row.kind is not Kind.pin and stopped:
         raise Skip(Status.skipped, "opted out of SMS (STOP)")
     return Sms(
         to=membership.phone,

@@ -66,38 +66,89 @@ def enqueue(
     tag: str = "",
 ) -> bool:
     """Insert one outbox row unless its idempotency key exists; True when it was inserted."""
-    values = {
-        "idempotency_key": idempotency_key(
-            kind, membership_id=membership_id, meeting_id=meeting_id, version=version, tag=tag
-        ),
-        "kind": kind,
-        "channel": channel,
-        "status": Status.pending,
-        "group_id": group_id,
-        "membership_id": membership_id,
-        "meeting_id": meeting_id,
-        "version": version,
-        "payload": payload or {},
-        "secret": secret,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "expires_at": expires_at,
-        "created_at": now,
-    }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(OutboxMessage)
-        .values(values)
-        .on_conflict_do_nothing()
-        .returning(OutboxMessage.id)
+    inserted = enqueue_for_members(
+        session,
+        kind=kind,
+        channel=channel,
+        group_id=group_id,
+        membership_ids=[membership_id],
+        meeting_id=meeting_id,
+        version=version,
+        expires_at=expires_at,
+        payload=payload,
+        secret=secret,
+        tag=tag,
+        now=now,
     )
-    inserted = session.execute(statement).scalar() is not None
+    return inserted == 1
+
+
+def enqueue_for_members(
+    session: Session,
+    *,
+    kind: Kind,
+    channel: Channel,
+    group_id: int | None,
+    membership_ids: Sequence[int | None],
+    now: datetime,
+    meeting_id: int | None = None,
+    version: int = 0,
+    expires_at: datetime | None = None,
+    payload: dict[str, Any] | None = None,
+    secret: str | None = None,
+    tag: str = "",
+) -> int:
+    """The same message to each of these members, in multi-row inserts; how many were new.
+
+    A key already queued is left alone (``ON CONFLICT DO NOTHING``), so an event replayed, a job
+    run twice or two runs at once queue each member's message once.
+    """
+    rows = [
+        {
+            "idempotency_key": idempotency_key(
+                kind, membership_id=membership_id, meeting_id=meeting_id, version=version, tag=tag
+            ),
+            "kind": kind,
+            "channel": channel,
+            "status": Status.pending,
+            "group_id": group_id,
+            "membership_id": membership_id,
+            "meeting_id": meeting_id,
+            "version": version,
+            "payload": payload or {},
+            "secret": secret,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "expires_at": expires_at,
+            "created_at": now,
+        }
+        for membership_id in membership_ids
+    ]
+    inserted = _insert_new(session, rows)
     if inserted:
         log.info(
             "outbox.enqueued",
-            extra={"kind": kind.value, "membership_id": membership_id, "meeting_id": meeting_id},
+            extra={
+                "kind": kind.value,
+                "group_id": group_id,
+                "meeting_id": meeting_id,
+                "count": inserted,
+            },
         )
     return inserted
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
+    """``INSERT … ON CONFLICT DO NOTHING`` for many rows; how many of them were new.
+
+    One statement for many parameter sets: SQLAlchemy sends it as multi-row ``VALUES`` pages
+    ("insertmanyvalues", sized to the driver's parameter limits), and compiles it only once.
+    """
+    if not rows:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(OutboxMessage).on_conflict_do_nothing()
+    return len(session.execute(statement.returning(OutboxMessage.id), rows).all())
 
 
 def _next_version(session: Session, kind: Kind, membership_id: int) -> int:
@@ -176,19 +227,16 @@ def on_member_approved(
 
 def on_schedule_changed(session: Session, *, group: Group, now: datetime) -> int:
     """Every active member with an e-mail gets the updated invitation (SEQUENCE = version)."""
-    count = 0
-    for membership in session.scalars(_members_query(group.id, (MembershipStatus.active,))):
-        if membership.email is not None:
-            count += enqueue(
-                session,
-                kind=Kind.invitation_update,
-                channel=Channel.email,
-                group_id=group.id,
-                membership_id=membership.id,
-                version=group.schedule_version,
-                now=now,
-            )
-    return count
+    members = session.scalars(_members_query(group.id, (MembershipStatus.active,)))
+    return enqueue_for_members(
+        session,
+        kind=Kind.invitation_update,
+        channel=Channel.email,
+        group_id=group.id,
+        membership_ids=[member.id for member in members if member.email is not None],
+        version=group.schedule_version,
+        now=now,
+    )
 
 
 # --- meetings: reminders and notices ---
@@ -199,17 +247,21 @@ def reminder_version(meeting: Meeting) -> int:
     return int(meeting.starts_at.timestamp())
 
 
-def reachable_members(session: Session, group_id: int) -> list[Membership]:
-    """Active members with a phone whose number has not opted out of SMS."""
+def reachable_member_ids(session: Session, group_id: int) -> list[int]:
+    """Ids of the active members with a phone whose number has not opted out of SMS.
+
+    Ids only: loading the memberships would decrypt every member's contact fields for nothing.
+    """
     opted_out = select(SmsOptOut.phone_index)
-    return list(
-        session.scalars(
-            _members_query(group_id, (MembershipStatus.active,)).where(
-                Membership.phone_index.is_not(None),
-                Membership.phone_index.not_in(opted_out),
-            )
+    query = (
+        _members_query(group_id, (MembershipStatus.active,))
+        .where(
+            Membership.phone_index.is_not(None),
+            Membership.phone_index.not_in(opted_out),
         )
+        .with_only_columns(Membership.id)
     )
+    return list(session.scalars(query))
 
 
 def _members_query(group_id: int, statuses: Sequence[MembershipStatus]) -> Select[Membership]:
@@ -240,22 +292,18 @@ def _notice(
     session: Session, *, meeting: Meeting, kind: Kind, payload: dict[str, Any], now: datetime
 ) -> int:
     """A notice to every member who was or would have been reminded, valid until the old start."""
-    previous = datetime.fromisoformat(payload["previous_starts_at"])
-    count = 0
-    for membership in reachable_members(session, meeting.group_id):
-        count += enqueue(
-            session,
-            kind=kind,
-            channel=Channel.sms,
-            group_id=meeting.group_id,
-            membership_id=membership.id,
-            meeting_id=meeting.id,
-            version=reminder_version(meeting),
-            payload=payload,
-            expires_at=previous,
-            now=now,
-        )
-    return count
+    return enqueue_for_members(
+        session,
+        kind=kind,
+        channel=Channel.sms,
+        group_id=meeting.group_id,
+        membership_ids=reachable_member_ids(session, meeting.group_id),
+        meeting_id=meeting.id,
+        version=reminder_version(meeting),
+        payload=payload,
+        expires_at=datetime.fromisoformat(payload["previous_starts_at"]),
+        now=now,
+    )
 
 
 def on_meeting_cancelled(session: Session, *, meeting: Meeting, now: datetime) -> int:

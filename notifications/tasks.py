@@ -3,26 +3,31 @@
 Dispatch, a batch at a time (README "Delivery" explains the rules):
 
 1. *claim*: a batch of due rows becomes ``claimed`` with a lease (``FOR UPDATE SKIP LOCKED`` on
-   PostgreSQL, so concurrent dispatchers take disjoint rows);
-2. *sending*: the batch's messages are built and the rows committed as ``sending``, all in one
-   commit, before the first provider call — from here on, after a crash, nobody knows which of
-   them the provider accepted;
-3. the messages are sent one after another, then every outcome is committed at once: ``sent``
+   PostgreSQL, so concurrent dispatchers take disjoint rows), and its messages are built, in
+   one commit; this happens while the previous batch is with the provider;
+2. *sending*: once the previous batch is recorded, the rows still claimed are committed as
+   ``sending`` in one statement, before the first provider call — from here on, after a crash,
+   nobody knows which of them the provider accepted;
+3. the messages are sent ``OUTBOX_SEND_CONCURRENCY`` at a time (a small pool of threads, each
+   row handed to the provider once), then every outcome is committed at once: ``sent``
    (with the provider's id), ``pending`` again with backoff and jitter (transient failure), or
    ``failed`` (permanent, or out of attempts: moderators see it). Rows never handed to the
-   provider (the loop stopped early) go back to ``pending``.
+   provider (the sending stopped early) go back to ``pending``.
 
 A dispatcher killed between 1 and 2 loses nothing: the claim lease runs out and the rows are
 taken again. Killed between 2 and 3, the rows of that batch still ``sending`` are *in doubt*
 (also one whose send timed out): an SMS waits for Twilio's status callback (which names the
 outbox row), and is sent again only when none came before the in-doubt lease ran out; an e-mail
 is sent again with the same Message-ID. So the in-flight window is one batch
-(``OUTBOX_BATCH_SIZE``), not one row: two commits per batch instead of two per message.
+(``OUTBOX_BATCH_SIZE``), not one row, and never two: the next batch is only claimed, not
+``sending``, until this one is recorded.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,7 +39,16 @@ from core.settings import get_settings
 from groups.models import Group, Meeting, MeetingStatus
 from groups.schedule import local_to_utc
 from notifications import service as outbox
-from notifications.delivery import DispatchReport, Providers, deliver_batch
+from notifications.delivery import (
+    Batch,
+    DispatchReport,
+    Providers,
+    build_batch,
+    finish_batch,
+    release_batch,
+    sending_pool,
+    start_batch,
+)
 from notifications.models import Channel, Kind, OutboxMessage, Status
 
 log = get_logger("notifications.dispatch")
@@ -59,7 +73,8 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
     """Queue every reminder whose instant has come, for meetings that have not started.
 
     Run every minute; after downtime it catches up on meetings that are still ahead, never on
-    those that began. The idempotency key makes repeated runs harmless.
+    those that began. A meeting's reminders are one multi-row insert; the idempotency key makes
+    repeated runs harmless.
     """
     meetings = session.scalars(
         select(Meeting)
@@ -76,18 +91,17 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
     for meeting in meetings:
         if reminder_at(meeting, meeting.group) > now:
             continue
-        for membership in outbox.reachable_members(session, meeting.group_id):
-            count += outbox.enqueue(
-                session,
-                kind=Kind.reminder,
-                channel=Channel.sms,
-                group_id=meeting.group_id,
-                membership_id=membership.id,
-                meeting_id=meeting.id,
-                version=outbox.reminder_version(meeting),
-                expires_at=meeting.starts_at,
-                now=now,
-            )
+        count += outbox.enqueue_for_members(
+            session,
+            kind=Kind.reminder,
+            channel=Channel.sms,
+            group_id=meeting.group_id,
+            membership_ids=outbox.reachable_member_ids(session, meeting.group_id),
+            meeting_id=meeting.id,
+            version=outbox.reminder_version(meeting),
+            expires_at=meeting.starts_at,
+            now=now,
+        )
     return count
 
 
@@ -97,24 +111,65 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
 def dispatch(
     sessions: sessionmaker[Session],
     *,
-    now: datetime,
+    clock: Callable[[], datetime],
     providers: Providers,
     max_batches: int | None = None,
 ) -> DispatchReport:
-    """Send what is due, a batch at a time (see the module docstring)."""
+    """Send what is due, a batch at a time (see the module docstring).
+
+    While a batch is with the provider the next one is claimed and built, so the provider is
+    not idle while we read the database; it is marked ``sending`` only once the batch before
+    it is recorded, so at most one batch is ever in doubt. ``clock`` is read for each step, not
+    once per run: a run longer than the claim lease must not claim with a lease already over.
+    """
     report = DispatchReport()
+    channels = providers.channels()
     with sessions.begin() as session:
-        prepare_queue(session, now=now, channels=providers.channels())
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        token = secrets.token_hex(16)
-        with sessions.begin() as session:
-            ids = claim(session, now=now, channels=providers.channels(), token=token)
-        if not ids:
-            break
-        batches += 1
-        deliver_batch(sessions, token=token, now=now, providers=providers, report=report)
+        prepare_queue(session, now=clock(), channels=channels)
+    with sending_pool() as pool:
+        batch = take_batch(sessions, clock=clock, channels=channels, report=report)
+        taken = 1
+        while batch is not None:
+            sending = start_batch(sessions, batch, clock=clock, providers=providers, pool=pool)
+            following = None
+            try:
+                if max_batches is None or taken < max_batches:
+                    following = take_batch(sessions, clock=clock, channels=channels, report=report)
+                    taken += 1
+            finally:
+                try:
+                    finish_batch(sessions, sending, clock=clock, report=report)
+                except BaseException:
+                    if following is not None:  # built, never marked: back to the queue
+                        with sessions.begin() as session:
+                            release_batch(session, following, now=clock())
+                    raise
+            batch = following
     return report
+
+
+def take_batch(
+    sessions: sessionmaker[Session],
+    *,
+    clock: Callable[[], datetime],
+    channels: list[Channel],
+    report: DispatchReport,
+) -> Batch | None:
+    """Claim up to a batch of due rows and build their messages, in one commit (still claimed)."""
+    token = secrets.token_hex(16)
+    with sessions.begin() as session:
+        now = clock()
+        if not claim(session, now=now, channels=channels, token=token):
+            return None
+        return Batch(
+            token=token, attempts=build_batch(session, token=token, now=now, report=report)
+        )
+
+
+def running_clock(start: datetime) -> Callable[[], datetime]:
+    """``start`` (the time a job was given) moved on by the time that has passed since."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
 def prepare_queue(session: Session, *, now: datetime, channels: list[Channel]) -> None:
@@ -192,7 +247,7 @@ def claim(session: Session, *, now: datetime, channels: list[Channel], token: st
 
 
 def dispatch_job(sessions: sessionmaker[Session], now: datetime) -> None:
-    report = dispatch(sessions, now=now, providers=Providers.from_settings())
+    report = dispatch(sessions, clock=running_clock(now), providers=Providers.from_settings())
     if report.outcomes:
         log.info(
             "outbox.dispatched",

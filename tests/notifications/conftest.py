@@ -3,11 +3,12 @@ rolled-back transaction (each dispatcher step commits to a savepoint of the test
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import get_settings
 from notifications.delivery import DispatchReport, Providers
 from notifications.providers import FakeMailer, FakeSms
 from notifications.tasks import dispatch
@@ -45,7 +46,7 @@ def dispatcher(
 
     def run() -> DispatchReport:
         db.flush()
-        report = dispatch(sessions, now=clock.now(), providers=providers)
+        report = dispatch(sessions, clock=clock.now, providers=providers)
         db.expire_all()
         return report
 
@@ -57,3 +58,19 @@ def run_dispatch(
     db: Session, sessions: sessionmaker[Session], providers: Providers, clock: Clock
 ) -> Dispatch:
     return dispatcher(db, sessions, providers, clock)
+
+
+Setting = Callable[[str, object], None]
+
+
+@pytest.fixture
+def setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Setting]:
+    """Change a setting for one test: ``setting("OUTBOX_BATCH_SIZE", 2)`` (the cache is cleared)."""
+
+    def change(name: str, value: object) -> None:
+        monkeypatch.setenv(f"SUPPORTLINE_{name}", str(value))
+        get_settings.cache_clear()
+
+    yield change
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from core.database import make_engine
 from notifications.delivery import Providers
 from notifications.providers import FakeMailer, Sms
-from notifications.tasks import dispatch
+from notifications.tasks import dispatch, running_clock
 
 
 class FileSms:
@@ -38,7 +38,11 @@ class FileSms:
 def main() -> None:
     url, log_path, now = sys.argv[1], Path(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
     sessions = sessionmaker(bind=make_engine(url), expire_on_commit=False)
-    dispatch(sessions, now=now, providers=Providers(sms=FileSms(log_path), mailer=FakeMailer()))
+    dispatch(
+        sessions,
+        clock=running_clock(now),
+        providers=Providers(sms=FileSms(log_path), mailer=FakeMailer()),
+    )
 
 
 if __name__ == "__main__":

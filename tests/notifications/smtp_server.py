@@ -19,13 +19,15 @@ class Inbox:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     authenticated: list[bool] = field(default_factory=list)
-    refuse_rcpt: list[str] = field(default_factory=list)  # SMTP replies for the next RCPTs
+    # SMTP replies refusing these recipients, once each: by address, not by arrival order,
+    # because the dispatcher sends a batch on several connections at once.
+    refuse_rcpt: dict[str, str] = field(default_factory=dict)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
-        if self.refuse_rcpt:
-            return self.refuse_rcpt.pop(0)
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt.pop(address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

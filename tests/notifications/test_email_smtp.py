@@ -232,8 +232,11 @@ def test_smtp_5xx_is_a_permanent_failure_and_4xx_is_retried(
     group = create_group(db, now=clock.now())
     create_member(db, group, now=clock.now(), email="gone@example.org")
     create_member(db, group, now=clock.now(), email="busy@example.org")
-    inbox[0].refuse_rcpt.extend(
-        ["550 5.1.1 <gone@example.org>: user unknown", "451 4.7.1 <busy@example.org>: later"]
+    inbox[0].refuse_rcpt.update(
+        {
+            "gone@example.org": "550 5.1.1 <gone@example.org>: user unknown",
+            "busy@example.org": "451 4.7.1 <busy@example.org>: later",
+        }
     )
     send()  # type: ignore[operator]
 
@@ -258,7 +261,7 @@ def test_smtp_server_down_is_retried(
     create_member(db, group, now=clock.now())
     db.flush()
     mailer = SmtpMailer(Settings(smtp_host="127.0.0.1", smtp_port=free_port(), smtp_starttls=False))
-    dispatch(sessions, now=clock.now(), providers=Providers(FakeSms(), mailer))
+    dispatch(sessions, clock=clock.now, providers=Providers(FakeSms(), mailer))
     db.expire_all()
     row = db.scalars(select(OutboxMessage).where(OutboxMessage.kind == Kind.invitation)).one()
     assert (row.status, row.last_error) == (Status.pending, "smtp: ConnectionRefusedError")

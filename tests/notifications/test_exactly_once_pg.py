@@ -106,7 +106,8 @@ class SlowRecordingSms(FakeSms):
     def send_sms(self, message: Sms) -> str:
         time.sleep(0.0005)
         with self.lock:
-            self.by_thread[threading.current_thread().name] += 1
+            # Sending threads are named after their dispatcher's: "d1:send_0" is d1's.
+            self.by_thread[threading.current_thread().name.partition(":")[0]] += 1
         return super().send_sms(message)
 
 
@@ -124,7 +125,7 @@ def test_two_concurrent_dispatchers_send_each_of_1000_reminders_once(
             start.wait()
             dispatch(
                 sessionmaker(bind=engine, expire_on_commit=False),
-                now=due,
+                clock=tasks.running_clock(due),
                 providers=Providers(sms=sms, mailer=FakeMailer()),
             )
         except BaseException as exc:  # surfaced by the assertion below
@@ -148,6 +149,54 @@ def test_two_concurrent_dispatchers_send_each_of_1000_reminders_once(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         ).all()
     assert dict(statuses) == {Status.sent: MEMBERS}
+
+
+class WatchingSms(FakeSms):
+    """Looks at the outbox from inside each send, on a connection of its own.
+
+    The first sends wait (30 s at most in all) until the next batch is claimed: it is built
+    while this one is with the provider (a dispatcher that built it afterwards fails the test).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.seen: list[Counter[Status]] = []
+        self.overlapped = threading.Event()
+        self.give_up_at = time.monotonic() + 30  # once, for all sends: a failure stays quick
+
+    def statuses(self) -> Counter[Status]:
+        with Session(self.engine) as session:
+            query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            return Counter({status: count for status, count in session.execute(query)})
+
+    def send_sms(self, message: Sms) -> str:
+        while not self.overlapped.is_set() and time.monotonic() < self.give_up_at:
+            if self.statuses()[Status.claimed]:
+                self.overlapped.set()
+            time.sleep(0.01)
+        seen = self.statuses()
+        with self.lock:
+            self.seen.append(seen)
+        return super().send_sms(message)
+
+
+def test_the_next_batch_is_built_during_sending_but_one_batch_at_most_is_in_doubt(
+    pg_engine: Engine,
+) -> None:
+    due = seed_due_reminders(pg_engine, members=200)
+    sms = WatchingSms(pg_engine)
+    dispatch(
+        sessionmaker(bind=pg_engine, expire_on_commit=False),
+        clock=tasks.running_clock(due),
+        providers=Providers(sms=sms, mailer=FakeMailer()),
+    )
+
+    assert sms.overlapped.is_set()
+    batch_size = get_settings().outbox_batch_size
+    assert max(seen[Status.sending] for seen in sms.seen) <= batch_size
+    assert Counter(message.to for message in sms.sent).most_common(1)[0][1] == 1
+    assert len(sms.sent) == 200
 
 
 def run_dispatcher(url: str, log: Path, now: datetime) -> subprocess.Popen[bytes]:

@@ -20,7 +20,7 @@ from notifications.providers import DeliveryError, DeliveryInDoubt, FakeMailer, 
 from notifications.tasks import dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
-from tests.notifications.conftest import Dispatch
+from tests.notifications.conftest import Dispatch, Setting
 from tests.notifications.smtp_server import decoded_text
 
 
@@ -198,14 +198,14 @@ def test_without_providers_messages_wait_marked_no_provider_then_go(
     create_member(db, group, now=clock.now())
     db.flush()
 
-    dispatch(sessions, now=clock.now(), providers=Providers(sms=None, mailer=None))
+    dispatch(sessions, clock=clock.now, providers=Providers(sms=None, mailer=None))
     db.expire_all()
     assert {(row.status, row.last_error) for row in rows(db)} == {
         (Status.no_provider, "no provider configured")
     }
 
     clock.advance(minutes=5)
-    dispatch(sessions, now=clock.now(), providers=providers)
+    dispatch(sessions, clock=clock.now, providers=providers)
     db.expire_all()
     assert {row.status for row in rows(db)} == {Status.sent}
 
@@ -288,15 +288,21 @@ class BrokenAfterFirst(FakeSms):
 
 
 def test_a_batch_stopped_midway_keeps_what_was_sent_and_requeues_what_was_not(
-    db: Session, clock: Clock, sessions: sessionmaker[Session]
+    db: Session,
+    clock: Clock,
+    sessions: sessionmaker[Session],
+    setting: Setting,
 ) -> None:
+    setting(
+        "OUTBOX_SEND_CONCURRENCY", 1
+    )  # one at a time, in claim order (the concurrent case has its own test)
     group = create_group(db, now=clock.now())
     for _ in range(3):
         create_member(db, group, now=clock.now())
     db.flush()
     sms = BrokenAfterFirst()
     with pytest.raises(RuntimeError):
-        dispatch(sessions, now=clock.now(), providers=Providers(sms=sms, mailer=None))
+        dispatch(sessions, clock=clock.now, providers=Providers(sms=sms, mailer=None))
     db.expire_all()
 
     pins = sorted(rows(db, Kind.pin), key=lambda row: row.id)
@@ -305,7 +311,7 @@ def test_a_batch_stopped_midway_keeps_what_was_sent_and_requeues_what_was_not(
         (Status.sending, 1),  # the call that broke: in doubt, waits for a status callback
         (Status.pending, 0),  # never handed to the provider: simply queued again
     ]
-    dispatch(sessions, now=clock.now(), providers=Providers(sms=FakeSms(), mailer=None))
+    dispatch(sessions, clock=clock.now, providers=Providers(sms=FakeSms(), mailer=None))
     db.expire_all()
     assert [row.status for row in pins] == [Status.sent, Status.sending, Status.sent]
 

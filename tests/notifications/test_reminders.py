@@ -81,6 +81,25 @@ def test_reminder_goes_out_at_its_time_once_discreetly(
     ]
 
 
+def test_a_meetings_reminders_are_queued_once_per_member_however_often_the_job_runs(
+    db: Session, clock: Clock
+) -> None:
+    group = create_group(db, now=clock.now())
+    first = [create_member(db, group, now=clock.now()).membership for _ in range(3)]
+    clock.set(at(2026, 3, 5, 16, 0))
+    assert enqueue_due_reminders(db, now=clock.now()) == 3
+    assert enqueue_due_reminders(db, now=clock.now()) == 0  # the same multi-row insert again
+
+    late = create_member(db, group, now=clock.now()).membership  # joins after the first run
+    clock.advance(minutes=1)
+    assert enqueue_due_reminders(db, now=clock.now()) == 1  # only the new member's row is new
+
+    queued = reminders(db)
+    assert [row.membership_id for row in queued] == [m.id for m in [*first, late]]
+    assert {row.status for row in queued} == {Status.pending}
+    assert len({row.idempotency_key for row in queued}) == 4
+
+
 def test_reminders_in_polish_and_hebrew(
     db: Session, clock: Clock, run_dispatch: Dispatch, fake_sms: FakeSms
 ) -> None:
