@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from conference import calls
@@ -39,21 +38,11 @@ def meeting_end(meeting: Meeting | OpenMeeting) -> datetime:
 
 
 def room_of(session: Session, meeting: Meeting) -> Room:
-    """The meeting's room row, created by its first caller.
-
-    The first members of a meeting dial in at the same moment: their inserts race, and the
-    loser's does nothing (instead of failing the call with a unique violation).
-    """
+    """The meeting's room row as the ORM model, created by its first caller if need be."""
     query = select(Room).where(Room.meeting_id == meeting.id)
     room = session.scalar(query)
     if room is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(
-            insert(Room)
-            .values(meeting_id=meeting.id, locked=False)
-            .on_conflict_do_nothing(index_elements=[Room.meeting_id])
-        )
+        calls.ensure_room(session, meeting.id)
         room = session.scalars(query).one()
     return room
 

@@ -127,13 +127,6 @@ _NUMBER_TYPED = (
     .returning(calls.c.id, calls.c.language)
 )
 
-_END_BY_SID = (
-    update(calls)
-    .where(calls.c.call_sid == bindparam("sid"))
-    .values(stage=CallStage.ended)
-    .returning(calls.c.language)
-)
-
 _FAILURES_OF_CALLER = select(func.count(failures.c.id)).where(
     failures.c.caller_index == bindparam("index", type_=String()),
     failures.c.at >= bindparam("since", type_=_AT),
@@ -286,11 +279,6 @@ def number_typed(session: Session, *, call_sid: str, number_index: str | None) -
     return session.connection().execute(_NUMBER_TYPED, values).first()
 
 
-def end_by_sid(session: Session, call_sid: str) -> str | None:
-    """End the call whatever its stage; its language, None if there is no such call."""
-    return session.connection().execute(_END_BY_SID, {"sid": call_sid}).scalar()
-
-
 def login(session: Session, call_sid: str, *, admitted_after: datetime) -> Found | None:
     """The call and the membership its participant number named, in one statement."""
     values = {"sid": call_sid, "admitted_after": admitted_after}
@@ -362,18 +350,19 @@ def meetings_around(
     return list(session.connection().execute(_MEETINGS_AROUND, values))
 
 
-def new_room(session: Session, meeting_id: int) -> bool:
-    """The meeting's first caller creates its room row; whether the room is locked.
+def ensure_room(session: Session, meeting_id: int) -> None:
+    """The meeting's room row, created by its first caller.
 
     The first members of a meeting dial in at the same moment: their inserts race, and the
     loser's does nothing (instead of failing the call with a unique violation).
     """
     session.connection().execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
+
+
+def new_room(session: Session, meeting_id: int) -> bool:
+    """``ensure_room``, then whether the room is locked."""
+    ensure_room(session, meeting_id)
     return bool(session.connection().execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
-
-
-def ensure_room(session: Session, meeting_id: int) -> None:
-    session.connection().execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
 
 
 def already_in(

@@ -41,10 +41,12 @@ _FLAGS = {
 
 
 def conference_event(session: Session, *, params: Mapping[str, str], now: datetime) -> None:
-    """Apply one status callback; events for rooms or calls we do not know are ignored."""
+    """Apply one status callback; events for rooms or calls we do not know are ignored.
+
+    A participant-join of one of our calls is ``participant_joined``'s (tried first); here a
+    join only follows the room's conference.
+    """
     event = params.get("StatusCallbackEvent", "")
-    if participant_joined(session, params=params, now=now):
-        return
     found = calls.room_by_name(session, params.get("FriendlyName", ""))
     if found is None:
         log.warning("conference.unknown_room", extra={"callback": event})

@@ -89,14 +89,8 @@ def enter_number(session: Session, *, call_sid: str, digits: str, now: datetime)
     index = pii.blind_index("participant", digits) if digits.isdigit() else None
     call = calls.number_typed(session, call_sid=call_sid, number_index=index)
     if call is None:
-        return _lost_sid(session, call_sid)
+        return _lost(None)  # not at this step (retried late, or past it): the row stays
     return t.ask(call.language, "/twilio/voice/pin", [t.line(Prompt.enter_pin)])
-
-
-def _lost_sid(session: Session, call_sid: str) -> str:
-    """``_lost`` on the webhook path: the call (if any) is ended."""
-    language = calls.end_by_sid(session, call_sid) or "en"
-    return t.farewell(language, [t.line(Prompt.not_recognised)])
 
 
 @dataclass(frozen=True)
@@ -131,7 +125,7 @@ def _pin_accepted(login: calls.Found, pin: PinCheck, now: datetime) -> bool:
 def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
     login = calls.login(session, call_sid, admitted_after=now - admission.ADMITTED_GRACE)
     if login is None or login.stage != CallStage.pin:
-        return _lost_sid(session, call_sid)
+        return _lost(None)  # not at this step (retried late, or past it): the row stays
     if not _pin_accepted(login, pin, now):
         call = session.get_one(Call, login.id)
         membership = None

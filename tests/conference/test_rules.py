@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conference import service, tasks
-from conference.models import Call, Room
+from conference.models import Call, CallStage, Room
 from conference.providers import FakeConferenceControl
 from core import security
 from tests.clock import Clock
@@ -135,3 +135,16 @@ def test_the_caller_is_known_only_by_a_keyed_hash(
     assert row is not None
     assert row.caller_index == service.caller_index(CALLER) != CALLER
     assert len(row.caller_index) == 64
+
+
+def test_a_late_retry_of_an_earlier_step_leaves_the_call_in_the_room(
+    sim: TwilioSimulator, world: World, db: Session
+) -> None:
+    call = login(sim, world, world.member)
+    base = sim.base_url
+    for step, digits in (("number", world.member.participant_number), ("pin", "123456")):
+        twiml = sim.post(f"{base}/twilio/voice/{step}", call.params(Digits=digits))
+        assert "Goodbye" in twiml
+    db.expire_all()
+    row = db.scalars(select(Call).where(Call.call_sid == call.sid)).one()
+    assert row.stage is CallStage.in_conference and row.left_at is None
