@@ -232,9 +232,9 @@ def main() -> None:
             callers = seeder.add_groups(groups, 10)[: args.calls + 20]
             seeder.close()
             asyncio.run(measure(args, url, token, callers))
-            from core.database import get_engine
+            from core.database import forget_engines
 
-            get_engine().dispose()
+            forget_engines()
 
 
 if __name__ == "__main__":

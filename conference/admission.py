@@ -17,6 +17,7 @@ from conference import calls
 from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, Room
 from conference.prompts import Prompt, local_day, local_time
+from core.database import durable_commit
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Group, Meeting, MeetingStatus, Membership, MembershipRole
@@ -211,6 +212,7 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
     if locked and entrant.role is not MembershipRole.moderator:
         return [t.line(Prompt.room_locked)]
     if entrant.already_in:
+        durable_commit(session)  # the moderators' record of it must outlive a database crash
         calls.set_call(session, entrant.call_id, meeting_id=meeting.id)
         session.add(
             AccessEvent(

@@ -33,7 +33,8 @@ def twiml(content: str) -> Response:
 # --- Twilio webhooks (every one signature-checked through TwilioForm) ---------------------------
 # Async handlers: the unit of work runs on one worker thread (``WorkDep``), the PIN's hash on the
 # hashing threads; a sync handler would add thread hops to every webhook at the top of the hour.
-# Entry, participant number and join need no common transaction (``Work.autocommit``).
+# Entry, participant number and join need no common transaction (``Work.autocommit``); they and
+# the PIN step write only the call's own state, on the relaxed engine (``Work.relaxed``).
 
 
 @twilio_router.post("/voice")
@@ -66,7 +67,8 @@ async def voice_number(form: TwilioForm, work: WorkDep, now: Now) -> Response:
 @twilio_router.post("/voice/pin")
 async def voice_pin(form: TwilioForm, pin: VerifiedPin, work: WorkDep, now: Now) -> Response:
     """The PIN was typed: admit, ask for a new PIN on the first call, or try again."""
-    return twiml(await work(service.enter_pin, call_sid=form.get("CallSid", ""), pin=pin, now=now))
+    call_sid = form.get("CallSid", "")
+    return twiml(await work.relaxed(service.enter_pin, call_sid=call_sid, pin=pin, now=now))
 
 
 @twilio_router.post("/voice/new-pin")

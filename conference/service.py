@@ -19,6 +19,7 @@ from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, PinFailure
 from conference.prompts import Prompt
 from core import pii, security
+from core.database import durable_commit
 from core.logs import get_logger
 from core.settings import get_settings
 from groups import members as members_service
@@ -144,6 +145,7 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
 
 
 def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
+    durable_commit(session)  # failures and lockouts must outlive a database crash
     settings = get_settings()
     session.add(
         PinFailure(

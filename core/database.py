@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     make_url,
     select,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -136,8 +137,40 @@ def get_engine() -> Engine:
 
 
 @lru_cache
+def get_relaxed_engine() -> Engine:
+    """The engine for what lives only as long as a phone call, written while Twilio waits.
+
+    On PostgreSQL its connections commit without waiting for the write-ahead log to reach the
+    disk (``synchronous_commit=off``; the database stays consistent, only its last fraction of a
+    second of commits can be lost if the server crashes, and with it every call then in
+    progress). Waiting for the disk made the dial-in burst's slowest webhooks a hundred times
+    the bare baseline's (docs/benchmarks.md). What must survive a crash — failed PINs,
+    lockouts, access events — asks for it with ``durable_commit``. On SQLite it is the one
+    engine: in WAL mode with ``synchronous=NORMAL`` no commit waits for the disk anyway.
+    """
+    url = get_settings().effective_database_url
+    if make_url(url).get_backend_name() != "postgresql":
+        return get_engine()
+    return make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+
+
+def durable_commit(session: Session) -> None:
+    """This unit of work's commit waits for the disk, even on the relaxed engine."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_SYNCHRONOUS_COMMIT)
+
+
+_SYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit TO on")
+
+
+@lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+@lru_cache
+def get_relaxed_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_relaxed_engine(), expire_on_commit=False)
 
 
 def autocommit_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -151,7 +184,17 @@ def autocommit_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @lru_cache
 def get_autocommit_sessionmaker() -> sessionmaker[Session]:
-    return autocommit_sessionmaker(get_engine())
+    return autocommit_sessionmaker(get_relaxed_engine())
+
+
+def forget_engines() -> None:
+    """Close the pools and forget the cached engines (after the settings changed)."""
+    for cached in (get_engine, get_relaxed_engine):
+        if cached.cache_info().currsize:
+            cached().dispose()
+    for maker in (get_engine, get_relaxed_engine, get_sessionmaker, get_relaxed_sessionmaker):
+        maker.cache_clear()
+    get_autocommit_sessionmaker.cache_clear()
 
 
 def unit_of_work(session: Session) -> Iterator[Session]:
@@ -170,13 +213,21 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         raise
 
 
-def get_session() -> Iterator[Session]:
-    """One unit of work per request; finished before the response is sent."""
-    session = get_sessionmaker()()
+def _unit_of_work_from(maker: sessionmaker[Session]) -> Iterator[Session]:
+    session = maker()
     try:
         yield from unit_of_work(session)
     finally:
         session.close()
+
+
+def get_session() -> Iterator[Session]:
+    """One unit of work per request; finished before the response is sent."""
+    yield from _unit_of_work_from(get_sessionmaker())
+
+
+def _relaxed_session() -> Iterator[Session]:
+    yield from _unit_of_work_from(get_relaxed_sessionmaker())
 
 
 def _autocommit_session() -> Iterator[Session]:
@@ -198,12 +249,21 @@ class Work:
     """
 
     open_session: Callable[[], Iterator[Session]]
+    open_relaxed: Callable[[], Iterator[Session]]
     open_autocommit: Callable[[], Iterator[Session]]
 
     async def __call__(
         self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         return await run_in_threadpool(self._run, self.open_session, service, *args, **kwargs)
+
+    async def relaxed(
+        self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``service`` in a unit of work on the relaxed engine (``get_relaxed_engine``): for the
+        call's own state, written while Twilio waits; what must survive a database crash in it
+        asks for ``durable_commit``."""
+        return await run_in_threadpool(self._run, self.open_relaxed, service, *args, **kwargs)
 
     async def autocommit(
         self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -213,7 +273,7 @@ class Work:
         Only for services whose every statement stands alone (one read, or one write whose
         effect is whole by itself), on the busiest webhooks: on PostgreSQL a transaction costs
         two more round trips, on SQLite it holds the database's only write lock from the first
-        statement to the commit.
+        statement to the commit. On the relaxed engine, like ``relaxed``.
         """
         return await run_in_threadpool(self._run, self.open_autocommit, service, *args, **kwargs)
 
@@ -231,11 +291,12 @@ class Work:
 
 async def get_work(request: Request) -> Work:
     """A ``Work`` opening sessions the way ``get_session`` does; when tests override
-    ``get_session``, its override serves ``autocommit`` too."""
+    ``get_session``, its override serves ``relaxed`` and ``autocommit`` too."""
     overrides = getattr(request.app, "dependency_overrides", {})
     if get_session in overrides:
-        return Work(overrides[get_session], overrides[get_session])
-    return Work(get_session, _autocommit_session)
+        override = overrides[get_session]
+        return Work(override, override, override)
+    return Work(get_session, _relaxed_session, _autocommit_session)
 
 
 WorkDep = Annotated[Work, Depends(get_work)]

@@ -8,15 +8,14 @@ from pathlib import Path
 import pytest
 
 from core import migrate, pii, security
-from core.database import get_engine, get_sessionmaker
+from core.database import forget_engines
 from core.settings import get_settings
 
 
 def forget_settings() -> None:
     """Drop everything derived from the settings, so the next use reads the environment again."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    for cached in (get_settings, get_engine, get_sessionmaker, security.get_hasher):
+    forget_engines()
+    for cached in (get_settings, security.get_hasher):
         cached.cache_clear()
     security.dummy_hash.cache_clear()
     pii.reset_caches()

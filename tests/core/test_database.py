@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from core.database import autocommit_sessionmaker, make_engine
+from core.database import (
+    autocommit_sessionmaker,
+    durable_commit,
+    forget_engines,
+    get_autocommit_sessionmaker,
+    get_engine,
+    get_relaxed_engine,
+    get_relaxed_sessionmaker,
+    make_engine,
+)
 
 
 def test_a_savepoint_inside_a_rolled_back_transaction_leaves_nothing(tmp_path: Path) -> None:
@@ -81,3 +90,35 @@ def test_an_autocommit_write_is_committed_at_once_and_holds_no_lock(tmp_path: Pa
     with engine.connect() as check:
         assert check.execute(text("SELECT count(*) FROM notes")).scalar_one() == 2
     engine.dispose()
+
+
+def _setting(connection: Connection, name: str) -> str:
+    return str(connection.exec_driver_sql(f"SHOW {name}").scalar_one())
+
+
+def test_call_state_commits_do_not_wait_for_the_disk_unless_asked(engine: Engine) -> None:
+    # The webhooks Twilio waits on write through the relaxed engine (the settings point at the
+    # test database here); everything else waits for the disk as before.
+    forget_engines()
+    try:
+        relaxed = get_relaxed_engine()
+        if engine.dialect.name == "sqlite":
+            # One engine: in WAL mode with synchronous=NORMAL no SQLite commit waits anyway.
+            assert relaxed is get_engine()
+            with relaxed.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+                assert connection.exec_driver_sql("PRAGMA synchronous").scalar_one() == 1
+            return
+        with get_engine().connect() as connection:
+            assert _setting(connection, "synchronous_commit") == "on"
+        with get_autocommit_sessionmaker()() as session:
+            assert _setting(session.connection(), "synchronous_commit") == "off"
+        with get_relaxed_sessionmaker()() as session:
+            assert _setting(session.connection(), "synchronous_commit") == "off"
+            durable_commit(session)
+            assert _setting(session.connection(), "synchronous_commit") == "on"
+            session.rollback()
+            # SET LOCAL: the pooled connection is relaxed again for the next unit of work.
+            assert _setting(session.connection(), "synchronous_commit") == "off"
+    finally:
+        forget_engines()
