@@ -113,7 +113,6 @@ def dispatch(
     *,
     clock: Callable[[], datetime],
     providers: Providers,
-    max_batches: int | None = None,
 ) -> DispatchReport:
     """Send what is due, a batch at a time (see the module docstring).
 
@@ -128,14 +127,11 @@ def dispatch(
         prepare_queue(session, now=clock(), channels=channels)
     with sending_pool() as pool:
         batch = take_batch(sessions, clock=clock, channels=channels, report=report)
-        taken = 1
         while batch is not None:
             sending = start_batch(sessions, batch, clock=clock, providers=providers, pool=pool)
             following = None
             try:
-                if max_batches is None or taken < max_batches:
-                    following = take_batch(sessions, clock=clock, channels=channels, report=report)
-                    taken += 1
+                following = take_batch(sessions, clock=clock, channels=channels, report=report)
             finally:
                 try:
                     finish_batch(sessions, sending, clock=clock, report=report)
