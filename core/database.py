@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
@@ -90,8 +91,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    if url.startswith("sqlite"):
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    if make_url(url).get_backend_name() == "sqlite":
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -148,10 +149,16 @@ def get_relaxed_engine() -> Engine:
     lockouts, access events — asks for it with ``durable_commit``. On SQLite it is the one
     engine: in WAL mode with ``synchronous=NORMAL`` no commit waits for the disk anyway.
     """
-    url = get_settings().effective_database_url
-    if make_url(url).get_backend_name() != "postgresql":
+    url = make_url(get_settings().effective_database_url)
+    if url.get_backend_name() != "postgresql":
         return get_engine()
-    return make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+    # Added to the server options the URL or PGOPTIONS already give, not instead of them.
+    given = url.query.get("options") or os.environ.get("PGOPTIONS", "")
+    options = " ".join([*(given if isinstance(given, tuple) else [given]), RELAXED_COMMIT])
+    return make_engine(url.difference_update_query(["options"]), connect_args={"options": options})
+
+
+RELAXED_COMMIT = "-c synchronous_commit=off"
 
 
 def durable_commit(session: Session) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from core.database import (
     get_relaxed_sessionmaker,
     make_engine,
 )
+from core.settings import get_settings
 
 
 def test_a_savepoint_inside_a_rolled_back_transaction_leaves_nothing(tmp_path: Path) -> None:
@@ -121,4 +123,22 @@ def test_call_state_commits_do_not_wait_for_the_disk_unless_asked(engine: Engine
             # SET LOCAL: the pooled connection is relaxed again for the next unit of work.
             assert _setting(session.connection(), "synchronous_commit") == "off"
     finally:
+        forget_engines()
+
+
+@pytest.mark.postgres_only
+def test_the_relaxed_engine_keeps_the_server_options_the_url_gives(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_options = engine.url.update_query_dict({"options": "-c statement_timeout=4321"})
+    monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", with_options.render_as_string(False))
+    get_settings.cache_clear()
+    forget_engines()
+    try:
+        with get_relaxed_engine().connect() as connection:
+            assert _setting(connection, "statement_timeout") == "4321ms"
+            assert _setting(connection, "synchronous_commit") == "off"
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
         forget_engines()
