@@ -164,6 +164,10 @@ _ROOM_LOCKED = select(rooms.c.locked).where(rooms.c.meeting_id == bindparam("mee
 
 _ALREADY_IN = select(_other_call_in(bindparam("membership"), bindparam("call")))
 
+_LOCK_MEMBERSHIP = (
+    select(members.c.id).where(members.c.id == bindparam("membership")).with_for_update()
+)
+
 _ROOM_BY_NAME = (
     select(
         meetings.c.id.label("meeting_id"),
@@ -370,6 +374,23 @@ def already_in(
 ) -> bool:
     values = {"membership": membership_id, "call": call_id, "admitted_after": admitted_after}
     return bool(session.connection().execute(_ALREADY_IN, values).scalar_one())
+
+
+def already_in_once_alone(
+    session: Session, *, membership_id: int, call_id: int, admitted_after: datetime
+) -> bool | None:
+    """Two calls with the same credentials typed at the same moment, in two processes: on
+    PostgreSQL each would find the other not yet admitted and both get in. Take the
+    membership row's lock first, then ask again in a statement of its own, which sees what the
+    lock's previous holder committed. None on SQLite, where the unit of work's write lock
+    already serialises logins, so the login query's answer stands.
+    """
+    if _dialect(session) != "postgresql":
+        return None
+    session.connection().execute(_LOCK_MEMBERSHIP, {"membership": membership_id})
+    return already_in(
+        session, membership_id=membership_id, call_id=call_id, admitted_after=admitted_after
+    )
 
 
 def room_by_name(session: Session, name: str) -> Found | None:

@@ -8,7 +8,7 @@ hash when there is nothing real to check), so the two cannot be told apart.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -124,7 +124,8 @@ def _pin_accepted(login: calls.Found, pin: PinCheck, now: datetime) -> bool:
 
 
 def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
-    login = calls.login(session, call_sid, admitted_after=now - admission.ADMITTED_GRACE)
+    admitted_after = now - admission.ADMITTED_GRACE
+    login = calls.login(session, call_sid, admitted_after=admitted_after)
     if login is None or login.stage != CallStage.pin:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
     if not _pin_accepted(login, pin, now):
@@ -134,13 +135,22 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
             options = members_service.WITHOUT_CONTACT
             membership = session.get(Membership, login.membership_id, options=options)
         return _failed(session, call, membership, now)
+    # Taken before the failures are forgotten: every path locks the membership, then failures.
+    entrant = admission.Entrant.of_login(login)
+    recheck = calls.already_in_once_alone(
+        session,
+        membership_id=entrant.membership_id,
+        call_id=login.id,
+        admitted_after=admitted_after,
+    )
+    if recheck is not None:
+        entrant = replace(entrant, already_in=recheck)
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
     if login.has_failures:
         calls.forget_failures(session, login.membership_id)
     if login.pin_is_temporary and login.status == MembershipStatus.active:
         calls.set_call(session, login.id, stage=CallStage.new_pin)
         return _ask_new_pin(login.language, [])
-    entrant = admission.Entrant.of_login(login)
     return admission.admit(session, entrant=entrant, now=now, lines=[])
 
 

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
-from conference import admission
+from conference import admission, service
+from conference.models import AccessEvent, Call, CallStage
 from core.database import make_engine
-from groups.models import Group, Meeting
+from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus
 
 START = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
 
@@ -72,3 +73,65 @@ def test_first_two_callers_of_a_meeting_at_the_same_moment_get_one_room(
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.postgres_only
+def test_the_same_credentials_typed_in_two_calls_at_the_same_moment_admit_one(
+    committed_meeting: tuple[Engine, int],
+) -> None:
+    # Two web processes, two connections: the second PIN step runs while the first one's
+    # admission is not yet committed. Without the membership lock both got in.
+    engine, meeting_id = committed_meeting
+    sids = ["CA-race-first", "CA-race-second"]
+    with Session(engine) as session:
+        meeting = session.get_one(Meeting, meeting_id)
+        member = Membership(
+            group_id=meeting.group_id,
+            role=MembershipRole.member,
+            status=MembershipStatus.active,
+            ref=f"race-{meeting_id}",
+            language="en",
+            pin_hash="not-checked-here",
+            pin_is_temporary=False,
+        )
+        session.add(member)
+        session.flush()
+        member_id = member.id
+        for sid in sids:
+            session.add(
+                Call(
+                    call_sid=sid,
+                    caller_index=sid,
+                    language="en",
+                    stage=CallStage.pin,
+                    membership_id=member_id,
+                )
+            )
+        session.commit()
+    pin = service.PinCheck("not-checked-here", True)
+    now = START + timedelta(minutes=1)
+    first, second = Session(engine), Session(engine)
+    answers: dict[str, str] = {}
+
+    def second_caller() -> None:
+        answers["second"] = service.enter_pin(second, call_sid=sids[1], pin=pin, now=now)
+        second.commit()
+
+    try:
+        answers["first"] = service.enter_pin(first, call_sid=sids[0], pin=pin, now=now)
+        racing = threading.Thread(target=second_caller)
+        racing.start()
+        racing.join(timeout=1.0)  # the second now waits for the first one's lock
+        first.commit()
+        racing.join(timeout=30)
+        assert "<Conference" in answers["first"]
+        assert "<Conference" not in answers["second"]
+        assert "already in use in the call" in answers["second"]
+    finally:
+        first.close()
+        second.close()
+        with Session(engine) as session:
+            session.execute(delete(AccessEvent).where(AccessEvent.membership_id == member_id))
+            session.execute(delete(Call).where(Call.call_sid.in_(sids)))
+            session.execute(delete(Membership).where(Membership.id == member_id))
+            session.commit()
