@@ -7,15 +7,16 @@ what it created instead of relying on the per-test rollback.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from conference import admission, service
 from conference.models import AccessEvent, Call, CallStage
+from core import security
 from core.database import make_engine
 from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus
 
@@ -75,12 +76,11 @@ def test_first_two_callers_of_a_meeting_at_the_same_moment_get_one_room(
         second.close()
 
 
-@pytest.mark.postgres_only
-def test_the_same_credentials_typed_in_two_calls_at_the_same_moment_admit_one(
+@pytest.fixture
+def one_member_two_calls(
     committed_meeting: tuple[Engine, int],
-) -> None:
-    # Two web processes, two connections: the second PIN step runs while the first one's
-    # admission is not yet committed. Without the membership lock both got in.
+) -> Iterator[tuple[Engine, int, list[str]]]:
+    """A member of the meeting's group dialling in twice at once: two calls at the PIN step."""
     engine, meeting_id = committed_meeting
     sids = ["CA-race-first", "CA-race-second"]
     with Session(engine) as session:
@@ -91,47 +91,83 @@ def test_the_same_credentials_typed_in_two_calls_at_the_same_moment_admit_one(
             status=MembershipStatus.active,
             ref=f"race-{meeting_id}",
             language="en",
-            pin_hash="not-checked-here",
+            pin_hash=security.hash_secret("482915"),
             pin_is_temporary=False,
         )
         session.add(member)
         session.flush()
         member_id = member.id
         for sid in sids:
-            session.add(
-                Call(
-                    call_sid=sid,
-                    caller_index=sid,
-                    language="en",
-                    stage=CallStage.pin,
-                    membership_id=member_id,
-                )
-            )
+            call = Call(call_sid=sid, caller_index=sid, language="en", stage=CallStage.pin)
+            session.add(call)
+            call.membership_id = member_id
         session.commit()
-    pin = service.PinCheck("not-checked-here", True)
-    now = START + timedelta(minutes=1)
-    first, second = Session(engine), Session(engine)
-    answers: dict[str, str] = {}
-
-    def second_caller() -> None:
-        answers["second"] = service.enter_pin(second, call_sid=sids[1], pin=pin, now=now)
-        second.commit()
-
     try:
-        answers["first"] = service.enter_pin(first, call_sid=sids[0], pin=pin, now=now)
-        racing = threading.Thread(target=second_caller)
-        racing.start()
-        racing.join(timeout=1.0)  # the second now waits for the first one's lock
-        first.commit()
-        racing.join(timeout=30)
-        assert "<Conference" in answers["first"]
-        assert "<Conference" not in answers["second"]
-        assert "already in use in the call" in answers["second"]
+        yield engine, member_id, sids
     finally:
-        first.close()
-        second.close()
         with Session(engine) as session:
             session.execute(delete(AccessEvent).where(AccessEvent.membership_id == member_id))
             session.execute(delete(Call).where(Call.call_sid.in_(sids)))
             session.execute(delete(Membership).where(Membership.id == member_id))
             session.commit()
+
+
+def race(engine: Engine, step: Callable[[Session, str], str], sids: list[str]) -> None:
+    """``step`` for the first call, not yet committed while the second one's runs: the first
+    caller is let in, the second is told the details are in use."""
+    first, second = Session(engine), Session(engine)
+    answers: dict[str, str] = {}
+
+    def second_caller() -> None:
+        answers["second"] = step(second, sids[1])
+        second.commit()
+
+    try:
+        answers["first"] = step(first, sids[0])
+        racing = threading.Thread(target=second_caller)
+        racing.start()
+        racing.join(timeout=1.0)  # the second now waits for the first one's lock
+        first.commit()
+        racing.join(timeout=30)
+    finally:
+        first.close()
+        second.close()
+    assert "<Conference" in answers["first"]
+    assert "<Conference" not in answers["second"]
+    assert "already in use in the call" in answers["second"]
+
+
+@pytest.mark.postgres_only
+def test_the_same_credentials_typed_in_two_calls_at_the_same_moment_admit_one(
+    one_member_two_calls: tuple[Engine, int, list[str]],
+) -> None:
+    # Two web processes, two connections. Without the membership lock both got in.
+    engine, member_id, sids = one_member_two_calls
+    with Session(engine) as session:
+        pin = service.PinCheck(session.get_one(Membership, member_id).pin_hash, True)
+    now = START + timedelta(minutes=1)
+
+    def enter_pin(session: Session, sid: str) -> str:
+        return service.enter_pin(session, call_sid=sid, pin=pin, now=now)
+
+    race(engine, enter_pin, sids)
+
+
+@pytest.mark.postgres_only
+def test_the_same_first_call_credentials_confirmed_at_the_same_moment_admit_one(
+    one_member_two_calls: tuple[Engine, int, list[str]],
+) -> None:
+    # The first call: a new PIN chosen in both calls and confirmed at the same moment.
+    engine, member_id, sids = one_member_two_calls
+    with Session(engine) as session:
+        session.get_one(Membership, member_id).pin_is_temporary = True
+        for call in session.scalars(select(Call).where(Call.call_sid.in_(sids))):
+            call.stage = CallStage.confirm_pin
+            call.pending_pin_hash = security.hash_secret("739164")
+        session.commit()
+    now = START + timedelta(minutes=1)
+
+    def confirm_pin(session: Session, sid: str) -> str:
+        return service.confirm_pin(session, call_sid=sid, digits="739164", now=now)
+
+    race(engine, confirm_pin, sids)
