@@ -376,20 +376,17 @@ def already_in(
     return bool(session.connection().execute(_ALREADY_IN, values).scalar_one())
 
 
-def already_in_once_alone(
-    session: Session, *, membership_id: int, call_id: int, admitted_after: datetime
-) -> bool | None:
-    """Two calls with the same credentials typed at the same moment, in two processes: on
-    PostgreSQL each would find the other not yet admitted and both get in. Take the
-    membership row's lock first, then ask again in a statement of its own, which sees what the
-    lock's previous holder committed. None on SQLite, where the unit of work's write lock
-    already serialises logins, so the login query's answer stands.
-    """
+def already_in_under_lock(session: Session, login: Found, *, admitted_after: datetime) -> bool:
+    """``login``'s credentials already in the call, answered so that two logins with them at the
+    same moment cannot both hear no. On PostgreSQL each login query may run before the other's
+    admission is committed: take the membership row's lock, then ask again in a statement of
+    its own, which sees what the lock's previous holder committed. On SQLite the unit of work
+    holds the database's write lock already, so the login query's answer stands."""
     if _dialect(session) != "postgresql":
-        return None
-    session.connection().execute(_LOCK_MEMBERSHIP, {"membership": membership_id})
+        return bool(login.already_in)
+    session.connection().execute(_LOCK_MEMBERSHIP, {"membership": login.membership_id})
     return already_in(
-        session, membership_id=membership_id, call_id=call_id, admitted_after=admitted_after
+        session, membership_id=login.membership_id, call_id=login.id, admitted_after=admitted_after
     )
 
 

@@ -136,15 +136,8 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
             membership = session.get(Membership, login.membership_id, options=options)
         return _failed(session, call, membership, now)
     # Taken before the failures are forgotten: every path locks the membership, then failures.
-    entrant = admission.Entrant.of_login(login)
-    recheck = calls.already_in_once_alone(
-        session,
-        membership_id=entrant.membership_id,
-        call_id=login.id,
-        admitted_after=admitted_after,
-    )
-    if recheck is not None:
-        entrant = replace(entrant, already_in=recheck)
+    already_in = calls.already_in_under_lock(session, login, admitted_after=admitted_after)
+    entrant = replace(admission.Entrant.of_login(login), already_in=already_in)
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
     if login.has_failures:
         calls.forget_failures(session, login.membership_id)

@@ -92,8 +92,9 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    if make_url(url).get_backend_name() == "sqlite":
-        database = make_url(url).database
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
@@ -154,11 +155,11 @@ def get_relaxed_engine() -> Engine:
         return get_engine()
     # Added to the server options the URL or PGOPTIONS already give, not instead of them.
     given = url.query.get("options") or os.environ.get("PGOPTIONS", "")
-    options = " ".join([*(given if isinstance(given, tuple) else [given]), RELAXED_COMMIT])
-    return make_engine(url.difference_update_query(["options"]), connect_args={"options": options})
-
-
-RELAXED_COMMIT = "-c synchronous_commit=off"
+    options = [*(given if isinstance(given, tuple) else [given]), "-c synchronous_commit=off"]
+    return make_engine(
+        url.difference_update_query(["options"]),
+        connect_args={"options": " ".join(option for option in options if option)},
+    )
 
 
 def durable_commit(session: Session) -> None:
