@@ -22,13 +22,17 @@ import importlib
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 from passlib.hash import argon2
+from sqlalchemy import Engine, event
+from sqlalchemy.pool import Pool
 
 from bench import callers as calls
 from bench import harness, seed
@@ -158,7 +162,8 @@ async def _measure(
     await drive(baseline, base_url, token, None)
     postgres = harness.postgres_cpu() if args.db == "postgres" else None
     profiler = _start_profile() if args.profile else None
-    results, cpu, wall = await drive(app, base_url, token, measured)
+    with _counting() as counts:
+        results, cpu, wall = await drive(app, base_url, token, measured)
     if profiler is not None:
         _write_profile(args.profile)
     pg_cpu = harness.postgres_cpu() - postgres if postgres is not None else None
@@ -172,6 +177,10 @@ async def _measure(
     print(f"  app:      {cpu / n * 1000:6.2f} ms CPU per call ({wall / n * 1000:.2f} ms wall)")
     if pg_cpu is not None:
         print(f"  postgres: {pg_cpu / n * 1000:6.2f} ms CPU per call (server processes)")
+    print(
+        f"  per call: {counts['statements'] / n:.1f} statements, "
+        f"{counts['checkouts'] / n:.1f} connection check-outs"
+    )
     base_ms, base_wall_ms = base_cpu / bn * 1000, base_wall / bn * 1000
     print(f"  baseline: {base_ms:6.2f} ms CPU per call ({base_wall_ms:.2f} ms wall)")
     for step, ms in per_step(results).items():
@@ -182,6 +191,26 @@ async def _measure(
     print(f"  cost besides the hash / one verification: {total / hash_s:.2f}")
     bound = hash_s / (hash_s + total)
     print(f"  => saturation bound (cores ÷ (hash + cost)) ÷ hash-bound: {bound:.2f}")
+
+
+@contextmanager
+def _counting() -> Iterator[Counter[str]]:
+    """Statements sent to the database and connections taken from the pools, over the block."""
+    counts: Counter[str] = Counter()
+
+    def statement(*_: Any) -> None:
+        counts["statements"] += 1
+
+    def checkout(*_: Any) -> None:
+        counts["checkouts"] += 1
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Pool, "checkout", checkout)
+    try:
+        yield counts
+    finally:
+        event.remove(Engine, "before_cursor_execute", statement)
+        event.remove(Pool, "checkout", checkout)
 
 
 def _verify_times() -> list[float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,36 @@ def test_the_relaxed_engine_keeps_the_server_options_the_url_gives(
         monkeypatch.undo()
         get_settings.cache_clear()
         forget_engines()
+
+
+def _backend_pid(connection: Connection) -> int:
+    return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+@pytest.mark.postgres_only
+def test_a_connection_the_server_closed_is_replaced_before_a_unit_of_work_uses_it(
+    engine: Engine,
+) -> None:
+    # No ping per check-out (a round trip per webhook at the top of the hour): a pooled
+    # connection whose server process is gone must still never reach a caller's webhook.
+    pooled = make_engine(engine.url, pool_size=1, max_overflow=0)
+    try:
+        with pooled.connect() as connection:
+            first = _backend_pid(connection)
+        with engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            for _ in range(100):  # until the backend has exited and closed its socket
+                gone = admin.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": first}
+                ).scalar_one()
+                if not gone:
+                    break
+                time.sleep(0.02)
+        with pooled.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar_one() == 1
+            second = _backend_pid(connection)
+            assert second != first
+        with pooled.connect() as connection:  # a healthy idle one is kept, not replaced
+            assert _backend_pid(connection) == second
+    finally:
+        pooled.dispose()
