@@ -8,6 +8,8 @@ with a token derived from its secret key (``Settings.webhook_auth_token``), whic
 
 from __future__ import annotations
 
+from functools import lru_cache
+from hmac import compare_digest
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -44,7 +46,19 @@ class _FormParams(dict[str, str]):
 
 
 def signature_valid(url: str, params: dict[str, str], signature: str, auth_token: str) -> bool:
-    return bool(RequestValidator(auth_token).validate(url, _FormParams(params), signature))
+    """Twilio's check. The SDK's ``validate`` always computes two signatures (the URL with and
+    without its port, as Twilio signs either); the URL as configured is one of the two, so it is
+    tried alone first and the SDK's full check runs only when it does not match."""
+    validator = _validator(auth_token)
+    form = _FormParams(params)
+    if compare_digest(validator.compute_signature(url, form).encode(), signature.encode()):
+        return True
+    return bool(validator.validate(url, form, signature))
+
+
+@lru_cache(maxsize=4)
+def _validator(auth_token: str) -> RequestValidator:
+    return RequestValidator(auth_token)
 
 
 async def verified_twilio_form(request: Request) -> dict[str, str]:

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from core.errors import install_error_handlers
+from core.settings import get_settings
 from core.webhooks import TwilioForm
 from tests.twilio_signing import signature_for, signed_post
 
@@ -67,5 +68,17 @@ def test_a_multipart_form_is_read_too() -> None:
         files={name: (None, value) for name, value in params.items()},
         headers={"X-Twilio-Signature": signature_for(url, params)},
     )
+    assert response.status_code == 200
+    assert response.json() == params
+
+
+def test_a_signature_over_the_url_with_its_default_port_is_accepted_too() -> None:
+    # Twilio signs the URL sometimes with the scheme's port written out; the check tries the
+    # URL as configured first and must still accept that other form.
+    client = TestClient(_app())
+    assert get_settings().public_base_url == "https://line.example.org"  # tests/conftest.py
+    params = {"Digits": "1"}
+    signature = signature_for("https://line.example.org:443/twilio/echo", params)
+    response = client.post("/twilio/echo", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200
     assert response.json() == params
