@@ -41,7 +41,6 @@ from groups.schedule import local_to_utc
 from notifications import service as outbox
 from notifications.delivery import (
     Batch,
-    DispatchReport,
     Providers,
     build_batch,
     finish_batch,
@@ -50,6 +49,7 @@ from notifications.delivery import (
     start_batch,
 )
 from notifications.models import Channel, Kind, OutboxMessage, Status
+from notifications.outcomes import DispatchReport
 
 log = get_logger("notifications.dispatch")
 REMINDER_HORIZON = timedelta(hours=26)  # longest reminder lead (24 h) plus a DST hour, rounded up

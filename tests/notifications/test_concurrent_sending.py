@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.settings import get_settings
 from notifications.delivery import (
     Batch,
-    DispatchReport,
     Providers,
     finish_batch,
     sending_pool,
     start_batch,
 )
 from notifications.models import Channel, Kind, OutboxMessage, Status
+from notifications.outcomes import DispatchReport
 from notifications.providers import DeliveryError, FakeSms, Sms
 from notifications.tasks import dispatch, take_batch
 from tests.clock import Clock

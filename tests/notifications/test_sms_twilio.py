@@ -11,8 +11,9 @@ from twilio.rest import Client
 
 from core.settings import get_settings
 from notifications import service as notifications_service
-from notifications.delivery import DispatchReport, Providers
+from notifications.delivery import Providers
 from notifications.models import Kind, OutboxMessage, Status
+from notifications.outcomes import DispatchReport
 from notifications.providers import FakeMailer, TwilioSms
 from notifications.tasks import enqueue_due_reminders
 from tests.clock import Clock
