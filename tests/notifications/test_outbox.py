@@ -16,6 +16,7 @@ from groups.models import Membership
 from notifications import service as notifications_service
 from notifications.delivery import Providers
 from notifications.models import Channel, Kind, OutboxMessage, Status
+from notifications.outcomes import Attempt, DispatchReport, record_outcomes
 from notifications.providers import DeliveryError, DeliveryInDoubt, FakeMailer, FakeSms, Sms
 from notifications.tasks import dispatch
 from tests.clock import Clock
@@ -405,3 +406,34 @@ def test_moderators_without_e_mail_get_a_discreet_sms_about_a_locked_number(
         )
         == 1
     )
+
+
+def test_recorded_as_sent_unless_a_status_callback_came_first(db: Session, clock: Clock) -> None:
+    # The provider's status callback can arrive before the dispatcher records the send: what
+    # it said (delivered) stays; the provider id, the sending time and the forgotten PIN text
+    # are recorded either way.
+    group = create_group(db, now=clock.now())
+    create_member(db, group, now=clock.now())
+    create_member(db, group, now=clock.now())
+    first, second = rows(db, Kind.pin)
+    for row in (first, second):
+        row.status, row.attempts = Status.sending, 1
+    second.status, second.provider_status = Status.delivered, "delivered"
+    db.flush()
+    message = Sms(to="+48601000000", from_="+48221000000", body="code", status_callback="")
+    attempts = [
+        Attempt(outbox_id=row.id, message=message, started=True, provider_id=f"SM{row.id}")
+        for row in (first, second)
+    ]
+    report = DispatchReport()
+    record_outcomes(db, attempts, now=clock.now(), report=report)
+    db.flush()  # as the dispatcher's commit does
+    db.expire_all()
+
+    assert (first.status, second.status) == (Status.sent, Status.delivered)
+    for row in (first, second):
+        assert row.provider_id == f"SM{row.id}"
+        assert row.sent_at == clock.now()
+        assert row.secret is None
+        assert (row.claim_token, row.lease_until) == (None, None)
+    assert (report.sent, report.outcomes) == (2, {first.id: Status.sent, second.id: Status.sent})
