@@ -121,7 +121,7 @@ def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     then its socket is readable, seen without a round trip. A rare harmless message (a server
     setting reported after a reload) only costs a new connection.
     """
-    if dbapi_connection.closed or dbapi_connection.broken:
+    if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
         raise DisconnectionError("the pooled connection is closed")
     poller = poll()
     poller.register(dbapi_connection.fileno(), POLLIN | POLLERR | POLLHUP)
