@@ -135,7 +135,9 @@ class Entrant:
     role: MembershipRole
     status: Status
     ref: str
-    already_in: bool  # the same credentials are in the call, or were admitted moments ago
+    # The same credentials are in the call, or were admitted moments ago; None: not known yet,
+    # the admitting statement asks (``calls.already_in_under_lock``).
+    already_in: bool | None
 
     @classmethod
     def of_login(cls, row: calls.Found) -> Entrant:
@@ -179,14 +181,16 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
         return t.farewell(entrant.language, [*lines, *refusal])
     meeting = refusal
     moderator = entrant.role is MembershipRole.moderator
-    calls.admitted(
+    if not calls.admitted(
         session,
         call_id=entrant.call_id,
         meeting_id=meeting.id,
         membership_id=entrant.membership_id,
         moderator=moderator,
         now=now,
-    )
+        unless_in_after=now - ADMITTED_GRACE if entrant.already_in is None else None,
+    ):
+        return t.farewell(entrant.language, [*lines, *_duplicate(session, entrant, meeting, now)])
     log.info("call.admitted", extra={"call_id": entrant.call_id, "meeting_id": meeting.id})
     seconds = max(1, int((meeting_end(meeting) - now).total_seconds()))
     return t.join(
@@ -212,20 +216,27 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
     if locked and entrant.role is not MembershipRole.moderator:
         return [t.line(Prompt.room_locked)]
     if entrant.already_in:
-        durable_commit(session)  # the moderators' record of it must outlive a database crash
-        calls.set_call(session, entrant.call_id, meeting_id=meeting.id)
-        session.add(
-            AccessEvent(
-                group_id=entrant.group_id,
-                membership_id=entrant.membership_id,
-                meeting_id=meeting.id,
-                kind=AccessEventKind.duplicate,
-                at=now,
-            )
-        )
-        log.warning("call.duplicate_credentials", extra={"membership_ref": entrant.ref})
-        return [t.line(Prompt.already_in_call)]
+        return _duplicate(session, entrant, meeting, now)
     return meeting
+
+
+def _duplicate(
+    session: Session, entrant: Entrant, meeting: OpenMeeting, now: datetime
+) -> list[t.Line]:
+    """These credentials are in the call already: recorded for the moderators, said kindly."""
+    durable_commit(session)  # the moderators' record of it must outlive a database crash
+    calls.set_call(session, entrant.call_id, meeting_id=meeting.id)
+    session.add(
+        AccessEvent(
+            group_id=entrant.group_id,
+            membership_id=entrant.membership_id,
+            meeting_id=meeting.id,
+            kind=AccessEventKind.duplicate,
+            at=now,
+        )
+    )
+    log.warning("call.duplicate_credentials", extra={"membership_ref": entrant.ref})
+    return [t.line(Prompt.already_in_call)]
 
 
 def _dial(

@@ -183,8 +183,8 @@ _ROOM_BY_NAME = (
 
 # The participant-join callback: the call of the meeting whose room it names is in the
 # conference; back come its moderator flag and meeting, then the room row is read by meeting.
-# (One statement with subqueries in RETURNING would save that read on PostgreSQL, but SQLAlchemy
-# renders RETURNING's columns unqualified on SQLite, which un-correlates such subqueries.)
+# On PostgreSQL both in one statement (the UPDATE as a CTE); SQLite has no UPDATE in a CTE, and
+# SQLAlchemy renders RETURNING's columns unqualified there, which un-correlates subqueries in it.
 _JOINED = (
     update(calls)
     .where(
@@ -204,12 +204,17 @@ _JOINED = (
     .returning(calls.c.is_moderator, calls.c.meeting_id)
 )
 
-_ROOM_OF_MEETING = select(
+_ROOM_COLUMNS = (
     rooms.c.id,
     rooms.c.conference_sid,
     rooms.c.moderator_absent_since,
     rooms.c.reconnect_announced_at,
-).where(rooms.c.meeting_id == bindparam("meeting"))
+)
+_ROOM_OF_MEETING = select(*_ROOM_COLUMNS).where(rooms.c.meeting_id == bindparam("meeting"))
+_JOINED_CALL = _JOINED.cte("joined_call")
+_JOINED_WITH_ROOM = select(_JOINED_CALL.c.is_moderator, *_ROOM_COLUMNS).join_from(
+    _JOINED_CALL, rooms, rooms.c.meeting_id == _JOINED_CALL.c.meeting_id
+)
 
 
 def _upsert_call(dialect: str) -> Any:
@@ -316,6 +321,9 @@ _ADMITTED = (
         admitted_at=bindparam("now", type_=_AT),
     )
 )
+_ADMITTED_UNLESS_IN = _ADMITTED.where(
+    ~_other_call_in(bindparam("membership", type_=Integer()), calls.c.id)
+)
 
 
 def admitted(
@@ -326,8 +334,11 @@ def admitted(
     membership_id: int,
     moderator: bool,
     now: datetime,
-) -> None:
-    """The call is dialled into the meeting's room."""
+    unless_in_after: datetime | None = None,
+) -> bool:
+    """The call is dialled into the meeting's room. With ``unless_in_after``, only if the same
+    credentials are not in the call (or admitted after it) — asked by this statement itself;
+    False when they are and nothing was written."""
     values = {
         "call": call_id,
         "meeting": meeting_id,
@@ -335,7 +346,11 @@ def admitted(
         "moderator": moderator,
         "now": now,
     }
-    session.connection().execute(_ADMITTED, values)
+    if unless_in_after is None:
+        session.connection().execute(_ADMITTED, values)
+        return True
+    values["admitted_after"] = unless_in_after
+    return session.connection().execute(_ADMITTED_UNLESS_IN, values).rowcount == 1
 
 
 def set_call(session: Session, call_id: int, **values: Any) -> None:
@@ -376,18 +391,17 @@ def already_in(
     return bool(session.connection().execute(_ALREADY_IN, values).scalar_one())
 
 
-def already_in_under_lock(session: Session, login: Found, *, admitted_after: datetime) -> bool:
+def already_in_under_lock(session: Session, login: Found) -> bool | None:
     """``login``'s credentials already in the call, answered so that two logins with them at the
-    same moment cannot both hear no. On PostgreSQL each login query may run before the other's
-    admission is committed: take the membership row's lock, then ask again in a statement of
-    its own, which sees what the lock's previous holder committed. On SQLite the unit of work
-    holds the database's write lock already, so the login query's answer stands."""
+    same moment cannot both hear no. On SQLite the unit of work holds the database's write lock
+    already, so the login query's answer stands. On PostgreSQL each login query may run before
+    the other's admission is committed: the membership row's lock is taken here, and None says
+    that the admitting statement must ask (``admitted(unless_in_after=…)``) — a statement of its
+    own after the lock, so it sees what the lock's previous holder committed."""
     if _dialect(session) != "postgresql":
         return bool(login.already_in)
     session.connection().execute(_LOCK_MEMBERSHIP, {"membership": login.membership_id})
-    return already_in(
-        session, membership_id=login.membership_id, call_id=login.id, admitted_after=admitted_after
-    )
+    return None
 
 
 def room_by_name(session: Session, name: str) -> Found | None:
@@ -409,6 +423,9 @@ def joined(
         "on_hold": params.get("Hold") == "true",
     }
     connection = session.connection()
+    if _dialect(session) == "postgresql":
+        both = connection.execute(_JOINED_WITH_ROOM, values).first()
+        return None if both is None else (bool(both.is_moderator), both)
     call = connection.execute(_JOINED, values).first()
     if call is None:
         return None

@@ -136,7 +136,7 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
             membership = session.get(Membership, login.membership_id, options=options)
         return _failed(session, call, membership, now)
     # Taken before the failures are forgotten: every path locks the membership, then failures.
-    already_in = calls.already_in_under_lock(session, login, admitted_after=admitted_after)
+    already_in = calls.already_in_under_lock(session, login)
     entrant = replace(admission.Entrant.of_login(login), already_in=already_in)
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
     if login.has_failures:

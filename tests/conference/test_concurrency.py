@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from conference import admission, service
-from conference.models import AccessEvent, Call, CallStage
+from conference.models import AccessEvent, Call, CallStage, Room
 from core import security
 from core.database import make_engine
 from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus
@@ -138,13 +138,21 @@ def race(engine: Engine, step: Callable[[Session, str], str], sids: list[str]) -
 
 
 @pytest.mark.postgres_only
+@pytest.mark.parametrize("room_open", [False, True], ids=["first-callers", "room-open"])
 def test_the_same_credentials_typed_in_two_calls_at_the_same_moment_admit_one(
-    one_member_two_calls: tuple[Engine, int, list[str]],
+    one_member_two_calls: tuple[Engine, int, list[str]], room_open: bool
 ) -> None:
-    # Two web processes, two connections. Without the membership lock both got in.
+    # Two web processes, two connections. Without the membership lock both got in. When the
+    # two are the meeting's first callers, creating its room serialises them too; once the room
+    # is open, nothing but the lock does.
     engine, member_id, sids = one_member_two_calls
     with Session(engine) as session:
-        pin = service.PinCheck(session.get_one(Membership, member_id).pin_hash, True)
+        member = session.get_one(Membership, member_id)
+        pin = service.PinCheck(member.pin_hash, True)
+        if room_open:
+            meeting = session.scalars(select(Meeting).where(Meeting.group_id == member.group_id))
+            session.add(Room(meeting_id=meeting.one().id))
+            session.commit()
     now = START + timedelta(minutes=1)
 
     def enter_pin(session: Session, sid: str) -> str:
