@@ -135,9 +135,6 @@ class Entrant:
     role: MembershipRole
     status: Status
     ref: str
-    # The same credentials are in the call, or were admitted moments ago; None: not known yet,
-    # the admitting statement asks (``calls.already_in_under_lock``).
-    already_in: bool | None
 
     @classmethod
     def of_login(cls, row: calls.Found) -> Entrant:
@@ -150,17 +147,10 @@ class Entrant:
             row.role,
             row.status,
             row.ref,
-            row.already_in,
         )
 
     @classmethod
-    def of(cls, session: Session, call: Call, membership: Membership, now: datetime) -> Entrant:
-        already_in = calls.already_in(
-            session,
-            membership_id=membership.id,
-            call_id=call.id,
-            admitted_after=now - ADMITTED_GRACE,
-        )
+    def of(cls, call: Call, membership: Membership) -> Entrant:
         return cls(
             call.id,
             call.language,
@@ -169,12 +159,15 @@ class Entrant:
             membership.role,
             membership.status,
             membership.ref,
-            already_in,
         )
 
 
 def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Line]) -> str:
-    """Run the admission checks; dial into the room or say kindly why not and hang up."""
+    """Run the admission checks; dial into the room or say kindly why not and hang up.
+
+    The last check, "these credentials are in the call already", is the admitting statement's
+    own (``calls.admitted``): two calls with the same credentials at the same moment, once
+    serialised on the membership row (``calls.lock_membership``), cannot both be let in."""
     refusal = _refusal(session, entrant, now)
     if isinstance(refusal, list):
         calls.set_call(session, entrant.call_id, stage=CallStage.ended)
@@ -188,7 +181,7 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
         membership_id=entrant.membership_id,
         moderator=moderator,
         now=now,
-        unless_in_after=now - ADMITTED_GRACE if entrant.already_in is None else None,
+        admitted_after=now - ADMITTED_GRACE,
     ):
         return t.farewell(entrant.language, [*lines, *_duplicate(session, entrant, meeting, now)])
     log.info("call.admitted", extra={"call_id": entrant.call_id, "meeting_id": meeting.id})
@@ -215,8 +208,6 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
     locked = meeting.locked if meeting.room_id is not None else calls.new_room(session, meeting.id)
     if locked and entrant.role is not MembershipRole.moderator:
         return [t.line(Prompt.room_locked)]
-    if entrant.already_in:
-        return _duplicate(session, entrant, meeting, now)
     return meeting
 
 

@@ -79,7 +79,7 @@ def _other_call_in(membership: Any, call: Any) -> Any:
 
 
 # The call with the membership its participant number named (if any): whether that membership
-# has failures to forget on success, and whether its credentials are in the call already.
+# has failures to forget on success.
 _LOGIN = (
     select(
         *_CALL,
@@ -94,7 +94,6 @@ _LOGIN = (
         exists(select(failures.c.id).where(failures.c.membership_id == members.c.id)).label(
             "has_failures"
         ),
-        _other_call_in(members.c.id, calls.c.id).label("already_in"),
     )
     .select_from(calls.outerjoin(members, members.c.id == calls.c.membership_id))
     .where(calls.c.call_sid == bindparam("sid"))
@@ -161,8 +160,6 @@ _MEETINGS_AROUND = (
 )
 
 _ROOM_LOCKED = select(rooms.c.locked).where(rooms.c.meeting_id == bindparam("meeting"))
-
-_ALREADY_IN = select(_other_call_in(bindparam("membership"), bindparam("call")))
 
 _LOCK_MEMBERSHIP = (
     select(members.c.id).where(members.c.id == bindparam("membership")).with_for_update()
@@ -288,10 +285,9 @@ def number_typed(session: Session, *, call_sid: str, number_index: str | None) -
     return session.connection().execute(_NUMBER_TYPED, values).first()
 
 
-def login(session: Session, call_sid: str, *, admitted_after: datetime) -> Found | None:
+def login(session: Session, call_sid: str) -> Found | None:
     """The call and the membership its participant number named, in one statement."""
-    values = {"sid": call_sid, "admitted_after": admitted_after}
-    return session.connection().execute(_LOGIN, values).first()
+    return session.connection().execute(_LOGIN, {"sid": call_sid}).first()
 
 
 def pin_hash(session: Session, call_sid: str) -> str | None:
@@ -310,9 +306,14 @@ def forget_failures(session: Session, membership_id: int) -> None:
     session.connection().execute(_FORGET_FAILURES, {"membership": membership_id})
 
 
+# Unless the same credentials are in the call already (or were admitted moments ago): asked by
+# the admitting statement itself, after the membership's lock (``lock_membership``).
 _ADMITTED = (
     update(calls)
-    .where(calls.c.id == bindparam("call"))
+    .where(
+        calls.c.id == bindparam("call"),
+        ~_other_call_in(bindparam("membership", type_=Integer()), calls.c.id),
+    )
     .values(
         meeting_id=bindparam("meeting", type_=Integer()),
         membership_id=bindparam("membership", type_=Integer()),
@@ -320,9 +321,6 @@ _ADMITTED = (
         stage=CallStage.admitted,
         admitted_at=bindparam("now", type_=_AT),
     )
-)
-_ADMITTED_UNLESS_IN = _ADMITTED.where(
-    ~_other_call_in(bindparam("membership", type_=Integer()), calls.c.id)
 )
 
 
@@ -334,23 +332,19 @@ def admitted(
     membership_id: int,
     moderator: bool,
     now: datetime,
-    unless_in_after: datetime | None = None,
+    admitted_after: datetime,
 ) -> bool:
-    """The call is dialled into the meeting's room. With ``unless_in_after``, only if the same
-    credentials are not in the call (or admitted after it) — asked by this statement itself;
-    False when they are and nothing was written."""
+    """The call is dialled into the meeting's room, unless the same credentials are in the call
+    or were admitted after ``admitted_after``: then False, and nothing was written."""
     values = {
         "call": call_id,
         "meeting": meeting_id,
         "membership": membership_id,
         "moderator": moderator,
         "now": now,
+        "admitted_after": admitted_after,
     }
-    if unless_in_after is None:
-        session.connection().execute(_ADMITTED, values)
-        return True
-    values["admitted_after"] = unless_in_after
-    return session.connection().execute(_ADMITTED_UNLESS_IN, values).rowcount == 1
+    return session.connection().execute(_ADMITTED, values).rowcount == 1
 
 
 def set_call(session: Session, call_id: int, **values: Any) -> None:
@@ -384,24 +378,12 @@ def new_room(session: Session, meeting_id: int) -> bool:
     return bool(session.connection().execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
 
 
-def already_in(
-    session: Session, *, membership_id: int, call_id: int, admitted_after: datetime
-) -> bool:
-    values = {"membership": membership_id, "call": call_id, "admitted_after": admitted_after}
-    return bool(session.connection().execute(_ALREADY_IN, values).scalar_one())
-
-
-def already_in_under_lock(session: Session, login: Found) -> bool | None:
-    """``login``'s credentials already in the call, answered so that two logins with them at the
-    same moment cannot both hear no. On SQLite the unit of work holds the database's write lock
-    already, so the login query's answer stands. On PostgreSQL each login query may run before
-    the other's admission is committed: the membership row's lock is taken here, and None says
-    that the admitting statement must ask (``admitted(unless_in_after=…)``) — a statement of its
-    own after the lock, so it sees what the lock's previous holder committed."""
-    if _dialect(session) != "postgresql":
-        return bool(login.already_in)
-    session.connection().execute(_LOCK_MEMBERSHIP, {"membership": login.membership_id})
-    return None
+def lock_membership(session: Session, membership_id: int) -> None:
+    """Serialise the logins of one membership until this unit of work ends, so that the
+    admitting statement of each sees what the other committed. On PostgreSQL a row lock; on
+    SQLite the unit of work holds the database's write lock already."""
+    if _dialect(session) == "postgresql":
+        session.connection().execute(_LOCK_MEMBERSHIP, {"membership": membership_id})
 
 
 def room_by_name(session: Session, name: str) -> Found | None:

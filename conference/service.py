@@ -8,7 +8,7 @@ hash when there is nothing real to check), so the two cannot be told apart.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -124,8 +124,7 @@ def _pin_accepted(login: calls.Found, pin: PinCheck, now: datetime) -> bool:
 
 
 def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
-    admitted_after = now - admission.ADMITTED_GRACE
-    login = calls.login(session, call_sid, admitted_after=admitted_after)
+    login = calls.login(session, call_sid)
     if login is None or login.stage != CallStage.pin:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
     if not _pin_accepted(login, pin, now):
@@ -136,15 +135,14 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
             membership = session.get(Membership, login.membership_id, options=options)
         return _failed(session, call, membership, now)
     # Taken before the failures are forgotten: every path locks the membership, then failures.
-    already_in = calls.already_in_under_lock(session, login)
-    entrant = replace(admission.Entrant.of_login(login), already_in=already_in)
+    calls.lock_membership(session, login.membership_id)
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
     if login.has_failures:
         calls.forget_failures(session, login.membership_id)
     if login.pin_is_temporary and login.status == MembershipStatus.active:
         calls.set_call(session, login.id, stage=CallStage.new_pin)
         return _ask_new_pin(login.language, [])
-    return admission.admit(session, entrant=entrant, now=now, lines=[])
+    return admission.admit(session, entrant=admission.Entrant.of_login(login), now=now, lines=[])
 
 
 def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
@@ -256,7 +254,9 @@ def confirm_pin(session: Session, *, call_sid: str, digits: str, now: datetime) 
     session.flush()  # the call row is written through Core from here on
     log.info("membership.pin_chosen", extra={"membership_ref": membership.ref})
     lines = [t.line(Prompt.pin_saved)]
-    entrant = admission.Entrant.of(session, call, membership, now)
+    # The membership's UPDATE above (flushed) holds its row until the commit, as the lock of
+    # the PIN step does: two confirmations with the same credentials are serialised.
+    entrant = admission.Entrant.of(call, membership)
     return admission.admit(session, entrant=entrant, now=now, lines=lines)
 
 

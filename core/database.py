@@ -107,8 +107,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, **kwargs)
-    if not kwargs.get("pool_pre_ping"):
-        event.listen(engine, "checkout", _still_connected)
+    event.listen(engine, "checkout", _still_connected)
     return engine
 
 
