@@ -6,6 +6,7 @@ room with a time limit that ends the call at the meeting's end (including any ex
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -63,12 +64,21 @@ class OpenMeeting:
 
 def open_meeting(session: Session, group_id: int, now: datetime) -> OpenMeeting | None:
     """The scheduled meeting whose dial-in window is open now and whose room has not ended."""
-    for row in calls.meetings_around(session, group_id=group_id, now=now, back=MAX_EXTENSION):
+    return first_open(
+        calls.meetings_around(session, group_id=group_id, now=now, back=MAX_EXTENSION), now
+    )
+
+
+def first_open(around: Iterable[calls.Found], now: datetime) -> OpenMeeting | None:
+    """``open_meeting`` among rows of ``calls.meetings_around`` (or ``calls.login``)."""
+    for row in around:
+        if row.meeting_id is None:
+            continue
         end = row.ends_at + timedelta(minutes=row.extended_minutes)
         opens = row.starts_at - timedelta(minutes=get_settings().dial_in_opens_minutes_before)
         if opens <= now < end and row.ended_at is None:
             return OpenMeeting(
-                row.id,
+                row.meeting_id,
                 row.starts_at,
                 row.ends_at,
                 row.extended_minutes,
@@ -135,10 +145,13 @@ class Entrant:
     role: MembershipRole
     status: Status
     ref: str
+    # The group's meetings around now, when the login read them (``calls.login``).
+    around: Sequence[calls.Found] | None = None
 
     @classmethod
-    def of_login(cls, row: calls.Found) -> Entrant:
-        """From ``calls.login``'s row."""
+    def of_login(cls, rows: Sequence[calls.Found]) -> Entrant:
+        """From ``calls.login``'s rows."""
+        row = rows[0]
         return cls(
             row.id,
             row.language,
@@ -147,6 +160,7 @@ class Entrant:
             row.role,
             row.status,
             row.ref,
+            rows,
         )
 
     @classmethod
@@ -167,7 +181,8 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
 
     The last check, "these credentials are in the call already", is the admitting statement's
     own (``calls.admitted``): two calls with the same credentials at the same moment, once
-    serialised on the membership row (``calls.lock_membership``), cannot both be let in."""
+    serialised on the membership row (locked by ``calls.login`` or the PIN change's UPDATE),
+    cannot both be let in."""
     refusal = _refusal(session, entrant, now)
     if isinstance(refusal, list):
         calls.set_call(session, entrant.call_id, stage=CallStage.ended)
@@ -201,7 +216,10 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
     the next one is), the room locked, these credentials already in the call."""
     if entrant.status is not Status.active:
         return [t.line(Prompt.access_ended)]
-    meeting = open_meeting(session, entrant.group_id, now)
+    if entrant.around is None:
+        meeting = open_meeting(session, entrant.group_id, now)
+    else:
+        meeting = first_open(entrant.around, now)
     if meeting is None:
         group = session.get_one(Group, entrant.group_id)
         return _no_meeting_lines(session, group, entrant.language, now)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -78,11 +79,10 @@ def _other_call_in(membership: Any, call: Any) -> Any:
     )
 
 
-# The call with the membership its participant number named (if any): whether that membership
-# has failures to forget on success.
-_LOGIN = (
-    select(
-        *_CALL,
+# The membership's columns as the PIN step reads them; ``has_failures``: whether it has failures
+# to forget on success.
+def _member_columns() -> tuple[Any, ...]:
+    return (
         members.c.id.label("membership_id"),
         members.c.group_id,
         members.c.role,
@@ -95,9 +95,63 @@ _LOGIN = (
             "has_failures"
         ),
     )
-    .select_from(calls.outerjoin(members, members.c.id == calls.c.membership_id))
-    .where(calls.c.call_sid == bindparam("sid"))
+
+
+_MEETING_COLUMNS = (
+    meetings.c.id.label("meeting_id"),
+    meetings.c.starts_at,
+    meetings.c.ends_at,
+    meetings.c.extended_minutes,
+    meetings.c.room,
+    rooms.c.id.label("room_id"),
+    rooms.c.locked,
+    rooms.c.ended_at,
 )
+
+
+# Scheduled meetings of a group around now, each with its room (if created yet).
+def _meetings_of(group: Any) -> Any:
+    return and_(
+        meetings.c.group_id == group,
+        meetings.c.status == MeetingStatus.scheduled,
+        meetings.c.starts_at <= bindparam("latest_start", type_=_AT),
+        meetings.c.ends_at > bindparam("earliest_end", type_=_AT),
+    )
+
+
+def _login(dialect: str) -> Any:
+    """The PIN step's one read: the call, the membership its participant number named (if any)
+    and that group's meetings around now, one row per meeting, oldest first.
+
+    On PostgreSQL the membership's row is locked as it is read, until the unit of work ends: the
+    logins of one membership are serialised, so the admitting statement of each sees what the
+    other committed (SQLite's unit of work holds the database's write lock already). PostgreSQL
+    locks no row on the nullable side of an outer join, hence the lateral subquery.
+    """
+    if dialect == "postgresql":
+        member: Any = (
+            select(*_member_columns())
+            .where(members.c.id == calls.c.membership_id)
+            .with_for_update()
+            .lateral("member")
+        )
+        joined = calls.outerjoin(member, true())
+        columns = tuple(member.c)
+    else:
+        member = members
+        joined = calls.outerjoin(members, members.c.id == calls.c.membership_id)
+        columns = _member_columns()
+    return (
+        select(*_CALL, *columns, *_MEETING_COLUMNS)
+        .select_from(
+            joined.outerjoin(meetings, _meetings_of(member.c.group_id)).outerjoin(
+                rooms, rooms.c.meeting_id == meetings.c.id
+            )
+        )
+        .where(calls.c.call_sid == bindparam("sid"))
+        .order_by(meetings.c.starts_at)
+    )
+
 
 _PIN_HASH = (
     select(members.c.pin_hash)
@@ -139,31 +193,13 @@ _FORGET_FAILURES = (
 
 # Scheduled meetings of a group around now, each with its room (if created yet), oldest first.
 _MEETINGS_AROUND = (
-    select(
-        meetings.c.id,
-        meetings.c.starts_at,
-        meetings.c.ends_at,
-        meetings.c.extended_minutes,
-        meetings.c.room,
-        rooms.c.id.label("room_id"),
-        rooms.c.locked,
-        rooms.c.ended_at,
-    )
+    select(*_MEETING_COLUMNS)
     .select_from(meetings.outerjoin(rooms, rooms.c.meeting_id == meetings.c.id))
-    .where(
-        meetings.c.group_id == bindparam("group"),
-        meetings.c.status == MeetingStatus.scheduled,
-        meetings.c.starts_at <= bindparam("latest_start"),
-        meetings.c.ends_at > bindparam("earliest_end"),
-    )
+    .where(_meetings_of(bindparam("group")))
     .order_by(meetings.c.starts_at)
 )
 
 _ROOM_LOCKED = select(rooms.c.locked).where(rooms.c.meeting_id == bindparam("meeting"))
-
-_LOCK_MEMBERSHIP = (
-    select(members.c.id).where(members.c.id == bindparam("membership")).with_for_update()
-)
 
 _ROOM_BY_NAME = (
     select(
@@ -248,6 +284,7 @@ def _create_room(dialect: str) -> Any:
 
 
 _UPSERT_CALL = {name: _upsert_call(name) for name in ("postgresql", "sqlite")}
+_LOGIN = {name: _login(name) for name in ("postgresql", "sqlite")}
 _CREATE_ROOM = {name: _create_room(name) for name in ("postgresql", "sqlite")}
 
 
@@ -285,9 +322,17 @@ def number_typed(session: Session, *, call_sid: str, number_index: str | None) -
     return session.connection().execute(_NUMBER_TYPED, values).first()
 
 
-def login(session: Session, call_sid: str) -> Found | None:
-    """The call and the membership its participant number named, in one statement."""
-    return session.connection().execute(_LOGIN, {"sid": call_sid}).first()
+def _around(now: datetime, back: timedelta) -> dict[str, datetime]:
+    """Meetings starting within the hour and not over ``back`` ago."""
+    return {"latest_start": now + timedelta(hours=1), "earliest_end": now - back}
+
+
+def login(session: Session, call_sid: str, *, now: datetime, back: timedelta) -> list[Found]:
+    """The call, the membership its participant number named and that group's meetings around
+    now (``meetings_around``), one row per meeting; empty for an unknown call. On PostgreSQL the
+    membership's row stays locked until the unit of work ends."""
+    values = {"sid": call_sid, **_around(now, back)}
+    return list(session.connection().execute(_LOGIN[_dialect(session)], values))
 
 
 def pin_hash(session: Session, call_sid: str) -> str | None:
@@ -307,7 +352,7 @@ def forget_failures(session: Session, membership_id: int) -> None:
 
 
 # Unless the same credentials are in the call already (or were admitted moments ago): asked by
-# the admitting statement itself, after the membership's lock (``lock_membership``).
+# the admitting statement itself, after the membership's lock (taken by ``login``).
 _ADMITTED = (
     update(calls)
     .where(
@@ -354,12 +399,10 @@ def set_call(session: Session, call_id: int, **values: Any) -> None:
 def meetings_around(
     session: Session, *, group_id: int, now: datetime, back: timedelta
 ) -> list[Found]:
-    """The group's scheduled meetings starting within the hour and not over ``back`` ago."""
-    values = {
-        "group": group_id,
-        "latest_start": now + timedelta(hours=1),
-        "earliest_end": now - back,
-    }
+    """The group's scheduled meetings starting within the hour and not over ``back`` ago, each
+    with its room: (meeting_id, starts_at, ends_at, extended_minutes, room, room_id, locked,
+    ended_at), oldest first."""
+    values = {"group": group_id, **_around(now, back)}
     return list(session.connection().execute(_MEETINGS_AROUND, values))
 
 
@@ -376,14 +419,6 @@ def new_room(session: Session, meeting_id: int) -> bool:
     """``ensure_room``, then whether the room is locked."""
     ensure_room(session, meeting_id)
     return bool(session.connection().execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
-
-
-def lock_membership(session: Session, membership_id: int) -> None:
-    """Serialise the logins of one membership until this unit of work ends, so that the
-    admitting statement of each sees what the other committed. On PostgreSQL a row lock; on
-    SQLite the unit of work holds the database's write lock already."""
-    if _dialect(session) == "postgresql":
-        session.connection().execute(_LOCK_MEMBERSHIP, {"membership": membership_id})
 
 
 def room_by_name(session: Session, name: str) -> Found | None:

@@ -124,7 +124,8 @@ def _pin_accepted(login: calls.Found, pin: PinCheck, now: datetime) -> bool:
 
 
 def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
-    login = calls.login(session, call_sid)
+    rows = calls.login(session, call_sid, now=now, back=admission.MAX_EXTENSION)
+    login = rows[0] if rows else None
     if login is None or login.stage != CallStage.pin:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
     if not _pin_accepted(login, pin, now):
@@ -134,15 +135,13 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
             options = members_service.WITHOUT_CONTACT
             membership = session.get(Membership, login.membership_id, options=options)
         return _failed(session, call, membership, now)
-    # Taken before the failures are forgotten: every path locks the membership, then failures.
-    calls.lock_membership(session, login.membership_id)
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
     if login.has_failures:
         calls.forget_failures(session, login.membership_id)
     if login.pin_is_temporary and login.status == MembershipStatus.active:
         calls.set_call(session, login.id, stage=CallStage.new_pin)
         return _ask_new_pin(login.language, [])
-    return admission.admit(session, entrant=admission.Entrant.of_login(login), now=now, lines=[])
+    return admission.admit(session, entrant=admission.Entrant.of_login(rows), now=now, lines=[])
 
 
 def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
