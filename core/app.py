@@ -17,9 +17,10 @@ from conference.router import api_router as conference_api_router
 from conference.router import twilio_router as conference_twilio_router
 from console.rendering import STATIC_DIR, install_error_pages
 from console.router import router as console_router
-from core.database import SessionDep
+from core.database import SessionDep, open_pools
 from core.errors import install_error_handlers
 from core.logs import configure_logging
+from core.security import start_hashing
 from core.settings import get_settings
 from groups.router import router as groups_router
 from notifications.router import router as notifications_router
@@ -30,6 +31,8 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # Everything loaded at start-up (models, routes, templates, prompts) lives as long as the
     # process: out of the garbage collector's reach, a full collection scans only what requests
     # create. Otherwise one took ~100 ms, every request of the process waiting behind it.
+    open_pools()
+    start_hashing()
     gc.collect()
     gc.freeze()
     yield

@@ -29,13 +29,17 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import AppError
+from core.logs import get_logger
 from core.settings import get_settings
+
+log = get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -180,6 +184,23 @@ def get_relaxed_engine() -> Engine:
         url.difference_update_query(["options"]),
         connect_args={"options": " ".join(option for option in options if option)},
     )
+
+
+def open_pools() -> None:
+    """Open the connections the first requests after a start would otherwise open while callers
+    wait (each a new server process on PostgreSQL), and let the dialect read the server's
+    settings once. A restart minutes before the top of the hour made the first seconds' calls
+    the burst's slowest (docs/benchmarks.md). A database not reachable yet is logged, not fatal:
+    requests open their connections then, as before."""
+    engines = [get_engine(), get_relaxed_engine()]
+    try:
+        for engine in dict.fromkeys(engines):  # one engine on SQLite
+            size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 1
+            opened = [engine.connect() for _ in range(size)]
+            for connection in opened:
+                connection.close()  # back to the pool, which keeps it open
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("database.not_reachable_at_start", extra={"error": type(exc).__name__})
 
 
 def durable_commit(session: Session) -> None:

@@ -72,6 +72,17 @@ async def verify_secret_async(secret: str, hashed: str) -> bool:
     return await asyncio.wrap_future(_hashing_threads().submit(_verify, secret, hashed))
 
 
+def start_hashing() -> None:
+    """Start every hashing thread and compute the dummy hash before the first PIN arrives, so
+    that the first callers after a start do not wait for them."""
+    threads = os.cpu_count() or 1
+    started = threading.Barrier(threads)
+    tasks = [_hashing_threads().submit(started.wait, 10) for _ in range(threads)]
+    for task in tasks:
+        task.result()
+    dummy_hash()
+
+
 @lru_cache
 def dummy_hash() -> str:
     """A hash to verify against when the account is unknown, so both cases cost the same."""

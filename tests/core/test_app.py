@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import gc
+import logging
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.pool import QueuePool
+
+from core.database import forget_engines, get_relaxed_engine
+from core.settings import get_settings
 
 
 def test_start_up_objects_are_kept_out_of_the_garbage_collectors_scans(app: FastAPI) -> None:
@@ -16,3 +22,31 @@ def test_start_up_objects_are_kept_out_of_the_garbage_collectors_scans(app: Fast
         assert gc.get_freeze_count() > 10_000
         assert client.get("/healthz").json() == {"status": "ok"}
     assert gc.get_freeze_count() == 0
+
+
+def test_the_database_connections_are_open_before_the_first_call(app: FastAPI) -> None:
+    # After a restart minutes before the top of the hour, the first callers' webhooks would
+    # each open a connection (on PostgreSQL a new server process) while Twilio waits.
+    forget_engines()
+    with TestClient(app):
+        pool = get_relaxed_engine().pool
+        assert isinstance(pool, QueuePool)
+        assert pool.checkedin() == pool.size() > 1
+
+
+def test_a_database_not_reachable_at_start_up_is_logged_and_the_server_still_starts(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    get_settings.cache_clear()
+    forget_engines()
+    try:
+        with caplog.at_level(logging.WARNING), TestClient(app) as client:
+            assert client.get("/healthz").json() == {"status": "ok"}  # the test's own session
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert "database.not_reachable_at_start" in warnings
+        assert "nobody" not in caplog.text
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        forget_engines()
