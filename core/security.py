@@ -27,6 +27,9 @@ def get_hasher() -> CryptContext:
     )
 
 
+HASHING_THREADS = os.cpu_count() or 1
+
+
 @lru_cache
 def _hashing_threads() -> ThreadPoolExecutor:
     """Argon2 runs on a few threads of its own, never on every request thread at once.
@@ -41,7 +44,7 @@ def _hashing_threads() -> ThreadPoolExecutor:
     not queue behind a 20 ms hash; the hash is what the PIN step waits for anyway.
     """
     return ThreadPoolExecutor(
-        max_workers=os.cpu_count() or 1,
+        max_workers=HASHING_THREADS,
         thread_name_prefix="argon2",
         initializer=_lower_priority,
     )
@@ -75,9 +78,8 @@ async def verify_secret_async(secret: str, hashed: str) -> bool:
 def start_hashing() -> None:
     """Start every hashing thread and compute the dummy hash before the first PIN arrives, so
     that the first callers after a start do not wait for them."""
-    threads = os.cpu_count() or 1
-    started = threading.Barrier(threads)
-    tasks = [_hashing_threads().submit(started.wait, 10) for _ in range(threads)]
+    started = threading.Barrier(HASHING_THREADS)  # each task holds its thread until all started
+    tasks = [_hashing_threads().submit(started.wait, 10) for _ in range(HASHING_THREADS)]
     for task in tasks:
         task.result()
     dummy_hash()

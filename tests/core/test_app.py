@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.pool import QueuePool
 
+from core import security
 from core.database import forget_engines, get_relaxed_engine
 from core.settings import get_settings
 
@@ -50,3 +52,17 @@ def test_a_database_not_reachable_at_start_up_is_logged_and_the_server_still_sta
         monkeypatch.undo()
         get_settings.cache_clear()
         forget_engines()
+
+
+def test_the_hashing_threads_run_and_the_dummy_hash_exists_before_the_first_pin(
+    app: FastAPI,
+) -> None:
+    # Otherwise the first PINs after a start wait for threads to start and, for an unknown
+    # participant number, for a whole extra hash.
+    security._hashing_threads().shutdown()
+    security._hashing_threads.cache_clear()
+    security.dummy_hash.cache_clear()
+    with TestClient(app):
+        running = [t for t in threading.enumerate() if t.name.startswith("argon2")]
+        assert len(running) == security.HASHING_THREADS
+        assert security.dummy_hash.cache_info().currsize == 1
