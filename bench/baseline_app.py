@@ -1,10 +1,19 @@
-"""The bare baseline: FastAPI on the same uvicorn settings, parsing the form, static TwiML.
+"""The reference apps the real server is measured against, on the same uvicorn settings.
 
-Whatever the real app costs beyond this (signature checks, queries, hashing, TwiML building) is the
-application's own cost.
+``create_app`` — the bare baseline: FastAPI parsing the form and answering static TwiML. Whatever
+the real app costs beyond this (signature checks, queries, hashing, TwiML building) is its own.
+
+``create_hashing_app`` — the hash-only app: the bare baseline plus the one cost a call cannot
+avoid, the PIN step's argon2 verification, on the real app's hashing threads (same count, same
+niceness, started before the first call). What it reaches is the most any app on this framework
+and this machine can reach: the ceiling the real app's saturation and PIN tail are compared with.
 """
 
 from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
@@ -13,6 +22,8 @@ TWIML = (
     'finishOnKey="#" input="dtmf" method="POST" timeout="10"><Say language="en-US">Please enter '
     "your participant number, then press the hash key.</Say></Gather></Response>"
 )
+PIN_PATH_SUFFIX = "/pin"  # bench.callers posts each baseline step to /baseline/<step>
+PIN_HASH_VARIABLE = "SUPPORTLINE_BENCH_PIN_HASH"
 
 
 def create_app() -> FastAPI:
@@ -21,6 +32,30 @@ def create_app() -> FastAPI:
     @app.post("/{path:path}")
     async def answer(path: str, request: Request) -> Response:
         await request.form()
+        return Response(TWIML, media_type="application/xml")
+
+    return app
+
+
+def create_hashing_app() -> FastAPI:
+    from core import security  # the real app's hashing threads, configured by its settings
+
+    pin_hash = os.environ[PIN_HASH_VARIABLE]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        security.start_hashing()
+        yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.post("/{path:path}")
+    async def answer(path: str, request: Request) -> Response:
+        form = await request.form()
+        if ("/" + path).endswith(PIN_PATH_SUFFIX) and not await security.verify_secret_async(
+            str(form.get("Digits", "")), pin_hash
+        ):
+            return Response("wrong PIN", status_code=403)
         return Response(TWIML, media_type="application/xml")
 
     return app

@@ -15,7 +15,7 @@ import random
 import secrets
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -185,19 +185,27 @@ async def end_conferences(base_url: str, token: str, rooms: set[str]) -> None:
 BASELINE_STEPS = ("entry", "participant_number", PIN_STEP, "join_callback")
 
 
-async def place_baseline_call(client: Client, signer: Signer) -> CallResult:
-    """As many signed form posts as a real call makes, against the bare baseline app."""
+async def place_baseline_call(
+    client: Client, signer: Signer, caller: Caller, *, leave: bool = False
+) -> CallResult:
+    """As many signed form posts as a real call makes, against a reference app
+    (``bench.baseline_app``): each to ``/baseline/<step>``, the PIN step with the caller's PIN."""
     result = CallResult(started=time.perf_counter())
-    base = _call_params(Caller("+12025550100", "+15005550006", "", ""))
+    base = _call_params(caller)
+    digits = {"participant_number": caller.participant_number, PIN_STEP: caller.pin}
     try:
         for step in BASELINE_STEPS:
-            _, elapsed = await post(client, signer, "/twilio/voice", {**base, "Digits": "1234"})
+            params = {**base, "Digits": digits.get(step, "")}
+            _, elapsed = await post(client, signer, f"/baseline/{step}", params)
             result.timings.append((step, elapsed))
         result.joined = True
     except (HttpError, NotOk) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     result.finished = time.perf_counter()
     return result
+
+
+Place = Callable[..., Awaitable[CallResult]]  # place_call or place_baseline_call
 
 
 def arrivals(count: int, seconds: float, profile: str, seed: int = 7) -> list[float]:
@@ -222,16 +230,15 @@ def _client(connections: int) -> Client:
 async def run_open_loop(
     base_url: str,
     token: str,
-    callers: list[Caller] | None,
+    callers: list[Caller],
     *,
     count: int,
     seconds: float,
     profile: str,
+    place: Place = place_call,
 ) -> list[CallResult]:
-    """``count`` calls arriving over ``seconds`` (open loop: arrivals never wait for answers).
-
-    ``callers=None`` drives the bare baseline with the same arrivals and requests per call.
-    """
+    """``count`` calls arriving over ``seconds`` (open loop: arrivals never wait for answers);
+    ``place=place_baseline_call`` for a reference app, with the same arrivals and requests."""
     signer = Signer(base_url, token)
     offsets = arrivals(count, seconds, profile)
     async with _client(1000) as client:
@@ -239,9 +246,7 @@ async def run_open_loop(
 
         async def one(index: int) -> CallResult:
             await asyncio.sleep(max(0.0, offsets[index] - (time.perf_counter() - start)))
-            if callers is None:
-                return await place_baseline_call(client, signer)
-            return await place_call(client, signer, callers[index])
+            return await place(client, signer, callers[index])
 
         return list(await asyncio.gather(*(one(index) for index in range(count))))
 
@@ -254,6 +259,7 @@ async def run_closed_loop(
     concurrency: int,
     seconds: float,
     leave: bool,
+    place: Place = place_call,
 ) -> tuple[list[CallResult], float]:
     """``concurrency`` callers dialling back to back for ``seconds``, each credential at most
     once unless ``leave`` (then a credential is free again once its call left).
@@ -272,7 +278,7 @@ async def run_closed_loop(
             for caller in pool:
                 if time.perf_counter() >= deadline:
                     return
-                results.append(await place_call(client, signer, caller, leave=leave))
+                results.append(await place(client, signer, caller, leave=leave))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return results, time.perf_counter() - start

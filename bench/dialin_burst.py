@@ -6,8 +6,10 @@
 One run: seeds G groups x M members with meetings open now, starts the real server (uvicorn, N
 worker processes), drives the callers through the complete flow (signed webhooks, participant
 number, PIN, admission, conference join callback), then the same arrivals against the bare
-baseline app, one argon2 verification timed alone, and a closed-loop saturation run. Prints the
-figures and the ratios the targets are about. All traffic stays on 127.0.0.1; nothing asserts.
+baseline app, one argon2 verification timed alone, and a closed-loop saturation run; then the same
+burst and saturation against the hash-only app (the bare baseline plus the PIN's verification on
+the real hashing threads), the ceiling of this machine and framework. Prints the figures and the
+ratios the targets are about. All traffic stays on 127.0.0.1; nothing asserts.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from passlib.hash import argon2
 
 from bench import callers as calls
 from bench import harness, seed
+from bench.baseline_app import PIN_HASH_VARIABLE
 from bench.callers import Caller, CallResult
 
 
@@ -53,6 +56,12 @@ def parse_args() -> argparse.Namespace:
         "credentials are reused, instead of each credential dialling once per level",
     )
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--skip-ceiling",
+        action="store_true",
+        help="skip the hash-only app (bench.baseline_app.create_hashing_app): the same burst "
+        "and saturation against an app whose only work is the PIN step's verification",
+    )
     parser.add_argument("--profile", type=Path, help="write py-spy collapsed stacks here")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--quick", action="store_true", help="200 callers over 15 s, 20 groups")
@@ -187,7 +196,11 @@ def measured(server: harness.Server) -> Iterator[dict[str, float]]:
 
 
 def open_loop(
-    server: harness.Server, token: str, callers: list[Caller] | None, args: argparse.Namespace
+    server: harness.Server,
+    token: str,
+    callers: list[Caller],
+    args: argparse.Namespace,
+    place: calls.Place = calls.place_call,
 ) -> Phase:
     with measured(server) as figures:
         results = asyncio.run(
@@ -198,6 +211,7 @@ def open_loop(
                 count=args.callers,
                 seconds=args.seconds,
                 profile=args.arrivals,
+                place=place,
             )
         )
     return Phase(
@@ -222,6 +236,8 @@ def saturation(
     callers: list[Caller],
     args: argparse.Namespace,
     cores: int,
+    *,
+    place: calls.Place = calls.place_call,
 ) -> list[dict[str, Any]]:
     """Closed loop at rising concurrency until the call rate stops rising."""
     levels = [4 * args.workers, 8 * args.workers, 16 * args.workers, 32 * args.workers]
@@ -237,6 +253,7 @@ def saturation(
                     concurrency=concurrency,
                     seconds=seconds,
                     leave=args.saturation_leave,
+                    place=place,
                 )
             )
         empty_rooms(server, token, results)
@@ -282,6 +299,42 @@ def print_phase(title: str, phase: dict[str, Any]) -> None:
     )
 
 
+def ceiling(
+    workdir: Path,
+    port: int,
+    token: str,
+    *,
+    pin_hash: str,
+    callers: list[Caller],
+    args: argparse.Namespace,
+    cores: int,
+) -> dict[str, Any]:
+    """The same burst and saturation against the hash-only app: the most this machine and
+    framework allow when the PIN's verification is all a call costs."""
+    with harness.run_server(
+        "bench.baseline_app:create_hashing_app",
+        env={PIN_HASH_VARIABLE: pin_hash},
+        workers=args.workers,
+        port=port,
+        log=workdir / "ceiling.log",
+    ) as server:
+        figures = open_loop(server, token, callers, args, calls.place_baseline_call).figures()
+        print_phase("hash-only app (the ceiling)", figures)
+        if args.saturation_seconds > 0:
+            print("\nsaturation of the hash-only app (closed loop):")
+            leave_args = argparse.Namespace(**{**vars(args), "saturation_leave": True})
+            place = calls.place_baseline_call
+            figures["saturation"] = saturation(
+                server, token, callers, leave_args, cores, place=place
+            )
+    return figures
+
+
+def _best_rate(rows: list[dict[str, Any]]) -> float | None:
+    sustainable = [row["calls_per_s"] for row in rows if row["errors"] == 0]
+    return max(sustainable) if sustainable else None
+
+
 def ratios(report: dict[str, Any], cores: int) -> dict[str, float]:
     verify = report["verification_ms"] / 1000
     out: dict[str, float] = {"hash_bound_calls_per_s": cores / verify}
@@ -294,10 +347,19 @@ def ratios(report: dict[str, Any], cores: int) -> dict[str, float]:
         worst = max(app[name]["p99"] for name in steps)
         out["non_pin_worst_step_p99_over_baseline_p99"] = worst / base_p99
         out["non_pin_pooled_p99_over_baseline_p99"] = app["all non-PIN"]["p99"] / base_p99
-    sustainable = [r["calls_per_s"] for r in report.get("saturation", []) if r["errors"] == 0]
-    if sustainable:
-        out["saturation_calls_per_s"] = max(sustainable)
-        out["saturation_over_hash_bound"] = max(sustainable) / out["hash_bound_calls_per_s"]
+    best = _best_rate(report.get("saturation", []))
+    if best is not None:
+        out["saturation_calls_per_s"] = best
+        out["saturation_over_hash_bound"] = best / out["hash_bound_calls_per_s"]
+    if "ceiling" in report:
+        ceiling = report["ceiling"]
+        ceiling_pin_p99 = ceiling["steps"][calls.PIN_STEP]["p99"]
+        out["ceiling_pin_p99_over_verification"] = ceiling_pin_p99 / report["verification_ms"]
+        ceiling_best = _best_rate(ceiling.get("saturation", []))
+        if ceiling_best is not None:
+            out["ceiling_saturation_over_hash_bound"] = ceiling_best / out["hash_bound_calls_per_s"]
+            if best is not None:
+                out["saturation_over_ceiling"] = best / ceiling_best
     return out
 
 
@@ -348,8 +410,13 @@ def main() -> None:
                 port=port,
                 log=workdir / "baseline.log",
             ) as server:
-                report["baseline"] = open_loop(server, token, None, args).figures()
+                baseline = open_loop(server, token, callers, args, calls.place_baseline_call)
+                report["baseline"] = baseline.figures()
                 print_phase("bare baseline", report["baseline"])
+        if not args.skip_ceiling:
+            report["ceiling"] = ceiling(
+                workdir, port, token, pin_hash=pin_hash, callers=callers, args=args, cores=cores
+            )
     report["ratios"] = ratios(report, cores)
     print("\nratios (targets: saturation >= 0.70, non-PIN <= 5, PIN <= 3):")
     for name, value in report["ratios"].items():

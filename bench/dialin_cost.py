@@ -110,7 +110,8 @@ async def drive(
     wall = time.perf_counter()
     for index in range(count):
         if callers is None:
-            results.append(await calls.place_baseline_call(cast(Client, client), signer))
+            caller = calls.Caller("+12025550100", "+15005550006", "1234", "1234")
+            results.append(await calls.place_baseline_call(cast(Client, client), signer, caller))
         else:
             results.append(await calls.place_call(cast(Client, client), signer, callers[index]))
     return results, client.cpu, time.perf_counter() - wall
