@@ -123,5 +123,7 @@ def spoken(language: str, lines: list[Line]) -> str:
     return str(response)
 
 
+@lru_cache(maxsize=1)
 def empty() -> str:
+    """An empty document: the answer to every conference status callback (built once)."""
     return str(VoiceResponse())

@@ -26,10 +26,12 @@ class InvalidSignature(Forbidden):
 
 
 def public_url(request: Request) -> str:
-    """The URL Twilio called: public base URL + path + query string."""
-    url = get_settings().public_base_url + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
+    """The URL Twilio called: public base URL + path + query string (read from the ASGI scope:
+    ``request.url`` parses a whole URL, Host header included, on every webhook)."""
+    url: str = get_settings().public_base_url + request.scope["path"]
+    query: bytes = request.scope.get("query_string", b"")
+    if query:
+        url += "?" + query.decode("latin-1")
     return url
 
 
