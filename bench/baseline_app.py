@@ -17,12 +17,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from bench.callers import PIN_STEP  # each baseline step is posted to /baseline/<step>
+
 TWIML = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/baseline" '
     'finishOnKey="#" input="dtmf" method="POST" timeout="10"><Say language="en-US">Please enter '
     "your participant number, then press the hash key.</Say></Gather></Response>"
 )
-PIN_PATH_SUFFIX = "/pin"  # bench.callers posts each baseline step to /baseline/<step>
 PIN_HASH_VARIABLE = "SUPPORTLINE_BENCH_PIN_HASH"
 
 
@@ -52,7 +53,7 @@ def create_hashing_app() -> FastAPI:
     @app.post("/{path:path}")
     async def answer(path: str, request: Request) -> Response:
         form = await request.form()
-        if ("/" + path).endswith(PIN_PATH_SUFFIX) and not await security.verify_secret_async(
+        if path.rpartition("/")[2] == PIN_STEP and not await security.verify_secret_async(
             str(form.get("Digits", "")), pin_hash
         ):
             return Response("wrong PIN", status_code=403)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -186,12 +187,26 @@ def get_relaxed_engine() -> Engine:
     )
 
 
+# How long the start waits for ``open_pools``: a database host that drops packets would otherwise
+# hold the start for the operating system's whole connect timeout (minutes).
+OPEN_POOLS_WAIT_SECONDS = 5.0
+
+
 def open_pools() -> None:
     """Open the connections the first requests after a start would otherwise open while callers
     wait (each a new server process on PostgreSQL), and let the dialect read the server's
     settings once. A restart minutes before the top of the hour made the first seconds' calls
-    the burst's slowest (docs/benchmarks.md). A database not reachable yet is logged, not fatal:
+    the burst's slowest (docs/benchmarks.md). Waits ``OPEN_POOLS_WAIT_SECONDS`` at most (the
+    opening goes on in the background); a database not reachable yet is logged, not fatal:
     requests open their connections then, as before."""
+    opening = threading.Thread(target=_open_pools, name="open-pools", daemon=True)
+    opening.start()
+    opening.join(OPEN_POOLS_WAIT_SECONDS)
+    if opening.is_alive():
+        log.warning("database.slow_at_start", extra={"waited_s": OPEN_POOLS_WAIT_SECONDS})
+
+
+def _open_pools() -> None:
     engines = [get_engine(), get_relaxed_engine()]
     try:
         for engine in dict.fromkeys(engines):  # one engine on SQLite

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import socket
 import threading
 
 import pytest
@@ -11,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.pool import QueuePool
 
-from core import security
+from core import database, security
 from core.database import forget_engines, get_relaxed_engine
 from core.settings import get_settings
 
@@ -49,6 +50,31 @@ def test_a_database_not_reachable_at_start_up_is_logged_and_the_server_still_sta
         assert "database.not_reachable_at_start" in warnings
         assert "nobody" not in caplog.text
     finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        forget_engines()
+
+
+def test_a_database_that_never_answers_holds_the_start_for_a_bounded_time_only(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A host that drops packets would hold the start for the system's connect timeout
+    # (minutes); here a listening socket that never speaks stands in for it, closed after a
+    # while so that a start which waits for it fails this test instead of hanging it.
+    silent = socket.create_server(("127.0.0.1", 0))
+    threading.Timer(20, silent.close).start()
+    port = silent.getsockname()[1]
+    monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", f"postgresql+psycopg://x@127.0.0.1:{port}/x")
+    monkeypatch.setattr(database, "OPEN_POOLS_WAIT_SECONDS", 0.5)
+    get_settings.cache_clear()
+    forget_engines()
+    try:
+        with caplog.at_level(logging.WARNING), TestClient(app) as client:
+            assert client.get("/healthz").json() == {"status": "ok"}
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert "database.slow_at_start" in warnings
+    finally:
+        silent.close()
         monkeypatch.undo()
         get_settings.cache_clear()
         forget_engines()
