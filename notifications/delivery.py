@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.logs import get_logger
 from core.settings import get_settings
-from groups.models import Group, Meeting, Membership
 from notifications import service as outbox
 from notifications.models import Channel, OutboxMessage, Status
 from notifications.outcomes import Attempt, DispatchReport, finish, record_outcomes
@@ -33,7 +32,7 @@ from notifications.providers import (
     get_mailer,
     get_sms_sender,
 )
-from notifications.render import Skip, build
+from notifications.render import Skip, build, read_recipients
 
 log = get_logger("notifications.dispatch")
 _random = secrets.SystemRandom()
@@ -133,22 +132,15 @@ def finish_batch(
 
 
 def build_batch(
-    session: Session, *, token: str, now: datetime, report: DispatchReport
+    session: Session, rows: list[OutboxMessage], *, now: datetime, report: DispatchReport
 ) -> list[Attempt]:
-    """Build each claimed row's message; moot rows end here, the others stay ``claimed``."""
-    rows = list(
-        session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.claim_token == token, OutboxMessage.status == Status.claimed)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .with_for_update()
-        )
-    )
-    recipients = load_recipients(session, rows)
+    """Build the message of each row just claimed (in this transaction); moot rows end here, the
+    others stay ``claimed``."""
+    recipients = read_recipients(session, rows)
     attempts: list[Attempt] = []
     for row in rows:
         try:
-            message = build(session, row, now=now, opted_out=recipients.opted_out)
+            message = build(session, row, now=now, recipients=recipients)
         except Skip as skip:
             finish(row, skip.status, skip.reason, now)
             if skip.status is Status.failed:
@@ -199,46 +191,6 @@ def release_batch(session: Session, batch: Batch, *, now: datetime) -> None:
         .where(OutboxMessage.claim_token == batch.token, OutboxMessage.status == Status.claimed)
         .values(status=Status.pending, claim_token=None, lease_until=None, updated_at=now)
         .execution_options(synchronize_session=False)
-    )
-
-
-@dataclass
-class Recipients:
-    """A batch's records, read in a few queries instead of several per row.
-
-    Held while the batch is built: the session's identity map keeps objects only weakly, and it
-    is what lets ``build`` find memberships, groups, lines and meetings without a query.
-    """
-
-    records: list[object]
-    opted_out: frozenset[str]
-
-
-def load_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
-    membership_ids = {row.membership_id for row in rows if row.membership_id is not None}
-    # An SMS needs the number alone: decrypting the other contact fields of each member would
-    # cost more than building the message (e-mails need them; batches with one load them all).
-    sms_only = all(row.channel is Channel.sms for row in rows)
-    unused = [
-        defer(Membership.alias),
-        defer(Membership.email),
-        defer(Membership.participant_number),
-    ]
-    memberships = session.scalars(
-        select(Membership)
-        .where(Membership.id.in_(membership_ids))
-        .options(*(unused if sms_only else []))
-    ).all()
-    group_ids = {membership.group_id for membership in memberships}
-    groups = session.scalars(
-        select(Group).where(Group.id.in_(group_ids)).options(selectinload(Group.lines))
-    ).all()
-    meeting_ids = {row.meeting_id for row in rows if row.meeting_id is not None}
-    meetings = session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids))).all()
-    phones = {member.phone_index for member in memberships if member.phone_index is not None}
-    return Recipients(
-        records=[*memberships, *groups, *meetings],
-        opted_out=outbox.opted_out_among(session, phones),
     )
 
 

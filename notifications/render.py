@@ -6,7 +6,7 @@ Hebrew) with the calendar attached. Times are shown in the group's time zone.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, get_day_names
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, selectinload
 
 from auth.models import Staff
 from core.settings import get_settings
@@ -40,6 +40,9 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
+        # The templates ship with the code: checking their files' times cost two stat calls per
+        # message built, each giving the interpreter lock away to the dispatcher's sending threads.
+        auto_reload=False,
     )
 
 
@@ -175,20 +178,60 @@ class Skip(Exception):
 # --- building the message at send time ---
 
 
+@dataclass
+class Recipients:
+    """A batch's records, read in a few queries and looked up by id while its messages are built
+    (a ``Session.get`` per record and message cost more than the reads themselves)."""
+
+    memberships: dict[int, Membership]
+    groups: dict[int, Group]
+    meetings: dict[int, Meeting]
+    opted_out: frozenset[str]  # blind indexes of the recipients' numbers that replied STOP
+
+
+def read_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
+    membership_ids = {row.membership_id for row in rows if row.membership_id is not None}
+    # An SMS needs the number alone: decrypting the other contact fields of each member would
+    # cost more than building the message (e-mails need them; batches with one load them all).
+    sms_only = all(row.channel is Channel.sms for row in rows)
+    unused = [
+        defer(Membership.alias),
+        defer(Membership.email),
+        defer(Membership.participant_number),
+    ]
+    memberships = session.scalars(
+        select(Membership)
+        .where(Membership.id.in_(membership_ids))
+        .options(*(unused if sms_only else []))
+    ).all()
+    group_ids = {membership.group_id for membership in memberships}
+    groups = session.scalars(
+        select(Group).where(Group.id.in_(group_ids)).options(selectinload(Group.lines))
+    ).all()
+    meeting_ids = {row.meeting_id for row in rows if row.meeting_id is not None}
+    meetings = session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids))).all()
+    phones = {member.phone_index for member in memberships if member.phone_index is not None}
+    return Recipients(
+        memberships={membership.id: membership for membership in memberships},
+        groups={group.id: group for group in groups},
+        meetings={meeting.id: meeting for meeting in meetings},
+        opted_out=outbox.opted_out_among(session, phones),
+    )
+
+
 def build(
-    session: Session, row: OutboxMessage, *, now: datetime, opted_out: Collection[str]
+    session: Session, row: OutboxMessage, *, now: datetime, recipients: Recipients
 ) -> Sms | EmailMessage:
     """The message for a row, from the current records; raises :class:`Skip` when moot.
 
-    ``opted_out``: the blind indexes among the recipients' numbers that replied STOP (read for
-    the whole batch in one query, see :func:`notifications.service.opted_out_among`).
+    ``recipients`` holds the records of the row's batch (:func:`read_recipients`).
     """
     if row.expires_at is not None and row.expires_at <= now:
         raise Skip(Status.expired, "too late: the meeting started")
-    membership = session.get(Membership, row.membership_id) if row.membership_id else None
+    membership = recipients.memberships.get(row.membership_id) if row.membership_id else None
     if membership is None:
         raise Skip(Status.skipped, "recipient no longer exists")
-    group = session.get_one(Group, membership.group_id)
+    group = recipients.groups[membership.group_id]
     if row.kind is Kind.moderator_notice:
         return _moderator_message(session, row, membership, group, now)
     allowed = SEATED if row.kind in (Kind.pin, Kind.invitation) else (MembershipStatus.active,)
@@ -196,7 +239,7 @@ def build(
         raise Skip(Status.skipped, f"membership is {membership.status.value}")
     if row.channel is Channel.email:
         return _invitation(session, row, membership, group, now)
-    return _member_sms(session, row, membership, group, opted_out)
+    return _member_sms(row, membership, group, recipients)
 
 
 def _invitation(
@@ -221,33 +264,30 @@ def _invitation(
 
 
 def _member_sms(
-    session: Session,
-    row: OutboxMessage,
-    membership: Membership,
-    group: Group,
-    opted_out: Collection[str],
+    row: OutboxMessage, membership: Membership, group: Group, recipients: Recipients
 ) -> Sms:
     if membership.phone is None:
         raise Skip(Status.skipped, "no phone number")
-    # ``opted_out`` was read for the whole batch (one query), not once per message.
-    stopped = membership.phone_index is None or membership.phone_index in opted_out
+    stopped = membership.phone_index is None or membership.phone_index in recipients.opted_out
     if row.kind is not Kind.pin and stopped:
         raise Skip(Status.skipped, "opted out of SMS (STOP)")
     return Sms(
         to=membership.phone,
         from_=_line_number(group),
-        body=_sms_body(session, row, membership, group),
+        body=_sms_body(row, membership, group, recipients),
         status_callback=status_callback_url(row.id),
     )
 
 
-def _sms_body(session: Session, row: OutboxMessage, membership: Membership, group: Group) -> str:
+def _sms_body(
+    row: OutboxMessage, membership: Membership, group: Group, recipients: Recipients
+) -> str:
     language = membership.language
     if row.kind is Kind.pin:
         if row.secret is None:
             raise Skip(Status.cancelled, "the PIN is no longer stored")
         return text(language, "pin", code=row.secret)
-    meeting = session.get(Meeting, row.meeting_id) if row.meeting_id else None
+    meeting = recipients.meetings.get(row.meeting_id) if row.meeting_id else None
     if meeting is None:
         raise Skip(Status.cancelled, "the meeting is no longer planned")
     zone = group.time_zone

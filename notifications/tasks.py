@@ -155,11 +155,10 @@ def take_batch(
     token = secrets.token_hex(16)
     with sessions.begin() as session:
         now = clock()
-        if not claim(session, now=now, channels=channels, token=token):
+        rows = claim(session, now=now, channels=channels, token=token)
+        if not rows:
             return None
-        return Batch(
-            token=token, attempts=build_batch(session, token=token, now=now, report=report)
-        )
+        return Batch(token=token, attempts=build_batch(session, rows, now=now, report=report))
 
 
 def running_clock(start: datetime) -> Callable[[], datetime]:
@@ -200,13 +199,20 @@ def prepare_queue(session: Session, *, now: datetime, channels: list[Channel]) -
     )
 
 
-def claim(session: Session, *, now: datetime, channels: list[Channel], token: str) -> list[int]:
-    """Take up to a batch of due rows for this dispatcher; disjoint from other dispatchers'."""
+def claim(
+    session: Session, *, now: datetime, channels: list[Channel], token: str
+) -> list[OutboxMessage]:
+    """Take up to a batch of due rows for this dispatcher, oldest first, in one statement.
+
+    On PostgreSQL the candidates are locked with ``SKIP LOCKED``, so concurrent dispatchers take
+    disjoint rows; the rows stay locked by this transaction until it ends.
+    """
     settings = get_settings()
+    waiting = (Status.pending, Status.no_provider)
     candidates = (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.status.in_((Status.pending, Status.no_provider)),
+            OutboxMessage.status.in_(waiting),
             OutboxMessage.next_attempt_at <= now,
             OutboxMessage.channel.in_(channels),
         )
@@ -215,28 +221,18 @@ def claim(session: Session, *, now: datetime, channels: list[Channel], token: st
     )
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
-    session.execute(
+    claimed = session.scalars(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id.in_(ids),
-            OutboxMessage.status.in_((Status.pending, Status.no_provider)),
-        )
+        .where(OutboxMessage.id.in_(candidates), OutboxMessage.status.in_(waiting))
         .values(
             status=Status.claimed,
             claim_token=token,
             lease_until=now + timedelta(seconds=settings.outbox_claim_lease_seconds),
         )
-    )
-    return list(
-        session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.claim_token == token)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        )
-    )
+        .returning(OutboxMessage)
+        .execution_options(populate_existing=True)
+    ).all()
+    return sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
 
 
 # --- job entry points (registered in core.scheduler) ---
