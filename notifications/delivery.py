@@ -180,7 +180,8 @@ def mark_sending(session: Session, batch: Batch, *, now: datetime) -> list[Attem
             .execution_options(synchronize_session=False)
         )
     )
-    release_batch(session, batch, now=now)  # what was not marked
+    if len(marked) < len(batch.attempts):  # the batch's other rows were skipped and released
+        release_batch(session, batch, now=now)  # what was not marked
     return [attempt for attempt in batch.attempts if attempt.outbox_id in marked]
 
 
