@@ -243,7 +243,7 @@ def main() -> None:
             get_engine().dispose()
         # Prism's capacity, as the dispatcher uses it: as many concurrent loops as it has
         # sending threads (the ratio is against this, before and after), and one loop.
-        plain = {threads: measure_plain(prism, args.plain, threads) for threads in {1, loops}}
+        plain = {n: measure_plain(prism, args.plain, n) for n in sorted({1, loops})}
     rate = report.sent / elapsed
     capacity = (plain_before[0] + plain[loops][0]) / 2
     print(
