@@ -62,7 +62,9 @@ def test_a_database_that_never_answers_holds_the_start_for_a_bounded_time_only(
     # (minutes); here a listening socket that never speaks stands in for it, closed after a
     # while so that a start which waits for it fails this test instead of hanging it.
     silent = socket.create_server(("127.0.0.1", 0))
-    threading.Timer(20, silent.close).start()
+    closing = threading.Timer(20, silent.close)
+    closing.daemon = True  # never keeps the test run alive
+    closing.start()
     port = silent.getsockname()[1]
     monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", f"postgresql+psycopg://x@127.0.0.1:{port}/x")
     monkeypatch.setattr(database, "OPEN_POOLS_WAIT_SECONDS", 0.5)
@@ -74,6 +76,7 @@ def test_a_database_that_never_answers_holds_the_start_for_a_bounded_time_only(
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert "database.slow_at_start" in warnings
     finally:
+        closing.cancel()
         silent.close()
         monkeypatch.undo()
         get_settings.cache_clear()

@@ -26,7 +26,7 @@ from notifications.delivery import (
 from notifications.models import Channel, Kind, OutboxMessage, Status
 from notifications.outcomes import DispatchReport
 from notifications.providers import DeliveryError, FakeSms, Sms
-from notifications.tasks import dispatch, take_batch
+from notifications.tasks import claim, dispatch, take_batch
 from tests.clock import Clock
 from tests.factories import create_group, create_member
 from tests.notifications.conftest import Setting
@@ -234,3 +234,18 @@ def test_a_dispatcher_stopped_by_an_error_puts_the_batch_it_built_back(
     assert statuses[Status.sending] == 1  # the call that broke
     assert statuses[Status.sent] == len(broken.sent)
     assert statuses[Status.pending] == len(PHONES) - 1 - len(broken.sent)
+
+
+def test_a_claim_takes_the_longest_waiting_rows_first_in_the_order_they_became_due(
+    db: Session, clock: Clock, eight_pins: None, setting: Setting
+) -> None:
+    setting("OUTBOX_BATCH_SIZE", 3)
+    rows = pins(db)
+    for minutes, row in enumerate(rows, start=1):  # the newest row has waited longest
+        row.next_attempt_at = clock.now() - timedelta(minutes=minutes)
+    db.flush()
+
+    claimed = claim(db, now=clock.now(), channels=[Channel.sms], token="first")
+
+    assert [row.id for row in claimed] == [rows[-1].id, rows[-2].id, rows[-3].id]
+    assert {row.status for row in claimed} == {Status.claimed}
