@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends
 
 from conference import admission, controls, events, service
 from conference import twiml as t
-from conference.dependencies import Control, LiveParticipant, VerifiedPin
+from conference.dependencies import Control, LiveParticipant, verified_pin
 from conference.schemas import AccessEventRead, AttendanceRead, RosterRead, roster_read
 from core.clock import Now
-from core.database import SessionDep, WorkDep
+from core.database import SessionDep
 from core.schemas import PageParams
-from core.webhooks import TwilioForm
+from core.webhooks import TwilioRouter, Webhook
 from groups.dependencies import (
     ModeratedGroup,
     ModeratedMeeting,
@@ -21,111 +21,92 @@ from groups.dependencies import (
     ModeratingStaff,
 )
 
-twilio_router = APIRouter(prefix="/twilio", tags=["twilio"], include_in_schema=False)
+twilio_router = TwilioRouter("/twilio")  # served by core.webhooks.TwilioWebhooks
 api_router = APIRouter(prefix="/api/v1", tags=["conference"])
 Paging = Annotated[PageParams, Depends()]
 
 
-def twiml(content: str) -> Response:
-    return Response(content=content, media_type="application/xml")
-
-
-# --- Twilio webhooks (every one signature-checked through TwilioForm) ---------------------------
-# Async handlers: the unit of work runs on one worker thread (``WorkDep``), the PIN's hash on the
-# hashing threads; a sync handler would add thread hops to every webhook at the top of the hour.
-# Entry, participant number and join need no common transaction (``Work.autocommit``); they and
-# the PIN step write only the call's own state, on the relaxed engine (``Work.relaxed``).
+# --- Twilio webhooks (every one signature-checked before it runs) -----------------------------
+# The unit of work runs on one worker thread (``hook.work``), the PIN's hash on the hashing
+# threads. Entry, participant number and join need no common transaction (``Work.autocommit``);
+# they and the PIN step write only the call's own state, on the relaxed engine (``Work.relaxed``).
 
 
 @twilio_router.post("/voice")
-async def voice(form: TwilioForm, work: WorkDep, now: Now) -> Response:
+async def voice(hook: Webhook) -> str:
     """Entry of every line: greet and ask for the participant number."""
-    return twiml(
-        await work.autocommit(  # one INSERT; a throttled caller's call then ends
-            service.start_call,
-            call_sid=form.get("CallSid", ""),
-            caller=form.get("From", ""),
-            to=form.get("To", ""),
-            now=now,
-        )
+    return await hook.work.autocommit(  # one INSERT; a throttled caller's call then ends
+        service.start_call,
+        call_sid=hook.get("CallSid"),
+        caller=hook.get("From"),
+        to=hook.get("To"),
+        now=hook.now,
     )
 
 
 @twilio_router.post("/voice/number")
-async def voice_number(form: TwilioForm, work: WorkDep, now: Now) -> Response:
+async def voice_number(hook: Webhook) -> str:
     """The participant number was typed: ask for the PIN (the same for unknown numbers)."""
-    return twiml(
-        await work.autocommit(  # one UPDATE
-            service.enter_number,
-            call_sid=form.get("CallSid", ""),
-            digits=form.get("Digits", ""),
-            now=now,
-        )
+    return await hook.work.autocommit(  # one UPDATE
+        service.enter_number, call_sid=hook.get("CallSid"), digits=hook.get("Digits"), now=hook.now
     )
 
 
 @twilio_router.post("/voice/pin")
-async def voice_pin(form: TwilioForm, pin: VerifiedPin, work: WorkDep, now: Now) -> Response:
+async def voice_pin(hook: Webhook) -> str:
     """The PIN was typed: admit, ask for a new PIN on the first call, or try again."""
-    call_sid = form.get("CallSid", "")
-    return twiml(await work.relaxed(service.enter_pin, call_sid=call_sid, pin=pin, now=now))
+    pin = await verified_pin(hook)
+    return await hook.work.relaxed(
+        service.enter_pin, call_sid=hook.get("CallSid"), pin=pin, now=hook.now
+    )
 
 
 @twilio_router.post("/voice/new-pin")
-async def voice_new_pin(form: TwilioForm, work: WorkDep) -> Response:
+async def voice_new_pin(hook: Webhook) -> str:
     """First call: the chosen PIN, refused with a reason when trivial."""
-    return twiml(
-        await work(
-            service.choose_pin, call_sid=form.get("CallSid", ""), digits=form.get("Digits", "")
-        )
+    return await hook.work(
+        service.choose_pin, call_sid=hook.get("CallSid"), digits=hook.get("Digits")
     )
 
 
 @twilio_router.post("/voice/confirm-pin")
-async def voice_confirm_pin(form: TwilioForm, work: WorkDep, now: Now) -> Response:
+async def voice_confirm_pin(hook: Webhook) -> str:
     """First call: the chosen PIN once more; saved when both match."""
-    return twiml(
-        await work(
-            service.confirm_pin,
-            call_sid=form.get("CallSid", ""),
-            digits=form.get("Digits", ""),
-            now=now,
-        )
+    return await hook.work(
+        service.confirm_pin, call_sid=hook.get("CallSid"), digits=hook.get("Digits"), now=hook.now
     )
 
 
 @twilio_router.post("/voice/dial-ended")
-async def voice_dial_ended(form: TwilioForm, work: WorkDep, now: Now) -> Response:
+async def voice_dial_ended(hook: Webhook) -> str:
     """The conference leg ended: goodbye, or back into the room after an extension."""
-    return twiml(
-        await work(
-            admission.dial_ended,
-            call_sid=form.get("CallSid", ""),
-            call_status=form.get("CallStatus", ""),
-            now=now,
-        )
+    return await hook.work(
+        admission.dial_ended,
+        call_sid=hook.get("CallSid"),
+        call_status=hook.get("CallStatus"),
+        now=hook.now,
     )
 
 
 @twilio_router.post("/conference/wait")
-async def conference_wait(form: TwilioForm, work: WorkDep) -> Response:
+async def conference_wait(hook: Webhook) -> str:
     """While members wait for the moderator: when the meeting starts, then music."""
-    return twiml(await work(admission.wait_prompt, call_sid=form.get("CallSid", "")))
+    return await hook.work(admission.wait_prompt, call_sid=hook.get("CallSid"))
 
 
 @twilio_router.post("/conference/status")
-async def conference_status(form: TwilioForm, work: WorkDep, now: Now) -> Response:
+async def conference_status(hook: Webhook) -> str:
     """Conference status callbacks: the live roster and the attendance record."""
-    if not await work.autocommit(events.participant_joined, params=form, now=now):
-        await work(events.conference_event, params=form, now=now)
-    return twiml(t.empty())
+    if not await hook.work.autocommit(events.participant_joined, params=hook.form, now=hook.now):
+        await hook.work(events.conference_event, params=hook.form, now=hook.now)
+    return t.empty()
 
 
 @twilio_router.post("/conference/announce/{kind}")
-async def conference_announce(kind: str, form: TwilioForm, work: WorkDep) -> Response:
+async def conference_announce(hook: Webhook) -> str:
     """What an announcement into the room says."""
-    return twiml(
-        await work(events.announcement, kind=kind, conference_sid=form.get("ConferenceSid", ""))
+    return await hook.work(
+        events.announcement, kind=hook.param, conference_sid=hook.get("ConferenceSid")
     )
 
 

@@ -22,8 +22,10 @@ from core.errors import install_error_handlers
 from core.logs import configure_logging
 from core.security import start_hashing
 from core.settings import get_settings
+from core.webhooks import TwilioWebhooks
 from groups.router import router as groups_router
 from notifications.router import router as notifications_router
+from notifications.router import twilio_router as notifications_twilio_router
 
 
 @asynccontextmanager
@@ -60,9 +62,12 @@ def create_app() -> FastAPI:
         same_site="strict",
         https_only=settings.public_base_url.startswith("https://"),
     )
-    # Twilio's webhooks first: routes are matched in order, and these are the ones under load
-    # at the top of the hour (Twilio waits for each answer while the caller hears silence).
-    app.include_router(conference_twilio_router)
+    # Twilio's webhooks are answered in front of everything else (core.webhooks): they are the
+    # requests under load at the top of the hour, Twilio waiting for each answer in silence.
+    # Added last, so it is the outermost of the application's own middleware.
+    app.add_middleware(
+        TwilioWebhooks, routers=[conference_twilio_router, notifications_twilio_router]
+    )
     app.include_router(auth_router)
     app.include_router(groups_router)
     app.include_router(conference_api_router)

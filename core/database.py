@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +14,7 @@ from pathlib import Path
 from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import Annotated, Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -353,14 +353,14 @@ class Work:
             return service(session, *args, **kwargs)
 
 
-async def get_work(request: Request) -> Work:
+def work_for(overrides: Mapping[Callable[..., Any], Callable[..., Any]]) -> Work:
     """A ``Work`` opening sessions the way ``get_session`` does; when tests override
-    ``get_session``, its override serves ``relaxed`` and ``autocommit`` too."""
-    overrides = getattr(request.app, "dependency_overrides", {})
-    if get_session in overrides:
-        override = overrides[get_session]
+    ``get_session`` (``app.dependency_overrides``), its override serves ``relaxed`` and
+    ``autocommit`` too."""
+    override = overrides.get(get_session)
+    if override is not None:
         return Work(override, override, override)
-    return Work(get_session, _relaxed_session, _autocommit_session)
+    return _WORK
 
 
-WorkDep = Annotated[Work, Depends(get_work)]
+_WORK = Work(get_session, _relaxed_session, _autocommit_session)

@@ -70,6 +70,11 @@ def _render(status_code: int, error: str, detail: str) -> JSONResponse:
     )
 
 
+def error_response(exc: AppError) -> JSONResponse:
+    """The JSON answer to an ``AppError``: its status and ``{"error", "detail"}``."""
+    return _render(exc.status_code, exc.error, exc.detail)
+
+
 def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """Pydantic errors as one readable sentence, naming fields but never echoing their values."""
     parts = []
@@ -85,7 +90,7 @@ def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     async def app_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
-        return _render(exc.status_code, exc.error, exc.detail)
+        return error_response(exc)
 
     async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -1,22 +1,40 @@
-"""Twilio webhook authentication: every request carries a valid ``X-Twilio-Signature``.
+"""Twilio's webhooks: every request carries a valid ``X-Twilio-Signature``, checked before any
+handler runs, and is answered without FastAPI's per-request machinery.
 
 The URL Twilio signed is rebuilt from ``SUPPORTLINE_PUBLIC_BASE_URL`` (never from the Host header a
 proxy may rewrite). No setting turns this off: without a Twilio account the server signs and checks
 with a token derived from its secret key (``Settings.webhook_auth_token``), which is what
 ``supportline call`` uses.
+
+Why not FastAPI routes: at the top of the hour Twilio waits for every answer while the caller hears
+silence, and a webhook's work is small (one or two statements). FastAPI's dependency solving, its
+middleware chain and its router took about a millisecond per call of the four dial-in webhooks —
+a fifth of everything the server did besides the PIN's hash (docs/benchmarks.md). Here one ASGI
+middleware in front of the application serves every path a ``TwilioRouter`` declares: it reads the
+form, checks the signature, gives the handler a ``Webhook`` (form, unit of work, the time) and
+sends the TwiML back. Nothing else reaches those paths, so no handler can forget the check. The
+rest of the application (API, console) stays FastAPI; tests override the session and the clock
+for both through ``app.dependency_overrides``, as before.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from hmac import compare_digest
-from typing import Annotated
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-from fastapi import Depends, Request
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
-from core.errors import Forbidden
+from core.clock import get_now
+from core.database import Work, work_for
+from core.errors import AppError, Forbidden, error_response
 from core.settings import get_settings
 
 
@@ -25,11 +43,22 @@ class InvalidSignature(Forbidden):
         super().__init__("this request is not signed by Twilio")
 
 
-def public_url(request: Request) -> str:
-    """The URL Twilio called: public base URL + path + query string (read from the ASGI scope:
-    ``request.url`` parses a whole URL, Host header included, on every webhook)."""
-    url: str = get_settings().public_base_url + request.scope["path"]
-    query: bytes = request.scope.get("query_string", b"")
+class BodyTooLarge(AppError):
+    status_code = 413
+    error = "payload_too_large"
+
+    def __init__(self) -> None:
+        super().__init__(f"a Twilio webhook's form is at most {MAX_BODY_BYTES} bytes")
+
+
+# Twilio's webhook forms are a few hundred bytes (a long SMS body is still under 2 KB).
+MAX_BODY_BYTES = 64 * 1024
+
+
+def public_url(scope: Scope) -> str:
+    """The URL Twilio called: public base URL + path + query string."""
+    url: str = get_settings().public_base_url + scope["path"]
+    query: bytes = scope.get("query_string", b"")
     if query:
         url += "?" + query.decode("latin-1")
     return url
@@ -51,6 +80,8 @@ def signature_valid(url: str, params: dict[str, str], signature: str, auth_token
     """Twilio's check. The SDK's ``validate`` always computes two signatures (the URL with and
     without its port, as Twilio signs either); the URL as configured is one of the two, so it is
     tried alone first and the SDK's full check runs only when it does not match."""
+    if not signature:
+        return False
     validator = _validator(auth_token)
     form = _FormParams(params)
     if compare_digest(validator.compute_signature(url, form).encode(), signature.encode()):
@@ -63,25 +94,171 @@ def _validator(auth_token: str) -> RequestValidator:
     return RequestValidator(auth_token)
 
 
-async def verified_twilio_form(request: Request) -> dict[str, str]:
-    """The form parameters of a Twilio webhook whose signature checks out; 403 otherwise."""
-    params = await _form_params(request)
-    signature = request.headers.get("X-Twilio-Signature", "")
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """One Twilio webhook whose signature checked out, as its handler sees it."""
+
+    form: Mapping[str, str]  # the form parameters Twilio posted (and signed)
+    query: Mapping[str, str]  # the query string of the URL Twilio was given (signed too)
+    param: str  # the last path segment, for a route declared with a trailing ``{name}``
+    work: Work  # runs a service function in its own unit of work on a worker thread
+    now: datetime  # when the request arrived
+
+    def get(self, name: str) -> str:
+        """A form parameter, or "" when Twilio did not send it."""
+        return self.form.get(name, "")
+
+
+Answer = str | None  # TwiML to send back, or None for an empty answer (204)
+Handler = Callable[[Webhook], Awaitable[Answer]]
+H = TypeVar("H", bound=Handler)
+
+
+class TwilioRouter:
+    """The webhooks of one domain package: ``@router.post("/voice")`` on an async handler that
+    takes a ``Webhook`` and returns TwiML. A path may end in one ``{name}`` segment."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.exact: dict[str, Handler] = {}
+        self.parameterised: dict[str, Handler] = {}  # by the path before the last segment
+
+    def post(self, path: str) -> Callable[[H], H]:
+        def register(handler: H) -> H:
+            full = self.prefix + path
+            head, _, last = full.rpartition("/")
+            if last.startswith("{") and last.endswith("}"):
+                self.parameterised[head] = handler
+            else:
+                self.exact[full] = handler
+            return handler
+
+        return register
+
+    def match(self, path: str) -> tuple[Handler, str] | None:
+        handler = self.exact.get(path)
+        if handler is not None:
+            return handler, ""
+        head, _, last = path.rpartition("/")
+        handler = self.parameterised.get(head)
+        return (handler, last) if handler is not None and last else None
+
+
+class TwilioWebhooks:
+    """ASGI middleware answering the routers' webhooks; every other request goes on to ``app``.
+
+    Installed outermost of the application's own middleware (the console's session cookie means
+    nothing to Twilio). An ``AppError`` becomes the API's JSON error with its status (a bad
+    signature 403); anything else propagates to the server-error middleware, as from a route.
+    """
+
+    def __init__(self, app: ASGIApp, routers: Sequence[TwilioRouter]) -> None:
+        self.app = app
+        self.routers = tuple(routers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self._match(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        handler, param = found
+        try:
+            if scope["method"] != "POST":
+                raise _MethodNotAllowed()
+            form = await _verified_form(scope, receive)
+            overrides = _overrides(scope)
+            hook = Webhook(
+                form=form,
+                query=dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))),
+                param=param,
+                work=work_for(overrides),
+                now=await _now(overrides),
+            )
+            answer = await handler(hook)
+        except AppError as exc:
+            await error_response(exc)(scope, receive, send)
+            return
+        await _send_answer(send, answer)
+
+    def _match(self, scope: Scope) -> tuple[Handler, str] | None:
+        path: str = scope["path"]
+        for router in self.routers:
+            if path.startswith(router.prefix):
+                found = router.match(path)
+                if found is not None:
+                    return found
+        return None
+
+
+class _MethodNotAllowed(AppError):
+    status_code = 405
+    error = "method_not_allowed"
+
+    def __init__(self) -> None:
+        super().__init__("Twilio's webhooks take POST only")
+
+
+async def _verified_form(scope: Scope, receive: Receive) -> dict[str, str]:
+    """The form parameters of a webhook whose signature checks out; ``InvalidSignature`` if not."""
+    headers = dict(scope["headers"])
+    signature = headers.get(b"x-twilio-signature", b"").decode("latin-1")
+    content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    form = await _form_params(scope, receive, content_type)
     token = get_settings().webhook_auth_token
-    if not signature or not signature_valid(public_url(request), params, signature, token):
+    if not signature_valid(public_url(scope), form, signature, token):
         raise InvalidSignature()
-    return params
+    return form
 
 
-async def _form_params(request: Request) -> dict[str, str]:
+async def _form_params(scope: Scope, receive: Receive, content_type: bytes) -> dict[str, str]:
     """Twilio posts ``application/x-www-form-urlencoded``: parsed by the standard library, several
     times cheaper than the general form parser; anything else goes through that one."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/x-www-form-urlencoded":
-        body = (await request.body()).decode("utf-8", errors="replace")
-        return dict(parse_qsl(body, keep_blank_values=True))
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    if content_type != b"application/x-www-form-urlencoded":
+        form = await Request(scope, receive).form()
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+    body = await _body(receive)
+    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
 
-TwilioForm = Annotated[dict[str, str], Depends(verified_twilio_form)]
+async def _body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _overrides(scope: Scope) -> Mapping[Callable[..., Any], Callable[..., Any]]:
+    return getattr(scope.get("app"), "dependency_overrides", None) or {}
+
+
+async def _now(overrides: Mapping[Callable[..., Any], Callable[..., Any]]) -> datetime:
+    clock = overrides.get(get_now, get_now)
+    now = clock()
+    if inspect.isawaitable(now):
+        now = await now
+    assert isinstance(now, datetime)
+    return now
+
+
+_XML = [(b"content-type", b"application/xml")]
+
+
+async def _send_answer(send: Send, answer: Answer) -> None:
+    if answer is None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = answer.encode()
+    headers = [*_XML, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

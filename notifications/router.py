@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, status
 from twilio.twiml.messaging_response import MessagingResponse
 
 from core.clock import Now
 from core.database import SessionDep
+from core.errors import InvalidInput
 from core.schemas import Page, PageParams
-from core.webhooks import TwilioForm
+from core.webhooks import TwilioRouter, Webhook
 from groups.dependencies import ModeratedGroup, ModeratedMembership, ModeratingStaff
 from notifications import inbound
 from notifications import service as notifications_service
@@ -18,39 +20,45 @@ from notifications.models import Status
 from notifications.schemas import DeliveryRead
 
 router = APIRouter(tags=["notifications"])
+twilio_router = TwilioRouter("/twilio/sms")  # served by core.webhooks.TwilioWebhooks
 Paging = Annotated[PageParams, Depends()]
-TWIML = "application/xml"
 
 
-@router.post("/twilio/sms", response_class=Response)
-def inbound_sms(form: TwilioForm, session: SessionDep, now: Now) -> Response:
+@twilio_router.post("")
+async def inbound_sms(hook: Webhook) -> str:
     """Twilio's incoming-message webhook: STOP / START / HELP and their configured equivalents."""
-    reply = inbound.handle_sms(
-        session,
-        from_number=form.get("From", ""),
-        to_number=form.get("To", ""),
-        body=form.get("Body", ""),
-        now=now,
+    reply = await hook.work(
+        inbound.handle_sms,
+        from_number=hook.get("From"),
+        to_number=hook.get("To"),
+        body=hook.get("Body"),
+        now=hook.now,
     )
     response = MessagingResponse()
     if reply is not None:
         response.message(reply)
-    return Response(content=str(response), media_type=TWIML)
+    return str(response)
 
 
-@router.post("/twilio/sms/status", status_code=status.HTTP_204_NO_CONTENT)
-def message_status(
-    form: TwilioForm, session: SessionDep, now: Now, outbox: Annotated[int, Query(ge=1)]
-) -> None:
+@twilio_router.post("/status")
+async def message_status(hook: Webhook) -> None:
     """Twilio's message status callback: records sent / delivered / undelivered / failed."""
-    inbound.record_status(
-        session,
-        outbox_id=outbox,
-        message_sid=form.get("MessageSid", ""),
-        status=form.get("MessageStatus", ""),
-        error_code=form.get("ErrorCode"),
-        now=now,
+    await hook.work(
+        inbound.record_status,
+        outbox_id=_outbox_id(hook.query),
+        message_sid=hook.get("MessageSid"),
+        status=hook.get("MessageStatus"),
+        error_code=hook.form.get("ErrorCode"),
+        now=hook.now,
     )
+
+
+def _outbox_id(query: Mapping[str, str]) -> int:
+    """The outbox message a status callback URL names (``?outbox=<id>``, see ``TwilioSms``)."""
+    value = query.get("outbox", "")
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise InvalidInput("outbox: the status callback URL names no outbox message")
+    return int(value)
 
 
 @router.get("/api/v1/groups/{group_id}/deliveries", response_model=Page[DeliveryRead])

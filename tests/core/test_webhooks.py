@@ -1,22 +1,46 @@
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from core.errors import install_error_handlers
+from core.errors import Conflict, install_error_handlers
 from core.settings import get_settings
-from core.webhooks import TwilioForm
+from core.webhooks import MAX_BODY_BYTES, TwilioRouter, TwilioWebhooks, Webhook
 from tests.twilio_signing import signature_for, signed_post
 
 
 def _app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
+    router = TwilioRouter("/twilio")
 
-    @app.post("/twilio/echo")
-    def echo(form: TwilioForm) -> dict[str, str]:
-        return form
+    @router.post("/echo")
+    async def echo(hook: Webhook) -> str:
+        return json.dumps(dict(hook.form))
 
+    @router.post("/echo/query")
+    async def echo_query(hook: Webhook) -> str:
+        return json.dumps(dict(hook.query))
+
+    @router.post("/echo/{name}")
+    async def echo_param(hook: Webhook) -> str:
+        return json.dumps({"param": hook.param})
+
+    @router.post("/nothing")
+    async def nothing(hook: Webhook) -> None:
+        return None
+
+    @router.post("/refused")
+    async def refused(hook: Webhook) -> str:
+        raise Conflict("not now")
+
+    @app.post("/twilio/other")
+    def other() -> dict[str, str]:
+        return {"served_by": "fastapi"}
+
+    app.add_middleware(TwilioWebhooks, routers=[router])
     return app
 
 
@@ -24,7 +48,7 @@ def test_a_correctly_signed_request_is_accepted_with_its_form() -> None:
     client = TestClient(_app())
     response = signed_post(client, "/twilio/echo?step=pin", {"Digits": "1234", "CallSid": "CA1"})
     assert response.status_code == 200
-    assert response.json() == {"Digits": "1234", "CallSid": "CA1"}
+    assert json.loads(response.text) == {"Digits": "1234", "CallSid": "CA1"}
 
 
 def test_missing_signature_is_forbidden() -> None:
@@ -56,7 +80,7 @@ def test_encoded_and_empty_values_reach_the_handler_as_twilio_sent_them() -> Non
     params = {"From": "+48601000123", "Digits": "", "SpeechResult": "zażółć & = ? +1%"}
     response = signed_post(client, "/twilio/echo", params)
     assert response.status_code == 200
-    assert response.json() == params
+    assert json.loads(response.text) == params
 
 
 def test_a_multipart_form_is_read_too() -> None:
@@ -69,7 +93,7 @@ def test_a_multipart_form_is_read_too() -> None:
         headers={"X-Twilio-Signature": signature_for(url, params)},
     )
     assert response.status_code == 200
-    assert response.json() == params
+    assert json.loads(response.text) == params
 
 
 def test_a_signature_over_the_url_with_its_default_port_is_accepted_too() -> None:
@@ -81,4 +105,50 @@ def test_a_signature_over_the_url_with_its_default_port_is_accepted_too() -> Non
     signature = signature_for("https://line.example.org:443/twilio/echo", params)
     response = client.post("/twilio/echo", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200
-    assert response.json() == params
+    assert json.loads(response.text) == params
+
+
+def test_the_answer_is_twiml() -> None:
+    response = signed_post(TestClient(_app()), "/twilio/echo", {"CallSid": "CA1"})
+    assert response.headers["content-type"] == "application/xml"
+
+
+def test_the_signed_query_string_reaches_the_handler() -> None:
+    response = signed_post(TestClient(_app()), "/twilio/echo/query?outbox=7", {"CallSid": "CA1"})
+    assert response.status_code == 200
+    assert json.loads(response.text) == {"outbox": "7"}
+
+
+def test_a_route_ending_in_a_parameter_gets_the_last_segment() -> None:
+    response = signed_post(TestClient(_app()), "/twilio/echo/five-minutes", {"CallSid": "CA1"})
+    assert json.loads(response.text) == {"param": "five-minutes"}
+
+
+def test_no_answer_is_an_empty_204() -> None:
+    response = signed_post(TestClient(_app()), "/twilio/nothing", {"CallSid": "CA1"})
+    assert (response.status_code, response.content) == (204, b"")
+
+
+def test_an_app_error_is_the_apis_json_error() -> None:
+    response = signed_post(TestClient(_app()), "/twilio/refused", {"CallSid": "CA1"})
+    assert response.status_code == 409
+    assert response.json() == {"error": "conflict", "detail": "not now"}
+
+
+def test_a_get_is_refused_with_405() -> None:
+    response = TestClient(_app()).get("/twilio/echo")
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed"
+
+
+def test_an_oversized_form_is_refused_before_anything_runs() -> None:
+    params = {"Body": "x" * (MAX_BODY_BYTES + 1)}
+    response = signed_post(TestClient(_app()), "/twilio/echo", params)
+    assert response.status_code == 413
+    assert "at most" in response.json()["detail"]
+
+
+def test_other_paths_go_on_to_the_application() -> None:
+    client = TestClient(_app())
+    assert client.post("/twilio/other").json() == {"served_by": "fastapi"}
+    assert client.post("/twilio/unknown").status_code == 404
