@@ -44,7 +44,7 @@ def room_of(session: Session, meeting: Meeting) -> Room:
     query = select(Room).where(Room.meeting_id == meeting.id)
     room = session.scalar(query)
     if room is None:
-        calls.ensure_room(session, meeting.id)
+        calls.ensure_room(session.connection(), meeting.id)
         room = session.scalars(query).one()
     return room
 
@@ -65,7 +65,8 @@ class OpenMeeting:
 def open_meeting(session: Session, group_id: int, now: datetime) -> OpenMeeting | None:
     """The scheduled meeting whose dial-in window is open now and whose room has not ended."""
     return first_open(
-        calls.meetings_around(session, group_id=group_id, now=now, back=MAX_EXTENSION), now
+        calls.meetings_around(session.connection(), group_id=group_id, now=now, back=MAX_EXTENSION),
+        now,
     )
 
 
@@ -185,12 +186,12 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
     cannot both be let in."""
     refusal = _refusal(session, entrant, now)
     if isinstance(refusal, list):
-        calls.set_call(session, entrant.call_id, stage=CallStage.ended)
+        calls.set_call(session.connection(), entrant.call_id, stage=CallStage.ended)
         return t.farewell(entrant.language, [*lines, *refusal])
     meeting = refusal
     moderator = entrant.role is MembershipRole.moderator
     if not calls.admitted(
-        session,
+        session.connection(),
         call_id=entrant.call_id,
         meeting_id=meeting.id,
         membership_id=entrant.membership_id,
@@ -223,7 +224,11 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
     if meeting is None:
         group = session.get_one(Group, entrant.group_id)
         return _no_meeting_lines(session, group, entrant.language, now)
-    locked = meeting.locked if meeting.room_id is not None else calls.new_room(session, meeting.id)
+    locked = (
+        meeting.locked
+        if meeting.room_id is not None
+        else calls.new_room(session.connection(), meeting.id)
+    )
     if locked and entrant.role is not MembershipRole.moderator:
         return [t.line(Prompt.room_locked)]
     return meeting
@@ -234,7 +239,7 @@ def _duplicate(
 ) -> list[t.Line]:
     """These credentials are in the call already: recorded for the moderators, said kindly."""
     durable_commit(session)  # the moderators' record of it must outlive a database crash
-    calls.set_call(session, entrant.call_id, meeting_id=meeting.id)
+    calls.set_call(session.connection(), entrant.call_id, meeting_id=meeting.id)
     session.add(
         AccessEvent(
             group_id=entrant.group_id,

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Connection,
     Integer,
     Row,
     String,
@@ -32,7 +33,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from conference.models import Call, CallStage, PinFailure, Room
 from core.database import UTCDateTime
@@ -288,12 +288,12 @@ _LOGIN = {name: _login(name) for name in ("postgresql", "sqlite")}
 _CREATE_ROOM = {name: _create_room(name) for name in ("postgresql", "sqlite")}
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+def _dialect(connection: Connection) -> str:
+    return connection.dialect.name
 
 
 def start(
-    session: Session,
+    connection: Connection,
     *,
     call_sid: str,
     caller_index: str,
@@ -312,14 +312,16 @@ def start(
         "now": now,
         "since": failures_since,
     }
-    return session.connection().execute(_UPSERT_CALL[_dialect(session)], values).first()
+    return connection.execute(_UPSERT_CALL[_dialect(connection)], values).first()
 
 
-def number_typed(session: Session, *, call_sid: str, number_index: str | None) -> Found | None:
+def number_typed(
+    connection: Connection, *, call_sid: str, number_index: str | None
+) -> Found | None:
     """The call waiting for its participant number now waits for the PIN, with the membership
     the number names on this line (or none): (id, language); None if no call waits for one."""
     values = {"sid": call_sid, "index": number_index}
-    return session.connection().execute(_NUMBER_TYPED, values).first()
+    return connection.execute(_NUMBER_TYPED, values).first()
 
 
 def _around(now: datetime, back: timedelta) -> dict[str, datetime]:
@@ -327,28 +329,26 @@ def _around(now: datetime, back: timedelta) -> dict[str, datetime]:
     return {"latest_start": now + timedelta(hours=1), "earliest_end": now - back}
 
 
-def login(session: Session, call_sid: str, *, now: datetime, back: timedelta) -> list[Found]:
+def login(connection: Connection, call_sid: str, *, now: datetime, back: timedelta) -> list[Found]:
     """The call, the membership its participant number named and that group's meetings around
     now (``meetings_around``), one row per meeting; empty for an unknown call. On PostgreSQL the
     membership's row stays locked until the unit of work ends."""
     values = {"sid": call_sid, **_around(now, back)}
-    return list(session.connection().execute(_LOGIN[_dialect(session)], values))
+    return list(connection.execute(_LOGIN[_dialect(connection)], values))
 
 
-def pin_hash(session: Session, call_sid: str) -> str | None:
-    return session.connection().execute(_PIN_HASH, {"sid": call_sid}).scalar()
+def pin_hash(connection: Connection, call_sid: str) -> str | None:
+    return connection.execute(_PIN_HASH, {"sid": call_sid}).scalar()
 
 
-def caller_failures(session: Session, *, caller_index: str, since: datetime) -> int:
-    return (
-        session.connection()
-        .execute(_FAILURES_OF_CALLER, {"index": caller_index, "since": since})
-        .scalar_one()
-    )
+def caller_failures(connection: Connection, *, caller_index: str, since: datetime) -> int:
+    return connection.execute(
+        _FAILURES_OF_CALLER, {"index": caller_index, "since": since}
+    ).scalar_one()
 
 
-def forget_failures(session: Session, membership_id: int) -> None:
-    session.connection().execute(_FORGET_FAILURES, {"membership": membership_id})
+def forget_failures(connection: Connection, membership_id: int) -> None:
+    connection.execute(_FORGET_FAILURES, {"membership": membership_id})
 
 
 # Unless the same credentials are in the call already (or were admitted moments ago): asked by
@@ -370,7 +370,7 @@ _ADMITTED = (
 
 
 def admitted(
-    session: Session,
+    connection: Connection,
     *,
     call_id: int,
     meeting_id: int,
@@ -389,45 +389,45 @@ def admitted(
         "now": now,
         "admitted_after": admitted_after,
     }
-    return session.connection().execute(_ADMITTED, values).rowcount == 1
+    return connection.execute(_ADMITTED, values).rowcount == 1
 
 
-def set_call(session: Session, call_id: int, **values: Any) -> None:
-    session.connection().execute(update(calls).where(calls.c.id == call_id).values(**values))
+def set_call(connection: Connection, call_id: int, **values: Any) -> None:
+    connection.execute(update(calls).where(calls.c.id == call_id).values(**values))
 
 
 def meetings_around(
-    session: Session, *, group_id: int, now: datetime, back: timedelta
+    connection: Connection, *, group_id: int, now: datetime, back: timedelta
 ) -> list[Found]:
     """The group's scheduled meetings starting within the hour and not over ``back`` ago, each
     with its room: (meeting_id, starts_at, ends_at, extended_minutes, room, room_id, locked,
     ended_at), oldest first."""
     values = {"group": group_id, **_around(now, back)}
-    return list(session.connection().execute(_MEETINGS_AROUND, values))
+    return list(connection.execute(_MEETINGS_AROUND, values))
 
 
-def ensure_room(session: Session, meeting_id: int) -> None:
+def ensure_room(connection: Connection, meeting_id: int) -> None:
     """The meeting's room row, created by its first caller.
 
     The first members of a meeting dial in at the same moment: their inserts race, and the
     loser's does nothing (instead of failing the call with a unique violation).
     """
-    session.connection().execute(_CREATE_ROOM[_dialect(session)], {"meeting": meeting_id})
+    connection.execute(_CREATE_ROOM[_dialect(connection)], {"meeting": meeting_id})
 
 
-def new_room(session: Session, meeting_id: int) -> bool:
+def new_room(connection: Connection, meeting_id: int) -> bool:
     """``ensure_room``, then whether the room is locked."""
-    ensure_room(session, meeting_id)
-    return bool(session.connection().execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
+    ensure_room(connection, meeting_id)
+    return bool(connection.execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
 
 
-def room_by_name(session: Session, name: str) -> Found | None:
+def room_by_name(connection: Connection, name: str) -> Found | None:
     """(meeting_id, id, conference_sid, moderator_absent_since, reconnect_announced_at)."""
-    return session.connection().execute(_ROOM_BY_NAME, {"name": name}).first()
+    return connection.execute(_ROOM_BY_NAME, {"name": name}).first()
 
 
 def joined(
-    session: Session, *, call_sid: str, room: str, params: Mapping[str, str], now: datetime
+    connection: Connection, *, call_sid: str, room: str, params: Mapping[str, str], now: datetime
 ) -> tuple[bool, Found] | None:
     """The participant-join callback: the call is in the room. Whether it is a moderator's call,
     and the room row (id, conference_sid, moderator_absent_since, reconnect_announced_at); None
@@ -439,8 +439,7 @@ def joined(
         "muted": params.get("Muted") == "true",
         "on_hold": params.get("Hold") == "true",
     }
-    connection = session.connection()
-    if _dialect(session) == "postgresql":
+    if _dialect(connection) == "postgresql":
         both = connection.execute(_JOINED_WITH_ROOM, values).first()
         return None if both is None else (bool(both.is_moderator), both)
     call = connection.execute(_JOINED, values).first()
@@ -450,5 +449,5 @@ def joined(
     return None if found is None else (bool(call.is_moderator), found)
 
 
-def set_room(session: Session, room_id: int, **values: Any) -> None:
-    session.connection().execute(update(rooms).where(rooms.c.id == room_id).values(**values))
+def set_room(connection: Connection, room_id: int, **values: Any) -> None:
+    connection.execute(update(rooms).where(rooms.c.id == room_id).values(**values))

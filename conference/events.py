@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from conference import calls
@@ -47,13 +47,13 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     join only follows the room's conference.
     """
     event = params.get("StatusCallbackEvent", "")
-    found = calls.room_by_name(session, params.get("FriendlyName", ""))
+    found = calls.room_by_name(session.connection(), params.get("FriendlyName", ""))
     if found is None:
         log.warning("conference.unknown_room", extra={"callback": event})
         return
     if found.id is None:  # a callback before any admission created the room row
-        calls.ensure_room(session, found.meeting_id)
-        found = calls.room_by_name(session, params.get("FriendlyName", ""))
+        calls.ensure_room(session.connection(), found.meeting_id)
+        found = calls.room_by_name(session.connection(), params.get("FriendlyName", ""))
         assert found is not None and found.id is not None
     meeting = session.get_one(Meeting, found.meeting_id)
     room = room_of(session, meeting)
@@ -78,7 +78,7 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     log.info("conference.event", extra={"callback": event, "meeting_id": meeting.id})
 
 
-def participant_joined(session: Session, *, params: Mapping[str, str], now: datetime) -> bool:
+def participant_joined(connection: Connection, *, params: Mapping[str, str], now: datetime) -> bool:
     """A participant-join of one of our calls: the call's live state, the room's conference, a
     moderator back in it. The busiest callback: Core statements only, each whole by itself (no
     common transaction needed). False for any other callback, or a call that is not one of the
@@ -86,7 +86,7 @@ def participant_joined(session: Session, *, params: Mapping[str, str], now: date
     if params.get("StatusCallbackEvent") != "participant-join":
         return False
     call_sid, room_name = params.get("CallSid", ""), params.get("FriendlyName", "")
-    found = calls.joined(session, call_sid=call_sid, room=room_name, params=params, now=now)
+    found = calls.joined(connection, call_sid=call_sid, room=room_name, params=params, now=now)
     if found is None:
         return False
     moderator, room = found
@@ -97,7 +97,7 @@ def participant_joined(session: Session, *, params: Mapping[str, str], now: date
     if moderator and (room.moderator_absent_since or room.reconnect_announced_at):
         changes.update(moderator_absent_since=None, reconnect_announced_at=None)
     if changes:
-        calls.set_room(session, room.id, **changes)
+        calls.set_room(connection, room.id, **changes)
     log.info("conference.event", extra={"callback": "participant-join", "room_id": room.id})
     return True
 

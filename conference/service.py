@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from conference import admission, calls
@@ -46,14 +46,18 @@ def _window_start(now: datetime) -> datetime:
 
 def is_throttled(session: Session, index: str, now: datetime) -> bool:
     """A caller number that keeps failing, across participant numbers, is turned away."""
-    count = calls.caller_failures(session, caller_index=index, since=_window_start(now))
+    since = _window_start(now)
+    count = calls.caller_failures(session.connection(), caller_index=index, since=since)
     return count >= get_settings().caller_throttle_failures
 
 
-def start_call(session: Session, *, call_sid: str, caller: str, to: str, now: datetime) -> str:
-    """The line's Voice URL: greet and ask for the participant number."""
+def start_call(
+    connection: Connection, *, call_sid: str, caller: str, to: str, now: datetime
+) -> str:
+    """The line's Voice URL: greet and ask for the participant number (outside any transaction:
+    ``Work.autocommit``)."""
     call = calls.start(
-        session,
+        connection,
         call_sid=call_sid,
         caller_index=caller_index(caller),
         number=to,
@@ -65,7 +69,7 @@ def start_call(session: Session, *, call_sid: str, caller: str, to: str, now: da
         return t.farewell("en", [t.line(Prompt.not_in_service)])
     log.info("call.start", extra={"call_id": call.id, "line_id": call.line_id})
     if call.caller_failures >= get_settings().caller_throttle_failures:  # throttled
-        calls.set_call(session, call.id, stage=CallStage.ended)
+        calls.set_call(connection, call.id, stage=CallStage.ended)
         return t.farewell(call.language, [t.line(Prompt.throttled)])
     return t.ask(call.language, "/twilio/voice/number", [t.line(Prompt.welcome)])
 
@@ -85,10 +89,11 @@ def _lost(call: Call | None) -> str:
     return t.farewell(language, [t.line(Prompt.not_recognised)])
 
 
-def enter_number(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
-    """Remember whom the number belongs to (maybe nobody); ask for the PIN either way."""
+def enter_number(connection: Connection, *, call_sid: str, digits: str, now: datetime) -> str:
+    """Remember whom the number belongs to (maybe nobody); ask for the PIN either way (outside
+    any transaction: ``Work.autocommit``)."""
     index = pii.blind_index("participant", digits) if digits.isdigit() else None
-    call = calls.number_typed(session, call_sid=call_sid, number_index=index)
+    call = calls.number_typed(connection, call_sid=call_sid, number_index=index)
     if call is None:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
     return t.ask(call.language, "/twilio/voice/pin", [t.line(Prompt.enter_pin)])
@@ -102,9 +107,9 @@ class PinCheck:
     matches: bool
 
 
-def pin_hash_for(session: Session, *, call_sid: str) -> str | None:
+def pin_hash_for(connection: Connection, *, call_sid: str) -> str | None:
     """The hash a PIN typed on this call is checked against; None for an unknown number."""
-    return calls.pin_hash(session, call_sid)
+    return calls.pin_hash(connection, call_sid)
 
 
 async def check_pin(*, pin_hash: str | None, digits: str) -> PinCheck:
@@ -124,7 +129,7 @@ def _pin_accepted(login: calls.Found, pin: PinCheck, now: datetime) -> bool:
 
 
 def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
-    rows = calls.login(session, call_sid, now=now, back=admission.MAX_EXTENSION)
+    rows = calls.login(session.connection(), call_sid, now=now, back=admission.MAX_EXTENSION)
     login = rows[0] if rows else None
     if login is None or login.stage != CallStage.pin:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
@@ -137,9 +142,9 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
         return _failed(session, call, membership, now)
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
     if login.has_failures:
-        calls.forget_failures(session, login.membership_id)
+        calls.forget_failures(session.connection(), login.membership_id)
     if login.pin_is_temporary and login.status == MembershipStatus.active:
-        calls.set_call(session, login.id, stage=CallStage.new_pin)
+        calls.set_call(session.connection(), login.id, stage=CallStage.new_pin)
         return _ask_new_pin(login.language, [])
     return admission.admit(session, entrant=admission.Entrant.of_login(rows), now=now, lines=[])
 

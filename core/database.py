@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from select import POLLERR, POLLHUP, POLLIN, poll
-from typing import Annotated, Any, ClassVar, Concatenate, ParamSpec, TypeVar
+from typing import Annotated, Any, ClassVar, ParamSpec, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import (
@@ -34,7 +32,6 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
-from starlette.concurrency import run_in_threadpool
 
 from core.errors import AppError
 from core.logs import get_logger
@@ -178,13 +175,38 @@ def get_relaxed_engine() -> Engine:
     url = make_url(get_settings().effective_database_url)
     if url.get_backend_name() != "postgresql":
         return get_engine()
-    # Added to the server options the URL or PGOPTIONS already give, not instead of them.
+    relaxed_url, kwargs = _relaxed(url)
+    return make_engine(relaxed_url, **kwargs)
+
+
+def _relaxed(url: URL) -> tuple[URL, dict[str, Any]]:
+    """The URL and connection arguments of relaxed connections (``synchronous_commit=off``),
+    added to the server options the URL or PGOPTIONS already give, not instead of them."""
     given = url.query.get("options") or os.environ.get("PGOPTIONS", "")
     options = [*(given if isinstance(given, tuple) else [given]), "-c synchronous_commit=off"]
-    return make_engine(
-        url.difference_update_query(["options"]),
-        connect_args={"options": " ".join(option for option in options if option)},
+    connect_args = {"options": " ".join(option for option in options if option)}
+    return url.difference_update_query(["options"]), {"connect_args": connect_args}
+
+
+def make_autocommit_engine(url: str | URL, connections: int, **kwargs: Any) -> Engine:
+    """Connections whose statements each commit on their own: no BEGIN and COMMIT round trips
+    on PostgreSQL; on SQLite no write lock for a read, and for a write only while it runs. At
+    most ``connections`` of them."""
+    engine = make_engine(
+        url, isolation_level="AUTOCOMMIT", pool_size=connections, max_overflow=0, **kwargs
     )
+    return engine.execution_options(**{AUTOCOMMIT: True})
+
+
+@lru_cache
+def get_autocommit_engine() -> Engine:
+    """The engine of ``Work.autocommit``: the call's own state, relaxed like ``get_relaxed_engine``,
+    one connection for each unit-of-work thread (``core.work``), which keeps it."""
+    url = make_url(get_settings().effective_database_url)
+    if url.get_backend_name() != "postgresql":
+        return make_autocommit_engine(url, UNIT_THREADS)
+    relaxed_url, kwargs = _relaxed(url)
+    return make_autocommit_engine(relaxed_url, UNIT_THREADS, **kwargs)
 
 
 # How long the start waits for ``open_pools``: a database host that drops packets would otherwise
@@ -237,28 +259,16 @@ def get_relaxed_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_relaxed_engine(), expire_on_commit=False)
 
 
-def autocommit_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose statements each commit on their own: no BEGIN and COMMIT round trips on
-    PostgreSQL; on SQLite no write lock for a read, and for a write only while it runs."""
-    options: dict[str, Any] = {AUTOCOMMIT: True}
-    if engine.dialect.name != "sqlite":
-        options["isolation_level"] = "AUTOCOMMIT"
-    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
-
-
-@lru_cache
-def get_autocommit_sessionmaker() -> sessionmaker[Session]:
-    return autocommit_sessionmaker(get_relaxed_engine())
-
-
 def forget_engines() -> None:
     """Close the pools and forget the cached engines (after the settings changed)."""
-    for cached in (get_engine, get_relaxed_engine):
+    close_kept_connections()
+    for cached in (get_engine, get_relaxed_engine, get_autocommit_engine):
         if cached.cache_info().currsize:
             cached().dispose()
-    for maker in (get_engine, get_relaxed_engine, get_sessionmaker, get_relaxed_sessionmaker):
+    for maker in (get_engine, get_relaxed_engine, get_autocommit_engine):
         maker.cache_clear()
-    get_autocommit_sessionmaker.cache_clear()
+    get_sessionmaker.cache_clear()
+    get_relaxed_sessionmaker.cache_clear()
 
 
 def unit_of_work(session: Session) -> Iterator[Session]:
@@ -290,77 +300,74 @@ def get_session() -> Iterator[Session]:
     yield from _unit_of_work_from(get_sessionmaker())
 
 
-def _relaxed_session() -> Iterator[Session]:
+# --- connections kept by the unit-of-work threads (``core.work``) --------------------------------
+
+UNIT_THREADS = (
+    8  # threads running the webhooks' units of work, per process; one kept connection each
+)
+_kept = threading.local()
+_every_kept: set[Connection] = set()  # every thread's, so that ``forget_engines`` closes them
+_every_kept_lock = threading.Lock()
+
+
+def kept_connection() -> Iterator[Connection]:
+    """This thread's autocommit connection (``get_autocommit_engine``): opened by the thread's
+    first unit and kept for the next ones. A pool check-out and return, a ``Session`` and an
+    isolation-level switch for every single-statement webhook cost more than the statement
+    (docs/benchmarks.md). A connection the server closed is replaced before use, as the pool
+    would (``_still_connected``); one that failed is invalidated by SQLAlchemy and replaced too.
+    The driver commits each statement; SQLAlchemy's logical transaction is left open between
+    units (nothing to end) and rolled back after an error."""
+    connection = _usable(getattr(_kept, "connection", None))
+    if connection is None:
+        connection = get_autocommit_engine().connect()
+        _kept.connection = connection
+        with _every_kept_lock:
+            _every_kept.add(connection)
+    try:
+        yield connection
+    except BaseException:
+        if not (connection.invalidated or connection.closed):
+            connection.rollback()
+        raise
+
+
+def _usable(connection: Connection | None) -> Connection | None:
+    if connection is None:
+        return None
+    if (
+        not (connection.closed or connection.invalidated)
+        and connection.engine is get_autocommit_engine()
+    ):
+        if connection.dialect.name == "sqlite":
+            return connection
+        try:
+            _still_connected(connection.connection.dbapi_connection, None, None)
+            return connection
+        except DisconnectionError:
+            connection.invalidate()
+    _drop(connection)
+    return None
+
+
+def _drop(connection: Connection) -> None:
+    with _every_kept_lock:
+        _every_kept.discard(connection)
+    connection.close()
+
+
+def close_kept_connections() -> None:
+    """Close every thread's kept connection (each thread opens a new one when it next needs it)."""
+    with _every_kept_lock:
+        kept = list(_every_kept)
+        _every_kept.clear()
+    for connection in kept:
+        connection.close()
+
+
+def relaxed_session() -> Iterator[Session]:
+    """One unit of work on the relaxed engine (``get_relaxed_engine``)."""
     yield from _unit_of_work_from(get_relaxed_sessionmaker())
 
 
-def _autocommit_session() -> Iterator[Session]:
-    with get_autocommit_sessionmaker()() as session:
-        yield session
-
-
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-@dataclass(frozen=True)
-class Work:
-    """Runs one service function in its own unit of work on a worker thread.
-
-    For the hot async handlers (Twilio's webhooks): FastAPI runs every sync dependency and sync
-    handler on the thread pool, so ``SessionDep`` with a sync handler costs three thread hops per
-    request (open, handle, commit); this costs one. Same rules as ``SessionDep``: commit on
-    success, roll back on error, finished before the response is sent.
-    """
-
-    open_session: Callable[[], Iterator[Session]]
-    open_relaxed: Callable[[], Iterator[Session]]
-    open_autocommit: Callable[[], Iterator[Session]]
-
-    async def __call__(
-        self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        return await run_in_threadpool(self._run, self.open_session, service, *args, **kwargs)
-
-    async def relaxed(
-        self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """``service`` in a unit of work on the relaxed engine (``get_relaxed_engine``): for the
-        call's own state, written while Twilio waits; what must survive a database crash in it
-        asks for ``durable_commit``."""
-        return await run_in_threadpool(self._run, self.open_relaxed, service, *args, **kwargs)
-
-    async def autocommit(
-        self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """``service`` runs outside any transaction: each of its statements commits on its own.
-
-        Only for services whose every statement stands alone (one read, or one write whose
-        effect is whole by itself), on the busiest webhooks: on PostgreSQL a transaction costs
-        two more round trips, on SQLite it holds the database's only write lock from the first
-        statement to the commit. On the relaxed engine, like ``relaxed``.
-        """
-        return await run_in_threadpool(self._run, self.open_autocommit, service, *args, **kwargs)
-
-    @staticmethod
-    def _run(
-        open_session: Callable[[], Iterator[Session]],
-        service: Callable[Concatenate[Session, P], T],
-        /,
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> T:
-        with contextmanager(open_session)() as session:
-            return service(session, *args, **kwargs)
-
-
-def work_for(overrides: Mapping[Callable[..., Any], Callable[..., Any]]) -> Work:
-    """A ``Work`` opening sessions the way ``get_session`` does; when tests override
-    ``get_session`` (``app.dependency_overrides``), its override serves ``relaxed`` and
-    ``autocommit`` too."""
-    override = overrides.get(get_session)
-    if override is not None:
-        return Work(override, override, override)
-    return _WORK
-
-
-_WORK = Work(get_session, _relaxed_session, _autocommit_session)

@@ -33,9 +33,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
 from core.clock import get_now
-from core.database import Work, work_for
 from core.errors import AppError, Forbidden, error_response
 from core.settings import get_settings
+from core.work import Work, work_for
 
 
 class InvalidSignature(Forbidden):

@@ -10,13 +10,13 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from core.database import (
-    autocommit_sessionmaker,
     durable_commit,
     forget_engines,
-    get_autocommit_sessionmaker,
+    get_autocommit_engine,
     get_engine,
     get_relaxed_engine,
     get_relaxed_sessionmaker,
+    make_autocommit_engine,
     make_engine,
 )
 from core.settings import get_settings
@@ -53,46 +53,53 @@ def test_a_committed_unit_of_work_is_durable(tmp_path: Path) -> None:
 def test_a_read_outside_transactions_does_not_wait_for_a_writer_on_sqlite(tmp_path: Path) -> None:
     # The PIN's hash is read this way just before hashing: it must not queue for the write
     # lock that every unit of work takes on SQLite (BEGIN IMMEDIATE).
-    engine = make_engine(f"sqlite:///{tmp_path / 'reader.db'}", connect_args={"timeout": 0.2})
+    url = f"sqlite:///{tmp_path / 'reader.db'}"
+    engine = make_engine(url, connect_args={"timeout": 0.2})
+    autocommit = make_autocommit_engine(url, 1, connect_args={"timeout": 0.2})
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE notes (body TEXT)"))
         connection.execute(text("INSERT INTO notes VALUES ('committed')"))
     with engine.connect() as writer:
         writer.begin()  # holds the write lock
         writer.execute(text("INSERT INTO notes VALUES ('not yet committed')"))
-        with autocommit_sessionmaker(engine)() as session:
-            assert session.execute(text("SELECT count(*) FROM notes")).scalar_one() == 1
-            session.commit()
+        with autocommit.connect() as reader:
+            assert reader.execute(text("SELECT count(*) FROM notes")).scalar_one() == 1
         writer.rollback()
     engine.dispose()
+    autocommit.dispose()
 
 
 def test_a_read_outside_transactions_opens_none(engine: Engine) -> None:
     # On PostgreSQL: autocommit, so no BEGIN and COMMIT round trips around the one statement.
-    with autocommit_sessionmaker(engine)() as session:
-        assert session.execute(text("SELECT 1")).scalar_one() == 1
-        raw = session.connection().connection.dbapi_connection
+    autocommit = make_autocommit_engine(engine.url, 1)
+    with autocommit.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+        raw = connection.connection.dbapi_connection
         if engine.dialect.name == "sqlite":
             assert raw is not None and not raw.in_transaction
         else:
             assert raw is not None and raw.autocommit
+    autocommit.dispose()
 
 
 def test_an_autocommit_write_is_committed_at_once_and_holds_no_lock(tmp_path: Path) -> None:
     # The entry and participant-number webhooks write this way: one statement, whole by itself.
-    engine = make_engine(f"sqlite:///{tmp_path / 'autocommit.db'}", connect_args={"timeout": 0.2})
+    url = f"sqlite:///{tmp_path / 'autocommit.db'}"
+    engine = make_engine(url, connect_args={"timeout": 0.2})
+    autocommit = make_autocommit_engine(url, 1, connect_args={"timeout": 0.2})
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE notes (body TEXT)"))
-    with autocommit_sessionmaker(engine)() as session:
-        session.execute(text("INSERT INTO notes VALUES ('at once')"))
-        # Still inside the session: another writer gets the lock, and sees the row committed.
+    with autocommit.connect() as writer:
+        writer.execute(text("INSERT INTO notes VALUES ('at once')"))
+        # The connection still open: another writer gets the lock, and sees the row committed.
         with engine.begin() as other:
             other.execute(text("INSERT INTO notes VALUES ('meanwhile')"))
             assert other.execute(text("SELECT count(*) FROM notes")).scalar_one() == 2
-        session.rollback()  # nothing to take back
+        writer.rollback()  # nothing to take back
     with engine.connect() as check:
         assert check.execute(text("SELECT count(*) FROM notes")).scalar_one() == 2
     engine.dispose()
+    autocommit.dispose()
 
 
 def _setting(connection: Connection, name: str) -> str:
@@ -114,8 +121,8 @@ def test_call_state_commits_do_not_wait_for_the_disk_unless_asked(engine: Engine
             return
         with get_engine().connect() as connection:
             assert _setting(connection, "synchronous_commit") == "on"
-        with get_autocommit_sessionmaker()() as session:
-            assert _setting(session.connection(), "synchronous_commit") == "off"
+        with get_autocommit_engine().connect() as connection:
+            assert _setting(connection, "synchronous_commit") == "off"
         with get_relaxed_sessionmaker()() as session:
             assert _setting(session.connection(), "synchronous_commit") == "off"
             durable_commit(session)
