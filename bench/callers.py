@@ -232,15 +232,13 @@ async def run_open_loop(
     token: str,
     callers: list[Caller],
     *,
-    count: int,
-    seconds: float,
-    profile: str,
+    offsets: list[float],
     place: Place = place_call,
 ) -> list[CallResult]:
-    """``count`` calls arriving over ``seconds`` (open loop: arrivals never wait for answers);
-    ``place=place_baseline_call`` for a reference app, with the same arrivals and requests."""
+    """One call per offset (seconds from now; see ``arrivals``), open loop: arrivals never
+    wait for answers. ``place=place_baseline_call`` for a reference app, with the same arrivals
+    and requests."""
     signer = Signer(base_url, token)
-    offsets = arrivals(count, seconds, profile)
     async with _client(1000) as client:
         start = time.perf_counter()
 
@@ -248,7 +246,7 @@ async def run_open_loop(
             await asyncio.sleep(max(0.0, offsets[index] - (time.perf_counter() - start)))
             return await place(client, signer, callers[index])
 
-        return list(await asyncio.gather(*(one(index) for index in range(count))))
+        return list(await asyncio.gather(*(one(index) for index in range(len(offsets)))))
 
 
 async def run_closed_loop(

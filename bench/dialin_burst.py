@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +49,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=120.0, help="arrivals spread over")
     parser.add_argument("--arrivals", choices=("uniform", "poisson"), default="poisson")
     parser.add_argument("--saturation-seconds", type=float, default=60.0, help="0 skips it")
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=4,
+        help="the bursts of the app, the baseline and the hash-only app take turns in this many "
+        "blocks of time (1: one whole burst after the other)",
+    )
     parser.add_argument(
         "--saturation-leave",
         action="store_true",
@@ -143,6 +150,19 @@ class Phase:
     peak_rss: int
     machine_busy: float
 
+    @classmethod
+    def combine(cls, parts: list[Phase]) -> Phase:
+        """The blocks of one phase as one: results together, time and CPU summed."""
+        elapsed = sum(part.elapsed for part in parts)
+        return cls(
+            [result for part in parts for result in part.results],
+            elapsed,
+            sum(part.server_cpu for part in parts),
+            sum(part.client_cpu for part in parts),
+            max(part.peak_rss for part in parts),
+            sum(part.machine_busy * part.elapsed for part in parts) / max(elapsed, 1e-9),
+        )
+
     def steps(self) -> dict[str, dict[str, float]]:
         by_step: dict[str, list[float]] = {}
         for result in self.results:
@@ -210,20 +230,12 @@ def open_loop(
     server: harness.Server,
     token: str,
     callers: list[Caller],
-    args: argparse.Namespace,
+    offsets: list[float],
     place: calls.Place = calls.place_call,
 ) -> Phase:
     with measured(server) as figures:
         results = asyncio.run(
-            calls.run_open_loop(
-                server.url,
-                token,
-                callers,
-                count=args.callers,
-                seconds=args.seconds,
-                profile=args.arrivals,
-                place=place,
-            )
+            calls.run_open_loop(server.url, token, callers, offsets=offsets, place=place)
         )
     return Phase(
         results,
@@ -235,63 +247,135 @@ def open_loop(
     )
 
 
+@dataclass(frozen=True)
+class Target:
+    """A server under test: the real app, the bare baseline or the hash-only app."""
+
+    name: str
+    title: str
+    server: harness.Server
+    place: calls.Place
+    leave: bool  # its saturation callers hang up after joining (a reference app keeps no state)
+
+
+def interleaved_bursts(
+    targets: list[Target], token: str, callers: list[Caller], args: argparse.Namespace
+) -> dict[str, Phase]:
+    """The same arrivals against every target, in ``args.blocks`` blocks of time taken in turn
+    (app, baseline, hash-only; then baseline, hash-only, app; …): the host's speed drifts within
+    minutes, and a reference measured minutes after the app would carry another moment's speed
+    into the ratio. Block k is the arrivals of the k-th part of ``args.seconds``."""
+    offsets = calls.arrivals(args.callers, args.seconds, args.arrivals)
+    span = args.seconds / args.blocks
+    parts: dict[str, list[Phase]] = {target.name: [] for target in targets}
+    for block in range(args.blocks):
+        indices = [i for i, at in enumerate(offsets) if block * span <= at < (block + 1) * span]
+        if block == args.blocks - 1:  # the last arrival sits exactly at the end
+            indices = [i for i, at in enumerate(offsets) if at >= block * span]
+        if not indices:
+            continue
+        turn = block % len(targets)
+        for target in targets[turn:] + targets[:turn]:
+            part = open_loop(
+                target.server,
+                token,
+                [callers[i] for i in indices],
+                [offsets[i] - block * span for i in indices],
+                target.place,
+            )
+            parts[target.name].append(part)
+    return {name: Phase.combine(phases) for name, phases in parts.items()}
+
+
 def empty_rooms(server: harness.Server, token: str, results: list[CallResult]) -> None:
     """Everybody hangs up: conference-end for every room used, so credentials work again."""
     rooms = {result.room for result in results if result.room is not None}
     asyncio.run(calls.end_conferences(server.url, token, rooms))
 
 
+def saturation_level(
+    target: Target,
+    token: str,
+    callers: list[Caller],
+    *,
+    concurrency: int,
+    seconds: float,
+    cores: int,
+) -> dict[str, Any]:
+    """``concurrency`` callers dialling back to back for ``seconds`` (closed loop)."""
+    with measured(target.server) as figures:
+        results, elapsed = asyncio.run(
+            calls.run_closed_loop(
+                target.server.url,
+                token,
+                callers,
+                concurrency=concurrency,
+                seconds=seconds,
+                leave=target.leave,
+                place=target.place,
+            )
+        )
+    empty_rooms(target.server, token, results)
+    joined = [r for r in results if r.joined]
+    durations = [r.finished - r.started for r in joined]
+    return {
+        "concurrency": concurrency,
+        "calls": len(results),
+        "errors": len(results) - len(joined),
+        "calls_per_s": len(joined) / elapsed,
+        "call_p50_ms": harness.percentile(durations, 0.5) * 1000,
+        "call_p99_ms": harness.percentile(durations, 0.99) * 1000,
+        "server_cpu_util": figures["server_cpu"] / figures["elapsed"] / cores,
+        "client_cpu_util": figures["client_cpu"] / figures["elapsed"] / cores,
+        "machine_busy": figures["machine_busy"],
+    }
+
+
 def saturation(
-    server: harness.Server,
+    targets: list[Target],
     token: str,
     callers: list[Caller],
     args: argparse.Namespace,
-    cores: int,
     *,
-    place: calls.Place = calls.place_call,
-) -> list[dict[str, Any]]:
-    """Closed loop at rising concurrency until the call rate stops rising."""
+    cores: int,
+    pin_hash: str,
+) -> dict[str, list[dict[str, Any]]]:
+    """Closed loop at rising concurrency until the call rate stops rising, every target at each
+    level in turn (order rotating), with one verification timed alone just before and just after
+    each level: each level's hash-bound limit is ``cores`` ÷ the mean of the two."""
     levels = [4 * args.workers, 8 * args.workers, 16 * args.workers, 32 * args.workers]
     seconds = args.saturation_seconds / len(levels)
-    rows: list[dict[str, Any]] = []
-    for concurrency in levels:
-        with measured(server) as figures:
-            results, elapsed = asyncio.run(
-                calls.run_closed_loop(
-                    server.url,
-                    token,
-                    callers,
-                    concurrency=concurrency,
-                    seconds=seconds,
-                    leave=args.saturation_leave,
-                    place=place,
-                )
+    rows: dict[str, list[dict[str, Any]]] = {target.name: [] for target in targets}
+    rising = list(targets)
+    for level, concurrency in enumerate(levels):
+        before = one_verification(pin_hash)[0]
+        turn = level % len(rising)
+        done = []
+        for target in rising[turn:] + rising[:turn]:
+            row = saturation_level(
+                target, token, callers, concurrency=concurrency, seconds=seconds, cores=cores
             )
-        empty_rooms(server, token, results)
-        joined = [r for r in results if r.joined]
-        durations = [r.finished - r.started for r in joined]
-        rows.append(
-            {
-                "concurrency": concurrency,
-                "calls": len(results),
-                "errors": len(results) - len(joined),
-                "calls_per_s": len(joined) / elapsed,
-                "call_p50_ms": harness.percentile(durations, 0.5) * 1000,
-                "call_p99_ms": harness.percentile(durations, 0.99) * 1000,
-                "server_cpu_util": figures["server_cpu"] / figures["elapsed"] / cores,
-                "client_cpu_util": figures["client_cpu"] / figures["elapsed"] / cores,
-                "machine_busy": figures["machine_busy"],
-            }
-        )
-        print_saturation_row(rows[-1])
-        if len(rows) > 1 and rows[-1]["calls_per_s"] < rows[-2]["calls_per_s"] * 1.05:
+            rows[target.name].append(row)
+            previous = rows[target.name][-2:-1]
+            if previous and row["calls_per_s"] < previous[0]["calls_per_s"] * 1.05:
+                done.append(target)
+        verify = (before + one_verification(pin_hash)[0]) / 2
+        for target in rising:
+            row = rows[target.name][-1]
+            row["verification_ms"] = verify * 1000
+            row["over_hash_bound"] = row["calls_per_s"] * verify / cores
+            print_saturation_row(target.title, row)
+        rising = [target for target in rising if target not in done]
+        if not rising:
             break
     return rows
 
 
-def print_saturation_row(row: dict[str, Any]) -> None:
+def print_saturation_row(title: str, row: dict[str, Any]) -> None:
     print(
-        f"  concurrency {row['concurrency']:>4}: {row['calls_per_s']:7.1f} calls/s, "
+        f"  {title:<9} concurrency {row['concurrency']:>4}: {row['calls_per_s']:7.1f} calls/s "
+        f"({row['over_hash_bound']:.2f} of the hash-bound limit at a "
+        f"{row['verification_ms']:.1f} ms verification), "
         f"{row['errors']} errors, call p50 {row['call_p50_ms']:.0f} ms, "
         f"p99 {row['call_p99_ms']:.0f} ms, server CPU {row['server_cpu_util']:.0%}, "
         f"load generator {row['client_cpu_util']:.0%}, whole machine {row['machine_busy']:.0%}"
@@ -310,39 +394,8 @@ def print_phase(title: str, phase: dict[str, Any]) -> None:
     )
 
 
-def ceiling(
-    workdir: Path,
-    port: int,
-    token: str,
-    *,
-    pin_hash: str,
-    callers: list[Caller],
-    args: argparse.Namespace,
-    cores: int,
-) -> dict[str, Any]:
-    """The same burst and saturation against the hash-only app: the most this machine and
-    framework allow when the PIN's verification is all a call costs."""
-    with harness.run_server(
-        "bench.baseline_app:create_hashing_app",
-        env={PIN_HASH_VARIABLE: pin_hash},
-        workers=args.workers,
-        port=port,
-        log=workdir / "ceiling.log",
-    ) as server:
-        figures = open_loop(server, token, callers, args, calls.place_baseline_call).figures()
-        print_phase("hash-only app (the ceiling)", figures)
-        if args.saturation_seconds > 0:
-            print("\nsaturation of the hash-only app (closed loop):")
-            leave_args = argparse.Namespace(**{**vars(args), "saturation_leave": True})
-            place = calls.place_baseline_call
-            figures["saturation"] = saturation(
-                server, token, callers, leave_args, cores, place=place
-            )
-    return figures
-
-
-def _best_rate(rows: list[dict[str, Any]]) -> float | None:
-    sustainable = [row["calls_per_s"] for row in rows if row["errors"] == 0]
+def _best(rows: list[dict[str, Any]], key: str) -> float | None:
+    sustainable = [row[key] for row in rows if row["errors"] == 0]
     return max(sustainable) if sustainable else None
 
 
@@ -358,17 +411,20 @@ def ratios(report: dict[str, Any], cores: int) -> dict[str, float]:
         worst = max(app[name]["p99"] for name in steps)
         out["non_pin_worst_step_p99_over_baseline_p99"] = worst / base_p99
         out["non_pin_pooled_p99_over_baseline_p99"] = app["all non-PIN"]["p99"] / base_p99
-    best = _best_rate(report.get("saturation", []))
+    # Saturation against each level's own verification timings (see ``saturation``).
+    best = _best(report.get("saturation", []), "calls_per_s")
     if best is not None:
         out["saturation_calls_per_s"] = best
-        out["saturation_over_hash_bound"] = best / out["hash_bound_calls_per_s"]
+        out["saturation_over_hash_bound"] = _best(report["saturation"], "over_hash_bound") or 0
     if "ceiling" in report:
         ceiling = report["ceiling"]
         ceiling_pin_p99 = ceiling["steps"][calls.PIN_STEP]["p99"]
         out["ceiling_pin_p99_over_verification"] = ceiling_pin_p99 / report["verification_ms"]
-        ceiling_best = _best_rate(ceiling.get("saturation", []))
+        ceiling_best = _best(ceiling.get("saturation", []), "calls_per_s")
         if ceiling_best is not None:
-            out["ceiling_saturation_over_hash_bound"] = ceiling_best / out["hash_bound_calls_per_s"]
+            out["ceiling_saturation_over_hash_bound"] = (
+                _best(ceiling["saturation"], "over_hash_bound") or 0
+            )
             if best is not None:
                 out["saturation_over_ceiling"] = best / ceiling_best
     return out
@@ -384,7 +440,7 @@ def main() -> None:
         print(f"machine busy before the run (others): {report['background_busy']:.0%}")
         pin_hash = seed.owasp_hash(seed.PIN)
         time_verification(report, pin_hash, "at the start")
-        with seed.fresh_database(args.db, workdir) as url:
+        with seed.fresh_database(args.db, workdir) as url, ExitStack() as servers:
             env, token = configure(workdir, url, port)
             started = time.perf_counter()
             seeder = seed.Seeder(url, datetime.now(UTC), pin_hash)
@@ -394,40 +450,23 @@ def main() -> None:
                 f"seeded {args.groups} x {args.members} members on {args.db} in "
                 f"{time.perf_counter() - started:.0f} s"
             )
+            targets = start_servers(servers, workdir, args, env=env, port=port, pin_hash=pin_hash)
             log = server_log(args.db)
-            with harness.run_server(
-                "core.app:create_app",
-                env=env,
-                workers=args.workers,
-                port=port,
-                log=log,
-                profile=args.profile,
-            ) as server:
-                burst = open_loop(server, token, callers[: args.callers], args)
-                report["app"] = burst.figures()
-                print_phase(f"app on {args.db}, {args.workers} workers", report["app"])
-                print(f"  server log: {log}")
-                if args.saturation_seconds > 0:
-                    empty_rooms(server, token, burst.results)
-                    time_verification(report, pin_hash, "before the saturation")
-                    print("\nsaturation (closed loop):")
-                    report["saturation"] = saturation(server, token, callers, args, cores)
-                    time_verification(report, pin_hash, "after the saturation")
-        if not args.skip_baseline:
-            with harness.run_server(
-                "bench.baseline_app:create_app",
-                env={},
-                workers=args.workers,
-                port=port,
-                log=workdir / "baseline.log",
-            ) as server:
-                baseline = open_loop(server, token, callers, args, calls.place_baseline_call)
-                report["baseline"] = baseline.figures()
-                print_phase("bare baseline", report["baseline"])
-        if not args.skip_ceiling:
-            report["ceiling"] = ceiling(
-                workdir, port, token, pin_hash=pin_hash, callers=callers, args=args, cores=cores
-            )
+            bursts = interleaved_bursts(targets, token, callers[: args.callers], args)
+            for target in targets:
+                report[target.name] = bursts[target.name].figures()
+                print_phase(target.title, report[target.name])
+            print(f"  server log of the app: {log}")
+            if args.saturation_seconds > 0:
+                empty_rooms(targets[0].server, token, bursts["app"].results)
+                time_verification(report, pin_hash, "before the saturation")
+                print("\nsaturation (closed loop; every server at each level in turn):")
+                closed = [target for target in targets if target.name != "baseline"]
+                rows = saturation(closed, token, callers, args, cores=cores, pin_hash=pin_hash)
+                report["saturation"] = rows["app"]
+                if "ceiling" in report:
+                    report["ceiling"]["saturation"] = rows["ceiling"]
+                time_verification(report, pin_hash, "after the saturation")
         time_verification(report, pin_hash, "at the end")
     report["ratios"] = ratios(report, cores)
     print(f"\none verification alone, median of the run: {report['verification_ms']:.1f} ms")
@@ -439,6 +478,56 @@ def main() -> None:
     if args.profile is not None:
         print("\nprofile of the server (py-spy):")
         print("\n".join(harness.summarize_profile(args.profile)))
+
+
+def start_servers(
+    servers: ExitStack,
+    workdir: Path,
+    args: argparse.Namespace,
+    *,
+    env: dict[str, str],
+    port: int,
+    pin_hash: str,
+) -> list[Target]:
+    """The real app, the bare baseline and the hash-only app, running side by side (idle while
+    another is measured) so that their phases can take turns."""
+    app = servers.enter_context(
+        harness.run_server(
+            "core.app:create_app",
+            env=env,
+            workers=args.workers,
+            port=port,
+            log=server_log(args.db),
+            profile=args.profile,
+        )
+    )
+    title = f"app on {args.db}, {args.workers} workers"
+    targets = [Target("app", title, app, calls.place_call, args.saturation_leave)]
+    if not args.skip_baseline:
+        baseline = servers.enter_context(
+            harness.run_server(
+                "bench.baseline_app:create_app",
+                env={},
+                workers=args.workers,
+                port=harness.free_port(),
+                log=workdir / "baseline.log",
+            )
+        )
+        place = calls.place_baseline_call
+        targets.append(Target("baseline", "bare baseline", baseline, place, True))
+    if not args.skip_ceiling:
+        ceiling = servers.enter_context(
+            harness.run_server(
+                "bench.baseline_app:create_hashing_app",
+                env={PIN_HASH_VARIABLE: pin_hash},
+                workers=args.workers,
+                port=harness.free_port(),
+                log=workdir / "ceiling.log",
+            )
+        )
+        place = calls.place_baseline_call
+        targets.append(Target("ceiling", "hash-only app (the ceiling)", ceiling, place, True))
+    return targets
 
 
 if __name__ == "__main__":
