@@ -199,7 +199,9 @@ class Phase:
 
 @contextmanager
 def measured(server: harness.Server) -> Iterator[dict[str, float]]:
-    """Server CPU seconds and peak RSS (sampled every 0.25 s) over the block."""
+    """Server CPU seconds, peak RSS (sampled every 0.25 s), the CPU seconds of the machine's
+    PostgreSQL server processes (about nothing on SQLite runs) and how busy the machine was,
+    over the block."""
     figures: dict[str, float] = {}
     stop = threading.Event()
     server.sample()
@@ -211,6 +213,7 @@ def measured(server: harness.Server) -> Iterator[dict[str, float]]:
 
     thread = threading.Thread(target=sampler, daemon=True)
     cpu, own, started = server.cpu(), harness.own_cpu_seconds(), time.perf_counter()
+    database = harness.postgres_cpu()
     busy, total = harness.machine_cpu()
     thread.start()
     try:
@@ -221,6 +224,7 @@ def measured(server: harness.Server) -> Iterator[dict[str, float]]:
         figures["elapsed"] = time.perf_counter() - started
         figures["server_cpu"] = server.cpu() - cpu
         figures["client_cpu"] = harness.own_cpu_seconds() - own
+        figures["database_cpu"] = harness.postgres_cpu() - database
         figures["peak_rss"] = server.peak_rss
         busy_after, total_after = harness.machine_cpu()
         figures["machine_busy"] = (busy_after - busy) / max(total_after - total, 1e-9)
@@ -318,6 +322,7 @@ def saturation_level(
     empty_rooms(target.server, token, results)
     joined = [r for r in results if r.joined]
     durations = [r.finished - r.started for r in joined]
+    busy = figures["machine_busy"] * figures["elapsed"] * cores
     return {
         "concurrency": concurrency,
         "calls": len(results),
@@ -328,6 +333,13 @@ def saturation_level(
         "server_cpu_util": figures["server_cpu"] / figures["elapsed"] / cores,
         "client_cpu_util": figures["client_cpu"] / figures["elapsed"] / cores,
         "machine_busy": figures["machine_busy"],
+        # What one call cost each part of the machine: where the app's calls go beside the hash.
+        "cpu_ms_per_call": {
+            "server": figures["server_cpu"] * 1000 / max(len(joined), 1),
+            "database": figures["database_cpu"] * 1000 / max(len(joined), 1),
+            "load_generator": figures["client_cpu"] * 1000 / max(len(joined), 1),
+            "machine": busy * 1000 / max(len(joined), 1),
+        },
     }
 
 
@@ -379,6 +391,12 @@ def print_saturation_row(title: str, row: dict[str, Any]) -> None:
         f"{row['errors']} errors, call p50 {row['call_p50_ms']:.0f} ms, "
         f"p99 {row['call_p99_ms']:.0f} ms, server CPU {row['server_cpu_util']:.0%}, "
         f"load generator {row['client_cpu_util']:.0%}, whole machine {row['machine_busy']:.0%}"
+    )
+    cost = row["cpu_ms_per_call"]
+    print(
+        f"  {'':<9} CPU per call: server {cost['server']:.1f} ms, database server "
+        f"{cost['database']:.1f} ms, load generator {cost['load_generator']:.1f} ms, "
+        f"whole machine {cost['machine']:.1f} ms"
     )
 
 
