@@ -28,8 +28,9 @@ from hmac import compare_digest
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
 from core.clock import get_now
@@ -212,12 +213,26 @@ async def _verified_form(scope: Scope, receive: Receive) -> dict[str, str]:
 
 async def _form_params(scope: Scope, receive: Receive, content_type: bytes) -> dict[str, str]:
     """Twilio posts ``application/x-www-form-urlencoded``: parsed by the standard library, several
-    times cheaper than the general form parser; anything else goes through that one."""
-    if content_type != b"application/x-www-form-urlencoded":
-        form = await Request(scope, receive).form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+    times cheaper than the general form parser; anything else goes through that one. Either way
+    the body is read within ``MAX_BODY_BYTES`` first: it all arrives before the signature can be
+    checked."""
     body = await _body(receive)
+    if content_type != b"application/x-www-form-urlencoded":
+        try:
+            async with Request(scope, _replay(body)).form() as form:
+                return {key: value for key, value in form.items() if isinstance(value, str)}
+        except HTTPException as exc:  # a malformed multipart body; the reason names no content
+            raise AppError(f"the form cannot be read: {exc.detail}") from None
     return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+
+def _replay(body: bytes) -> Receive:
+    """A ``receive`` giving a body already read, for Starlette's form parser."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _body(receive: Receive) -> bytes:
