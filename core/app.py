@@ -17,13 +17,13 @@ from conference.router import api_router as conference_api_router
 from conference.router import twilio_router as conference_twilio_router
 from console.rendering import STATIC_DIR, install_error_pages
 from console.router import router as console_router
-from core.database import SessionDep, close_kept_connections, open_pools
+from core.database import SessionDep, open_pools
 from core.errors import install_error_handlers
 from core.logs import configure_logging
 from core.security import start_hashing
 from core.settings import get_settings
 from core.webhooks import TwilioWebhooks
-from core.work import start_unit_threads
+from core.work import start_unit_threads, stop_unit_threads
 from groups.router import router as groups_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
@@ -41,7 +41,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     gc.freeze()
     yield
     gc.unfreeze()
-    close_kept_connections()
+    stop_unit_threads()  # blocks until the units still running end: the process is stopping
 
 
 def create_app() -> FastAPI:

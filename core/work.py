@@ -22,7 +22,13 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from core.database import UNIT_THREADS, get_session, kept_connection, relaxed_session
+from core.database import (
+    UNIT_THREADS,
+    close_kept_connections,
+    get_session,
+    kept_connection,
+    relaxed_session,
+)
 from core.logs import get_logger
 
 log = get_logger(__name__)
@@ -125,6 +131,17 @@ def start_unit_threads() -> None:
         except (SQLAlchemyError, OSError, threading.BrokenBarrierError, TimeoutError) as exc:
             log.warning("database.not_reachable_at_start", extra={"error": type(exc).__name__})
             return
+
+
+def stop_unit_threads() -> None:
+    """At shutdown: let the units still running or queued finish, then close the connections the
+    threads kept. A request the server gave up on (its graceful-shutdown timeout) leaves its
+    unit running on its thread; closing its connection from here would fail it mid-way. A later
+    start (tests start many apps) gets new threads."""
+    threads = _unit_threads()
+    _unit_threads.cache_clear()
+    threads.shutdown(wait=True)
+    close_kept_connections()
 
 
 def _open_kept(started: threading.Barrier) -> None:

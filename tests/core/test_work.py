@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import database
 from core.database import UNIT_THREADS, forget_engines, get_autocommit_engine
-from core.work import work_for
+from core.work import stop_unit_threads, work_for
 
 T = TypeVar("T")
 
@@ -109,6 +109,32 @@ def test_every_unit_thread_has_its_connection_from_start_to_shutdown(app: FastAP
         assert all(connection.closed for connection in kept)
     finally:
         forget_engines()
+
+
+@pytest.mark.usefixtures("real_engines")
+def test_a_unit_still_running_at_shutdown_finishes_on_its_connection() -> None:
+    # A request given up by the server's graceful-shutdown timeout leaves its unit running on
+    # its thread: the shutdown must not close the connection under it mid-way.
+    started, release = threading.Event(), threading.Event()
+
+    def slow(connection: Connection) -> int:
+        connection.execute(text("SELECT 1"))
+        started.set()
+        release.wait(10)
+        return int(connection.execute(text("SELECT 2")).scalar_one())
+
+    with ThreadPoolExecutor(max_workers=2) as threads:
+        unit = threads.submit(_autocommit, slow)
+        assert started.wait(10)
+        kept = list(database._every_kept)
+        shutdown = threads.submit(stop_unit_threads)
+        time.sleep(0.3)
+        assert not shutdown.done()  # waits for the unit
+        release.set()
+        assert unit.result(10) == 2
+        shutdown.result(10)
+    assert kept and all(connection.closed for connection in kept)
+    assert _autocommit(_backend)  # a later start gets new threads and connections
 
 
 @pytest.mark.postgres_only
