@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from select import POLLERR, POLLHUP, POLLIN, poll
-from typing import Annotated, Any, ClassVar, ParamSpec, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import (
@@ -74,7 +74,6 @@ class Base(DeclarativeBase):
 
 
 T = TypeVar("T")
-P = ParamSpec("P")
 
 
 def paginate(
@@ -302,9 +301,8 @@ def get_session() -> Iterator[Session]:
 
 # --- connections kept by the unit-of-work threads (``core.work``) --------------------------------
 
-UNIT_THREADS = (
-    8  # threads running the webhooks' units of work, per process; one kept connection each
-)
+# Threads running the webhooks' units of work, per process; one kept connection each.
+UNIT_THREADS = 8
 _kept = threading.local()
 _every_kept: set[Connection] = set()  # every thread's, so that ``forget_engines`` closes them
 _every_kept_lock = threading.Lock()
