@@ -31,8 +31,37 @@ log = get_logger(__name__)
 MAX_PIN_LENGTH = 12
 
 
-def caller_index(caller: str) -> str:
-    return pii.blind_index("caller", caller or "unknown")
+# What carriers and Twilio put in ``From`` when the caller withholds their number: the words,
+# or the words spelled on a keypad (+266696687 is ANONYMOUS).
+WITHHELD_WORDS = (
+    "anonymous",
+    "restricted",
+    "unavailable",
+    "blocked",
+    "unknown",
+    "private",
+    "withheld",
+)
+_KEYPAD = str.maketrans("abcdefghijklmnopqrstuvwxyz", "22233344455566677778889999")
+WITHHELD = frozenset(WITHHELD_WORDS) | {word.translate(_KEYPAD) for word in WITHHELD_WORDS}
+
+
+def is_withheld(caller: str) -> bool:
+    """True when the call carries no caller number (``From`` empty or a withheld placeholder)."""
+    return caller.strip().lstrip("+").lower() in WITHHELD | {""}
+
+
+def caller_index(caller: str, call_sid: str) -> str:
+    """The key a call's PIN failures are counted under for the caller throttle.
+
+    A withheld number is no caller's identity: every such caller would share one key, and a few
+    strangers' typos would turn away everyone who hides their number (many people calling a
+    support group do). Those calls are counted on their own; the tries per call and the lockout
+    of the participant number still limit them.
+    """
+    if is_withheld(caller):
+        return pii.blind_index("caller-call", call_sid)
+    return pii.blind_index("caller", caller)
 
 
 def _failures_since(session: Session, condition: ColumnElement[bool], since: datetime) -> int:
@@ -59,7 +88,7 @@ def start_call(
     call = calls.start(
         connection,
         call_sid=call_sid,
-        caller_index=caller_index(caller),
+        caller_index=caller_index(caller, call_sid),
         number=to,
         now=now,
         failures_since=_window_start(now),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from conference import service, tasks
 from conference.models import Call, CallStage, Room
+from conference.prompts import Prompt
 from conference.providers import FakeConferenceControl
 from core import security
 from tests.clock import Clock
@@ -93,6 +94,31 @@ def test_a_caller_failing_across_many_numbers_is_throttled(
     assert sim.dial(world.line_number, CALLER).state == "gathering"
 
 
+@pytest.mark.parametrize("withheld", ["+266696687", "Anonymous", "RESTRICTED", "+7378742833", ""])
+def test_callers_who_withhold_their_number_do_not_throttle_each_other(
+    sim: TwilioSimulator, world: World, withheld: str
+) -> None:
+    # Strangers hiding their numbers mistype twelve times between them: more than the
+    # throttle's ten, which would turn away every caller who hides their number if they
+    # were counted as one phone.
+    for attempt in range(4):
+        call = sim.dial(world.line_number, withheld)
+        for _ in range(3):
+            call.press(f"55500{attempt:04d}").press("000000")
+        assert call.spoken[-2:] == [Prompt.too_many_tries, "Goodbye."]
+    assert login(sim, world, world.member, caller=withheld).state == "in_conference"
+
+
+def test_a_number_that_only_looks_withheld_is_still_throttled(
+    sim: TwilioSimulator, world: World
+) -> None:
+    for attempt in range(10):
+        sim.dial(world.line_number, "+48266696687").press(f"55500{attempt:04d}").press("0")
+    assert (
+        "too many attempts from this phone" in sim.dial(world.line_number, "+48266696687").spoken[0]
+    )
+
+
 def test_calls_cannot_skip_a_step(sim: TwilioSimulator, world: World) -> None:
     call = sim.dial(world.line_number, CALLER)
     body = sim.post("https://line.example.org/twilio/voice/confirm-pin", call.params(Digits="1"))
@@ -133,7 +159,7 @@ def test_the_caller_is_known_only_by_a_keyed_hash(
     call = sim.dial(world.line_number, CALLER)
     row = db.scalar(select(Call).where(Call.call_sid == call.sid))
     assert row is not None
-    assert row.caller_index == service.caller_index(CALLER) != CALLER
+    assert row.caller_index == service.caller_index(CALLER, call.sid) != CALLER
     assert len(row.caller_index) == 64
 
 
