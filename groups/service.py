@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from auth.exceptions import StaffNotFound
@@ -163,6 +163,7 @@ def update_group(
     if schedule.overlapping(slots, duration):
         raise InvalidMeetingTime(f"weekly slots overlap: each meeting lasts {duration} minutes")
     schedule_changed = bool({"slots", "time_zone", "duration_minutes"} & changes.keys())
+    before = Weekly.of(group)
     for field in (
         "name",
         "topic",
@@ -185,7 +186,7 @@ def update_group(
     session.flush()
     if schedule_changed:
         group.schedule_version += 1
-        replan_meetings(session, group=group, now=now)
+        replan_meetings(session, group=group, now=now, before=before)
         notifications_service.on_schedule_changed(session, group=group, now=now)
     audit.record(
         session,
@@ -388,17 +389,23 @@ def plan_meetings(
         start=today,
         end=today + timedelta(weeks=weeks),
     )
-    existing = {
-        (m.local_date, m.slot_start_minute)
-        for m in session.scalars(
-            select(Meeting).where(Meeting.group_id == group.id, Meeting.local_date >= today)
+    ahead = list(
+        session.scalars(
+            select(Meeting).where(
+                Meeting.group_id == group.id,
+                or_(Meeting.local_date >= today, Meeting.ends_at > now),
+            )
         )
-    }
+    )
+    existing = {(m.local_date, m.slot_start_minute) for m in ahead}
+    # An extra or moved meeting may stand where a weekly one would go: it is not doubled.
+    booked = [(m.starts_at, m.ends_at) for m in ahead if m.status is MeetingStatus.scheduled]
     created = []
     for occurrence in wanted:
         if (
             occurrence.ends_at <= now
             or (occurrence.local_date, occurrence.slot_start_minute) in existing
+            or _overlaps(occurrence.starts_at, occurrence.ends_at - occurrence.starts_at, booked)
         ):
             continue
         meeting = Meeting(
@@ -415,26 +422,86 @@ def plan_meetings(
     return created
 
 
-def replan_meetings(session: Session, *, group: Group, now: datetime) -> None:
-    """After a schedule change: drop future occurrences that no longer fit, then plan anew.
+@dataclass(frozen=True)
+class Weekly:
+    """A group's weekly schedule: its slots (weekday, local start minute) and time zone."""
 
-    Meetings that started already are never touched; future ones that still match the new schedule
-    keep their topic, move or cancellation.
+    slots: frozenset[tuple[int, int]]
+    zone: ZoneInfo
+
+    @classmethod
+    def of(cls, group: Group) -> Weekly:
+        return cls(frozenset((s.weekday, s.start_minute) for s in group.slots), _zone(group))
+
+    def planned(self, meeting: Meeting) -> datetime | None:
+        """When this schedule holds the meeting's weekly slot on its day; None if it has none."""
+        if (meeting.local_date.weekday(), meeting.slot_start_minute) not in self.slots:
+            return None
+        return schedule.local_to_utc(meeting.local_date, meeting.slot_start_minute, self.zone)
+
+    def has(self, meeting: Meeting) -> bool:
+        """Whether the meeting is this schedule's own occurrence, at its planned time."""
+        return (meeting.original_starts_at or meeting.starts_at) == self.planned(meeting)
+
+
+def replan_meetings(session: Session, *, group: Group, now: datetime, before: Weekly) -> None:
+    """After a schedule change: the weekly meetings ahead follow the new schedule.
+
+    A weekly meeting whose slot the new schedule keeps moves with it (a new time zone), keeping
+    its topic or cancellation. One the new schedule no longer has is dropped: removed quietly
+    while nobody has been reminded of it (members get the updated invitation), cancelled with a
+    notice once reminders have gone out, so nobody dials in to a meeting that silently vanished.
+    Meetings set by hand stay as they are: an extra one, and one moved to another time (members
+    were told of it). Meetings that started already are never touched.
     """
-    zone = _zone(group)
-    slots = {(s.weekday, s.start_minute) for s in group.slots}
-    future = session.scalars(
-        select(Meeting).where(Meeting.group_id == group.id, Meeting.starts_at > now)
+    after = Weekly.of(group)
+    future = list(
+        session.scalars(
+            select(Meeting).where(Meeting.group_id == group.id, Meeting.starts_at > now)
+        )
     )
-    for meeting in future:
-        planned = schedule.local_to_utc(meeting.local_date, meeting.slot_start_minute, zone)
-        fits = (meeting.local_date.weekday(), meeting.slot_start_minute) in slots
-        if not fits or (meeting.original_starts_at or meeting.starts_at) != planned:
-            session.delete(meeting)
-        elif meeting.original_starts_at is None:
-            meeting.ends_at = meeting.starts_at + timedelta(minutes=group.duration_minutes)
+    weekly = [m for m in future if m.original_starts_at is None and before.has(m)]
+    by_hand = [
+        (m.starts_at, m.ends_at)
+        for m in future
+        if m not in weekly and m.status is MeetingStatus.scheduled
+    ]
+    duration = timedelta(minutes=group.duration_minutes)
+    for meeting in weekly:
+        starts_at = after.planned(meeting)
+        if starts_at is None or starts_at <= now or _overlaps(starts_at, duration, by_hand):
+            _drop(session, meeting, now)
+            continue
+        previous_starts_at = meeting.starts_at
+        meeting.starts_at, meeting.ends_at = starts_at, starts_at + duration
+        if starts_at != previous_starts_at and _reminded(session, meeting):
+            notifications_service.on_meeting_moved(
+                session, meeting=meeting, previous_starts_at=previous_starts_at, now=now
+            )
     session.flush()
     plan_meetings(session, group=group, now=now)
+
+
+def _overlaps(
+    starts_at: datetime, duration: timedelta, taken: Sequence[tuple[datetime, datetime]]
+) -> bool:
+    return any(starts_at < ends and starts < starts_at + duration for starts, ends in taken)
+
+
+def _reminded(session: Session, meeting: Meeting) -> bool:
+    scheduled = meeting.status is MeetingStatus.scheduled
+    return scheduled and notifications_service.was_reminded(session, meeting.id)
+
+
+def _drop(session: Session, meeting: Meeting, now: datetime) -> None:
+    """A weekly meeting the schedule no longer has: cancelled with a notice if members were
+    reminded of it, otherwise removed."""
+    if not _reminded(session, meeting):
+        session.delete(meeting)
+        return
+    meeting.status = MeetingStatus.cancelled
+    meeting.cancelled_at = now
+    notifications_service.on_meeting_cancelled(session, meeting=meeting, now=now)
 
 
 def plan_all(session: Session, *, now: datetime) -> int:
@@ -540,7 +607,7 @@ def add_meeting(
 ) -> Meeting:
     """An extra, one-off meeting outside the weekly slots (it may have started already).
 
-    Like every future occurrence, it is dropped by a later schedule change it does not fit.
+    A later schedule change keeps it (``replan_meetings``).
     """
     starts_at = starts_at.astimezone(UTC)
     ends_at = starts_at + timedelta(minutes=duration_minutes or group.duration_minutes)

@@ -276,6 +276,14 @@ def _members_query(group_id: int, statuses: Sequence[MembershipStatus]) -> Selec
     )
 
 
+def was_reminded(session: Session, meeting_id: int) -> bool:
+    """Whether reminders of the meeting have been queued (and so may have reached members)."""
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.kind == Kind.reminder, OutboxMessage.meeting_id == meeting_id
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def _cancel_open_reminders(session: Session, meeting: Meeting, reason: str) -> None:
     session.execute(
         update(OutboxMessage)

@@ -208,3 +208,48 @@ def test_a_running_one_off_meeting_can_start_in_the_past(db: Session, clock: Clo
     assert meeting.starts_at < clock.now() < meeting.ends_at
     with pytest.raises(MeetingNotChangeable, match="already started"):
         service.cancel_meeting(db, actor=admin, meeting=meeting, now=clock.now())
+
+
+def test_a_schedule_change_keeps_the_meetings_set_by_hand(db: Session, clock: Clock) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now())  # Mon and Thu 20:00 Warsaw
+    extra = service.add_meeting(
+        db, actor=admin, group=group, starts_at=utc(2026, 3, 7, 10), now=clock.now()
+    )
+    moved = service.move_meeting(
+        db,
+        actor=admin,
+        meeting=on(db, group, date(2026, 3, 12)),
+        starts_at=utc(2026, 3, 13, 17),
+        now=clock.now(),
+    )
+    weekly_thursday = on(db, group, date(2026, 3, 19)).id
+    service.update_group(
+        db,
+        actor=admin,
+        group=group,
+        data=GroupUpdate(slots=[SlotSchema(weekday="tue", start="19:00")]),
+        now=clock.now(),
+    )
+    db.expire_all()
+    kept = {m.id: m for m in meetings(db, group)}
+    assert kept[extra.id].starts_at == utc(2026, 3, 7, 10)
+    assert kept[moved.id].starts_at == utc(2026, 3, 13, 17)
+    assert kept[extra.id].status is kept[moved.id].status is MeetingStatus.scheduled
+    assert weekly_thursday not in kept
+    weekly = [m for m in kept.values() if m.id not in (extra.id, moved.id)]
+    assert {m.local_date.weekday() for m in weekly if m.starts_at > clock.now()} == {1}
+
+
+def test_a_weekly_meeting_is_not_planned_over_an_extra_one(db: Session, clock: Clock) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now())
+    # Beyond the weeks planned so far: Monday 11 May, 19:30 to 20:30 in Warsaw.
+    extra = service.add_meeting(
+        db, actor=admin, group=group, starts_at=utc(2026, 5, 11, 17, 30), now=clock.now()
+    )
+    assert service.meetings_on(db, group_id=group.id, day=date(2026, 5, 11)) == [extra]
+    later = utc(2026, 4, 20, 12)
+    planned = service.plan_meetings(db, group=group, now=later)
+    assert date(2026, 5, 14) in {m.local_date for m in planned}  # that Thursday is planned
+    assert service.meetings_on(db, group_id=group.id, day=date(2026, 5, 11)) == [extra]

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from auth.models import Role
 from groups import members as members_service
 from groups import service as groups_service
-from groups.models import Group, Meeting
+from groups.models import Group, Meeting, MeetingStatus
+from groups.schemas import GroupUpdate, SlotSchema
 from notifications import tasks
 from notifications.models import Kind, OutboxMessage, Status
 from notifications.providers import FakeSms
@@ -220,3 +221,59 @@ def test_move_sends_a_notice_and_the_reminder_follows_the_new_time(
         "Reminder: your call today at 21:00. Reply STOP to stop reminders.",
     ]
     assert [row.status for row in reminders(db)] == [Status.cancelled, Status.sent]
+
+
+def test_a_schedule_change_after_the_reminder_cancels_that_evening_with_a_notice(
+    db: Session, clock: Clock, run_dispatch: Dispatch, fake_sms: FakeSms
+) -> None:
+    group = create_group(db, now=clock.now())  # Mon and Thu 20:00 Warsaw
+    create_member(db, group, now=clock.now())
+    clock.set(at(2026, 3, 5, 16, 0))
+    enqueue_due_reminders(db, now=clock.now())
+    run_dispatch()
+    evening = meeting_on(db, group, date(2026, 3, 5))
+    next_week = meeting_on(db, group, date(2026, 3, 12)).id
+    admin = create_staff(db, Role.admin)
+    slots = [SlotSchema(weekday="mon", start="20:00"), SlotSchema(weekday="wed", start="20:00")]
+    groups_service.update_group(
+        db, actor=admin, group=group, data=GroupUpdate(slots=slots), now=clock.now()
+    )
+    run_dispatch()
+
+    # Reminded of tonight, so told it is off; next Thursday was never announced by SMS.
+    assert reminder_bodies(fake_sms) == [
+        "Reminder: your call today at 20:00. Reply STOP to stop reminders.",
+        "Your call on Thursday 5 March at 20:00 is cancelled. Reply STOP to stop reminders.",
+    ]
+    assert evening.status is MeetingStatus.cancelled
+    assert db.get(Meeting, next_week) is None
+    assert meeting_on(db, group, date(2026, 3, 11)).starts_at == at(2026, 3, 11, 19)
+
+
+def test_a_time_zone_change_after_the_reminder_moves_that_evening_with_a_notice(
+    db: Session, clock: Clock, run_dispatch: Dispatch, fake_sms: FakeSms
+) -> None:
+    group = create_group(db, now=clock.now())
+    create_member(db, group, now=clock.now())
+    clock.set(at(2026, 3, 5, 16, 0))
+    enqueue_due_reminders(db, now=clock.now())
+    run_dispatch()
+    evening = meeting_on(db, group, date(2026, 3, 5))
+    admin = create_staff(db, Role.admin)
+    groups_service.set_topic(db, actor=admin, meeting=evening, topic="gratitude")
+    groups_service.update_group(
+        db,
+        actor=admin,
+        group=group,
+        data=GroupUpdate(time_zone="Europe/London"),
+        now=clock.now(),
+    )
+    run_dispatch()
+
+    # Told on the group's new clock: 20:00 in Warsaw was 19:00 in London.
+    assert reminder_bodies(fake_sms)[1:] == [
+        "Your call on Thursday 5 March at 19:00 moves to Thursday 5 March at 20:00. "
+        "Reply STOP to stop reminders.",
+    ]
+    assert meeting_on(db, group, date(2026, 3, 5)).id == evening.id
+    assert (evening.starts_at, evening.topic) == (at(2026, 3, 5, 20), "gratitude")
