@@ -32,6 +32,16 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RevokedSession(Base):
+    """A console session signed out while copies of its cookie may still be valid: refused until
+    the last token it could have been given expires."""
+
+    __tablename__ = "revoked_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class LoginFailure(Base):
     """One failed staff login, kept for the throttling window. Keyed by an HMAC of the username."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from auth.exceptions import InvalidCredentials, InvalidToken, LoginThrottled, UsernameTaken
-from auth.models import LoginFailure, Role, Staff
+from auth.models import LoginFailure, RevokedSession, Role, Staff
 from core import pii, security
 from core.settings import get_settings
 
@@ -79,25 +80,63 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(get_settings().effective_secret_key, salt=TOKEN_SALT)
 
 
-def issue_token(staff: Staff, *, now: datetime) -> IssuedToken:
+def issue_token(staff: Staff, *, now: datetime, session_id: str | None = None) -> IssuedToken:
+    """A bearer token; ``session_id`` ties it to a console session that signing out revokes."""
     ttl = get_settings().token_ttl_minutes * 60
     expires = int(now.timestamp()) + ttl
-    token = _serializer().dumps({"sid": staff.id, "gen": staff.token_generation, "exp": expires})
-    return IssuedToken(access_token=token, expires_in=ttl)
+    payload: dict[str, object] = {"sid": staff.id, "gen": staff.token_generation, "exp": expires}
+    if session_id is not None:
+        payload["ses"] = session_id
+    return IssuedToken(access_token=_serializer().dumps(payload), expires_in=ttl)
 
 
-def staff_from_token(session: Session, token: str, *, now: datetime) -> Staff:
-    """The staff member a token was issued to, if it is genuine, unexpired and not revoked."""
+def new_session_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _payload(token: str, now: datetime) -> dict[str, object]:
     try:
         payload = _serializer().loads(token)
     except BadSignature:
         raise InvalidToken() from None
     if not isinstance(payload, dict) or int(payload.get("exp", 0)) <= now.timestamp():
         raise InvalidToken()
+    return payload
+
+
+def staff_from_token(session: Session, token: str, *, now: datetime) -> Staff:
+    """The staff member a token was issued to, if it is genuine, unexpired and not revoked."""
+    payload = _payload(token, now)
     staff = session.get(Staff, payload.get("sid"))
     if staff is None or not staff.is_active or staff.token_generation != payload.get("gen"):
         raise InvalidToken()
+    session_id = payload.get("ses")
+    if session_id is not None and session.get(RevokedSession, session_id) is not None:
+        raise InvalidToken()
     return staff
+
+
+def session_of(token: str, *, now: datetime) -> str | None:
+    """The console session a genuine, unexpired token belongs to."""
+    try:
+        session_id = _payload(token, now).get("ses")
+    except InvalidToken:
+        return None
+    return session_id if isinstance(session_id, str) else None
+
+
+def revoke_session(session: Session, session_id: str, *, now: datetime) -> None:
+    """Sign a console session out everywhere its cookie was copied to.
+
+    Kept until every token the session could have been given has expired (tokens are renewed
+    on use, so one renewed a moment ago lasts a whole ``TOKEN_TTL_MINUTES``); the expired are
+    swept out here.
+    """
+    session.execute(delete(RevokedSession).where(RevokedSession.expires_at <= now))
+    if session.get(RevokedSession, session_id) is None:
+        ttl = timedelta(minutes=get_settings().token_ttl_minutes)
+        session.add(RevokedSession(id=session_id, expires_at=now + ttl))
+    session.flush()
 
 
 def list_staff(session: Session, *, limit: int, offset: int) -> tuple[list[Staff], int]:

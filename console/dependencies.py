@@ -8,9 +8,11 @@ only the way the caller is identified differs: a session cookie instead of a bea
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from auth import dependencies as auth_dependencies
 from auth import service as auth_service
@@ -61,11 +63,22 @@ async def form_fields(request: Request) -> dict[str, str]:
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
-def sign_in(request: Request, staff: Staff, *, token: str) -> None:
+def sign_in(request: Request, staff: Staff, *, now: datetime) -> None:
     """Start a fresh session (a new CSRF token too, so a planted session is worthless)."""
     request.session.clear()
+    session_id = auth_service.new_session_id()
+    token = auth_service.issue_token(staff, now=now, session_id=session_id).access_token
     request.session[SESSION_TOKEN] = token
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+
+
+def sign_out(request: Request, session: Session, *, now: datetime) -> None:
+    """End the session here and for every copy of its cookie (the server refuses its tokens)."""
+    token = request.session.get(SESSION_TOKEN)
+    session_id = auth_service.session_of(token, now=now) if isinstance(token, str) else None
+    if session_id is not None:
+        auth_service.revoke_session(session, session_id, now=now)
+    request.session.clear()
 
 
 def get_console_staff(request: Request, session: SessionDep, now: Now) -> Staff:
@@ -79,7 +92,9 @@ def get_console_staff(request: Request, session: SessionDep, now: Now) -> Staff:
         request.session.pop(SESSION_TOKEN, None)
         raise SignInRequired() from None
     # Sliding expiry: a moderator busy running a meeting is not signed out in the middle of it.
-    request.session[SESSION_TOKEN] = auth_service.issue_token(staff, now=now).access_token
+    session_id = auth_service.session_of(token, now=now)
+    renewed = auth_service.issue_token(staff, now=now, session_id=session_id)
+    request.session[SESSION_TOKEN] = renewed.access_token
     return staff
 
 

@@ -21,7 +21,7 @@ from console import (
     referral_pages,
     views,
 )
-from console.dependencies import ConsoleStaff, FormFields, check_csrf, sign_in
+from console.dependencies import ConsoleStaff, FormFields, check_csrf, sign_in, sign_out
 from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
@@ -60,14 +60,14 @@ def login(request: Request, fields: FormFields, session: SessionDep, now: Now) -
             "again later. If you have forgotten your password, a coordinator can set a new one."
         )
         return render(request, "login.html", {**context, "error": error}, status_code=429)
-    sign_in(request, staff, token=auth_service.issue_token(staff, now=now).access_token)
+    sign_in(request, staff, now=now)
     return redirect(f"{PREFIX}/")
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    """End the session."""
-    request.session.clear()
+def logout(request: Request, session: SessionDep, now: Now) -> Response:
+    """End the session, also for any copy of its cookie."""
+    sign_out(request, session, now=now)
     flash(request, "You are signed out.")
     return redirect(f"{PREFIX}/login")
 

@@ -83,6 +83,23 @@ def test_sign_out_ends_the_session(client: TestClient, db: Session) -> None:
     assert "You are signed out." in client.get("/console/login").text
 
 
+def test_sign_out_also_ends_copies_of_the_cookie_but_not_other_sessions(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    staff = create_staff(db)
+    sign_in(client, staff)
+    copied = dict(client.cookies)  # e.g. left behind on a shared office computer
+    with TestClient(client.app, base_url=str(client.base_url)) as laptop:
+        sign_in(laptop, staff)  # the same moderator, signed in elsewhere
+        assert post_form(client, "/console/logout").status_code == 303
+        with TestClient(client.app, base_url=str(client.base_url), cookies=copied) as thief:
+            refused = thief.get("/console/", follow_redirects=False)
+            assert refused.headers["location"] == "/console/login"
+            clock.advance(minutes=get_settings().token_ttl_minutes - 1)
+            assert thief.get("/console/", follow_redirects=False).status_code == 303
+        assert laptop.get("/console/").status_code == 200
+
+
 def test_a_deactivated_account_loses_its_session(client: TestClient, db: Session) -> None:
     staff = create_staff(db)
     sign_in(client, staff)
