@@ -23,6 +23,7 @@ from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
 from core.schemas import Language
+from groups import meetings as groups_meetings
 from groups import service as groups_service
 from groups.models import Group, Meeting
 from groups.schemas import (
@@ -186,7 +187,7 @@ def cancel_meeting(
     now: Now,
 ) -> Response:
     """Cancel one future meeting; members get a notice instead of the reminder."""
-    groups_service.cancel_meeting(session, actor=staff, meeting=meeting, now=now)
+    groups_meetings.cancel_meeting(session, actor=staff, meeting=meeting, now=now)
     flash(
         request,
         f"The meeting of {_when(meeting)} is cancelled. Members get a cancellation notice "
@@ -211,7 +212,7 @@ def move_meeting(
     if starts_at is None:
         raise reject_form(request, "meeting.html", context, errors, staff=staff)
     try:
-        groups_service.move_meeting(
+        groups_meetings.move_meeting(
             session, actor=staff, meeting=meeting, starts_at=starts_at, now=now
         )
     except (InvalidInput, Conflict) as exc:
@@ -237,6 +238,6 @@ def set_topic(
     if data is None:
         context = {"meeting": meeting, "topic_value": fields.get("topic", "")}
         raise reject_form(request, "meeting.html", context, errors, staff=staff)
-    groups_service.set_topic(session, actor=staff, meeting=meeting, topic=data.topic)
+    groups_meetings.set_topic(session, actor=staff, meeting=meeting, topic=data.topic)
     flash(request, "The topic is saved." if data.topic else "The topic is cleared.")
     return redirect(f"{PREFIX}/meetings/{meeting.id}")

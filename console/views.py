@@ -14,6 +14,7 @@ from conference import service as conference_service
 from conference.admission import meeting_end
 from conference.models import AccessEvent, Call
 from core import audit
+from groups import meetings as groups_meetings
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import Group, Meeting, MeetingStatus, Membership, Referral, ReferralStatus
@@ -70,7 +71,7 @@ class AuditPage:
 
 
 def _card(session: Session, group: Group, now: datetime, meetings: int) -> GroupCard:
-    upcoming, _total = groups_service.list_meetings(
+    upcoming, _total = groups_meetings.list_meetings(
         session, group_id=group.id, since=now, limit=meetings, offset=0
     )
     return GroupCard(
@@ -217,7 +218,7 @@ def _delivery_item(session: Session, message: OutboxMessage) -> DeliveryItem:
         membership = members_service.get_membership(session, message.membership_id)
     meeting = None
     if message.meeting_id is not None:
-        meeting = groups_service.get_meeting(session, message.meeting_id)
+        meeting = groups_meetings.get_meeting(session, message.meeting_id)
     resend = RESEND.get(message.kind)
     seated = membership is not None and membership.status in groups_service.SEATED
     return DeliveryItem(message, membership, meeting, resend if seated else None)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
-from groups import service as groups_service
+from groups import meetings as groups_meetings
 from groups.exceptions import InvalidMeetingTime
 from groups.models import Group, Meeting, MeetingStatus
 
@@ -49,7 +49,7 @@ def in_progress(session: Session, admin: Staff, group: Group, now: datetime) -> 
     if upcoming is not None and upcoming.starts_at < starts_at + timedelta(minutes=minutes):
         # End the one-off when the regular meeting begins.
         minutes = int((upcoming.starts_at - starts_at).total_seconds() // 60)
-    return groups_service.add_meeting(
+    return groups_meetings.add_meeting(
         session, actor=admin, group=group, starts_at=starts_at, now=now, duration_minutes=minutes
     )
 
@@ -78,7 +78,7 @@ def later_today(
         if upcoming is not None and upcoming.starts_at < starts_at:
             continue  # a regular meeting comes first (and too soon): try another group
         try:
-            return groups_service.add_meeting(
+            return groups_meetings.add_meeting(
                 session, actor=admin, group=group, starts_at=starts_at, now=now
             )
         except InvalidMeetingTime:

@@ -63,10 +63,10 @@ class JobSpec:
 
 
 def plan_meetings_job(sessions: sessionmaker[Session], now: datetime) -> None:
-    from groups import service as groups_service  # noqa: PLC0415 - core must not import domains early
+    from groups import meetings as groups_meetings  # noqa: PLC0415 - core must not import domains early
 
     with sessions.begin() as session:
-        groups_service.plan_all(session, now=now)
+        groups_meetings.plan_all(session, now=now)
 
 
 def job_specs() -> list[JobSpec]:

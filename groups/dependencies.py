@@ -15,8 +15,8 @@ from auth.exceptions import RoleRequired
 from auth.models import Role, Staff
 from core.database import SessionDep
 from core.schemas import PathId
+from groups import meetings, service
 from groups import members as members_service
-from groups import service
 from groups.exceptions import GroupNotFound, MeetingNotFound, MembershipNotFound, ReferralNotFound
 from groups.models import Group, Meeting, Membership, Referral
 
@@ -40,7 +40,7 @@ def get_moderated_group(group_id: PathId, session: SessionDep, staff: Moderating
 def get_moderated_meeting(
     meeting_id: PathId, session: SessionDep, staff: ModeratingStaff
 ) -> Meeting:
-    meeting = service.get_meeting(session, meeting_id)
+    meeting = meetings.get_meeting(session, meeting_id)
     if not service.can_moderate(session, staff=staff, group_id=meeting.group_id):
         raise MeetingNotFound()
     return meeting

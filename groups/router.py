@@ -12,8 +12,8 @@ from conference.dependencies import Control as ConferenceControlDep
 from core.clock import Now
 from core.database import SessionDep
 from core.schemas import Page, PageParams
+from groups import meetings, service
 from groups import members as members_service
-from groups import service
 from groups.dependencies import (
     GroupMembership,
     ModeratedGroup,
@@ -124,10 +124,10 @@ def remove_moderator(
 @router.get("/groups/{group_id}/meetings", response_model=Page[MeetingRead])
 def list_meetings(group: ModeratedGroup, session: SessionDep, paging: Paging, now: Now) -> object:
     """Upcoming and running meetings of the group, soonest first."""
-    meetings, total = service.list_meetings(
+    found, total = meetings.list_meetings(
         session, group_id=group.id, since=now, limit=paging.limit, offset=paging.offset
     )
-    items = [meeting_read(meeting, group) for meeting in meetings]
+    items = [meeting_read(meeting, group) for meeting in found]
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
@@ -136,7 +136,7 @@ def cancel_meeting(
     meeting: ModeratedMeeting, session: SessionDep, staff: ModeratingStaff, now: Now
 ) -> object:
     """Cancel one future meeting; members get a notice instead of the reminder."""
-    meeting = service.cancel_meeting(session, actor=staff, meeting=meeting, now=now)
+    meeting = meetings.cancel_meeting(session, actor=staff, meeting=meeting, now=now)
     return meeting_read(meeting, meeting.group)
 
 
@@ -149,7 +149,7 @@ def move_meeting(
     now: Now,
 ) -> object:
     """Move one future meeting to another time."""
-    meeting = service.move_meeting(
+    meeting = meetings.move_meeting(
         session, actor=staff, meeting=meeting, starts_at=data.starts_at, now=now
     )
     return meeting_read(meeting, meeting.group)
@@ -160,7 +160,7 @@ def set_topic(
     data: MeetingTopic, meeting: ModeratedMeeting, session: SessionDep, staff: ModeratingStaff
 ) -> object:
     """Set (or clear) the moderator's topic for one meeting."""
-    meeting = service.set_topic(session, actor=staff, meeting=meeting, topic=data.topic)
+    meeting = meetings.set_topic(session, actor=staff, meeting=meeting, topic=data.topic)
     return meeting_read(meeting, meeting.group)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
-from groups import service
+from groups import meetings, service
 from groups.models import Group, Meeting
 from groups.schemas import (
     CredentialsRead,
@@ -21,7 +21,7 @@ from groups.service import Credentials
 
 
 def group_read(session: Session, group: Group, now: datetime) -> GroupRead:
-    next_meeting = service.next_meeting(session, group.id, now)
+    next_meeting = meetings.next_meeting(session, group.id, now)
     moderator_refs = []
     for membership in service.moderators(session, group.id):
         staff = session.get(Staff, membership.staff_id) if membership.staff_id else None
@@ -57,7 +57,7 @@ def meeting_read(meeting: Meeting, group: Group) -> MeetingRead:
         local_date=meeting.local_date,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
-        local_start=service.local_start(meeting, group),
+        local_start=meetings.local_start(meeting, group),
         original_starts_at=meeting.original_starts_at,
         status=meeting.status,
         topic=meeting.topic,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from auth.models import Role
 from conference import tasks
 from conference.models import AccessEvent
-from groups import service as groups_service
+from groups import meetings as groups_meetings
 from tests.clock import Clock
 from tests.conference.conftest import CALLER, MEETING_START, World, login
 from tests.conference.simulator import TwilioSimulator
@@ -69,7 +69,7 @@ def test_cancelled_meeting_says_so_and_names_the_next(
     sim: TwilioSimulator, world: World, db: Session, clock: Clock
 ) -> None:
     admin = create_staff(db, Role.admin)
-    groups_service.cancel_meeting(
+    groups_meetings.cancel_meeting(
         db, actor=admin, meeting=world.meeting, now=MEETING_START - timedelta(days=1)
     )
     call = login(sim, world, world.member)

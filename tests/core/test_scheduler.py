@@ -14,7 +14,7 @@ from conference.models import Room
 from core import migrate
 from core.database import get_sessionmaker, make_engine
 from core.scheduler import SchedulerRunner, job_specs
-from groups import service as groups_service
+from groups import meetings as groups_meetings
 from tests.factories import create_group, create_staff
 
 JOBS = {"plan_meetings", "enqueue_reminders", "dispatch_outbox", "meeting_lifecycle"}
@@ -43,7 +43,7 @@ def test_the_meeting_lifecycle_job_ends_a_finished_conference(own_database: Path
     sessions = get_sessionmaker()
     with sessions.begin() as session:
         group = create_group(session, now=now - timedelta(hours=2))
-        meeting = groups_service.add_meeting(
+        meeting = groups_meetings.add_meeting(
             session,
             actor=create_staff(session, Role.admin),
             group=group,

@@ -7,7 +7,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from groups import service
+from groups import meetings
 from groups.models import Group, Meeting
 from tests.clock import Clock
 from tests.factories import auth_headers, create_group, create_staff
@@ -20,7 +20,7 @@ def setup(client: TestClient, db: Session, clock: Clock) -> tuple[Group, dict[st
 
 
 def thursday(db: Session, group: Group) -> Meeting:
-    (meeting,) = service.meetings_on(db, group_id=group.id, day=date(2026, 3, 5))
+    (meeting,) = meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 5))
     return meeting
 
 
@@ -43,7 +43,7 @@ def test_a_started_meeting_cannot_be_cancelled_or_moved(
 ) -> None:
     moderator = create_staff(db)
     group = create_group(db, now=clock.now(), moderator=moderator)
-    (today,) = service.meetings_on(db, group_id=group.id, day=date(2026, 3, 2))
+    (today,) = meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 2))
     clock.set(today.starts_at)
     headers = auth_headers(client, moderator)
     response = client.post(f"/api/v1/meetings/{today.id}/cancel", headers=headers)
@@ -119,7 +119,7 @@ def test_cancelled_meeting_is_not_the_next_meeting(
     client: TestClient, db: Session, clock: Clock
 ) -> None:
     group, headers = setup(client, db, clock)
-    (today,) = service.meetings_on(db, group_id=group.id, day=date(2026, 3, 2))
+    (today,) = meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 2))
     client.post(f"/api/v1/meetings/{today.id}/cancel", headers=headers)
     body = client.get(f"/api/v1/groups/{group.id}", headers=headers).json()
     assert body["next_meeting_at"] == "2026-03-05T19:00:00Z"

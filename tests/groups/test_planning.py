@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Role
-from groups import service
+from groups import meetings, service
 from groups.exceptions import InvalidMeetingTime, MeetingNotChangeable
 from groups.models import Group, Meeting, MeetingStatus
 from groups.schemas import GroupUpdate, SlotSchema
@@ -21,14 +21,14 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def meetings(db: Session, group: Group) -> list[Meeting]:
+def of_group(db: Session, group: Group) -> list[Meeting]:
     return list(
         db.scalars(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at))
     )
 
 
 def on(db: Session, group: Group, day: date) -> Meeting:
-    (meeting,) = service.meetings_on(db, group_id=group.id, day=day)
+    (meeting,) = meetings.meetings_on(db, group_id=group.id, day=day)
     return meeting
 
 
@@ -99,23 +99,23 @@ def test_evening_meetings_keep_local_time_through_both_changes_in_new_york(db: S
     group = create_group(
         db, now=utc(2026, 2, 27, 12), time_zone="America/New_York", slots=[("sun", "20:00")]
     )
-    starts = {m.local_date: m.starts_at for m in meetings(db, group)}
+    starts = {m.local_date: m.starts_at for m in of_group(db, group)}
     assert starts[date(2026, 3, 1)] == utc(2026, 3, 2, 1)  # EST, UTC-5
     assert starts[date(2026, 3, 8)] == utc(2026, 3, 9, 0)  # EDT from that morning
     assert len(starts) == 8  # Sundays from 1 March to eight weeks after 27 February
     autumn = create_group(
         db, now=utc(2026, 10, 26, 12), time_zone="America/New_York", slots=[("sun", "20:00")]
     )
-    later = {m.local_date: m.starts_at for m in meetings(db, autumn)}
+    later = {m.local_date: m.starts_at for m in of_group(db, autumn)}
     assert later[date(2026, 11, 1)] == utc(2026, 11, 2, 1)  # EST again
 
 
 def test_planning_is_idempotent(db: Session, clock: Clock) -> None:
     group = create_group(db, now=clock.now())
-    before = [m.id for m in meetings(db, group)]
-    assert service.plan_meetings(db, group=group, now=clock.now()) == []
-    assert service.plan_all(db, now=clock.now()) == 0
-    assert [m.id for m in meetings(db, group)] == before
+    before = [m.id for m in of_group(db, group)]
+    assert meetings.plan_meetings(db, group=group, now=clock.now()) == []
+    assert meetings.plan_all(db, now=clock.now()) == 0
+    assert [m.id for m in of_group(db, group)] == before
 
 
 def test_schedule_change_replans_future_meetings_only(db: Session, clock: Clock) -> None:
@@ -126,8 +126,8 @@ def test_schedule_change_replans_future_meetings_only(db: Session, clock: Clock)
     with_topic = on(db, group, date(2026, 3, 9))
     dropped = on(db, group, date(2026, 3, 12))
     cancelled = on(db, group, date(2026, 3, 16))
-    service.set_topic(db, actor=admin, meeting=with_topic, topic="gratitude")
-    service.cancel_meeting(db, actor=admin, meeting=cancelled, now=clock.now())
+    meetings.set_topic(db, actor=admin, meeting=with_topic, topic="gratitude")
+    meetings.cancel_meeting(db, actor=admin, meeting=cancelled, now=clock.now())
     # Thursday 5 March, 20:30 in Warsaw: that evening's meeting is running.
     now = utc(2026, 3, 5, 19, 30)
     service.update_group(
@@ -143,7 +143,7 @@ def test_schedule_change_replans_future_meetings_only(db: Session, clock: Clock)
         now=now,
     )
     db.expire_all()
-    remaining = {m.id: m for m in meetings(db, group)}
+    remaining = {m.id: m for m in of_group(db, group)}
     assert past.id in remaining and running.id in remaining
     assert remaining[running.id].starts_at == utc(2026, 3, 5, 19)
     assert remaining[running.id].status is MeetingStatus.scheduled
@@ -185,17 +185,17 @@ def test_duration_change_updates_future_meetings(db: Session, clock: Clock) -> N
 def test_one_off_meeting_is_added_and_refused_when_it_overlaps(db: Session, clock: Clock) -> None:
     admin = create_staff(db, Role.admin)
     group = create_group(db, now=clock.now())
-    extra = service.add_meeting(
+    extra = meetings.add_meeting(
         db, actor=admin, group=group, starts_at=utc(2026, 3, 3, 17), now=clock.now()
     )
     assert extra.local_date == date(2026, 3, 3) and extra.ends_at == utc(2026, 3, 3, 18)
-    assert service.meetings_on(db, group_id=group.id, day=date(2026, 3, 3)) == [extra]
+    assert meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 3)) == [extra]
     with pytest.raises(InvalidMeetingTime, match="overlaps"):
-        service.add_meeting(
+        meetings.add_meeting(
             db, actor=admin, group=group, starts_at=utc(2026, 3, 2, 19, 30), now=clock.now()
         )
     with pytest.raises(InvalidMeetingTime, match="over"):
-        service.add_meeting(
+        meetings.add_meeting(
             db, actor=admin, group=group, starts_at=utc(2026, 3, 1, 10), now=clock.now()
         )
 
@@ -204,19 +204,19 @@ def test_a_running_one_off_meeting_can_start_in_the_past(db: Session, clock: Clo
     admin = create_staff(db, Role.admin)
     group = create_group(db, now=clock.now())
     started = clock.now() - timedelta(minutes=5)
-    meeting = service.add_meeting(db, actor=admin, group=group, starts_at=started, now=clock.now())
+    meeting = meetings.add_meeting(db, actor=admin, group=group, starts_at=started, now=clock.now())
     assert meeting.starts_at < clock.now() < meeting.ends_at
     with pytest.raises(MeetingNotChangeable, match="already started"):
-        service.cancel_meeting(db, actor=admin, meeting=meeting, now=clock.now())
+        meetings.cancel_meeting(db, actor=admin, meeting=meeting, now=clock.now())
 
 
 def test_a_schedule_change_keeps_the_meetings_set_by_hand(db: Session, clock: Clock) -> None:
     admin = create_staff(db, Role.admin)
     group = create_group(db, now=clock.now())  # Mon and Thu 20:00 Warsaw
-    extra = service.add_meeting(
+    extra = meetings.add_meeting(
         db, actor=admin, group=group, starts_at=utc(2026, 3, 7, 10), now=clock.now()
     )
-    moved = service.move_meeting(
+    moved = meetings.move_meeting(
         db,
         actor=admin,
         meeting=on(db, group, date(2026, 3, 12)),
@@ -232,7 +232,7 @@ def test_a_schedule_change_keeps_the_meetings_set_by_hand(db: Session, clock: Cl
         now=clock.now(),
     )
     db.expire_all()
-    kept = {m.id: m for m in meetings(db, group)}
+    kept = {m.id: m for m in of_group(db, group)}
     assert kept[extra.id].starts_at == utc(2026, 3, 7, 10)
     assert kept[moved.id].starts_at == utc(2026, 3, 13, 17)
     assert kept[extra.id].status is kept[moved.id].status is MeetingStatus.scheduled
@@ -245,11 +245,11 @@ def test_a_weekly_meeting_is_not_planned_over_an_extra_one(db: Session, clock: C
     admin = create_staff(db, Role.admin)
     group = create_group(db, now=clock.now())
     # Beyond the weeks planned so far: Monday 11 May, 19:30 to 20:30 in Warsaw.
-    extra = service.add_meeting(
+    extra = meetings.add_meeting(
         db, actor=admin, group=group, starts_at=utc(2026, 5, 11, 17, 30), now=clock.now()
     )
-    assert service.meetings_on(db, group_id=group.id, day=date(2026, 5, 11)) == [extra]
+    assert meetings.meetings_on(db, group_id=group.id, day=date(2026, 5, 11)) == [extra]
     later = utc(2026, 4, 20, 12)
-    planned = service.plan_meetings(db, group=group, now=later)
+    planned = meetings.plan_meetings(db, group=group, now=later)
     assert date(2026, 5, 14) in {m.local_date for m in planned}  # that Thursday is planned
-    assert service.meetings_on(db, group_id=group.id, day=date(2026, 5, 11)) == [extra]
+    assert meetings.meetings_on(db, group_id=group.id, day=date(2026, 5, 11)) == [extra]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from auth.models import Role
 from core.settings import Settings
+from groups import meetings as groups_meetings
 from groups import service as groups_service
 from groups.models import Group, Meeting, MeetingStatus
 from groups.schemas import GroupUpdate, SlotSchema
@@ -116,11 +117,11 @@ def test_invitation_calendar_matches_the_meetings_across_the_dst_change(  # noqa
     march_12 = db.scalars(
         select(Meeting).where(Meeting.group_id == group.id, Meeting.local_date == date(2026, 3, 12))
     ).one()
-    groups_service.cancel_meeting(db, actor=admin, meeting=march_12, now=clock.now())
+    groups_meetings.cancel_meeting(db, actor=admin, meeting=march_12, now=clock.now())
     march_16 = db.scalars(
         select(Meeting).where(Meeting.group_id == group.id, Meeting.local_date == date(2026, 3, 16))
     ).one()
-    groups_service.move_meeting(
+    groups_meetings.move_meeting(
         db,
         actor=admin,
         meeting=march_16,

@@ -25,6 +25,7 @@ from core import migrate, pii
 from core.database import make_engine
 from core.scheduler import AdvisoryLock, SchedulerRunner, job_specs
 from core.settings import get_settings
+from groups import meetings as groups_meetings
 from groups import service as groups_service
 from groups.models import Group, Membership, MembershipRole
 from notifications import tasks
@@ -89,7 +90,7 @@ def seed_due_reminders(engine: Engine, members: int = MEMBERS) -> datetime:
             for index in range(members)
         )
         session.flush()
-        meeting = groups_service.next_meeting(session, group.id, now)
+        meeting = groups_meetings.next_meeting(session, group.id, now)
         assert meeting is not None
         due = tasks.reminder_at(meeting, session.get_one(Group, group.id))
         assert enqueue_due_reminders(session, now=due) == members

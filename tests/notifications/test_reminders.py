@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Role
+from groups import meetings as groups_meetings
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import Group, Meeting, MeetingStatus
@@ -125,7 +126,7 @@ def test_no_reminder_for_a_cancelled_meeting(
     create_member(db, group, now=clock.now())
     meeting = meeting_on(db, group, date(2026, 3, 5))
     admin = create_staff(db, Role.admin)
-    groups_service.cancel_meeting(db, actor=admin, meeting=meeting, now=clock.now())
+    groups_meetings.cancel_meeting(db, actor=admin, meeting=meeting, now=clock.now())
 
     clock.set(at(2026, 3, 5, 17, 0))
     assert enqueue_due_reminders(db, now=clock.now()) == 0
@@ -190,7 +191,7 @@ def test_cancel_after_the_reminder_sends_a_notice_to_those_reminded(
     run_dispatch()
     admin = create_staff(db, Role.admin)
     meeting = meeting_on(db, group, date(2026, 3, 5))
-    groups_service.cancel_meeting(db, actor=admin, meeting=meeting, now=clock.now())
+    groups_meetings.cancel_meeting(db, actor=admin, meeting=meeting, now=clock.now())
     run_dispatch()
 
     notice = "Your call on Thursday 5 March at 20:00 is cancelled. Reply STOP to stop reminders."
@@ -207,7 +208,7 @@ def test_move_sends_a_notice_and_the_reminder_follows_the_new_time(
     enqueue_due_reminders(db, now=clock.now())  # queued for 20:00, not sent yet
     admin = create_staff(db, Role.admin)
     meeting = meeting_on(db, group, date(2026, 3, 5))
-    groups_service.move_meeting(
+    groups_meetings.move_meeting(
         db, actor=admin, meeting=meeting, starts_at=at(2026, 3, 5, 20, 0), now=clock.now()
     )
     run_dispatch()
@@ -260,7 +261,7 @@ def test_a_time_zone_change_after_the_reminder_moves_that_evening_with_a_notice(
     run_dispatch()
     evening = meeting_on(db, group, date(2026, 3, 5))
     admin = create_staff(db, Role.admin)
-    groups_service.set_topic(db, actor=admin, meeting=evening, topic="gratitude")
+    groups_meetings.set_topic(db, actor=admin, meeting=evening, topic="gratitude")
     groups_service.update_group(
         db,
         actor=admin,
