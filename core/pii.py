@@ -64,6 +64,11 @@ def blind_index(kind: str, value: str) -> str:
     return hmac.new(_index_key(), message, hashlib.sha256).hexdigest()
 
 
+def phone_index(number: str) -> str:
+    """The blind index of an E.164 phone number (duplicate referrals, STOP replies)."""
+    return blind_index("phone", number)
+
+
 def encrypted_columns(base: type[DeclarativeBase]) -> list[tuple[type[Any], list[str]]]:
     """Every mapped class with the attribute names of its ``EncryptedText`` columns."""
     found = []

@@ -19,7 +19,7 @@ from core.settings import get_settings
 from groups import schedule
 from groups.exceptions import InvalidMeetingTime, MeetingNotChangeable, MeetingNotFound
 from groups.models import Group, Meeting, MeetingStatus
-from notifications import service as notifications_service
+from notifications import notices
 
 MOVE_HORIZON = timedelta(days=366)
 
@@ -145,7 +145,7 @@ def replan_meetings(session: Session, *, group: Group, now: datetime, before: We
         previous_starts_at = meeting.starts_at
         meeting.starts_at, meeting.ends_at = starts_at, starts_at + duration
         if starts_at != previous_starts_at and _reminded(session, meeting):
-            notifications_service.on_meeting_moved(
+            notices.on_meeting_moved(
                 session, meeting=meeting, previous_starts_at=previous_starts_at, now=now
             )
     session.flush()
@@ -160,7 +160,7 @@ def _overlaps(
 
 def _reminded(session: Session, meeting: Meeting) -> bool:
     scheduled = meeting.status is MeetingStatus.scheduled
-    return scheduled and notifications_service.was_reminded(session, meeting.id)
+    return scheduled and notices.was_reminded(session, meeting.id)
 
 
 def _drop(session: Session, meeting: Meeting, now: datetime) -> None:
@@ -171,7 +171,7 @@ def _drop(session: Session, meeting: Meeting, now: datetime) -> None:
         return
     meeting.status = MeetingStatus.cancelled
     meeting.cancelled_at = now
-    notifications_service.on_meeting_cancelled(session, meeting=meeting, now=now)
+    notices.on_meeting_cancelled(session, meeting=meeting, now=now)
 
 
 def plan_all(session: Session, *, now: datetime) -> int:
@@ -216,7 +216,7 @@ def cancel_meeting(session: Session, *, actor: Staff, meeting: Meeting, now: dat
         target_id=meeting.id,
         group_id=meeting.group_id,
     )
-    notifications_service.on_meeting_cancelled(session, meeting=meeting, now=now)
+    notices.on_meeting_cancelled(session, meeting=meeting, now=now)
     return meeting
 
 
@@ -245,7 +245,7 @@ def move_meeting(
         target_id=meeting.id,
         group_id=meeting.group_id,
     )
-    notifications_service.on_meeting_moved(
+    notices.on_meeting_moved(
         session, meeting=meeting, previous_starts_at=previous_starts_at, now=now
     )
     return meeting

@@ -11,11 +11,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import pii
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Membership
 from groups.service import get_line_by_number
-from notifications import render
+from notifications import optout, render
 from notifications import service as outbox
 from notifications.exceptions import DeliveryNotFound
 from notifications.models import Channel, OutboxMessage, Status
@@ -67,14 +68,14 @@ def handle_sms(
     action = keyword(body)
     if action is None or not from_number:
         return None
-    index = outbox.phone_index(from_number)
+    index = pii.phone_index(from_number)
     language = _language(session, index, to_number)
     log.info("sms.keyword", extra={"action": action})
     if action == "stop":
-        outbox.opt_out(session, phone_index=index, now=now)
+        optout.opt_out(session, phone_index=index, now=now)
         return render.text(language, "stopped")
     if action == "start":
-        outbox.opt_in(session, phone_index=index)
+        optout.opt_in(session, phone_index=index)
         return render.text(language, "started")
     return render.text(language, "help", contact=get_settings().help_contact)
 

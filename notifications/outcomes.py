@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Membership
+from notifications import optout
 from notifications import service as outbox
 from notifications.models import OutboxMessage, Status
 from notifications.providers import UNSUBSCRIBED, DeliveryError, Sms
@@ -137,7 +138,7 @@ def record_failure(
         if error.code == UNSUBSCRIBED and row.membership_id is not None:
             membership = session.get(Membership, row.membership_id)
             if membership is not None and membership.phone_index is not None:
-                outbox.opt_out(session, phone_index=membership.phone_index, now=now)
+                optout.opt_out(session, phone_index=membership.phone_index, now=now)
         outbox.notify_failure(session, row, now)
         log.warning("outbox.failed", extra={"outbox_id": row.id, "reason": row.last_error})
         return Status.failed

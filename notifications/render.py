@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 from auth.models import Staff
 from core.settings import get_settings
 from groups.models import Group, Meeting, MeetingStatus, Membership, MembershipStatus
-from notifications import ics
-from notifications import service as outbox
+from notifications import ics, notices, optout
 from notifications.models import Channel, Kind, OutboxMessage, Status
 from notifications.providers import Sms
 
@@ -215,7 +214,7 @@ def read_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
         memberships={membership.id: membership for membership in memberships},
         groups={group.id: group for group in groups},
         meetings={meeting.id: meeting for meeting in meetings},
-        opted_out=outbox.opted_out_among(session, phones),
+        opted_out=optout.opted_out_among(session, phones),
     )
 
 
@@ -294,7 +293,7 @@ def _sms_body(
     if row.kind is Kind.reminder:
         if meeting.status is MeetingStatus.cancelled:
             raise Skip(Status.cancelled, "meeting cancelled")
-        if outbox.reminder_version(meeting) != row.version:
+        if notices.reminder_version(meeting) != row.version:
             raise Skip(Status.cancelled, "meeting moved")
         return text(language, "reminder", time=local_time(meeting.starts_at, zone))
     previous = datetime.fromisoformat(row.payload["previous_starts_at"])

@@ -1,4 +1,5 @@
-"""Record first, send second: the events that put messages in the outbox, and what comes back.
+"""Record first, send second: the events that put messages in the outbox, and what comes back
+(meeting notices: ``notifications.notices``; STOP and START: ``notifications.optout``).
 
 Every function here only writes outbox rows in the caller's unit of work; the dispatcher
 (``notifications.tasks``) sends them. Idempotency keys are ``kind:membership:meeting:version``
@@ -7,7 +8,7 @@ and unique, so replaying an event never enqueues a message twice.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,21 +17,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
-from core import audit, pii
+from core import audit
 from core.database import paginate
 from core.logs import get_logger
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import (
     Group,
-    Meeting,
     Membership,
     MembershipRole,
     MembershipStatus,
     Referral,
 )
 from notifications.exceptions import NoContact
-from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut, Status
+from notifications.models import Channel, Kind, OutboxMessage, Status
 
 log = get_logger("notifications")
 
@@ -227,7 +227,7 @@ def on_member_approved(
 
 def on_schedule_changed(session: Session, *, group: Group, now: datetime) -> int:
     """Every active member with an e-mail gets the updated invitation (SEQUENCE = version)."""
-    members = session.scalars(_members_query(group.id, (MembershipStatus.active,)))
+    members = session.scalars(members_query(group.id, (MembershipStatus.active,)))
     return enqueue_for_members(
         session,
         kind=Kind.invitation_update,
@@ -239,32 +239,7 @@ def on_schedule_changed(session: Session, *, group: Group, now: datetime) -> int
     )
 
 
-# --- meetings: reminders and notices ---
-
-
-def reminder_version(meeting: Meeting) -> int:
-    """A moved meeting is a new time: its reminder is a new message (the old one is cancelled)."""
-    return int(meeting.starts_at.timestamp())
-
-
-def reachable_member_ids(session: Session, group_id: int) -> list[int]:
-    """Ids of the active members with a phone whose number has not opted out of SMS.
-
-    Ids only: loading the memberships would decrypt every member's contact fields for nothing.
-    """
-    opted_out = select(SmsOptOut.phone_index)
-    query = (
-        _members_query(group_id, (MembershipStatus.active,))
-        .where(
-            Membership.phone_index.is_not(None),
-            Membership.phone_index.not_in(opted_out),
-        )
-        .with_only_columns(Membership.id)
-    )
-    return list(session.scalars(query))
-
-
-def _members_query(group_id: int, statuses: Sequence[MembershipStatus]) -> Select[Membership]:
+def members_query(group_id: int, statuses: Sequence[MembershipStatus]) -> Select[Membership]:
     return (
         select(Membership)
         .where(
@@ -274,58 +249,6 @@ def _members_query(group_id: int, statuses: Sequence[MembershipStatus]) -> Selec
         )
         .order_by(Membership.id)
     )
-
-
-def was_reminded(session: Session, meeting_id: int) -> bool:
-    """Whether reminders of the meeting have been queued (and so may have reached members)."""
-    query = select(OutboxMessage.id).where(
-        OutboxMessage.kind == Kind.reminder, OutboxMessage.meeting_id == meeting_id
-    )
-    return session.scalar(query.limit(1)) is not None
-
-
-def _cancel_open_reminders(session: Session, meeting: Meeting, reason: str) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.kind == Kind.reminder,
-            OutboxMessage.meeting_id == meeting.id,
-            OutboxMessage.status.in_(SUPERSEDABLE),
-        )
-        .values(status=Status.cancelled, last_error=reason)
-    )
-
-
-def _notice(
-    session: Session, *, meeting: Meeting, kind: Kind, payload: dict[str, Any], now: datetime
-) -> int:
-    """A notice to every member who was or would have been reminded, valid until the old start."""
-    return enqueue_for_members(
-        session,
-        kind=kind,
-        channel=Channel.sms,
-        group_id=meeting.group_id,
-        membership_ids=reachable_member_ids(session, meeting.group_id),
-        meeting_id=meeting.id,
-        version=reminder_version(meeting),
-        payload=payload,
-        expires_at=datetime.fromisoformat(payload["previous_starts_at"]),
-        now=now,
-    )
-
-
-def on_meeting_cancelled(session: Session, *, meeting: Meeting, now: datetime) -> int:
-    _cancel_open_reminders(session, meeting, "meeting cancelled")
-    payload = {"previous_starts_at": meeting.starts_at.isoformat()}
-    return _notice(session, meeting=meeting, kind=Kind.meeting_cancelled, payload=payload, now=now)
-
-
-def on_meeting_moved(
-    session: Session, *, meeting: Meeting, previous_starts_at: datetime, now: datetime
-) -> int:
-    _cancel_open_reminders(session, meeting, "meeting moved")
-    payload = {"previous_starts_at": previous_starts_at.isoformat()}
-    return _notice(session, meeting=meeting, kind=Kind.meeting_moved, payload=payload, now=now)
 
 
 # --- moderators ---
@@ -390,40 +313,6 @@ def notify_failure(session: Session, row: OutboxMessage, now: datetime) -> None:
         notify_moderators(
             session, group_id=row.group_id, event="delivery_failed", now=now, subject_id=row.id
         )
-
-
-# --- SMS opt-out (STOP) ---
-
-
-def is_opted_out(session: Session, phone_index: str | None) -> bool:
-    if phone_index is None:
-        return True
-    return session.get(SmsOptOut, phone_index) is not None
-
-
-def opted_out_among(session: Session, phone_indexes: Collection[str]) -> frozenset[str]:
-    """Which of these numbers (blind indexes) replied STOP: one query for a batch."""
-    found = session.scalars(
-        select(SmsOptOut.phone_index).where(SmsOptOut.phone_index.in_(set(phone_indexes)))
-    )
-    return frozenset(found)
-
-
-def opt_out(session: Session, *, phone_index: str, now: datetime) -> None:
-    if session.get(SmsOptOut, phone_index) is None:
-        session.add(SmsOptOut(phone_index=phone_index, opted_out_at=now))
-        session.flush()
-
-
-def opt_in(session: Session, *, phone_index: str) -> None:
-    row = session.get(SmsOptOut, phone_index)
-    if row is not None:
-        session.delete(row)
-        session.flush()
-
-
-def phone_index(number: str) -> str:
-    return pii.blind_index("phone", number)
 
 
 # --- listing ---

@@ -38,6 +38,7 @@ from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Group, Meeting, MeetingStatus
 from groups.schedule import local_to_utc
+from notifications import notices
 from notifications import service as outbox
 from notifications.delivery import (
     Batch,
@@ -96,9 +97,9 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
             kind=Kind.reminder,
             channel=Channel.sms,
             group_id=meeting.group_id,
-            membership_ids=outbox.reachable_member_ids(session, meeting.group_id),
+            membership_ids=notices.reachable_member_ids(session, meeting.group_id),
             meeting_id=meeting.id,
-            version=outbox.reminder_version(meeting),
+            version=notices.reminder_version(meeting),
             expires_at=meeting.starts_at,
             now=now,
         )

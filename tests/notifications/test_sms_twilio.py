@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from twilio.rest import Client
 
 from core.settings import get_settings
-from notifications import service as notifications_service
+from notifications import optout
 from notifications.delivery import Providers
 from notifications.models import Kind, OutboxMessage, Status
 from notifications.outcomes import DispatchReport
@@ -89,7 +89,7 @@ def test_21610_unsubscribed_fails_for_good_and_stops_reminders(
     )
     assert row.secret is None
     phone_index = credentials.membership.phone_index
-    assert notifications_service.is_opted_out(db, phone_index)
+    assert optout.is_opted_out(db, phone_index)
     clock.set(at(2026, 3, 2, 16, 0))
     assert enqueue_due_reminders(db, now=clock.now()) == 0
 
