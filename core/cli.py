@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated
 
@@ -88,6 +89,30 @@ def pii_rotate() -> None:
     with get_sessionmaker().begin() as session:
         count = pii.rotate_all(session, Base)
     console.print(f"re-encrypted {count} records with the newest key")
+
+
+@pii_app.command("reindex")
+def pii_reindex() -> None:
+    """After SUPPORTLINE_SECRET_KEY changed: recompute the blind indexes with the new key.
+
+    Without it no participant number is found and STOP replies no longer match. The previous
+    key comes from SUPPORTLINE_PREVIOUS_SECRET_KEY or is asked for.
+    """
+    from core.reindex import reindex  # noqa: PLC0415 - imports every domain's models
+
+    given = os.environ.get("SUPPORTLINE_PREVIOUS_SECRET_KEY") or typer.prompt(
+        "The previous SUPPORTLINE_SECRET_KEY", hide_input=True
+    )  # never an argument: it would stay in the shell's history
+    previous = given.strip().encode()
+    if not previous:
+        raise fail("the previous secret key is empty")
+    pii.reset_caches()
+    with get_sessionmaker().begin() as session:
+        done = reindex(session, previous_secret_key=previous)
+    console.print(
+        f"recomputed the indexes of {done.records} records; {done.opt_outs} SMS opt-outs "
+        f"carried over; {done.left} of numbers no longer stored left as they were"
+    )
 
 
 def announce_providers() -> None:

@@ -253,7 +253,7 @@ def _member(
         select(Membership).where(
             Membership.group_id == group.id,
             Membership.role == MembershipRole.member,
-            Membership.phone_index == pii.blind_index("phone", phone),
+            Membership.phone_index == pii.phone_index(phone),
             Membership.status.in_(groups_service.SEATED),
         )
     )

@@ -35,11 +35,14 @@ def get_cipher() -> MultiFernet:
         raise PiiKeyError("SUPPORTLINE_PII_KEYS holds a value that is not a Fernet key") from exc
 
 
+def index_key(secret_key: bytes) -> bytes:
+    """The blind indexes' HMAC key, derived from a ``SECRET_KEY``."""
+    return hmac.new(secret_key, b"supportline blind index v1", "sha256").digest()
+
+
 @lru_cache
 def _index_key() -> bytes:
-    return hmac.new(
-        get_settings().effective_secret_key, b"supportline blind index v1", "sha256"
-    ).digest()
+    return index_key(get_settings().effective_secret_key)
 
 
 def encrypt(value: str) -> str:
@@ -58,15 +61,18 @@ def rotate(token: str) -> str:
     return get_cipher().rotate(token.encode()).decode()
 
 
-def blind_index(kind: str, value: str) -> str:
-    """A keyed, deterministic fingerprint for equality lookups; ``kind`` separates uses."""
+def blind_index(kind: str, value: str, *, key: bytes | None = None) -> str:
+    """A keyed, deterministic fingerprint for equality lookups; ``kind`` separates uses.
+
+    ``key`` (from ``index_key``) only when recomputing after a change of ``SECRET_KEY``.
+    """
     message = kind.encode() + b"\x00" + value.encode()
-    return hmac.new(_index_key(), message, hashlib.sha256).hexdigest()
+    return hmac.new(key or _index_key(), message, hashlib.sha256).hexdigest()
 
 
-def phone_index(number: str) -> str:
+def phone_index(number: str, *, key: bytes | None = None) -> str:
     """The blind index of an E.164 phone number (duplicate referrals, STOP replies)."""
-    return blind_index("phone", number)
+    return blind_index("phone", number, key=key)
 
 
 def encrypted_columns(base: type[DeclarativeBase]) -> list[tuple[type[Any], list[str]]]:

@@ -37,7 +37,7 @@ def create_referral(
     session: Session, *, actor: Staff, data: ReferralCreate, now: datetime
 ) -> Referral:
     group = groups_service.get_group(session, data.group_id)
-    phone_index = pii.blind_index("phone", data.phone)
+    phone_index = pii.phone_index(data.phone)
     previous = list(
         session.scalars(
             select(Membership.status).where(

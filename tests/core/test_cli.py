@@ -12,11 +12,13 @@ from typer.testing import CliRunner
 
 from auth import service as auth_service
 from auth.models import Role, Staff
+from core import pii
 from core.cli import app
 from core.database import get_sessionmaker
 from core.pii import PiiKeyError
 from groups import members
 from groups.models import Membership
+from notifications import notices, optout
 from notifications.models import Kind, OutboxMessage
 from tests.core.conftest import forget_settings
 from tests.factories import create_group, create_member
@@ -127,3 +129,44 @@ def test_pii_rotate_re_encrypts_everything_with_the_new_key(
         # The temporary PIN waiting in the outbox is still readable, so it can still be sent.
         pin = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == Kind.pin)).one()
         assert pin.secret is not None and pin.secret.isdigit()
+
+
+def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their_stop(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = "the previous secret key, long enough", "the new secret key, also long enough"
+    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", old)
+    forget_settings()
+    with get_sessionmaker().begin() as session:
+        group = create_group(session, now=NOW)
+        reminded = create_member(session, group, now=NOW, phone="+48601888001")
+        create_member(session, group, now=NOW, phone="+48601888002")
+        optout.opt_out(session, phone_index=pii.phone_index("+48601888002"), now=NOW)
+        optout.opt_out(session, phone_index=pii.phone_index("+48601888099"), now=NOW)  # gone
+        number, group_id = reminded.participant_number, group.id
+
+    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", new)
+    forget_settings()
+    with get_sessionmaker().begin() as session:  # what a new key alone does: nobody dials in
+        assert members.find_by_participant_number(session, number) is None
+
+    result = runner.invoke(app, ["pii", "reindex"], input=f"{old}\n")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert old not in said
+    assert "1 SMS opt-outs carried over; 1 of numbers no longer stored left as they were" in said
+    with get_sessionmaker().begin() as session:
+        found = members.find_by_participant_number(session, number)
+        assert found is not None and found.id == reminded.membership.id
+        assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
+
+    # Run again (the same previous key from the environment): nothing is lost or doubled.
+    again = runner.invoke(app, ["pii", "reindex"], env={"SUPPORTLINE_PREVIOUS_SECRET_KEY": old})
+    assert again.exit_code == 0, again.output
+    assert "1 SMS opt-outs carried over" in " ".join(again.output.split())
+    with get_sessionmaker().begin() as session:
+        assert optout.is_opted_out(session, pii.phone_index("+48601888002"))
+        assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
+        # A STOP arriving now is computed with the new key and stops the member it came from.
+        optout.opt_out(session, phone_index=pii.phone_index("+48601888001"), now=NOW)
+        assert notices.reachable_member_ids(session, group_id) == []
