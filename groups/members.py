@@ -299,6 +299,13 @@ def erase(session: Session, *, actor: Staff, membership: Membership, now: dateti
     if membership.role is not MembershipRole.member:
         raise InvalidMembershipState("moderators are removed from a group, not erased")
     phone_index = membership.phone_index
+    if phone_index is not None and _pending_referral(session, membership.group_id, phone_index):
+        # Erasing would leave the person's contact data in the waiting referral, or destroy a
+        # request someone made for them: the moderator decides it first.
+        raise InvalidMembershipState(
+            "a referral for this member's phone number is waiting in this group: approve or "
+            "reject it first, then erase"
+        )
     for field in (
         "alias",
         "phone",
@@ -318,6 +325,15 @@ def erase(session: Session, *, actor: Staff, membership: Membership, now: dateti
     session.flush()
     _record(session, actor, "membership.erase", membership)
     return membership
+
+
+def _pending_referral(session: Session, group_id: int, phone_index: str) -> bool:
+    query = select(Referral.id).where(
+        Referral.group_id == group_id,
+        Referral.phone_index == phone_index,
+        Referral.status == ReferralStatus.pending,
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def _referrals_of(

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from core import security
 from core.audit import AuditEntry
+from groups import members as members_service
 from groups.models import MembershipStatus
+from groups.schemas import ReferralCreate
 from tests.clock import Clock
 from tests.console.helpers import post_form, sign_in
 from tests.factories import create_group, create_member, create_staff
@@ -116,3 +118,27 @@ def test_erase_destroys_contact_data_after_confirmation(
     assert membership.status is MembershipStatus.erased
     assert membership.alias is None and membership.phone is None
     assert "(erased)" in client.get(f"/console/groups/{group.id}").text
+
+
+def test_erase_with_a_referral_waiting_for_the_same_phone_says_what_to_do_first(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    moderator = create_staff(db)
+    group = create_group(db, now=clock.now(), moderator=moderator)
+    membership = create_member(db, group, now=clock.now(), phone="+48601777001").membership
+    members_service.eject(db, actor=moderator, membership=membership, now=clock.now())
+    data = ReferralCreate(
+        group_id=group.id,
+        alias="Sam",
+        phone="+48601777001",
+        email="sam@example.org",
+        language="en",
+        consent=True,
+    )
+    members_service.create_referral(db, actor=moderator, data=data, now=clock.now())
+    sign_in(client, moderator)
+    refused = post_form(client, f"/console/memberships/{membership.id}/erase")
+    assert refused.status_code == 409
+    assert "approve or reject it first, then erase" in refused.text.replace("&#39;", "'")
+    assert "+48601777001" not in refused.text
+    assert membership.status is MembershipStatus.ejected

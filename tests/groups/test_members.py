@@ -235,6 +235,25 @@ def test_erase_destroys_contact_data_in_membership_and_referral(db: Session, clo
         members.reveal_contact(db, actor=admin, membership=membership)
 
 
+def test_erase_waits_for_a_pending_referral_of_the_same_phone_to_be_decided(
+    db: Session, clock: Clock
+) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now())
+    membership = create_member(db, group, now=clock.now(), phone=PHONE).membership
+    members.eject(db, actor=admin, membership=membership, now=clock.now())
+    again = refer(db, group, clock)  # referred again after the ejection: flagged, waiting
+    with pytest.raises(InvalidMembershipState, match="approve or reject it first") as refused:
+        members.erase(db, actor=admin, membership=membership, now=clock.now())
+    assert PHONE not in str(refused.value) and "Marek" not in str(refused.value)
+    assert membership.phone == PHONE and again.phone == PHONE  # nothing half-done
+
+    members.reject_referral(db, actor=admin, referral=again, reason="ejected", now=clock.now())
+    members.erase(db, actor=admin, membership=membership, now=clock.now())
+    for field in ("alias", "phone", "phone_index", "email", "note", "decision_reason"):
+        assert getattr(again, field) is None, field
+
+
 def test_every_staff_action_on_members_is_audited(db: Session, clock: Clock) -> None:
     moderator = create_staff(db)
     group = create_group(db, now=clock.now())
