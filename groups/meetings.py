@@ -68,8 +68,9 @@ def plan_meetings(
         )
     )
     existing = {(m.local_date, m.slot_start_minute) for m in ahead}
-    # An extra or moved meeting may stand where a weekly one would go: it is not doubled.
-    booked = [(m.starts_at, m.ends_at) for m in ahead if m.status is MeetingStatus.scheduled]
+    # An extra or moved meeting may stand where a weekly one would go: it is not doubled. Nor
+    # is a cancelled evening brought back by a slot moved to an overlapping time.
+    booked = [(m.starts_at, m.ends_at) for m in ahead]
     created = []
     for occurrence in wanted:
         if (
@@ -121,25 +122,28 @@ def replan_meetings(session: Session, *, group: Group, now: datetime, before: We
     its topic or cancellation. One the new schedule no longer has is dropped: removed quietly
     while nobody has been reminded of it (members get the updated invitation), cancelled with a
     notice once reminders have gone out, so nobody dials in to a meeting that silently vanished.
-    Meetings set by hand stay as they are: an extra one, and one moved to another time (members
-    were told of it). Meetings that started already are never touched.
+    A cancelled one stays as it is: members were told, and no weekly meeting is planned over it
+    (a slot moved from 20:00 to 20:30 does not bring that evening back). Meetings set by hand
+    stay as they are: an extra one, and one moved to another time (members were told of it).
+    Meetings whose dial-in window has opened are never touched: callers may be in the room.
     """
     after = Weekly.of(group)
-    future = list(
-        session.scalars(
-            select(Meeting).where(Meeting.group_id == group.id, Meeting.starts_at > now)
-        )
+    settled = now + timedelta(minutes=get_settings().dial_in_opens_minutes_before)
+    ahead = list(
+        session.scalars(select(Meeting).where(Meeting.group_id == group.id, Meeting.ends_at > now))
     )
-    weekly = [m for m in future if m.original_starts_at is None and before.has(m)]
-    by_hand = [
+    weekly = [
+        m for m in ahead if m.starts_at > settled and m.original_starts_at is None and before.has(m)
+    ]
+    taken = [
         (m.starts_at, m.ends_at)
-        for m in future
+        for m in ahead
         if m not in weekly and m.status is MeetingStatus.scheduled
     ]
     duration = timedelta(minutes=group.duration_minutes)
     for meeting in weekly:
         starts_at = after.planned(meeting)
-        if starts_at is None or starts_at <= now or _overlaps(starts_at, duration, by_hand):
+        if starts_at is None or starts_at <= settled or _overlaps(starts_at, duration, taken):
             _drop(session, meeting, now)
             continue
         previous_starts_at = meeting.starts_at
@@ -165,7 +169,9 @@ def _reminded(session: Session, meeting: Meeting) -> bool:
 
 def _drop(session: Session, meeting: Meeting, now: datetime) -> None:
     """A weekly meeting the schedule no longer has: cancelled with a notice if members were
-    reminded of it, otherwise removed."""
+    reminded of it, removed if not; one cancelled already stays."""
+    if meeting.status is MeetingStatus.cancelled:
+        return
     if not _reminded(session, meeting):
         session.delete(meeting)
         return

@@ -253,3 +253,54 @@ def test_a_weekly_meeting_is_not_planned_over_an_extra_one(db: Session, clock: C
     planned = meetings.plan_meetings(db, group=group, now=later)
     assert date(2026, 5, 14) in {m.local_date for m in planned}  # that Thursday is planned
     assert meetings.meetings_on(db, group_id=group.id, day=date(2026, 5, 11)) == [extra]
+
+
+def slots(*pairs: tuple[str, str]) -> GroupUpdate:
+    return GroupUpdate(slots=[SlotSchema(weekday=d, start=t) for d, t in pairs])
+
+
+def test_a_schedule_change_leaves_a_meeting_whose_dial_in_has_opened(
+    db: Session, clock: Clock
+) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now())  # no members: nobody was reminded
+    opening = on(db, group, date(2026, 3, 5))  # Thursday 20:00 Warsaw = 19:00 UTC
+    now = utc(2026, 3, 5, 18, 55)  # callers may be in the room already
+    service.update_group(db, actor=admin, group=group, data=slots(("mon", "20:00")), now=now)
+    db.expire_all()
+    assert on(db, group, date(2026, 3, 5)).id == opening.id
+    assert opening.status is MeetingStatus.scheduled
+    assert date(2026, 3, 12) not in {m.local_date for m in of_group(db, group)}
+
+
+def test_a_cancelled_evening_stays_cancelled_through_schedule_changes(
+    db: Session, clock: Clock
+) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now())
+    cancelled = on(db, group, date(2026, 3, 12))
+    meetings.cancel_meeting(db, actor=admin, meeting=cancelled, now=clock.now())
+    for change in (slots(("mon", "20:00")), slots(("mon", "20:00"), ("thu", "20:30"))):
+        service.update_group(db, actor=admin, group=group, data=change, now=clock.now())
+    db.expire_all()
+    that_evening = meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 12))
+    assert [(m.id, m.status) for m in that_evening] == [(cancelled.id, MeetingStatus.cancelled)]
+    assert on(db, group, date(2026, 3, 19)).starts_at == utc(2026, 3, 19, 19, 30)
+
+
+def test_a_weekly_meeting_is_not_moved_over_an_extra_one_that_is_running(
+    db: Session, clock: Clock
+) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now())  # Monday 2 March 20:00 Warsaw = 19:00 UTC
+    started = utc(2026, 3, 2, 14)
+    extra = meetings.add_meeting(
+        db, actor=admin, group=group, starts_at=started, now=started, duration_minutes=240
+    )
+    now = utc(2026, 3, 2, 14, 30)
+    moscow = GroupUpdate(time_zone="Europe/Moscow")  # 20:00 there is 17:00 UTC: inside the extra
+    service.update_group(db, actor=admin, group=group, data=moscow, now=now)
+    db.expire_all()
+    that_day = meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 2))
+    assert [m.id for m in that_day if m.status is MeetingStatus.scheduled] == [extra.id]
+    assert on(db, group, date(2026, 3, 5)).starts_at == utc(2026, 3, 5, 17)
