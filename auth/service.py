@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from auth.exceptions import InvalidCredentials, InvalidToken, LoginThrottled, UsernameTaken
@@ -116,12 +117,14 @@ def staff_from_token(session: Session, token: str, *, now: datetime) -> Staff:
     return staff
 
 
-def session_of(token: str, *, now: datetime) -> str | None:
-    """The console session a genuine, unexpired token belongs to."""
+def session_of(token: str) -> str | None:
+    """The console session a genuine token belongs to, expired or not: a tab that timed out
+    can still sign out the copies of its cookie that kept themselves alive."""
     try:
-        session_id = _payload(token, now).get("ses")
-    except InvalidToken:
+        payload = _serializer().loads(token)
+    except BadSignature:
         return None
+    session_id = payload.get("ses") if isinstance(payload, dict) else None
     return session_id if isinstance(session_id, str) else None
 
 
@@ -130,13 +133,13 @@ def revoke_session(session: Session, session_id: str, *, now: datetime) -> None:
 
     Kept until every token the session could have been given has expired (tokens are renewed
     on use, so one renewed a moment ago lasts a whole ``TOKEN_TTL_MINUTES``); the expired are
-    swept out here.
+    swept out here. Signing out twice at once (two tabs, a double click) is no conflict.
     """
     session.execute(delete(RevokedSession).where(RevokedSession.expires_at <= now))
-    if session.get(RevokedSession, session_id) is None:
-        ttl = timedelta(minutes=get_settings().token_ttl_minutes)
-        session.add(RevokedSession(id=session_id, expires_at=now + ttl))
-    session.flush()
+    ttl = timedelta(minutes=get_settings().token_ttl_minutes)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    row = {"id": session_id, "expires_at": now + ttl}
+    session.execute(insert(RevokedSession).values(row).on_conflict_do_nothing())
 
 
 def list_staff(session: Session, *, limit: int, offset: int) -> tuple[list[Staff], int]:

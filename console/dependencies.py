@@ -75,7 +75,7 @@ def sign_in(request: Request, staff: Staff, *, now: datetime) -> None:
 def sign_out(request: Request, session: Session, *, now: datetime) -> None:
     """End the session here and for every copy of its cookie (the server refuses its tokens)."""
     token = request.session.get(SESSION_TOKEN)
-    session_id = auth_service.session_of(token, now=now) if isinstance(token, str) else None
+    session_id = auth_service.session_of(token) if isinstance(token, str) else None
     if session_id is not None:
         auth_service.revoke_session(session, session_id, now=now)
     request.session.clear()
@@ -86,13 +86,17 @@ def get_console_staff(request: Request, session: SessionDep, now: Now) -> Staff:
     token = request.session.get(SESSION_TOKEN)
     if not isinstance(token, str):
         raise SignInRequired()
+    # A token without a session (issued before sign-out could revoke sessions) cannot be
+    # signed out: it is not renewed, its holder signs in once more.
+    session_id = auth_service.session_of(token)
     try:
+        if session_id is None:
+            raise InvalidToken()
         staff = auth_service.staff_from_token(session, token, now=now)
     except InvalidToken:
         request.session.pop(SESSION_TOKEN, None)
         raise SignInRequired() from None
     # Sliding expiry: a moderator busy running a meeting is not signed out in the middle of it.
-    session_id = auth_service.session_of(token, now=now)
     renewed = auth_service.issue_token(staff, now=now, session_id=session_id)
     request.session[SESSION_TOKEN] = renewed.access_token
     return staff

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import json
+from base64 import b64encode
+
 import pytest
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth import service as auth_service
-from auth.models import Role
+from auth.models import RevokedSession, Role
 from core.settings import get_settings
 from tests.clock import Clock
 from tests.console.helpers import csrf_from, post_form, sign_in
@@ -83,21 +88,67 @@ def test_sign_out_ends_the_session(client: TestClient, db: Session) -> None:
     assert "You are signed out." in client.get("/console/login").text
 
 
+def copy_of(client: TestClient) -> TestClient:
+    """Another browser holding a copy of the client's cookies (domain and path included, so the
+    cookie it is given on renewal replaces the copy, as in a browser)."""
+    other = TestClient(client.app, base_url=str(client.base_url))
+    for cookie in client.cookies.jar:
+        other.cookies.set(cookie.name, cookie.value or "", domain=cookie.domain, path=cookie.path)
+    return other
+
+
 def test_sign_out_also_ends_copies_of_the_cookie_but_not_other_sessions(
     client: TestClient, db: Session, clock: Clock
 ) -> None:
     staff = create_staff(db)
     sign_in(client, staff)
-    copied = dict(client.cookies)  # e.g. left behind on a shared office computer
+    thief = copy_of(client)  # e.g. left behind on a shared office computer
     with TestClient(client.app, base_url=str(client.base_url)) as laptop:
         sign_in(laptop, staff)  # the same moderator, signed in elsewhere
         assert post_form(client, "/console/logout").status_code == 303
-        with TestClient(client.app, base_url=str(client.base_url), cookies=copied) as thief:
+        with thief:
             refused = thief.get("/console/", follow_redirects=False)
             assert refused.headers["location"] == "/console/login"
             clock.advance(minutes=get_settings().token_ttl_minutes - 1)
             assert thief.get("/console/", follow_redirects=False).status_code == 303
         assert laptop.get("/console/").status_code == 200
+
+
+def test_a_tab_that_timed_out_still_signs_out_a_copy_that_kept_itself_alive(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    staff = create_staff(db)
+    sign_in(client, staff)
+    ttl = get_settings().token_ttl_minutes
+    with copy_of(client) as copy:
+        for _ in range(3):  # the copy is used now and then; the owner's tab sits idle
+            clock.advance(minutes=ttl - 1)
+            assert copy.get("/console/", follow_redirects=False).status_code == 200
+        assert post_form(client, "/console/logout", page="/console/login").status_code == 303
+        assert copy.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_signing_out_twice_is_no_error(client: TestClient, db: Session) -> None:
+    staff = create_staff(db)
+    sign_in(client, staff)
+    with copy_of(client) as other_tab:  # the same session: two tabs, or a double click
+        assert post_form(client, "/console/logout", page="/console/login").status_code == 303
+        assert post_form(other_tab, "/console/logout", page="/console/login").status_code == 303
+    count = db.scalar(select(func.count()).select_from(RevokedSession))
+    assert count == 1
+
+
+def test_a_console_token_without_a_session_is_not_accepted(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    # What a console cookie held before sign-out could revoke sessions: a bare bearer token.
+    staff = create_staff(db)
+    bare = auth_service.issue_token(staff, now=clock.now()).access_token
+    signer = TimestampSigner(get_settings().effective_secret_key.decode())
+    data = b64encode(json.dumps({"token": bare, "csrf": "c"}).encode())
+    client.cookies.set("supportline_console", signer.sign(data).decode(), path="/console")
+    refused = client.get("/console/", follow_redirects=False)
+    assert refused.headers["location"] == "/console/login"
 
 
 def test_a_deactivated_account_loses_its_session(client: TestClient, db: Session) -> None:
