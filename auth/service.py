@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from auth.exceptions import InvalidCredentials, InvalidToken, LoginThrottled, UsernameTaken
 from auth.models import LoginFailure, RevokedSession, Role, Staff
 from core import pii, security
+from core.database import insert_or_nothing
 from core.settings import get_settings
 
 TOKEN_SALT = "supportline api token"  # noqa: S105 - a domain separator, not a secret
@@ -137,9 +137,8 @@ def revoke_session(session: Session, session_id: str, *, now: datetime) -> None:
     """
     session.execute(delete(RevokedSession).where(RevokedSession.expires_at <= now))
     ttl = timedelta(minutes=get_settings().token_ttl_minutes)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     row = {"id": session_id, "expires_at": now + ttl}
-    session.execute(insert(RevokedSession).values(row).on_conflict_do_nothing())
+    session.execute(insert_or_nothing(session, RevokedSession).values(row))
 
 
 def list_staff(session: Session, *, limit: int, offset: int) -> tuple[list[Staff], int]:

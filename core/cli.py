@@ -98,7 +98,7 @@ def pii_reindex() -> None:
     Without it no participant number is found and STOP replies no longer match. The previous
     key comes from SUPPORTLINE_PREVIOUS_SECRET_KEY or is asked for.
     """
-    from core.reindex import reindex  # noqa: PLC0415 - imports every domain's models
+    from core.reindex import WrongPreviousKey, reindex  # noqa: PLC0415 - every domain's models
 
     given = os.environ.get("SUPPORTLINE_PREVIOUS_SECRET_KEY") or typer.prompt(
         "The previous SUPPORTLINE_SECRET_KEY", hide_input=True
@@ -107,8 +107,11 @@ def pii_reindex() -> None:
     if not previous:
         raise fail("the previous secret key is empty")
     pii.reset_caches()
-    with get_sessionmaker().begin() as session:
-        done = reindex(session, previous_secret_key=previous)
+    try:
+        with get_sessionmaker().begin() as session:
+            done = reindex(session, previous_secret_key=previous)
+    except WrongPreviousKey as exc:
+        raise fail(str(exc)) from None
     console.print(
         f"recomputed the indexes of {done.records} records; {done.opt_outs} SMS opt-outs "
         f"carried over; {done.left} of numbers no longer stored left as they were"

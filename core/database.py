@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -83,6 +84,13 @@ def paginate(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows), total
+
+
+def insert_or_nothing(session: Session, model: type[Base]) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``model``'s table, on the session's backend:
+    a row someone else inserted a moment before is no error."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing()
 
 
 def string_enum(enum_type: type[StrEnum], length: int = 24) -> Enum:

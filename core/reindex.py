@@ -6,19 +6,29 @@ would reach people who asked for none. Every index is recomputed from the decryp
 SMS opt-out, stored as the index alone, is carried over by computing the index of every phone
 number still stored with the previous key. Opt-outs of numbers no longer stored cannot be
 carried over and stay as they were (they would match again only under the previous key).
+Throttles (failed logins, failed PINs per caller) start afresh: their keys are not carried.
+
+Before anything is written, every stored index is checked against the previous key (or the
+current one, where a run was interrupted or repeated): a mistyped previous key would otherwise
+leave every opt-out behind, and members who replied STOP would be reminded again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core import pii
+from core.database import insert_or_nothing
 from groups.models import Membership, Referral
 from notifications.models import SmsOptOut
+
+
+class WrongPreviousKey(ValueError):
+    """Stored indexes match neither the previous key given nor the current one."""
 
 
 @dataclass(frozen=True)
@@ -28,46 +38,61 @@ class Reindexed:
     left: int  # opt-outs of numbers no longer stored, left as they were
 
 
+@dataclass
+class _Rekey:
+    previous: bytes  # the index key derived from the previous SECRET_KEY
+    carried: dict[str, str]  # a phone's index under the previous key -> under the current one
+    mismatches: int = 0
+
+    def index(self, kind: str, value: str, stored: str | None) -> str:
+        current = pii.blind_index(kind, value)
+        before = pii.blind_index(kind, value, key=self.previous)
+        if stored is not None and stored not in (current, before):
+            self.mismatches += 1
+        if kind == "phone":
+            self.carried[before] = current
+        return current
+
+
 def reindex(session: Session, *, previous_secret_key: bytes) -> Reindexed:
-    previous = pii.index_key(previous_secret_key)
-    carried: dict[str, str] = {}  # a phone's index under the previous key -> under the current
-
-    def phone_index(phone: str) -> str:
-        index = pii.phone_index(phone)
-        carried[pii.phone_index(phone, key=previous)] = index
-        return index
-
-    records = 0
-    for membership in session.scalars(select(Membership)):
+    rekey = _Rekey(pii.index_key(previous_secret_key), {})
+    memberships = list(session.scalars(select(Membership)))
+    referrals = list(session.scalars(select(Referral)))
+    new_indexes: list[tuple[Membership | Referral, str, str]] = []
+    for membership in memberships:
         if membership.participant_number is not None:
-            number = membership.participant_number
-            membership.participant_number_index = pii.blind_index("participant", number)
-        if membership.phone is not None:
-            membership.phone_index = phone_index(membership.phone)
-        records += 1
-    for referral in session.scalars(select(Referral)):
-        if referral.phone is not None:
-            referral.phone_index = phone_index(referral.phone)
-        records += 1
+            stored = membership.participant_number_index
+            index = rekey.index("participant", membership.participant_number, stored)
+            new_indexes.append((membership, "participant_number_index", index))
+    records: list[Membership | Referral] = [*memberships, *referrals]
+    for record in records:
+        if record.phone is not None:
+            index = rekey.index("phone", record.phone, record.phone_index)
+            new_indexes.append((record, "phone_index", index))
     for staff_phone in session.scalars(select(Staff.phone).where(Staff.phone.is_not(None))):
-        if staff_phone:
-            phone_index(staff_phone)  # staff are notified by SMS: their STOP counts too
+        if staff_phone:  # staff are notified by SMS: their STOP counts too
+            rekey.index("phone", staff_phone, None)
+    if rekey.mismatches:
+        raise WrongPreviousKey(
+            f"{rekey.mismatches} stored indexes match neither the previous key given nor the "
+            "current one: check the previous SUPPORTLINE_SECRET_KEY. Nothing was changed."
+        )
+    for record, column, index in new_indexes:
+        setattr(record, column, index)
     session.flush()
 
-    current = set(carried.values())
+    current = set(rekey.carried.values())
     opt_outs = left = 0
     for row in list(session.scalars(select(SmsOptOut))):
         if row.phone_index in current:
             opt_outs += 1  # already under the current key (reindexed before)
-        elif row.phone_index in carried:
-            session.delete(row)
-            session.flush()
-            if session.get(SmsOptOut, carried[row.phone_index]) is None:
-                session.add(
-                    SmsOptOut(phone_index=carried[row.phone_index], opted_out_at=row.opted_out_at)
-                )
+        elif row.phone_index in rekey.carried:
+            new = {"phone_index": rekey.carried[row.phone_index], "opted_out_at": row.opted_out_at}
+            # A STOP arriving meanwhile may have stored the new index already: no conflict.
+            session.execute(insert_or_nothing(session, SmsOptOut).values(new))
+            session.execute(delete(SmsOptOut).where(SmsOptOut.phone_index == row.phone_index))
             opt_outs += 1
         else:
             left += 1
-    session.flush()
-    return Reindexed(records=records, opt_outs=opt_outs, left=left)
+    session.expire_all()
+    return Reindexed(records=len(records), opt_outs=opt_outs, left=left)

@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core import audit
-from core.database import paginate
+from core.database import insert_or_nothing, paginate
 from core.logs import get_logger
 from groups import members as members_service
 from groups import service as groups_service
@@ -146,9 +145,8 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
     """
     if not rows:
         return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(OutboxMessage).on_conflict_do_nothing()
-    return len(session.execute(statement.returning(OutboxMessage.id), rows).all())
+    statement = insert_or_nothing(session, OutboxMessage).returning(OutboxMessage.id)
+    return len(session.execute(statement, rows).all())
 
 
 def _next_version(session: Session, kind: Kind, membership_id: int) -> int:

@@ -170,3 +170,28 @@ def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their
         # A STOP arriving now is computed with the new key and stops the member it came from.
         optout.opt_out(session, phone_index=pii.phone_index("+48601888001"), now=NOW)
         assert notices.reachable_member_ids(session, group_id) == []
+
+
+def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = "the previous secret key, long enough", "the new secret key, also long enough"
+    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", old)
+    forget_settings()
+    with get_sessionmaker().begin() as session:
+        group = create_group(session, now=NOW)
+        create_member(session, group, now=NOW, phone="+48601888002")
+        optout.opt_out(session, phone_index=pii.phone_index("+48601888002"), now=NOW)
+        group_id = group.id
+    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", new)
+    forget_settings()
+
+    typo = runner.invoke(app, ["pii", "reindex"], input=old.replace("previous", "prevoius") + "\n")
+    assert typo.exit_code == 1
+    said = " ".join(typo.output.split())
+    assert "check the previous SUPPORTLINE_SECRET_KEY. Nothing was changed." in said
+    with get_sessionmaker().begin() as session:
+        assert notices.reachable_member_ids(session, group_id) == []  # the STOP still holds
+    assert runner.invoke(app, ["pii", "reindex"], input=f"{old}\n").exit_code == 0
+    with get_sessionmaker().begin() as session:
+        assert notices.reachable_member_ids(session, group_id) == []
