@@ -18,6 +18,7 @@ from core.database import get_sessionmaker
 from core.pii import PiiKeyError
 from groups import members
 from groups.models import Membership
+from groups.service import Credentials
 from notifications import notices, optout
 from notifications.models import Kind, OutboxMessage
 from tests.core.conftest import forget_settings
@@ -131,11 +132,13 @@ def test_pii_rotate_re_encrypts_everything_with_the_new_key(
         assert pin.secret is not None and pin.secret.isdigit()
 
 
-def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their_stop(
-    own_database: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    old, new = "the previous secret key, long enough", "the new secret key, also long enough"
-    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", old)
+OLD_KEY, NEW_KEY = "the previous secret key, long enough", "the new secret key, also long enough"
+
+
+def group_with_a_stop(monkeypatch: pytest.MonkeyPatch) -> tuple[int, Credentials]:
+    """Under OLD_KEY: a group with a member reminded and one who replied STOP (+48601888002),
+    and the STOP of a number no longer stored; then SECRET_KEY becomes NEW_KEY."""
+    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", OLD_KEY)
     forget_settings()
     with get_sessionmaker().begin() as session:
         group = create_group(session, now=NOW)
@@ -143,10 +146,18 @@ def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their
         create_member(session, group, now=NOW, phone="+48601888002")
         optout.opt_out(session, phone_index=pii.phone_index("+48601888002"), now=NOW)
         optout.opt_out(session, phone_index=pii.phone_index("+48601888099"), now=NOW)  # gone
-        number, group_id = reminded.participant_number, group.id
-
-    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", new)
+        group_id = group.id
+    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", NEW_KEY)
     forget_settings()
+    return group_id, reminded
+
+
+def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their_stop(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = OLD_KEY
+    group_id, reminded = group_with_a_stop(monkeypatch)
+    number = reminded.participant_number
     with get_sessionmaker().begin() as session:  # what a new key alone does: nobody dials in
         assert members.find_by_participant_number(session, number) is None
 
@@ -175,23 +186,15 @@ def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their
 def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(
     own_database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    old, new = "the previous secret key, long enough", "the new secret key, also long enough"
-    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", old)
-    forget_settings()
-    with get_sessionmaker().begin() as session:
-        group = create_group(session, now=NOW)
-        create_member(session, group, now=NOW, phone="+48601888002")
-        optout.opt_out(session, phone_index=pii.phone_index("+48601888002"), now=NOW)
-        group_id = group.id
-    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", new)
-    forget_settings()
+    old = OLD_KEY
+    group_id, reminded = group_with_a_stop(monkeypatch)
 
     typo = runner.invoke(app, ["pii", "reindex"], input=old.replace("previous", "prevoius") + "\n")
     assert typo.exit_code == 1
     said = " ".join(typo.output.split())
     assert "check the previous SUPPORTLINE_SECRET_KEY. Nothing was changed." in said
     with get_sessionmaker().begin() as session:
-        assert notices.reachable_member_ids(session, group_id) == []  # the STOP still holds
+        assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
     assert runner.invoke(app, ["pii", "reindex"], input=f"{old}\n").exit_code == 0
     with get_sessionmaker().begin() as session:
-        assert notices.reachable_member_ids(session, group_id) == []
+        assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
