@@ -47,8 +47,12 @@ WITHHELD = frozenset(WITHHELD_WORDS) | {word.translate(_KEYPAD) for word in WITH
 
 
 def is_withheld(caller: str) -> bool:
-    """True when the call carries no caller number (``From`` empty or a withheld placeholder)."""
-    return caller.strip().lstrip("+").lower() in WITHHELD | {""}
+    """True when the call carries no caller number (``From`` empty or a withheld placeholder,
+    also as the user of a SIP address: ``sip:anonymous@…``)."""
+    who = caller.strip().lower()
+    if who.startswith(("sip:", "sips:")):
+        who = who.partition(":")[2].partition("@")[0]
+    return who.lstrip("+") in WITHHELD | {""}
 
 
 def caller_index(caller: str, call_sid: str) -> str:

@@ -94,7 +94,10 @@ def test_a_caller_failing_across_many_numbers_is_throttled(
     assert sim.dial(world.line_number, CALLER).state == "gathering"
 
 
-@pytest.mark.parametrize("withheld", ["+266696687", "Anonymous", "RESTRICTED", "+7378742833", ""])
+@pytest.mark.parametrize(
+    "withheld",
+    ["+266696687", "Anonymous", "RESTRICTED", "+7378742833", "", "sip:anonymous@pbx.example"],
+)
 def test_callers_who_withhold_their_number_do_not_throttle_each_other(
     sim: TwilioSimulator, world: World, withheld: str
 ) -> None:
