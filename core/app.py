@@ -17,6 +17,7 @@ from conference.router import api_router as conference_api_router
 from conference.router import twilio_router as conference_twilio_router
 from console.rendering import STATIC_DIR, install_error_pages
 from console.router import router as console_router
+from core import pii
 from core.database import SessionDep, open_pools
 from core.errors import install_error_handlers
 from core.logs import configure_logging
@@ -46,6 +47,9 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     configure_logging()
+    # A malformed SUPPORTLINE_PII_KEYS stops the start with a clear message, instead of failing
+    # every write of personal data later (pii.PiiKeyError).
+    pii.get_cipher()
     app = FastAPI(
         lifespan=lifespan,
         title="supportline",

@@ -104,6 +104,9 @@ def utcnow() -> datetime:
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     url = make_url(url)
+    # A statement's error text would list its parameters as given, before encryption: a phone
+    # number, an e-mail, an alias would reach the log of any failed write.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         database = url.database
         if database and database != ":memory:":

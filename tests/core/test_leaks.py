@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
 
 from auth import service as auth_service
 from auth.models import Role
@@ -16,7 +18,11 @@ from core.app import create_app
 from core.clock import get_now
 from core.database import get_sessionmaker
 from core.logs import JsonFormatter
+from core.pii import PiiKeyError
+from groups.models import Referral
 from tests.clock import Clock
+from tests.core.conftest import forget_settings
+from tests.factories import create_group
 
 PASSWORD = "a long enough password"
 PEOPLE = [
@@ -145,3 +151,32 @@ def test_no_contact_data_in_the_database_file_or_the_logs(
         assert value.encode() not in stored, f"{value!r} stored in clear"
         assert value.encode("utf-16-le") not in stored, f"{value!r} stored in clear (UTF-16)"
         assert value not in logs, f"{value!r} in the logs"
+
+
+def test_a_failed_write_names_no_parameter_in_its_error(db: Session, clock: Clock) -> None:
+    # Any write can fail (a bad value, a constraint, the database going away); SQLAlchemy's error
+    # text lists the statement's parameters as given - before encryption - unless told not to.
+    alias, _typed, e164, email = PEOPLE[0]
+    referral = Referral(
+        group_id=create_group(db, now=clock.now()).id,
+        alias=alias,
+        phone=e164,
+        email=email,
+        language="pl",
+        consent_at=clock.now().replace(tzinfo=None),  # naive: refused while binding
+    )
+    db.add(referral)
+    with pytest.raises(StatementError) as failed:
+        db.flush()
+    assert "naive datetime" in str(failed.value)
+    for value in (alias, e164, email):
+        assert value not in str(failed.value)
+
+
+def test_malformed_pii_keys_stop_the_start_with_a_clear_message(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", "not-a-fernet-key")
+    forget_settings()
+    with pytest.raises(PiiKeyError, match="SUPPORTLINE_PII_KEYS holds a value that is not"):
+        create_app()
