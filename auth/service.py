@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auth.exceptions import InvalidCredentials, InvalidToken, LoginThrottled, UsernameTaken
@@ -43,8 +44,11 @@ def create_staff(
         email=email,
         phone=phone,
     )
-    session.add(staff)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same name created a moment ago by someone else
+            session.add(staff)
+    except IntegrityError:
+        raise UsernameTaken() from None  # PostgreSQL's text would quote the name
     return staff
 
 

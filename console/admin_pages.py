@@ -59,7 +59,8 @@ def create_staff(
     audit.record(
         session, actor_id=admin.id, action="staff.create", target_type="staff", target_id=person.id
     )
-    flash(request, f"The account {person.username} ({person.role.value}) is created.")
+    # No name in the flash: it travels in the session cookie, signed but readable.
+    flash(request, f"The {person.role.value} account is created.")
     return redirect(f"{PREFIX}/admin/staff")
 
 
@@ -79,7 +80,7 @@ def set_active(
         session, actor_id=admin.id, action="staff.update", target_type="staff", target_id=person.id
     )
     state = "reactivated" if active else "deactivated; the person is signed out everywhere"
-    flash(request, f"The account {person.username} is {state}.")
+    flash(request, f"The account is {state}.")
     return redirect(f"{PREFIX}/admin/staff")
 
 

@@ -142,3 +142,17 @@ def test_erase_with_a_referral_waiting_for_the_same_phone_says_what_to_do_first(
     assert "approve or reject it first, then erase" in refused.text.replace("&#39;", "'")
     assert "+48601777001" not in refused.text
     assert membership.status is MembershipStatus.ejected
+
+
+def test_page_titles_name_no_member(client: TestClient, db: Session, clock: Clock) -> None:
+    # Titles stay in the browser's history, its tab bar and a shared screen.
+    moderator = create_staff(db)
+    group = create_group(db, now=clock.now(), moderator=moderator)
+    membership = create_member(db, group, now=clock.now(), alias="Sam Privately").membership
+    sign_in(client, moderator)
+    for path in ("", "/eject", "/erase"):
+        page = client.get(f"/console/memberships/{membership.id}{path}").text
+        title = page.split("<title>")[1].split("</title>")[0]
+        assert "Sam" not in title
+        assert "member" in title.lower()
+        assert "Sam Privately" in page  # the page itself still says who it is
