@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging.config
 import os
 import sys
 from typing import Annotated
@@ -17,6 +18,7 @@ from auth.models import Role
 from core import migrate, pii
 from core.database import Base, get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
+from core.logs import log_config
 from core.settings import Environment, get_settings
 
 app = typer.Typer(
@@ -177,6 +179,7 @@ def serve(
     """Run the web server (Twilio webhooks, JSON API, console) and, by default, the scheduler."""
     from core.scheduler import SchedulerRunner  # noqa: PLC0415 - keeps `--help` fast
 
+    logging.config.dictConfig(log_config())  # the scheduler starts before uvicorn configures it
     migrate.upgrade()
     announce_providers()
     runner = None if no_scheduler else SchedulerRunner()
@@ -191,6 +194,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="info",
+            log_config=log_config(),
         )
     finally:
         if runner is not None:
@@ -202,10 +206,9 @@ def worker() -> None:
     """Run the scheduler alone (plan meetings, reminders, outbox) until stopped."""
     import signal  # noqa: PLC0415
 
-    from core.logs import configure_logging  # noqa: PLC0415
     from core.scheduler import SchedulerRunner  # noqa: PLC0415
 
-    configure_logging()
+    logging.config.dictConfig(log_config())
     migrate.upgrade()
     announce_providers()
     runner = SchedulerRunner()

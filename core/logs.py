@@ -10,7 +10,8 @@ import logging
 import sys
 from typing import Any
 
-_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# uvicorn adds an ANSI-coloured copy of each message for its own console formatter.
+_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,7 +29,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """Logging for the server and worker processes: every logger's lines through
+    ``JsonFormatter`` - uvicorn's (an unhandled exception in a request), APScheduler's (in a job)
+    and any library's - so no exception text reaches the log, only its type. For uvicorn's
+    ``log_config`` and ``logging.config.dictConfig``."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
+        "loggers": {
+            name: {"handlers": [], "level": level, "propagate": True}
+            for name in ("supportline", "uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
+
+
 def configure_logging(level: int = logging.INFO) -> None:
+    """Our events as JSON on stderr, unless the process logs everything so already
+    (``log_config``)."""
+    if any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers):
+        return
     root = logging.getLogger("supportline")
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return

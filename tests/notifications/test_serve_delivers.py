@@ -250,3 +250,23 @@ def test_worker_runs_the_jobs_alone_and_stops_cleanly(setup: Setup) -> None:
     assert process.returncode == 0
     assert "worker: stopped" in output
     assert "Traceback" not in output
+
+
+def test_serve_logs_every_line_as_json_through_our_formatter(setup: Setup) -> None:
+    # uvicorn's own lines too (a request's unhandled exception is logged by uvicorn): through
+    # JsonFormatter an exception shows its type only, never its text.
+    port = free_port()
+    process = serve(setup.env, port)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/nowhere?x=1", timeout=5).status_code == 404
+    finally:
+        output = stop(process)
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    events = {(entry["logger"], entry["event"]) for entry in logged}
+    assert ("uvicorn.error", "Application startup complete.") in events
+    assert any(
+        logger == "uvicorn.access" and "GET /nowhere?x=1" in event for logger, event in events
+    )
+    assert all("color_message" not in entry for entry in logged)
+    unformatted = [line for line in output.splitlines() if "INFO:" in line or "Traceback" in line]
+    assert unformatted == []
