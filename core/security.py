@@ -62,7 +62,15 @@ def hash_secret(secret: str) -> str:
     return _hashing_threads().submit(lambda: str(get_hasher().hash(secret))).result()
 
 
+# Longer than any password or PIN we accept (passlib refuses more than 4096 characters with an
+# exception): such a secret is simply wrong, at the cost of one verification like any other.
+MAX_SECRET_LENGTH = 1024
+
+
 def _verify(secret: str, hashed: str) -> bool:
+    if len(secret) > MAX_SECRET_LENGTH:
+        get_hasher().verify("-", hashed)
+        return False
     return bool(get_hasher().verify(secret, hashed))
 
 

@@ -29,6 +29,18 @@ def test_wrong_password_is_refused_with_a_clear_message(client: TestClient, db: 
     assert response.json() == {"error": "unauthorized", "detail": "wrong username or password"}
 
 
+def test_a_password_of_thousands_of_characters_is_just_wrong(
+    client: TestClient, db: Session
+) -> None:
+    staff = create_staff(db)
+    for username in (staff.username, "nobody.here"):
+        response = client.post(
+            "/api/v1/auth/token", data={"username": username, "password": "x" * 5000}
+        )
+        assert response.status_code == 401
+        assert response.json()["detail"] == "wrong username or password"
+
+
 def test_repeated_failures_throttle_the_account_even_for_the_right_password(
     client: TestClient, db: Session
 ) -> None:
