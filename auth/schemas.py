@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from auth.models import Role
-from core.schemas import E164Phone, Email, Schema
+from core.schemas import Changes, E164Phone, Email, Schema
 
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -28,7 +28,7 @@ class StaffCreate(Schema):
     phone: E164Phone | None = None
 
 
-class StaffUpdate(Schema):
+class StaffUpdate(Changes):
     password: Password | None = None
     is_active: bool | None = None
 

@@ -75,13 +75,24 @@ def error_response(exc: AppError) -> JSONResponse:
     return _render(exc.status_code, exc.error, exc.detail)
 
 
+# A body that is not one JSON object: missing, another content type, a list, a bare value.
+NOT_AN_OBJECT = "send a JSON object in the body, with Content-Type: application/json"
+_WHOLE_BODY_ERRORS = frozenset({"missing", "model_attributes_type", "dict_type", "model_type"})
+
+
 def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """Pydantic errors as one readable sentence, naming fields but never echoing their values."""
     parts = []
     for item in errors:
-        location = ".".join(
-            str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")
-        )
+        where = tuple(item.get("loc", ()))
+        if item.get("type") == "json_invalid":  # where: ("body", position of the fault)
+            near = f" (near character {where[1] + 1})" if len(where) > 1 else ""
+            parts.append(f"the body is not valid JSON{near}")
+            continue
+        if where == ("body",) and item.get("type") in _WHOLE_BODY_ERRORS:
+            parts.append(NOT_AN_OBJECT)
+            continue
+        location = ".".join(str(p) for p in where if p not in ("body", "query", "path"))
         message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts) or "the request is not valid"
@@ -98,7 +109,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        names = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        names = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+        }
         return _render(exc.status_code, names.get(exc.status_code, "error"), str(exc.detail))
 
     app.add_exception_handler(AppError, app_error)

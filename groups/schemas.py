@@ -14,6 +14,7 @@ from pydantic import (
 
 from core.schemas import (
     Alias,
+    Changes,
     E164Phone,
     Email,
     Language,
@@ -83,7 +84,7 @@ class GroupCreate(Schema):
         return self
 
 
-class GroupUpdate(Schema):
+class GroupUpdate(Changes):
     name: Name | None = None
     topic: Topic | None = None
     language: Language | None = None

@@ -164,6 +164,11 @@ def test_bad_group_updates_change_nothing(client: TestClient, db: Session, clock
         ),
         ({"name": "After", "line_ids": [424242]}, 404, "no such phone line"),
         ({"name": "After", "time_zone": "Europe/Atlantis"}, 422, "unknown time zone"),
+        (
+            {"name": None, "capacity": None, "language": None},
+            422,
+            "capacity, language, name cannot be null: leave a field out to keep its value",
+        ),
     ]
     for body, status, message in cases:
         response = client.patch(url, headers=headers, json=body)
@@ -292,3 +297,39 @@ def test_bad_staff_accounts(client: TestClient, db: Session) -> None:
         assert response.status_code == status, body
         assert message in response.json()["detail"]
         assert "a@@b.org" not in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ('{"name": "After",', "application/json", "the body is not valid JSON (near character 18)"),
+        (
+            "",
+            "application/json",
+            "send a JSON object in the body, with Content-Type: application/json",
+        ),
+        (
+            "name=After",
+            "application/x-www-form-urlencoded",
+            "send a JSON object in the body, with Content-Type: application/json",
+        ),
+        (
+            '["After"]',
+            "application/json",
+            "send a JSON object in the body, with Content-Type: application/json",
+        ),
+    ],
+)
+def test_a_body_that_is_no_json_object_says_so(
+    client: TestClient, db: Session, clock: Clock, case: tuple[str, str, str]
+) -> None:
+    content, content_type, message = case
+    headers = auth_headers(client, create_staff(db, Role.admin))
+    group = create_group(db, now=clock.now(), name="Before")
+    response = client.patch(
+        f"/api/v1/groups/{group.id}",
+        headers={**headers, "Content-Type": content_type},
+        content=content,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json() == {"error": "invalid_input", "detail": message}
