@@ -10,13 +10,14 @@ from conference import controls, service
 from conference.models import Call
 from conference.providers import ConferenceControl, get_conference_control
 from core.database import SessionDep
+from core.schemas import PathId
 from core.webhooks import Webhook
 from groups.dependencies import ModeratedMeeting
 
 Control = Annotated[ConferenceControl, Depends(get_conference_control)]
 
 
-def get_live_participant(call_id: int, meeting: ModeratedMeeting, session: SessionDep) -> Call:
+def get_live_participant(call_id: PathId, meeting: ModeratedMeeting, session: SessionDep) -> Call:
     return controls.get_live_call(session, meeting=meeting, call_id=call_id)
 
 

@@ -18,7 +18,7 @@ from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core import audit
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
-from core.schemas import Language
+from core.schemas import MAX_ID, Language, PathId
 from groups import service as groups_service
 from groups.schemas import LineCreate
 
@@ -66,7 +66,7 @@ def create_staff(
 
 @router.post("/staff/{staff_id}/active")
 def set_active(
-    request: Request, staff_id: int, admin: ConsoleAdmin, fields: FormFields, session: SessionDep
+    request: Request, staff_id: PathId, admin: ConsoleAdmin, fields: FormFields, session: SessionDep
 ) -> Response:
     """Deactivate an account (its sessions and tokens stop working at once) or reactivate it."""
     person = auth_service.get_staff(session, staff_id)
@@ -121,7 +121,7 @@ def audit_page(
     request: Request,
     admin: ConsoleAdmin,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
     """The audit log, newest first."""
     page = views.audit_page(session, offset=offset)

@@ -15,6 +15,7 @@ from console.dependencies import ConsoleGroup, ConsoleMembership, ConsoleModerat
 from console.rendering import PREFIX, flash, redirect, render
 from core.clock import Now
 from core.database import SessionDep
+from core.schemas import MAX_ID
 from notifications import service as notifications_service
 from notifications.models import OutboxMessage, Status
 
@@ -33,7 +34,7 @@ def deliveries_page(
     staff: ConsoleModerator,
     session: SessionDep,
     status: Annotated[Status | None, Query()] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
     """Messages of the group, newest first, with their status and failure reasons."""
     page = views.deliveries_page(session, group=group, status=status, offset=offset)

@@ -21,6 +21,7 @@ from auth.models import Staff
 from console.exceptions import CsrfRefused, SignInRequired
 from core.clock import Now
 from core.database import SessionDep
+from core.schemas import PathId
 from groups import dependencies as group_dependencies
 from groups.models import Group, Meeting, Membership, Referral
 
@@ -117,19 +118,21 @@ ConsoleAdmin = Annotated[Staff, Depends(get_console_admin)]
 ConsoleModerator = Annotated[Staff, Depends(get_console_moderator)]
 
 
-def get_group(group_id: int, session: SessionDep, staff: ConsoleModerator) -> Group:
+def get_group(group_id: PathId, session: SessionDep, staff: ConsoleModerator) -> Group:
     return group_dependencies.get_moderated_group(group_id, session, staff)
 
 
-def get_meeting(meeting_id: int, session: SessionDep, staff: ConsoleModerator) -> Meeting:
+def get_meeting(meeting_id: PathId, session: SessionDep, staff: ConsoleModerator) -> Meeting:
     return group_dependencies.get_moderated_meeting(meeting_id, session, staff)
 
 
-def get_referral(referral_id: int, session: SessionDep, staff: ConsoleModerator) -> Referral:
+def get_referral(referral_id: PathId, session: SessionDep, staff: ConsoleModerator) -> Referral:
     return group_dependencies.get_moderated_referral(referral_id, session, staff)
 
 
-def get_membership(membership_id: int, session: SessionDep, staff: ConsoleModerator) -> Membership:
+def get_membership(
+    membership_id: PathId, session: SessionDep, staff: ConsoleModerator
+) -> Membership:
     return group_dependencies.get_moderated_membership(membership_id, session, staff)
 
 

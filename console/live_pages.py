@@ -27,6 +27,7 @@ from console.rendering import PREFIX, flash, fragment, redirect, render
 from core.clock import Now
 from core.database import SessionDep
 from core.errors import AppError
+from core.schemas import PathId
 from core.settings import get_settings
 from groups.models import Meeting
 
@@ -120,7 +121,7 @@ def live_fragment(live: LiveDep) -> Response:
 
 
 @router.get("/meetings/{meeting_id}/live/participants/{call_id}/eject")
-def confirm_eject(call_id: int, live: LiveDep) -> Response:
+def confirm_eject(call_id: PathId, live: LiveDep) -> Response:
     """Confirm ejecting a participant for good, saying that it is permanent."""
     call = controls.get_live_call(live.session, meeting=live.meeting, call_id=call_id)
     membership = views.membership_of(live.session, call)
@@ -135,7 +136,9 @@ def confirm_end(request: Request, meeting: ConsoleMeeting, staff: ConsoleModerat
 
 
 @router.post("/meetings/{meeting_id}/live/participants/{call_id}/{action}")
-def act_on_participant(call_id: int, action: controls.ParticipantAction, live: LiveDep) -> Response:
+def act_on_participant(
+    call_id: PathId, action: controls.ParticipantAction, live: LiveDep
+) -> Response:
     """Mute, unmute, hold, resume, kick or eject (for good) one participant."""
 
     def act() -> controls.Roster:

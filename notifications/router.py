@@ -11,7 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from core.clock import Now
 from core.database import SessionDep
 from core.errors import InvalidInput
-from core.schemas import Page, PageParams
+from core.schemas import MAX_ID, Page, PageParams
 from core.webhooks import TwilioRouter, Webhook
 from groups.dependencies import ModeratedGroup, ModeratedMembership, ModeratingStaff
 from notifications import inbound
@@ -56,7 +56,10 @@ async def message_status(hook: Webhook) -> None:
 def _outbox_id(query: Mapping[str, str]) -> int:
     """The outbox message a status callback URL names (``?outbox=<id>``, see ``TwilioSms``)."""
     value = query.get("outbox", "")
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+    if (
+        not (value.isascii() and value.isdigit() and len(value) <= 10)
+        or not 1 <= int(value) <= MAX_ID
+    ):
         raise InvalidInput("outbox: the status callback URL names no outbox message")
     return int(value)
 

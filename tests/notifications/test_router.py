@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -131,6 +132,16 @@ def test_status_callback_for_an_unknown_message_is_not_found(client: TestClient)
     response = signed_post(client, "/twilio/sms/status?outbox=999999", params)
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("outbox", [str(2**63), "9" * 5000, "0", "-1", "٣"])
+def test_status_callback_naming_no_possible_message_is_a_bad_request(
+    client: TestClient, outbox: str
+) -> None:
+    params = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered"}
+    response = signed_post(client, f"/twilio/sms/status?outbox={outbox}", params)
+    assert response.status_code == 422
+    assert "names no outbox message" in response.json()["detail"]
 
 
 def test_moderator_sees_failed_deliveries_of_their_group_only(
