@@ -6,12 +6,14 @@ what was typed, so nothing personal is repeated in text (or in a URL: forms are 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from core.schemas import MAX_ID
 from groups import schedule
 
 M = TypeVar("M", bound=BaseModel)
@@ -79,24 +81,32 @@ def schedule_data(fields: dict[str, str]) -> dict[str, Any]:
     return data
 
 
+ID_DIGITS = len(str(MAX_ID))
+
+
 def group_data(fields: dict[str, str]) -> dict[str, Any]:
     """A new group: its names, language, schedule and the lines ticked (``line_<id>``)."""
-    lines = [
-        int(name.removeprefix("line_"))
-        for name, value in fields.items()
-        if name.startswith("line_") and name.removeprefix("line_").isdigit() and value == "yes"
-    ]
+    ticked = [name.removeprefix("line_") for name, v in fields.items() if name.startswith("line_")]
+    # Only names the form renders (line_<id>); others are ignored, and an id beyond any record
+    # is refused by the schema (RecordId).
+    lines = [int(i) for i in ticked if i.isascii() and i.isdigit() and len(i) <= ID_DIGITS]
     return {**schedule_data(fields), **pick(fields, "name", "topic", "language"), "line_ids": lines}
+
+
+# What a ``datetime-local`` field sends (seconds optional), or the same typed with a space.
+LOCAL_START = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::\d{2})?")
 
 
 def local_start(value: str, zone: str) -> tuple[datetime | None, dict[str, str]]:
     """A ``datetime-local`` field in the group's time zone, as a UTC instant."""
-    try:
-        day, clock = value.strip().split("T")
-        local_date = date.fromisoformat(day)
-        minute = schedule.parse_minute(clock[:5])
-    except ValueError:
+    found = LOCAL_START.fullmatch(value.strip())
+    if found is None:
         return None, {"starts_at": "enter a date and a time, for example 2026-03-05 20:00"}
-    if not 0 <= minute < 24 * 60:
+    hours, minutes = int(found[2]), int(found[3])
+    if hours > 23 or minutes > 59:
         return None, {"starts_at": "enter a time between 00:00 and 23:59"}
-    return schedule.local_to_utc(local_date, minute, ZoneInfo(zone)), {}
+    try:
+        local_date = date.fromisoformat(found[1])
+        return schedule.local_to_utc(local_date, hours * 60 + minutes, ZoneInfo(zone)), {}
+    except (ValueError, OverflowError):  # 2026-02-30; the year 1 in a zone east of UTC
+        return None, {"starts_at": "enter a date that exists, for example 2026-03-05"}

@@ -113,7 +113,17 @@ def test_moving_a_meeting_takes_local_time_and_bad_input_is_named(
     past = post_form(client, path, {"starts_at": "2026-03-01T20:00"})
     assert past.status_code == 422
     assert "in the past" in past.text
-    moved = post_form(client, path, {"starts_at": "2026-03-03T19:30"})
+    for typed, message in [
+        ("2026-03-05T20:99", "between 00:00 and 23:59"),  # not quietly 21:39
+        ("2026-03-05T20:-1", "enter a date and a time"),
+        ("2026-03-05T20:00+05:00", "enter a date and a time"),  # an offset is not ignored
+        ("2026-02-30T20:00", "a date that exists"),
+        ("0001-01-01T00:00", "a date that exists"),
+    ]:
+        refused = post_form(client, path, {"starts_at": typed})
+        assert refused.status_code == 422, typed
+        assert message in refused.text, typed
+    moved = post_form(client, path, {"starts_at": "2026-03-03 19:30"})  # as the hint shows it
     assert moved.status_code == 303
     assert meeting.starts_at.isoformat() == "2026-03-03T18:30:00+00:00"  # 19:30 in Warsaw
     page = client.get(f"/console/groups/{group.id}").text
@@ -222,3 +232,26 @@ def test_unknown_console_pages_are_a_friendly_404(client: TestClient, db: Sessio
     assert response.status_code == 404
     assert "There is no such page." in response.text
     assert client.get("/console/groups/new").status_code == 403  # admins only
+
+
+def test_line_boxes_the_form_never_rendered_are_ignored_or_refused(
+    client: TestClient, db: Session
+) -> None:
+    sign_in(client, create_staff(db, Role.admin))
+    line = create_line(db)
+    fields = {
+        "topic": "gambling",
+        "language": "pl",
+        "time_zone": "Europe/Warsaw",
+        "duration_minutes": "60",
+        "capacity": "10",
+        "reminder_minutes_before": "180",
+        "slot_day_1": "wed",
+        "slot_time_1": "19:00",
+        f"line_{line.id}": "yes",
+    }
+    for n, (odd, status) in enumerate(
+        [("line_²", 303), ("line_" + "7" * 5000, 303), (f"line_{2**32}", 422)]
+    ):
+        response = post_form(client, "/console/groups", {**fields, "name": f"G{n}", odd: "yes"})
+        assert response.status_code == status, odd
