@@ -191,6 +191,17 @@ def test_admin_assigns_a_moderator_and_sees_their_dial_in_credentials_once(
     assert newcomer.username in client.get(f"/console/groups/{group.id}").text
 
 
+# The new-group form's fields, but for the name, the slots and the lines.
+NEW_GROUP = {
+    "topic": "gambling",
+    "language": "pl",
+    "time_zone": "Europe/Warsaw",
+    "duration_minutes": "60",
+    "capacity": "10",
+    "reminder_minutes_before": "180",
+}
+
+
 def test_admin_creates_a_group_and_its_meetings_are_planned(
     client: TestClient, db: Session, clock: Clock
 ) -> None:
@@ -199,16 +210,7 @@ def test_admin_creates_a_group_and_its_meetings_are_planned(
     sign_in(client, admin)
     form = client.get("/console/groups/new")
     assert form.status_code == 200 and line.number in form.text
-    fields = {
-        "name": "Wednesday group",
-        "topic": "gambling",
-        "language": "pl",
-        "time_zone": "Europe/Warsaw",
-        "duration_minutes": "60",
-        "capacity": "10",
-        "reminder_minutes_before": "180",
-        f"line_{line.id}": "yes",
-    }
+    fields = {"name": "Wednesday group", **NEW_GROUP, f"line_{line.id}": "yes"}
     missing = post_form(client, "/console/groups", fields)
     assert missing.status_code == 422 and "add at least one" in missing.text
     overlap = {**fields, "slot_day_1": "wed", "slot_time_1": "19:00"}
@@ -239,17 +241,7 @@ def test_line_boxes_the_form_never_rendered_are_ignored_or_refused(
 ) -> None:
     sign_in(client, create_staff(db, Role.admin))
     line = create_line(db)
-    fields = {
-        "topic": "gambling",
-        "language": "pl",
-        "time_zone": "Europe/Warsaw",
-        "duration_minutes": "60",
-        "capacity": "10",
-        "reminder_minutes_before": "180",
-        "slot_day_1": "wed",
-        "slot_time_1": "19:00",
-        f"line_{line.id}": "yes",
-    }
+    fields = {**NEW_GROUP, "slot_day_1": "wed", "slot_time_1": "19:00", f"line_{line.id}": "yes"}
     for n, (odd, status) in enumerate(
         [("line_²", 303), ("line_" + "7" * 5000, 303), (f"line_{2**32}", 422)]
     ):
