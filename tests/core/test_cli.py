@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from auth import service as auth_service
 from auth.models import Role, Staff
-from core import pii
+from core import migrate, pii
 from core.cli import app
 from core.database import get_sessionmaker
 from core.pii import PiiKeyError
 from groups import members
-from groups.models import Membership
+from groups.models import Membership, Referral
 from groups.service import Credentials
 from notifications import notices, optout
 from notifications.models import Kind, OutboxMessage
@@ -198,3 +198,27 @@ def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(
     assert runner.invoke(app, ["pii", "reindex"], input=f"{old}\n").exit_code == 0
     with get_sessionmaker().begin() as session:
         assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
+
+
+def test_db_upgrade_encrypts_the_decision_reasons_stored_in_clear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
+    monkeypatch.setenv("SUPPORTLINE_DATA_DIR", str(tmp_path))
+    forget_settings()
+    migrate.upgrade(revision="0004_revoked_sessions")  # before reasons were encrypted
+    reason = "Marek Kowalski's sister asked for him"
+    with get_sessionmaker().begin() as session:
+        group = create_group(session, now=NOW)
+        referral = create_member(session, group, now=NOW).membership.referral_id
+        session.execute(
+            text("UPDATE referrals SET decision_reason = :r WHERE id = :id"),
+            {"r": reason, "id": referral},
+        )
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with get_sessionmaker().begin() as session:
+        stored = session.scalar(text("SELECT decision_reason FROM referrals"))
+        assert stored is not None and reason not in stored
+        assert session.get_one(Referral, referral).decision_reason == reason
+    forget_settings()
