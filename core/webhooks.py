@@ -44,6 +44,9 @@ class InvalidSignature(Forbidden):
         super().__init__("this request is not signed by Twilio")
 
 
+MAX_SID_LENGTH = 64
+
+
 class BodyTooLarge(AppError):
     status_code = 413
     error = "payload_too_large"
@@ -208,6 +211,9 @@ async def _verified_form(scope: Scope, receive: Receive) -> dict[str, str]:
     token = get_settings().webhook_auth_token
     if not signature_valid(public_url(scope), form, signature, token):
         raise InvalidSignature()
+    too_long = sorted(k for k, v in form.items() if k.endswith("Sid") and len(v) > MAX_SID_LENGTH)
+    if too_long:  # Twilio's ids are 34 characters; the columns keeping them hold 64
+        raise AppError(f"{', '.join(too_long)}: longer than any Twilio id")
     return form
 
 

@@ -41,6 +41,9 @@ class Status(StrEnum):
     cancelled = "cancelled"  # superseded (meeting cancelled, newer PIN)
 
 
+LAST_ERROR_LENGTH = 200  # why the last attempt failed: codes and fixed words only
+
+
 class OutboxMessage(Base):
     """One message to send. Recipients are resolved when sending: no contact data is copied here.
 
@@ -73,7 +76,7 @@ class OutboxMessage(Base):
     expires_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(32))
-    last_error: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(LAST_ERROR_LENGTH))
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     provider_status: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

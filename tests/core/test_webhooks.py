@@ -135,6 +135,16 @@ def test_an_app_error_is_the_apis_json_error() -> None:
     assert response.json() == {"error": "conflict", "detail": "not now"}
 
 
+def test_an_id_longer_than_any_twilio_id_is_a_bad_request() -> None:
+    params = {"CallSid": "CA" + "f" * 100, "ConferenceSid": "CF1", "Digits": "1"}
+    response = signed_post(TestClient(_app()), "/twilio/echo", params)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "bad_request",
+        "detail": "CallSid: longer than any Twilio id",
+    }
+
+
 def test_a_get_is_refused_with_405() -> None:
     response = TestClient(_app()).get("/twilio/echo")
     assert response.status_code == 405
