@@ -58,6 +58,8 @@ def normalize_phone(value: str) -> str:
         ) from None
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError("this phone number does not exist; check the country code and digits")
+    if parsed.extension:  # E.164 has none: it would be dropped, and texts cannot reach one
+        raise ValueError("leave out the extension: reminders are sent by text message")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -37,6 +37,7 @@ def referral(group_id: int, **changes: Any) -> dict[str, Any]:
         ({"phone": "+48 601 44"}, "this phone number does not exist"),
         ({"phone": "call me maybe"}, "not a phone number"),
         ({"phone": "0601444001"}, "international form"),
+        ({"phone": "+48 601 444 001 ext. 99"}, "leave out the extension"),
         ({"email": "olek.kowal@@example.org"}, "not a valid e-mail address"),
         ({"email": "olek kowal@example.org"}, "not a valid e-mail address"),
         ({"email": "olek.kowal@exa_mple.org"}, "not a valid e-mail address"),
