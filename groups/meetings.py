@@ -68,9 +68,8 @@ def plan_meetings(
         )
     )
     existing = {(m.local_date, m.slot_start_minute) for m in ahead}
-    # An extra or moved meeting may stand where a weekly one would go: it is not doubled. Nor
-    # is a cancelled evening brought back by a slot moved to an overlapping time.
-    booked = [(m.starts_at, m.ends_at) for m in ahead]
+    # An extra or moved meeting may stand where a weekly one would go: it is not doubled.
+    booked = [(m.starts_at, m.ends_at) for m in ahead if m.status is MeetingStatus.scheduled]
     created = []
     for occurrence in wanted:
         if (
@@ -122,13 +121,15 @@ def replan_meetings(session: Session, *, group: Group, now: datetime, before: We
     its topic or cancellation. One the new schedule no longer has is dropped: removed quietly
     while nobody has been reminded of it (members get the updated invitation), cancelled with a
     notice once reminders have gone out, so nobody dials in to a meeting that silently vanished.
-    A cancelled one stays as it is: members were told, and no weekly meeting is planned over it
-    (a slot moved from 20:00 to 20:30 does not bring that evening back). Meetings set by hand
-    stay as they are: an extra one, and one moved to another time (members were told of it).
-    Meetings whose dial-in window has opened are never touched: callers may be in the room.
+    A cancelled one stays as it is: members were told, and a new slot overlapping it that
+    evening is planned cancelled (a slot moved from 20:00 to 20:30 does not bring it back).
+    Meetings set by hand stay as they are: an extra one, and one moved to another time (members
+    were told of it). Meetings whose dial-in window has opened are never touched: callers may
+    be in the room.
     """
     after = Weekly.of(group)
     settled = now + timedelta(minutes=get_settings().dial_in_opens_minutes_before)
+    called_off: list[tuple[datetime, datetime]] = []  # cancelled weekly evenings left behind
     ahead = list(
         session.scalars(select(Meeting).where(Meeting.group_id == group.id, Meeting.ends_at > now))
     )
@@ -144,6 +145,8 @@ def replan_meetings(session: Session, *, group: Group, now: datetime, before: We
     for meeting in weekly:
         starts_at = after.planned(meeting)
         if starts_at is None or starts_at <= settled or _overlaps(starts_at, duration, taken):
+            if meeting.status is MeetingStatus.cancelled:
+                called_off.append((meeting.starts_at, meeting.ends_at))
             _drop(session, meeting, now)
             continue
         previous_starts_at = meeting.starts_at
@@ -153,7 +156,12 @@ def replan_meetings(session: Session, *, group: Group, now: datetime, before: We
                 session, meeting=meeting, previous_starts_at=previous_starts_at, now=now
             )
     session.flush()
-    plan_meetings(session, group=group, now=now)
+    for planned in plan_meetings(session, group=group, now=now):
+        # The evening members were told is off stays off when its slot only moved (20:00 to
+        # 20:30): the new occurrence that evening is planned cancelled.
+        if _overlaps(planned.starts_at, planned.ends_at - planned.starts_at, called_off):
+            planned.status, planned.cancelled_at = MeetingStatus.cancelled, now
+    session.flush()
 
 
 def _overlaps(

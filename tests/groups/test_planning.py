@@ -277,14 +277,23 @@ def test_a_cancelled_evening_stays_cancelled_through_schedule_changes(
     db: Session, clock: Clock
 ) -> None:
     admin = create_staff(db, Role.admin)
-    group = create_group(db, now=clock.now())
+    group = create_group(db, now=clock.now())  # Mon and Thu 20:00
     cancelled = on(db, group, date(2026, 3, 12))
     meetings.cancel_meeting(db, actor=admin, meeting=cancelled, now=clock.now())
-    for change in (slots(("mon", "20:00")), slots(("mon", "20:00"), ("thu", "20:30"))):
+
+    def evening() -> list[tuple[datetime, MeetingStatus]]:
+        db.expire_all()
+        found = meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 12))
+        return sorted((m.starts_at, m.status) for m in found)
+
+    # Thursdays dropped, then back at 20:00: the cancelled evening is kept, not planned anew.
+    for change in (slots(("mon", "20:00")), slots(("mon", "20:00"), ("thu", "20:00"))):
         service.update_group(db, actor=admin, group=group, data=change, now=clock.now())
-    db.expire_all()
-    that_evening = meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 12))
-    assert [(m.id, m.status) for m in that_evening] == [(cancelled.id, MeetingStatus.cancelled)]
+    assert evening() == [(utc(2026, 3, 12, 19), MeetingStatus.cancelled)]
+    # Thursdays moved to 20:30: that evening's new meeting is planned cancelled too.
+    change = slots(("mon", "20:00"), ("thu", "20:30"))
+    service.update_group(db, actor=admin, group=group, data=change, now=clock.now())
+    assert {status for _, status in evening()} == {MeetingStatus.cancelled}
     assert on(db, group, date(2026, 3, 19)).starts_at == utc(2026, 3, 19, 19, 30)
 
 
@@ -304,3 +313,18 @@ def test_a_weekly_meeting_is_not_moved_over_an_extra_one_that_is_running(
     that_day = meetings.meetings_on(db, group_id=group.id, day=date(2026, 3, 2))
     assert [m.id for m in that_day if m.status is MeetingStatus.scheduled] == [extra.id]
     assert on(db, group, date(2026, 3, 5)).starts_at == utc(2026, 3, 5, 17)
+
+
+def test_a_cancelled_extra_meeting_does_not_stop_the_weekly_one(db: Session, clock: Clock) -> None:
+    admin = create_staff(db, Role.admin)
+    group = create_group(db, now=clock.now())
+    extra = meetings.add_meeting(
+        db, actor=admin, group=group, starts_at=utc(2026, 5, 11, 17, 30), now=clock.now()
+    )
+    meetings.cancel_meeting(db, actor=admin, meeting=extra, now=clock.now())
+    meetings.plan_meetings(db, group=group, now=utc(2026, 4, 20, 12))
+    that_day = meetings.meetings_on(db, group_id=group.id, day=date(2026, 5, 11))
+    weekly = [m for m in that_day if m.id != extra.id]
+    assert [(m.starts_at, m.status) for m in weekly] == [
+        (utc(2026, 5, 11, 18), MeetingStatus.scheduled)  # 20:00 in Warsaw, summer time
+    ]
