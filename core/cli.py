@@ -120,6 +120,16 @@ def pii_reindex() -> None:
     )
 
 
+def check_keys() -> None:
+    """Stop here, with the reason, when SUPPORTLINE_PII_KEYS is malformed: a server or worker
+    started with it would fail every read and write of personal data (and uvicorn would restart
+    its dying web processes forever). In development this also creates the key file once."""
+    try:
+        pii.get_cipher()
+    except pii.PiiKeyError as exc:
+        raise fail(str(exc)) from None
+
+
 def announce_providers() -> None:
     """Say at start where outgoing messages go; without a provider they wait in the outbox."""
     settings = get_settings()
@@ -180,6 +190,7 @@ def serve(
     from core.scheduler import SchedulerRunner  # noqa: PLC0415 - keeps `--help` fast
 
     logging.config.dictConfig(log_config())  # the scheduler starts before uvicorn configures it
+    check_keys()
     migrate.upgrade()
     announce_providers()
     runner = None if no_scheduler else SchedulerRunner()
@@ -209,6 +220,7 @@ def worker() -> None:
     from core.scheduler import SchedulerRunner  # noqa: PLC0415
 
     logging.config.dictConfig(log_config())
+    check_keys()
     migrate.upgrade()
     announce_providers()
     runner = SchedulerRunner()

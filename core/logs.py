@@ -8,10 +8,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from typing import Any
 
 # uvicorn adds an ANSI-coloured copy of each message for its own console formatter.
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
+
+
+WHERE_FRAMES = 12  # the innermost frames of a logged exception's traceback
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,8 +28,11 @@ class JsonFormatter(logging.Formatter):
         }
         payload.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info and record.exc_info[0] is not None:
-            # The exception type only: exception texts can carry data we do not control.
+            # The exception's type and where it was raised, never its text or any variable:
+            # exception texts can carry data we do not control.
             payload["exception"] = record.exc_info[0].__name__
+            frames = traceback.extract_tb(record.exc_info[2])[-WHERE_FRAMES:]
+            payload["where"] = [f"{f.filename}:{f.lineno} {f.name}" for f in frames]
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 

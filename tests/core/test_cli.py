@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from notifications import notices, optout
 from notifications.models import Kind, OutboxMessage
 from tests.core.conftest import forget_settings
 from tests.factories import create_group, create_member
+from tests.notifications.smtp_server import free_port
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 runner = CliRunner()
@@ -222,3 +226,32 @@ def test_db_upgrade_encrypts_the_decision_reasons_stored_in_clear(
         assert stored is not None and reason not in stored
         assert session.get_one(Referral, referral).decision_reason == reason
     forget_settings()
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_serve_and_worker_refuse_to_start_with_malformed_pii_keys(
+    tmp_path: Path, command: str
+) -> None:
+    env = {
+        **os.environ,
+        "SUPPORTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "SUPPORTLINE_DATA_DIR": str(tmp_path),
+        "SUPPORTLINE_PII_KEYS": "not-a-fernet-key",
+    }
+    env.pop("SUPPORTLINE_TEST_DATABASE_URL", None)
+    supportline = str(Path(sys.executable).with_name("supportline"))
+    # A process: were the check missing, serve and worker would run until stopped.
+    done = subprocess.run(
+        [supportline, command, "--port", str(free_port())]
+        if command == "serve"
+        else [supportline, command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "SUPPORTLINE_PII_KEYS holds a value that is not a Fernet key" in said
+    assert not (tmp_path / "x.db").exists()  # stopped before touching the database

@@ -3,7 +3,10 @@ logged in clear — not in the SQLite file (nor its write-ahead log), not in any
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from tests.clock import Clock
 from tests.core.conftest import forget_settings
 from tests.factories import create_group
 
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long enough password"
 PEOPLE = [
     # alias, phone as typed, phone E.164, e-mail as typed
@@ -180,3 +184,24 @@ def test_malformed_pii_keys_stop_the_start_with_a_clear_message(
     forget_settings()
     with pytest.raises(PiiKeyError, match="SUPPORTLINE_PII_KEYS holds a value that is not"):
         create_app()
+
+
+def test_an_exception_logged_by_uvicorn_shows_its_type_and_place_never_its_text() -> None:
+    # What serve's processes do with a request's unhandled exception (core.logs.log_config).
+    program = """
+import logging, logging.config
+from core.logs import log_config
+logging.config.dictConfig(log_config())
+try:
+    raise ValueError("no row for zbyszek.tajny@example.org, +48601321987")
+except ValueError:
+    logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    (line,) = done.stderr.splitlines()
+    logged = json.loads(line)
+    assert (logged["event"], logged["exception"]) == ("Exception in ASGI application", "ValueError")
+    assert logged["where"] == ["<string>:6 <module>"]
+    assert "zbyszek" not in line and "48601321987" not in line
