@@ -86,7 +86,11 @@ ID_DIGITS = len(str(MAX_ID))
 
 def group_data(fields: dict[str, str]) -> dict[str, Any]:
     """A new group: its names, language, schedule and the lines ticked (``line_<id>``)."""
-    ticked = [name.removeprefix("line_") for name, v in fields.items() if name.startswith("line_")]
+    ticked = [
+        name.removeprefix("line_")
+        for name, value in fields.items()
+        if name.startswith("line_") and value == "yes"
+    ]
     # Only names the form renders (line_<id>); others are ignored, and an id beyond any record
     # is refused by the schema (RecordId).
     lines = [int(i) for i in ticked if i.isascii() and i.isdigit() and len(i) <= ID_DIGITS]
@@ -94,7 +98,7 @@ def group_data(fields: dict[str, str]) -> dict[str, Any]:
 
 
 # What a ``datetime-local`` field sends (seconds optional), or the same typed with a space.
-LOCAL_START = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::\d{2})?")
+LOCAL_START = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::[0-9]{2})?")
 
 
 def local_start(value: str, zone: str) -> tuple[datetime | None, dict[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -25,9 +25,23 @@ class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="forbid", str_strip_whitespace=True)
 
 
+def _no_null_in_schema(schema: dict[str, Any]) -> None:
+    """The JSON schema of ``Changes``: its fields may be left out, never null."""
+    for field in schema.get("properties", {}).values():
+        options = [o for o in field.pop("anyOf", []) if o != {"type": "null"}]
+        if len(options) == 1:
+            field.update(options[0])
+        elif options:
+            field["anyOf"] = options
+        if "default" in field and field["default"] is None:
+            del field["default"]
+
+
 class Changes(Schema):
     """A PATCH body: a field left out keeps its value; ``null`` is refused, not read as "keep"
     for some fields and "empty" for others."""
+
+    model_config = ConfigDict(**Schema.model_config, json_schema_extra=_no_null_in_schema)
 
     @model_validator(mode="after")
     def _no_nulls(self) -> Self:

@@ -16,7 +16,8 @@ target_metadata = Base.metadata
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
-    """Write our TypeDecorators as their plain SQL types, so migrations never import app code."""
+    """Write our TypeDecorators as their plain SQL types: a schema migration imports no app code
+    (a data migration that encrypts, like 0005, uses ``core.pii`` and the keys configured)."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     if type_ == "type" and isinstance(obj, EncryptedText):

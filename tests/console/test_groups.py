@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Role
 from core.audit import AuditEntry
-from groups.models import Meeting, MeetingStatus
+from groups.models import Group, Meeting, MeetingStatus
 from tests.clock import Clock
 from tests.console.helpers import post_form, sign_in
 from tests.factories import create_group, create_line, create_member, create_staff
@@ -247,3 +247,10 @@ def test_line_boxes_the_form_never_rendered_are_ignored_or_refused(
     ):
         response = post_form(client, "/console/groups", {**fields, "name": f"G{n}", odd: "yes"})
         assert response.status_code == status, odd
+    unticked = create_line(db)
+    response = post_form(
+        client, "/console/groups", {**fields, "name": "G9", f"line_{unticked.id}": "no"}
+    )
+    assert response.status_code == 303
+    created = db.scalars(select(Group).order_by(Group.id.desc())).first()
+    assert created is not None and [used.id for used in created.lines] == [line.id]

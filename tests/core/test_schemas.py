@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from core.app import create_app
 from core.schemas import DigitsPin, E164Phone, Email, LocalTime
 
 
@@ -46,3 +48,12 @@ def test_phone_and_email_are_normalised() -> None:
     assert TypeAdapter(Email).validate_python("Jan.Kowalski@Example.ORG") == (
         "jan.kowalski@example.org"
     )
+
+
+def test_the_api_description_offers_no_null_for_fields_a_patch_may_leave_out() -> None:
+    # A client generated from it would send null, which the API refuses (core.schemas.Changes).
+    components = create_app().openapi()["components"]["schemas"]
+    for name in ("GroupUpdate", "StaffUpdate"):
+        described = json.dumps(components[name])
+        assert '"null"' not in described, name
+        assert components[name]["properties"]["capacity" if name == "GroupUpdate" else "is_active"]

@@ -140,7 +140,7 @@ def test_status_callback_for_an_unknown_message_is_not_found(client: TestClient)
 
 
 @pytest.mark.parametrize("outbox", [str(2**63), "9" * 5000, "0", "-1"])
-def test_status_callback_naming_no_possible_message_is_a_bad_request(
+def test_status_callback_naming_no_possible_message_is_refused(
     client: TestClient, outbox: str
 ) -> None:
     params = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered"}
