@@ -189,8 +189,14 @@ def _staff(session: Session, username: str, role: Role) -> Staff:
     existing = auth_service.get_by_username(session, username)
     if existing is not None:
         return existing
+    # An address of the reserved example domain: the moderators' notices (a referral waiting)
+    # have somewhere to go, and show in the outbox like everything the demo sends.
     return auth_service.create_staff(
-        session, username=username, password=demo_password(username), role=role
+        session,
+        username=username,
+        password=demo_password(username),
+        role=role,
+        email=f"{username}@example.org",
     )
 
 

@@ -143,6 +143,8 @@ def run_demo(env: dict[str, str]) -> list[dict[str, str]]:
         timeout=180,
         check=True,
     )
+    # Nothing but the JSON: no warning about moderators nobody could notify (they have e-mail).
+    assert result.stderr == ""
     demo = json.loads(result.stdout)
     return [member for group in demo["groups"] for member in group["members"]]
 
@@ -169,6 +171,8 @@ def test_demo_then_serve_sends_invitations_and_pins(
         output = stop(process)
 
     assert "no provider configured" not in output
+    notices = [r for r in rows if r.kind is Kind.moderator_notice]
+    assert notices and {r.status for r in notices} == {Status.sent}  # to the demo moderator
     pins = [r for r in rows if r.kind is Kind.pin]
     invitations = [r for r in rows if r.kind is Kind.invitation]
     assert len(pins) == len(invitations) == len(members)
