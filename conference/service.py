@@ -43,7 +43,8 @@ WITHHELD_WORDS = (
     "withheld",
 )
 _KEYPAD = str.maketrans("abcdefghijklmnopqrstuvwxyz", "22233344455566677778889999")
-WITHHELD = frozenset(WITHHELD_WORDS) | {word.translate(_KEYPAD) for word in WITHHELD_WORDS}
+# "" too: no ``From`` at all.
+WITHHELD = frozenset({"", *WITHHELD_WORDS, *(word.translate(_KEYPAD) for word in WITHHELD_WORDS)})
 
 
 def is_withheld(caller: str) -> bool:
@@ -52,7 +53,7 @@ def is_withheld(caller: str) -> bool:
     who = caller.strip().lower()
     if who.startswith(("sip:", "sips:")):
         who = who.partition(":")[2].partition("@")[0]
-    return who.lstrip("+") in WITHHELD | {""}
+    return who.lstrip("+") in WITHHELD
 
 
 def caller_index(caller: str, call_sid: str) -> str:
