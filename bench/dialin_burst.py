@@ -15,7 +15,6 @@ ratios the targets are about. All traffic stays on 127.0.0.1; nothing asserts.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import statistics
@@ -34,7 +33,7 @@ from cryptography.fernet import Fernet
 from passlib.hash import argon2
 
 from bench import callers as calls
-from bench import harness, seed
+from bench import harness, loadclient, seed
 from bench.baseline_app import PIN_HASH_VARIABLE
 from bench.callers import Caller, CallResult
 
@@ -238,7 +237,7 @@ def open_loop(
     place: calls.Place = calls.place_call,
 ) -> Phase:
     with measured(server) as figures:
-        results = asyncio.run(
+        results = loadclient.run(
             calls.run_open_loop(server.url, token, callers, offsets=offsets, place=place)
         )
     return Phase(
@@ -294,7 +293,7 @@ def interleaved_bursts(
 def empty_rooms(server: harness.Server, token: str, results: list[CallResult]) -> None:
     """Everybody hangs up: conference-end for every room used, so credentials work again."""
     rooms = {result.room for result in results if result.room is not None}
-    asyncio.run(calls.end_conferences(server.url, token, rooms))
+    loadclient.run(calls.end_conferences(server.url, token, rooms))
 
 
 def saturation_level(
@@ -308,7 +307,7 @@ def saturation_level(
 ) -> dict[str, Any]:
     """``concurrency`` callers dialling back to back for ``seconds`` (closed loop)."""
     with measured(target.server) as figures:
-        results, elapsed = asyncio.run(
+        results, elapsed = loadclient.run(
             calls.run_closed_loop(
                 target.server.url,
                 token,

@@ -8,8 +8,24 @@ needs: POST of a form body, a response with Content-Length, connections reused.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from functools import lru_cache
 from types import TracebackType
-from urllib.parse import urlencode, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import quote_plus, urlsplit
+
+import uvloop
+
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on uvloop (installed with uvicorn's standard extras), the loop the server
+    runs on too: the load generator stands for Twilio, and every CPU second it spends on the
+    machine it shares with the server is one the server under test does not get (uvloop: about a
+    fifth less of it per call than asyncio's own loop, measured against the bare baseline)."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 class HttpError(Exception):
@@ -42,7 +58,7 @@ class Client:
         parts = urlsplit(url)
         if parts.hostname != "127.0.0.1":
             raise HttpError(f"refusing non-loopback target {parts.hostname}")
-        body = urlencode(data).encode()
+        body = form_body(data)
         head = [
             f"POST {parts.path}{'?' + parts.query if parts.query else ''} HTTP/1.1",
             f"Host: {parts.netloc}",
@@ -67,6 +83,18 @@ class Client:
             else:
                 connection[1].close()
             return status, text
+
+
+def form_body(data: dict[str, str]) -> bytes:
+    """``urlencode(data).encode()``, with each name and value quoted once per run: a caller posts
+    the same dozen parameters four times, and ``urlencode`` quoted them anew each time — a third
+    of the load generator's CPU, on the cores the server under test needs."""
+    return "&".join(f"{_quoted(name)}={_quoted(value)}" for name, value in data.items()).encode()
+
+
+@lru_cache(maxsize=65536)
+def _quoted(text: str) -> str:
+    return quote_plus(text)
 
 
 async def _exchange(connection: Connection, request: bytes) -> tuple[int, str, bool]:
