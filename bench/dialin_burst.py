@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.dialin_burst --db sqlite            # 2,000 callers over 120 s
     .venv/bin/python -m bench.dialin_burst --db postgres --quick  # a short smoke run
+    .venv/bin/python -m bench.dialin_burst --db postgres --app-cpus 0 --callers 1000
+                                        # the app on CPU 0; PostgreSQL and the callers on CPU 1
 
 One run: seeds G groups x M members with meetings open now, starts the real server (uvicorn, N
 worker processes), drives the callers through the complete flow (signed webhooks, participant
@@ -41,7 +43,14 @@ from bench.callers import Caller, CallResult
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--workers", type=int, help="uvicorn processes (default: one per CPU)")
+    parser.add_argument(
+        "--app-cpus",
+        type=_cpus,
+        help="CPUs for the servers under test, e.g. 0 (default: all): this process, its load "
+        "generator and PostgreSQL's server processes then run on the others, as if Twilio and "
+        "the database were hosts of their own; the hash-bound limit counts these CPUs only",
+    )
     parser.add_argument("--groups", type=int, default=200)
     parser.add_argument("--members", type=int, default=10, help="per group (at most 100)")
     parser.add_argument("--callers", type=int, default=2000)
@@ -72,12 +81,27 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--quick", action="store_true", help="200 callers over 15 s, 20 groups")
     args = parser.parse_args()
+    if args.app_cpus is not None and not args.app_cpus < harness.machine_cpus():
+        parser.error(f"--app-cpus: leave at least one of CPUs {sorted(harness.machine_cpus())}")
+    if args.workers is None:
+        args.workers = len(args.app_cpus or harness.machine_cpus())
     if args.quick:
         args.groups, args.members, args.callers = 20, 10, 200
         args.seconds, args.saturation_seconds = 15.0, 16.0
     if args.callers > args.groups * args.members:
         parser.error("each caller needs their own credentials: --callers <= groups x members")
     return args
+
+
+def _cpus(text: str) -> frozenset[int]:
+    try:
+        cpus = frozenset(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("CPU numbers separated by commas, e.g. 0") from None
+    if not cpus <= harness.machine_cpus():
+        known = sorted(harness.machine_cpus())
+        raise argparse.ArgumentTypeError(f"this machine's CPUs are {known}")
+    return cpus
 
 
 def server_log(db: str) -> Path:
@@ -349,11 +373,13 @@ def saturation(
     args: argparse.Namespace,
     *,
     cores: int,
+    app_cores: int,
     pin_hash: str,
 ) -> dict[str, list[dict[str, Any]]]:
     """Closed loop at rising concurrency until the call rate stops rising, every target at each
     level in turn (order rotating), with one verification timed alone just before and just after
-    each level: each level's hash-bound limit is ``cores`` ÷ the mean of the two."""
+    each level: each level's hash-bound limit is ``app_cores`` (the CPUs the servers run on) ÷
+    the mean of the two; ``cores`` (the machine's) is what the CPU shares are of."""
     levels = [4 * args.workers, 8 * args.workers, 16 * args.workers, 32 * args.workers]
     seconds = args.saturation_seconds / len(levels)
     rows: dict[str, list[dict[str, Any]]] = {target.name: [] for target in targets}
@@ -374,7 +400,7 @@ def saturation(
         for target in rising:
             row = rows[target.name][-1]
             row["verification_ms"] = verify * 1000
-            row["over_hash_bound"] = row["calls_per_s"] * verify / cores
+            row["over_hash_bound"] = row["calls_per_s"] * verify / app_cores
             print_saturation_row(target.title, row)
         rising = [target for target in rising if target not in done]
         if not rising:
@@ -449,8 +475,21 @@ def ratios(report: dict[str, Any], cores: int) -> dict[str, float]:
 
 def main() -> None:
     args = parse_args()
-    cores = os.cpu_count() or 1
+    cores = len(harness.machine_cpus())
+    app_cores = len(args.app_cpus or harness.machine_cpus())
     report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "cores": cores}
+    report["app_cores"] = app_cores
+    with ExitStack() as pinned:
+        if args.app_cpus is not None:
+            others = harness.machine_cpus() - args.app_cpus
+            os.sched_setaffinity(0, others)  # the load generator: Twilio's side
+            pinned.enter_context(harness.postgres_pinned(others))
+            print(f"servers on CPUs {sorted(args.app_cpus)}; the load generator and PostgreSQL on")
+            print(f"CPUs {sorted(others)}")
+        run(args, report, cores=cores, app_cores=app_cores)
+
+
+def run(args: argparse.Namespace, report: dict[str, Any], *, cores: int, app_cores: int) -> None:
     with tempfile.TemporaryDirectory(prefix="supportline-bench-") as tmp:
         workdir, port = Path(tmp), harness.free_port()
         report["background_busy"] = background_load()
@@ -479,13 +518,14 @@ def main() -> None:
                 time_verification(report, pin_hash, "before the saturation")
                 print("\nsaturation (closed loop; every server at each level in turn):")
                 closed = [target for target in targets if target.name != "baseline"]
-                rows = saturation(closed, token, callers, args, cores=cores, pin_hash=pin_hash)
+                share = {"cores": cores, "app_cores": app_cores}
+                rows = saturation(closed, token, callers, args, pin_hash=pin_hash, **share)
                 report["saturation"] = rows["app"]
                 if "ceiling" in report:
                     report["ceiling"]["saturation"] = rows["ceiling"]
                 time_verification(report, pin_hash, "after the saturation")
         time_verification(report, pin_hash, "at the end")
-    report["ratios"] = ratios(report, cores)
+    report["ratios"] = ratios(report, app_cores)
     print(f"\none verification alone, median of the run: {report['verification_ms']:.1f} ms")
     print("ratios (targets: saturation >= 0.70, non-PIN <= 5, PIN <= 3):")
     for name, value in report["ratios"].items():
@@ -516,6 +556,7 @@ def start_servers(
             port=port,
             log=server_log(args.db),
             profile=args.profile,
+            cpus=args.app_cpus,
         )
     )
     title = f"app on {args.db}, {args.workers} workers"
@@ -528,6 +569,7 @@ def start_servers(
                 workers=args.workers,
                 port=harness.free_port(),
                 log=workdir / "baseline.log",
+                cpus=args.app_cpus,
             )
         )
         place = calls.place_baseline_call
@@ -540,6 +582,7 @@ def start_servers(
                 workers=args.workers,
                 port=harness.free_port(),
                 log=workdir / "ceiling.log",
+                cpus=args.app_cpus,
             )
         )
         place = calls.place_baseline_call

@@ -23,6 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_MACHINE_CPUS = frozenset(os.sched_getaffinity(0))  # before a benchmark pins itself anywhere
+
+
+def machine_cpus() -> frozenset[int]:
+    """The CPUs this machine lets us run on."""
+    return _MACHINE_CPUS
 
 
 def free_port() -> int:
@@ -79,8 +85,8 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
-def postgres_cpu() -> float:
-    """CPU seconds of every PostgreSQL server process on this machine (not our children)."""
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (not our children)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -89,7 +95,30 @@ def postgres_cpu() -> float:
                     pids.append(int(entry.name))
             except OSError:
                 continue
-    return cpu_seconds(pids)
+    return pids
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL server process on this machine (not our children)."""
+    return cpu_seconds(postgres_pids())
+
+
+@contextmanager
+def postgres_pinned(cpus: frozenset[int]) -> Iterator[None]:
+    """PostgreSQL's server processes on ``cpus`` only, as if it ran on a host of its own; the
+    backends it starts meanwhile inherit that from the postmaster. Every server process is let
+    onto every CPU again afterwards. Needs the right to set their affinity (root, or their
+    owner)."""
+    for pid in postgres_pids():
+        os.sched_setaffinity(pid, cpus)
+    try:
+        yield
+    finally:
+        for pid in postgres_pids():
+            try:
+                os.sched_setaffinity(pid, _MACHINE_CPUS)
+            except ProcessLookupError:  # a backend that ended meanwhile
+                continue
 
 
 def rss_bytes(pids: list[int]) -> int:
@@ -126,13 +155,18 @@ def run_server(
     port: int,
     log: Path,
     profile: Path | None = None,
+    cpus: frozenset[int] | None = None,
 ) -> Iterator[Server]:
     """Start ``uvicorn APP --factory`` on 127.0.0.1:PORT and wait until it answers.
 
     With ``profile``, py-spy samples every worker (attached from outside, so its own CPU is not
-    counted as the server's) and writes collapsed stacks there when the server stops.
+    counted as the server's) and writes collapsed stacks there when the server stops. With
+    ``cpus``, the server and its workers run on those CPUs only (``taskset``); otherwise on the
+    CPUs of this process.
     """
+    pinned = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus)))] if cpus else []
     command = [
+        *pinned,
         *(sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1"),
         *("--port", str(port), "--workers", str(workers), "--log-level", "warning"),
         *("--no-access-log", "--backlog", "4096", "--timeout-keep-alive", "300"),
