@@ -483,7 +483,8 @@ def main() -> None:
         if args.app_cpus is not None:
             others = harness.machine_cpus() - args.app_cpus
             os.sched_setaffinity(0, others)  # the load generator: Twilio's side
-            pinned.enter_context(harness.postgres_pinned(others))
+            if args.db == "postgres":
+                pinned.enter_context(harness.postgres_pinned(others))
             print(f"servers on CPUs {sorted(args.app_cpus)}; the load generator and PostgreSQL on")
             print(f"CPUs {sorted(others)}")
         run(args, report, cores=cores, app_cores=app_cores)

@@ -109,16 +109,24 @@ def postgres_pinned(cpus: frozenset[int]) -> Iterator[None]:
     backends it starts meanwhile inherit that from the postmaster. Every server process is let
     onto every CPU again afterwards. Needs the right to set their affinity (root, or their
     owner)."""
-    for pid in postgres_pids():
-        os.sched_setaffinity(pid, cpus)
     try:
+        _set_affinity(postgres_pids(), cpus)
         yield
     finally:
-        for pid in postgres_pids():
-            try:
-                os.sched_setaffinity(pid, _MACHINE_CPUS)
-            except ProcessLookupError:  # a backend that ended meanwhile
-                continue
+        _set_affinity(postgres_pids(), _MACHINE_CPUS)
+
+
+def _set_affinity(pids: list[int], cpus: frozenset[int]) -> None:
+    for pid in pids:
+        try:
+            os.sched_setaffinity(pid, cpus)
+        except ProcessLookupError:  # a backend that ended meanwhile
+            continue
+        except PermissionError:
+            raise SystemExit(
+                "cannot move PostgreSQL's server processes to other CPUs: run the benchmark "
+                "as root or as the user PostgreSQL runs as, or without --app-cpus"
+            ) from None
 
 
 def rss_bytes(pids: list[int]) -> int:
