@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -191,8 +193,8 @@ def ratios(report: dict[str, Any], cores: int) -> dict[str, float]:
 
 def main() -> None:
     args = parse_args()
-    cores = len(harness.machine_cpus())
-    app_cores = len(args.app_cpus or harness.machine_cpus())
+    cores = os.cpu_count() or 1  # the machine's, as /proc/stat counts them
+    app_cores = len(args.app_cpus) if args.app_cpus is not None else cores
     report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "cores": cores}
     report["app_cores"] = app_cores
     with ExitStack() as pinned:
@@ -200,9 +202,12 @@ def main() -> None:
             others = harness.machine_cpus() - args.app_cpus
             os.sched_setaffinity(0, others)  # the load generator: Twilio's side
             if args.db == "postgres":
+                # A SIGTERM unwinds like Ctrl-C, so that PostgreSQL gets its CPUs back.
+                signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
                 pinned.enter_context(harness.postgres_pinned(others))
-            print(f"servers on CPUs {sorted(args.app_cpus)}; the load generator and PostgreSQL on")
-            print(f"CPUs {sorted(others)}")
+            beside = "the load generator and PostgreSQL" if args.db == "postgres" else "the callers"
+            print(f"servers on CPUs {sorted(args.app_cpus)}; {beside} on {sorted(others)}")
+            print("(one verification alone is timed on those too, with the machine otherwise idle)")
         run(args, report, cores=cores, app_cores=app_cores)
 
 

@@ -27,7 +27,7 @@ _MACHINE_CPUS = frozenset(os.sched_getaffinity(0))  # before a benchmark pins it
 
 
 def machine_cpus() -> frozenset[int]:
-    """The CPUs this machine lets us run on."""
+    """The CPUs this process was let run on at its start (before any pinning)."""
     return _MACHINE_CPUS
 
 
@@ -106,27 +106,29 @@ def postgres_cpu() -> float:
 @contextmanager
 def postgres_pinned(cpus: frozenset[int]) -> Iterator[None]:
     """PostgreSQL's server processes on ``cpus`` only, as if it ran on a host of its own; the
-    backends it starts meanwhile inherit that from the postmaster. Every server process is let
-    onto every CPU again afterwards. Needs the right to set their affinity (root, or their
-    owner)."""
+    backends it starts meanwhile inherit that from the postmaster. Afterwards each process gets
+    the CPUs it had before back (one started meanwhile, the postmaster's). Needs the right to
+    set their affinity (root, or their owner)."""
+    before = {pid: os.sched_getaffinity(pid) for pid in postgres_pids()}
+    default = frozenset().union(*before.values()) or _MACHINE_CPUS
     try:
-        _set_affinity(postgres_pids(), cpus)
+        for pid in before:
+            try:
+                os.sched_setaffinity(pid, cpus)
+            except ProcessLookupError:  # a backend that ended meanwhile
+                continue
+            except PermissionError:
+                raise SystemExit(
+                    "cannot move PostgreSQL's server processes to other CPUs: run the benchmark "
+                    "as root or as the user PostgreSQL runs as, or without --app-cpus"
+                ) from None
         yield
     finally:
-        _set_affinity(postgres_pids(), _MACHINE_CPUS)
-
-
-def _set_affinity(pids: list[int], cpus: frozenset[int]) -> None:
-    for pid in pids:
-        try:
-            os.sched_setaffinity(pid, cpus)
-        except ProcessLookupError:  # a backend that ended meanwhile
-            continue
-        except PermissionError:
-            raise SystemExit(
-                "cannot move PostgreSQL's server processes to other CPUs: run the benchmark "
-                "as root or as the user PostgreSQL runs as, or without --app-cpus"
-            ) from None
+        for pid in postgres_pids():
+            try:
+                os.sched_setaffinity(pid, before.get(pid, default))
+            except (ProcessLookupError, PermissionError):  # ended; never ours to move
+                continue
 
 
 def rss_bytes(pids: list[int]) -> int:
