@@ -19,7 +19,7 @@ from groups.service import get_line_by_number
 from notifications import optout, render
 from notifications import service as outbox
 from notifications.exceptions import DeliveryNotFound
-from notifications.models import LAST_ERROR_LENGTH, Channel, OutboxMessage, Status
+from notifications.models import Channel, OutboxMessage, Status
 
 log = get_logger("notifications.inbound")
 
@@ -108,7 +108,7 @@ def record_status(
         row.status = Status.delivered
     elif status in ("undelivered", "failed"):
         row.status = Status.failed
-        row.last_error = f"twilio {error_code or '-'}: {status}"[:LAST_ERROR_LENGTH]
+        row.last_error = f"twilio {error_code or '-'}: {status}"
         outbox.notify_failure(session, row, now)
     elif row.status in (Status.sending, Status.pending, Status.claimed):
         row.status = Status.sent

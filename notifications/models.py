@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from core.database import Base, string_enum, utcnow
 from core.pii import EncryptedText
@@ -82,6 +82,11 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+
+    @validates("last_error")
+    def _cut(self, _: str, reason: str | None) -> str | None:
+        """A provider's reason longer than the column is cut, not a failed write (PostgreSQL)."""
+        return reason[:LAST_ERROR_LENGTH] if reason is not None else None
 
 
 class SmsOptOut(Base):

@@ -83,7 +83,7 @@ def record_outcome(
         else:
             report.retried += 1
     elif attempt.started:  # the provider may have it: in doubt (README "Delivery")
-        row.last_error = (attempt.doubt or "outcome unknown: the send did not return")[:200]
+        row.last_error = attempt.doubt or "outcome unknown: the send did not return"
         report.in_doubt += 1
         report.outcomes[outbox_id] = Status.sending
         log.warning("outbox.in_doubt", extra={"outbox_id": outbox_id})
@@ -105,7 +105,7 @@ def release(row: OutboxMessage, now: datetime) -> None:
 
 def finish(row: OutboxMessage, status: Status, reason: str, now: datetime) -> None:
     row.status = status
-    row.last_error = reason[:200]
+    row.last_error = reason
     row.secret = None
     row.claim_token = None
     row.lease_until = None
@@ -143,7 +143,7 @@ def record_failure(
         log.warning("outbox.failed", extra={"outbox_id": row.id, "reason": row.last_error})
         return Status.failed
     row.status = Status.pending
-    row.last_error = error.reason[:200]
+    row.last_error = error.reason
     row.claim_token = None
     row.lease_until = None
     row.updated_at = now
