@@ -88,7 +88,7 @@ def parse_args() -> argparse.Namespace:
     if args.app_cpus is not None and not args.app_cpus < harness.machine_cpus():
         parser.error(f"--app-cpus: leave at least one of CPUs {sorted(harness.machine_cpus())}")
     if args.workers is None:
-        args.workers = len(args.app_cpus or harness.machine_cpus())
+        args.workers = len(args.app_cpus) if args.app_cpus else os.cpu_count() or 1
     if args.quick:
         args.groups, args.members, args.callers = 20, 10, 200
         args.seconds, args.saturation_seconds = 15.0, 16.0
@@ -240,8 +240,15 @@ def run(args: argparse.Namespace, report: dict[str, Any], *, cores: int, app_cor
                 time_verification(report, pin_hash, "before the saturation")
                 print("\nsaturation (closed loop; every server at each level in turn):")
                 closed = [target for target in targets if target.name != "baseline"]
-                share = {"cores": cores, "app_cores": app_cores}
-                rows = saturation(closed, token, callers, args, pin_hash=pin_hash, **share)
+                rows = saturation(
+                    closed,
+                    token,
+                    callers,
+                    args,
+                    pin_hash=pin_hash,
+                    cores=cores,
+                    app_cores=app_cores,
+                )
                 report["saturation"] = rows["app"]
                 if "ceiling" in report:
                     report["ceiling"]["saturation"] = rows["ceiling"]
