@@ -139,7 +139,7 @@ def parse_args() -> argparse.Namespace:
 
 async def measure(args: argparse.Namespace, url: str, token: str, callers: list[Caller]) -> None:
     from bench.baseline_app import create_app as create_baseline
-    from core.app import create_app
+    from supportline.app import create_app
 
     base_url = "http://127.0.0.1:8000"
     app, baseline = create_app(), create_baseline()

@@ -19,7 +19,7 @@ from passlib.hash import argon2
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-import core.models  # noqa: F401 - every table known before the first query
+import supportline.models  # noqa: F401 - every table known before the first query
 from auth import service as auth_service
 from auth.models import Role, Staff
 from bench.callers import Caller

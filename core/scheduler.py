@@ -6,7 +6,8 @@ holds a PostgreSQL session-level advisory lock (or, on SQLite, a file lock next 
 for as long as it runs; the others wait and try again, and take over when the holder's process
 ends (both locks die with their process).
 
-Every periodic job is registered in :func:`job_specs`, and nowhere else.
+The scheduler knows no domain: the composition root (``supportline.jobs``) gives it the list
+of jobs and the reference APScheduler's persistent store keeps for running one.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from core.database import Base, get_engine, get_sessionmaker, utcnow
+from core.database import Base, get_engine
 from core.logs import get_logger
 from core.settings import get_settings
 
@@ -62,41 +63,13 @@ class JobSpec:
     seconds: int
 
 
-def plan_meetings_job(sessions: sessionmaker[Session], now: datetime) -> None:
-    from groups import meetings as groups_meetings  # noqa: PLC0415 - core must not import domains early
+@dataclass(frozen=True)
+class Jobs:
+    """What the scheduler runs: the specs, and the ``module:function`` APScheduler stores and
+    calls with a job's name (a reference, so the persistent store holds no code)."""
 
-    with sessions.begin() as session:
-        groups_meetings.plan_all(session, now=now)
-
-
-def job_specs() -> list[JobSpec]:
-    """The one place where periodic jobs are registered."""
-    from conference import tasks as conference_tasks  # noqa: PLC0415 - see above
-    from notifications import tasks as notification_tasks  # noqa: PLC0415 - see above
-
-    settings = get_settings()
-    return [
-        JobSpec("plan_meetings", plan_meetings_job, settings.scheduler_plan_minutes * 60),
-        JobSpec(
-            "enqueue_reminders",
-            notification_tasks.reminders_job,
-            settings.scheduler_reminder_seconds,
-        ),
-        JobSpec(
-            "dispatch_outbox", notification_tasks.dispatch_job, settings.scheduler_dispatch_seconds
-        ),
-        JobSpec(
-            "meeting_lifecycle",
-            conference_tasks.lifecycle_job,
-            settings.scheduler_conference_seconds,
-        ),
-    ]
-
-
-def run_job(name: str) -> None:
-    """What APScheduler calls (by reference, so the persistent store holds no code)."""
-    spec = next(spec for spec in job_specs() if spec.name == name)
-    spec.function(get_sessionmaker(), utcnow())
+    specs: Callable[[], list[JobSpec]]
+    run_job: str
 
 
 # --- one scheduler at a time ---
@@ -176,11 +149,12 @@ def make_scheduler(engine: Engine) -> BackgroundScheduler:
     return scheduler
 
 
-def register_jobs(scheduler: BackgroundScheduler) -> list[str]:
+def register_jobs(scheduler: BackgroundScheduler, jobs: Jobs) -> list[str]:
+    """Add every job; ``replace_existing`` rewrites what an earlier version stored."""
     names = []
-    for spec in job_specs():
+    for spec in jobs.specs():
         scheduler.add_job(
-            "core.scheduler:run_job",
+            jobs.run_job,
             "interval",
             seconds=spec.seconds,
             args=[spec.name],
@@ -198,7 +172,10 @@ def register_jobs(scheduler: BackgroundScheduler) -> list[str]:
 class SchedulerRunner:
     """Waits for the lock, then runs the scheduler until :meth:`stop`."""
 
-    def __init__(self, engine: Engine | None = None, *, retry_seconds: float = 30.0) -> None:
+    def __init__(
+        self, jobs: Jobs, engine: Engine | None = None, *, retry_seconds: float = 30.0
+    ) -> None:
+        self.jobs = jobs
         self.engine = engine or get_engine()
         self.lock = make_lock(self.engine)
         self.retry_seconds = retry_seconds
@@ -221,10 +198,10 @@ class SchedulerRunner:
         if not self.lock.acquire():
             return False
         scheduler = make_scheduler(self.engine)
-        register_jobs(scheduler)
+        names = register_jobs(scheduler, self.jobs)
         scheduler.start()
         self.scheduler = scheduler
-        log.info("scheduler.started", extra={"jobs": [spec.name for spec in job_specs()]})
+        log.info("scheduler.started", extra={"jobs": names})
         return True
 
     def _run(self) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy import Connection
 
-import core.models  # noqa: F401 - registers every table on the metadata
+import supportline.models  # noqa: F401 - registers every table on the metadata
 from core.database import Base, UTCDateTime, make_engine
 from core.pii import EncryptedText
 from core.settings import get_settings

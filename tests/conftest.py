@@ -54,7 +54,12 @@ from sqlalchemy.orm import Session  # noqa: E402
 from core import migrate  # noqa: E402
 from core.database import get_session, make_engine, unit_of_work  # noqa: E402
 from tests.clock import Clock  # noqa: E402
-from tests.emulators.fixtures import prism_url, twilio_client  # noqa: E402, F401
+
+pytest_plugins = [
+    "tests.emulators.fixtures",
+    "tests.fixtures.own_database",
+    "tests.fixtures.calls",
+]
 
 
 def _postgres_database(url: str) -> Iterator[str]:
@@ -117,8 +122,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(db: Session, clock: Clock) -> FastAPI:
-    from core.app import create_app
     from core.clock import get_now
+    from supportline.app import create_app
 
     application = create_app()
 

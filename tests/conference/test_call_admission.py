@@ -14,9 +14,9 @@ from conference import tasks
 from conference.models import AccessEvent
 from groups import meetings as groups_meetings
 from tests.clock import Clock
-from tests.conference.conftest import CALLER, MEETING_START, World, login
 from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers, create_staff
+from tests.fixtures.calls import CALLER, MEETING_START, World, login
 from tests.twilio_signing import signature_for
 
 BASE = "https://line.example.org"

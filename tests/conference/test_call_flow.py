@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from conference import tasks
 from notifications.models import Channel, Kind, OutboxMessage
 from tests.clock import Clock
-from tests.conference.conftest import CALLER, MEETING_START, World, login
 from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers
+from tests.fixtures.calls import CALLER, MEETING_START, World, login
 
 
 def roster(client: TestClient, world: World) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conference.conftest import CALLER, World, login
 from tests.conference.simulator import TwilioSimulator
+from tests.fixtures.calls import CALLER, World, login
 
 pytestmark = pytest.mark.postgres_only
 

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conference import tasks
-from conference.phone import Phone
 from core.database import Base
 from core.settings import get_settings
+from supportline.phone import Phone
 from tests.clock import Clock
-from tests.conference.conftest import MEETING_START, World, login
 from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers
+from tests.fixtures.calls import MEETING_START, World, login
 
 BASE = "https://line.example.org"
 CALLERS = ["+48601000901", "+48601000902", "+48601000903", "+48601000904", "+48601000905"]

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from conference import prompts
 from conference.prompts import LANGUAGES, Prompt
 from tests.clock import Clock
-from tests.conference.conftest import make_world
 from tests.conference.simulator import TwilioSimulator
+from tests.fixtures.calls import make_world
 
 PLACEHOLDER = re.compile(r"\{\w+\}")
 

@@ -16,11 +16,11 @@ from conference.providers import (
     TwilioConferenceControl,
     get_conference_control,
 )
-from tests.conference.conftest import World, login
 from tests.conference.simulator import TwilioSimulator
 from tests.emulators.faults import FaultInjectingHttpClient
 from tests.emulators.fixtures import TEST_ACCOUNT_SID
 from tests.factories import auth_headers, create_staff
+from tests.fixtures.calls import World, login
 
 TwilioPair = tuple[Client, FaultInjectingHttpClient]
 CONF = "CF" + "0123456789abcdef" * 2

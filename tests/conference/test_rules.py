@@ -15,8 +15,8 @@ from conference.prompts import Prompt
 from conference.providers import FakeConferenceControl
 from core import security
 from tests.clock import Clock
-from tests.conference.conftest import CALLER, MEETING_START, World, login
 from tests.conference.simulator import TwilioSimulator
+from tests.fixtures.calls import CALLER, MEETING_START, World, login
 
 
 def test_twiml_gathers_dtmf_and_dials_members_into_a_waiting_room(

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from conference.models import Call, CallStage, Room
 from tests.clock import Clock
-from tests.conference.conftest import World, login, make_world
 from tests.conference.simulator import TwilioSimulator
+from tests.fixtures.calls import World, login, make_world
 
 
 def test_joins_in_two_rooms_each_set_their_own_room_and_each_end_empties_only_it(

@@ -21,9 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import migrate
 from core.database import make_engine
-
-# The live panel's tests play Twilio with the conference tests' simulator and their world.
-from tests.conference.conftest import sim, world  # noqa: F401
 from tests.emulators.fixtures import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.emulators.recording_proxy import RecordingProxy, run_recording_proxy
 
@@ -87,7 +84,7 @@ def _serve(settings: dict[str, str]) -> Iterator[LiveServer]:
         **settings,
     }
     env.pop("SUPPORTLINE_TEST_DATABASE_URL", None)
-    command = [sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", "supportline.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:

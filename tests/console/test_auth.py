@@ -177,7 +177,7 @@ def test_helpers_start_on_the_referral_form(client: TestClient, db: Session) -> 
 def test_cookie_is_not_secure_on_a_plain_http_address(
     db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.app import create_app
+    from supportline.app import create_app
 
     monkeypatch.setenv("SUPPORTLINE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
     get_settings.cache_clear()

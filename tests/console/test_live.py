@@ -14,10 +14,10 @@ from conference.models import Call, Room
 from conference.providers import FakeConferenceControl, get_conference_control
 from core.audit import AuditEntry
 from groups.models import MembershipStatus
-from tests.conference.conftest import World, login
 from tests.conference.simulator import SimCall, TwilioSimulator
 from tests.console.helpers import csrf_from, post_form, sign_in
 from tests.factories import create_group, create_staff
+from tests.fixtures.calls import World, login
 
 MEMBER_CALLER = "+48601000111"
 

@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 
 from auth import service as auth_service
 from auth.models import Role
-from core.app import create_app
 from core.clock import get_now
 from core.database import get_sessionmaker
 from core.logs import JsonFormatter
 from core.pii import PiiKeyError
 from groups.models import Referral
+from supportline.app import create_app
 from tests.clock import Clock
-from tests.core.conftest import forget_settings
 from tests.factories import create_group
+from tests.fixtures.own_database import forget_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long enough password"

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
-import core.models  # noqa: F401 - every table known
+import supportline.models  # noqa: F401 - every table known
 from core.database import Base
 
 

@@ -17,7 +17,7 @@ from schemathesis.core.result import Ok
 from sqlalchemy.orm import Session
 
 from auth.models import Role
-from core.app import create_app
+from supportline.app import create_app
 from tests.clock import Clock
 from tests.factories import auth_headers, create_group, create_member, create_staff
 

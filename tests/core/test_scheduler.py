@@ -13,8 +13,10 @@ from auth.models import Role
 from conference.models import Room
 from core import migrate
 from core.database import get_sessionmaker, make_engine
-from core.scheduler import SchedulerRunner, job_specs
+from core.scheduler import SchedulerRunner
 from groups import meetings as groups_meetings
+from supportline.jobs import JOBS as REGISTERED
+from supportline.jobs import job_specs
 from tests.factories import create_group, create_staff
 
 JOBS = {"plan_meetings", "enqueue_reminders", "dispatch_outbox", "meeting_lifecycle"}
@@ -59,7 +61,10 @@ def test_the_meeting_lifecycle_job_ends_a_finished_conference(own_database: Path
 
 
 def test_jobs_live_in_the_persistent_store_and_one_scheduler_acts(sqlite_engine: Engine) -> None:
-    active, standby = SchedulerRunner(sqlite_engine), SchedulerRunner(sqlite_engine)
+    active, standby = (
+        SchedulerRunner(REGISTERED, sqlite_engine),
+        SchedulerRunner(REGISTERED, sqlite_engine),
+    )
     try:
         assert active.try_start()
         assert active.scheduler is not None

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from core.app import create_app
 from core.schemas import DigitsPin, E164Phone, Email, LocalTime
+from supportline.app import create_app
 
 
 @pytest.mark.parametrize("value", ["12a4", "12 34", "123", "1234567890123", "١٢٣٤", "-1234"])

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import migrate, pii
 from core.database import make_engine
-from core.scheduler import AdvisoryLock, SchedulerRunner, job_specs
+from core.scheduler import AdvisoryLock, SchedulerRunner
 from core.settings import get_settings
 from groups import meetings as groups_meetings
 from groups import service as groups_service
@@ -33,6 +33,7 @@ from notifications.delivery import Providers
 from notifications.models import OutboxMessage, Status
 from notifications.providers import FakeMailer, FakeSms, Sms
 from notifications.tasks import dispatch, enqueue_due_reminders
+from supportline.jobs import JOBS, job_specs
 from tests.conftest import _postgres_database
 from tests.factories import create_group
 
@@ -277,7 +278,7 @@ def test_only_one_scheduler_holds_the_advisory_lock(pg_url: str) -> None:
 
 def test_a_standby_scheduler_takes_over_when_the_active_one_stops(pg_url: str) -> None:
     engines = [make_engine(pg_url), make_engine(pg_url)]
-    active, standby = (SchedulerRunner(engine) for engine in engines)
+    active, standby = (SchedulerRunner(JOBS, engine) for engine in engines)
     try:
         assert active.try_start()
         assert not standby.try_start()

@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from auth import service as auth_service
 from auth.models import Role, Staff
 from core import migrate, pii
-from core.cli import app
 from core.database import get_sessionmaker
 from core.pii import PiiKeyError
 from groups import members
@@ -24,8 +23,9 @@ from groups.models import Membership, Referral
 from groups.service import Credentials
 from notifications import notices, optout
 from notifications.models import Kind, OutboxMessage
-from tests.core.conftest import forget_settings
+from supportline.cli import app
 from tests.factories import create_group, create_member
+from tests.fixtures.own_database import forget_settings
 from tests.notifications.smtp_server import free_port
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
-import core.models  # noqa: F401 - every table known before the first query
+import supportline.models  # noqa: F401 - every table known before the first query
 from auth.router import router as auth_router
 from conference.router import api_router as conference_api_router
 from conference.router import twilio_router as conference_twilio_router

@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from conference.phone import Phone, PhoneError, Poster
-from core.cli import app as cli
 from core.settings import get_settings
-from tests.conference.conftest import World
+from supportline.cli import app as cli
+from supportline.phone import Phone, PhoneError, Poster
 from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers
+from tests.fixtures.calls import World
 
 Key = str | Callable[[str], str]
 

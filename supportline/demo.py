@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from auth import service as auth_service
 from auth.models import Role, Staff
-from core import demo_meetings, pii, security
+from core import pii, security
 from core.settings import get_settings
 from groups import members as members_service
 from groups import service as groups_service
@@ -31,6 +31,7 @@ from groups.models import (
     MembershipRole,
 )
 from groups.schemas import GroupCreate, LineCreate, ReferralCreate, SlotSchema
+from supportline import demo_meetings
 
 STAFF = (
     ("demo-admin", Role.admin),

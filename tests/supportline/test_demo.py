@@ -17,13 +17,14 @@ from typer.testing import CliRunner
 
 from auth import service as auth_service
 from auth.models import LoginFailure, Staff
-from core import demo, security
+from core import security
 from core.audit import AuditEntry
-from core.cli import app
 from core.database import Base, get_sessionmaker
 from groups import members
 from groups.models import Group, Meeting, MeetingStatus, Referral, ReferralStatus
-from tests.core.conftest import forget_settings
+from supportline import demo
+from supportline.cli import app
+from tests.fixtures.own_database import forget_settings
 
 MONDAY_NOON = datetime(2026, 3, 2, 12, tzinfo=UTC)
 runner = CliRunner()

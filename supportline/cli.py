@@ -85,7 +85,7 @@ def staff_create(
 @pii_app.command("rotate")
 def pii_rotate() -> None:
     """Re-encrypt all personal data with the first key of SUPPORTLINE_PII_KEYS."""
-    import core.models  # noqa: F401, PLC0415 - every encrypted column must be known
+    import supportline.models  # noqa: F401, PLC0415 - every encrypted column must be known
 
     pii.reset_caches()
     with get_sessionmaker().begin() as session:
@@ -100,7 +100,7 @@ def pii_reindex() -> None:
     Without it no participant number is found and STOP replies no longer match. The previous
     key comes from SUPPORTLINE_PREVIOUS_SECRET_KEY or is asked for.
     """
-    from core.reindex import WrongPreviousKey, reindex  # noqa: PLC0415 - every domain's models
+    from supportline.reindex import WrongPreviousKey, reindex  # noqa: PLC0415 - every model
 
     given = os.environ.get("SUPPORTLINE_PREVIOUS_SECRET_KEY") or typer.prompt(
         "The previous SUPPORTLINE_SECRET_KEY", hide_input=True
@@ -159,7 +159,7 @@ def demo(
     ] = False,
 ) -> None:
     """Seed a demo organisation (idempotent) and print its credentials. Demo data only."""
-    from core import demo as demo_service  # noqa: PLC0415 - keeps `--help` fast
+    from supportline import demo as demo_service  # noqa: PLC0415 - keeps `--help` fast
 
     if get_settings().environment is Environment.production:
         raise fail("the demo writes made-up people and known passwords; not in production")
@@ -188,18 +188,19 @@ def serve(
 ) -> None:
     """Run the web server (Twilio webhooks, JSON API, console) and, by default, the scheduler."""
     from core.scheduler import SchedulerRunner  # noqa: PLC0415 - keeps `--help` fast
+    from supportline.jobs import JOBS  # noqa: PLC0415
 
     logging.config.dictConfig(log_config())  # the scheduler starts before uvicorn configures it
     check_keys()
     migrate.upgrade()
     announce_providers()
-    runner = None if no_scheduler else SchedulerRunner()
+    runner = None if no_scheduler else SchedulerRunner(JOBS)
     if runner is not None:
         runner.start()
         console.print("scheduler: runs in this process (when no other scheduler holds the lock)")
     try:
         uvicorn.run(
-            "core.app:create_app",
+            "supportline.app:create_app",
             factory=True,
             host=host,
             port=port,
@@ -218,12 +219,13 @@ def worker() -> None:
     import signal  # noqa: PLC0415
 
     from core.scheduler import SchedulerRunner  # noqa: PLC0415
+    from supportline.jobs import JOBS  # noqa: PLC0415
 
     logging.config.dictConfig(log_config())
     check_keys()
     migrate.upgrade()
     announce_providers()
-    runner = SchedulerRunner()
+    runner = SchedulerRunner(JOBS)
 
     def stop(_signum: int, _frame: object) -> None:
         runner.request_stop()  # the shutdown itself runs below, outside the signal handler
@@ -303,7 +305,7 @@ def call(
     """A terminal phone: dial a running server as Twilio would, type keypad digits."""
     import httpx  # noqa: PLC0415 - keeps `--help` fast
 
-    from conference.phone import Phone, PhoneError  # noqa: PLC0415
+    from supportline.phone import Phone, PhoneError  # noqa: PLC0415
 
     settings = get_settings()
     with httpx.Client(timeout=30.0) as http:

@@ -1,0 +1,48 @@
+"""The list of periodic jobs: each domain's job functions, and how often each runs.
+
+Registered here and nowhere else; the scheduler (``core.scheduler``) runs whatever this list
+holds. APScheduler's persistent store keeps a reference to :func:`run_job` and a job's name,
+never code.
+"""
+
+from __future__ import annotations
+
+from conference import tasks as conference_tasks
+from core.database import get_sessionmaker, utcnow
+from core.scheduler import Jobs, JobSpec
+from core.settings import get_settings
+from groups import tasks as groups_tasks
+from notifications import tasks as notification_tasks
+
+RUN_JOB = "supportline.jobs:run_job"
+
+
+def job_specs() -> list[JobSpec]:
+    settings = get_settings()
+    return [
+        JobSpec(
+            "plan_meetings", groups_tasks.plan_meetings_job, settings.scheduler_plan_minutes * 60
+        ),
+        JobSpec(
+            "enqueue_reminders",
+            notification_tasks.reminders_job,
+            settings.scheduler_reminder_seconds,
+        ),
+        JobSpec(
+            "dispatch_outbox", notification_tasks.dispatch_job, settings.scheduler_dispatch_seconds
+        ),
+        JobSpec(
+            "meeting_lifecycle",
+            conference_tasks.lifecycle_job,
+            settings.scheduler_conference_seconds,
+        ),
+    ]
+
+
+def run_job(name: str) -> None:
+    """What APScheduler calls (by reference, so the persistent store holds no code)."""
+    spec = next(spec for spec in job_specs() if spec.name == name)
+    spec.function(get_sessionmaker(), utcnow())
+
+
+JOBS = Jobs(specs=job_specs, run_job=RUN_JOB)
