@@ -279,7 +279,7 @@ def start_servers(
     another is measured) so that their phases can take turns."""
     app = servers.enter_context(
         harness.run_server(
-            "supportline.app:create_app",
+            "supportline.app:create_served_app",
             env=env,
             workers=args.workers,
             port=port,

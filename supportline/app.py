@@ -32,17 +32,25 @@ from notifications.router import twilio_router as notifications_twilio_router
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    # Everything loaded at start-up (models, routes, templates, prompts) lives as long as the
-    # process: out of the garbage collector's reach, a full collection scans only what requests
-    # create. Otherwise one took ~100 ms, every request of the process waiting behind it.
     open_pools()
     start_unit_threads()
     start_hashing()
+    yield
+    stop_unit_threads()  # blocks until the units still running end: the process is stopping
+
+
+def create_served_app() -> FastAPI:
+    """The application as ``supportline serve`` starts it in each web process.
+
+    Everything loaded to build it (models, routes, templates, prompts) lives as long as the
+    process: frozen out of the garbage collector's reach, a full collection scans only what
+    requests create. Otherwise one took ~100 ms, every request of the process waiting behind
+    it. Only a process of its own is frozen so: in tests it would freeze the test runner's heap.
+    """
+    app = create_app()
     gc.collect()
     gc.freeze()
-    yield
-    gc.unfreeze()
-    stop_unit_threads()  # blocks until the units still running end: the process is stopping
+    return app
 
 
 def create_app() -> FastAPI:

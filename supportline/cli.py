@@ -200,7 +200,7 @@ def serve(
         console.print("scheduler: runs in this process (when no other scheduler holds the lock)")
     try:
         uvicorn.run(
-            "supportline.app:create_app",
+            "supportline.app:create_served_app",
             factory=True,
             host=host,
             port=port,

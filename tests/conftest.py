@@ -62,6 +62,20 @@ pytest_plugins = [
 ]
 
 
+# Fixtures that start a real part beside the test: whoever uses one is an integration test.
+INTEGRATION_FIXTURES = frozenset(
+    {"prism_url", "twilio_client", "live_server", "twilio_live_server"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``pytest -m "not integration"`` is the quick inner loop; the full run takes everything."""
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & INTEGRATION_FIXTURES or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.integration)
+
+
 def _postgres_database(url: str) -> Iterator[str]:
     """Create a database of our own on the server in ``url`` and drop it after the run."""
     base = make_url(url)
@@ -120,12 +134,22 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def app(db: Session, clock: Clock) -> FastAPI:
-    from core.clock import get_now
+@pytest.fixture(scope="session")
+def started_client(engine: Engine) -> Iterator[TestClient]:
+    """One application for the whole run, started once (its worker and hashing threads); each
+    test gets it with its own overrides (``app``) and a client without cookies (``client``)."""
     from supportline.app import create_app
 
-    application = create_app()
+    with TestClient(create_app(), base_url="https://line.example.org") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def app(started_client: TestClient, db: Session, clock: Clock) -> Iterator[FastAPI]:
+    from core.clock import get_now
+
+    application = started_client.app
+    assert isinstance(application, FastAPI)
 
     def test_session() -> Iterator[Session]:
         # What the test set up before the request counts as committed, as it would be in real
@@ -133,12 +157,17 @@ def app(db: Session, clock: Clock) -> FastAPI:
         db.commit()
         yield from unit_of_work(db)
 
+    application.dependency_overrides.clear()
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_now] = clock.now
-    return application
+    yield application
+    application.dependency_overrides.clear()
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, base_url="https://line.example.org") as test_client:
-        yield test_client
+def client(app: FastAPI, started_client: TestClient) -> Iterator[TestClient]:
+    headers = dict(started_client.headers)
+    yield started_client
+    started_client.cookies.clear()
+    started_client.headers.clear()
+    started_client.headers.update(headers)

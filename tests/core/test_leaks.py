@@ -186,6 +186,7 @@ def test_malformed_pii_keys_stop_the_start_with_a_clear_message(
         create_app()
 
 
+@pytest.mark.integration
 def test_an_exception_logged_by_uvicorn_shows_its_type_and_place_never_its_text() -> None:
     # What serve's processes do with a request's unhandled exception (core.logs.log_config).
     program = """

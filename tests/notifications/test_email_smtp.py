@@ -29,6 +29,8 @@ from tests.factories import create_group, create_member, create_staff
 from tests.notifications.conftest import dispatcher
 from tests.notifications.smtp_server import Inbox, decoded_text, free_port, smtp_server
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:

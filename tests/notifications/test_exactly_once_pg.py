@@ -37,7 +37,7 @@ from supportline.jobs import JOBS, job_specs
 from tests.conftest import _postgres_database
 from tests.factories import create_group
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.integration]
 MEMBERS = 1000
 ROOT = Path(__file__).resolve().parents[2]
 

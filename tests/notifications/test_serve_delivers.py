@@ -32,6 +32,8 @@ from tests.emulators.fixtures import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.factories import create_group, create_member
 from tests.notifications.smtp_server import Inbox, decoded_text, free_port, smtp_server
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORTLINE = str(Path(sys.executable).with_name("supportline"))
 

@@ -20,6 +20,8 @@ from tests.factories import create_group, create_member
 from tests.notifications.conftest import dispatcher
 from tests.notifications.smtp_server import certificates, password_checker, smtp_server
 
+pytestmark = pytest.mark.integration
+
 
 def send_invitation(
     db: Session, sessions: sessionmaker[Session], clock: Clock, port: int

@@ -228,6 +228,7 @@ def test_db_upgrade_encrypts_the_decision_reasons_stored_in_clear(
     forget_settings()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_serve_and_worker_refuse_to_start_with_malformed_pii_keys(
     tmp_path: Path, command: str
