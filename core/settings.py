@@ -172,6 +172,16 @@ def _development_file(path: Path, make: Callable[[], str]) -> bytes:
     return value
 
 
+_chosen: list[Settings] = []  # what use_settings() chose, if anything
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make ``settings`` what :func:`get_settings` returns, instead of reading the environment
+    (``None``: read it again). For code that builds its configuration as an object: the tests."""
+    _chosen[:] = [settings] if settings is not None else []
+    get_settings.cache_clear()
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return _chosen[0] if _chosen else Settings()

@@ -7,55 +7,22 @@ creates a fresh database on that server for the run and drops it afterwards.
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
-from cryptography.fernet import Fernet
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session
 
-_TMP = Path(tempfile.mkdtemp(prefix="supportline-tests-"))
-os.environ.update(
-    {
-        "SUPPORTLINE_ENVIRONMENT": "test",
-        "SUPPORTLINE_DATA_DIR": str(_TMP),
-        "SUPPORTLINE_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
-        "SUPPORTLINE_PII_KEYS": Fernet.generate_key().decode(),
-        "SUPPORTLINE_PUBLIC_BASE_URL": "https://line.example.org",
-        "SUPPORTLINE_ARGON2_MEMORY_COST": "64",
-        "SUPPORTLINE_ARGON2_TIME_COST": "1",
-        "SUPPORTLINE_TWILIO_ACCOUNT_SID": "",
-        "SUPPORTLINE_TWILIO_AUTH_TOKEN": "",
-        "SUPPORTLINE_SMTP_HOST": "",
-    }
-)
-for _name in list(os.environ):
-    if _name.startswith("SUPPORTLINE_") and _name not in {
-        "SUPPORTLINE_TEST_DATABASE_URL",
-        "SUPPORTLINE_ENVIRONMENT",
-        "SUPPORTLINE_DATA_DIR",
-        "SUPPORTLINE_SECRET_KEY",
-        "SUPPORTLINE_PII_KEYS",
-        "SUPPORTLINE_PUBLIC_BASE_URL",
-        "SUPPORTLINE_ARGON2_MEMORY_COST",
-        "SUPPORTLINE_ARGON2_TIME_COST",
-        "SUPPORTLINE_TWILIO_ACCOUNT_SID",
-        "SUPPORTLINE_TWILIO_AUTH_TOKEN",
-        "SUPPORTLINE_SMTP_HOST",
-    }:
-        del os.environ[_name]
-
-import pytest  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from core import migrate  # noqa: E402
-from core.database import get_session, make_engine, unit_of_work  # noqa: E402
-from tests.clock import Clock  # noqa: E402
+from core import migrate
+from core.database import get_session, make_engine, unit_of_work
+from core.settings import use_settings
+from tests.clock import Clock
 
 pytest_plugins = [
+    "tests.fixtures.settings",
     "tests.emulators.fixtures",
     "tests.fixtures.own_database",
     "tests.fixtures.calls",
@@ -74,6 +41,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         uses = set(getattr(item, "fixturenames", ()))
         if uses & INTEGRATION_FIXTURES or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.integration)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.fixtures.settings import BASE, IsolatedSettings
+
+    use_settings(IsolatedSettings(**BASE))
 
 
 def _postgres_database(url: str) -> Iterator[str]:
@@ -97,15 +70,16 @@ def database_url() -> Iterator[str]:
     if url:
         yield from _postgres_database(url)
     else:
-        yield f"sqlite:///{_TMP / 'test.db'}"
+        from tests.fixtures.settings import DATA_DIR
+
+        yield f"sqlite:///{DATA_DIR / 'test.db'}"
 
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    os.environ["SUPPORTLINE_DATABASE_URL"] = database_url
-    from core.settings import get_settings
+    from tests.fixtures.settings import change_settings
 
-    get_settings.cache_clear()
+    change_settings(database_url=database_url)
     engine = make_engine(database_url)
     with engine.begin() as connection:
         migrate.upgrade(connection)

@@ -3,7 +3,6 @@ database, and Debian's Chromium driven by Playwright (never a downloaded browser
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -21,8 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import migrate
 from core.database import make_engine
+from core.settings import get_settings
 from tests.emulators.fixtures import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.emulators.recording_proxy import RecordingProxy, run_recording_proxy
+from tests.fixtures.settings import as_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -76,14 +77,15 @@ def _serve(settings: dict[str, str]) -> Iterator[LiveServer]:
         migrate.upgrade(connection)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "SUPPORTLINE_DATABASE_URL": database_url,
-        "SUPPORTLINE_DATA_DIR": str(directory),
-        "SUPPORTLINE_PUBLIC_BASE_URL": url,
-        **settings,
-    }
-    env.pop("SUPPORTLINE_TEST_DATABASE_URL", None)
+    env = as_environment(
+        get_settings(),
+        **{
+            "SUPPORTLINE_DATABASE_URL": database_url,
+            "SUPPORTLINE_DATA_DIR": str(directory),
+            "SUPPORTLINE_PUBLIC_BASE_URL": url,
+            **settings,
+        },
+    )
     command = [sys.executable, "-m", "uvicorn", "supportline.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)

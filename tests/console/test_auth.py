@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from base64 import b64encode
 
-import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from core.settings import get_settings
 from tests.clock import Clock
 from tests.console.helpers import csrf_from, post_form, sign_in
 from tests.factories import create_group, create_staff
+from tests.fixtures.settings import Change
 
 
 def test_sign_in_sets_a_strict_httponly_secure_cookie_and_opens_my_groups(
@@ -174,18 +174,11 @@ def test_helpers_start_on_the_referral_form(client: TestClient, db: Session) -> 
     assert response.headers["location"] == "/console/referrals/new"
 
 
-def test_cookie_is_not_secure_on_a_plain_http_address(
-    db: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cookie_is_not_secure_on_a_plain_http_address(db: Session, settings: Change) -> None:
     from supportline.app import create_app
 
-    monkeypatch.setenv("SUPPORTLINE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
-    get_settings.cache_clear()
-    try:
-        app = create_app()
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
+    settings(public_base_url="http://127.0.0.1:8000")
+    app = create_app()
     with TestClient(app, base_url="http://127.0.0.1:8000") as plain:
         cookie = plain.get("/console/login").headers["set-cookie"].lower()
     assert "httponly" in cookie

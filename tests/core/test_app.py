@@ -14,8 +14,8 @@ from sqlalchemy.pool import QueuePool
 
 from core import database, security, work
 from core.database import forget_engines, get_relaxed_engine
-from core.settings import get_settings
 from supportline.app import create_app, create_served_app
+from tests.fixtures.settings import Change
 
 
 def test_start_up_objects_are_kept_out_of_the_garbage_collectors_scans() -> None:
@@ -44,25 +44,23 @@ def test_the_database_connections_are_open_before_the_first_call(app: FastAPI) -
 
 
 def test_a_database_not_reachable_at_start_up_is_logged_and_the_server_still_starts(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    app: FastAPI,
+    settings: Change,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
-    get_settings.cache_clear()
-    forget_engines()
-    try:
-        with caplog.at_level(logging.WARNING), TestClient(app) as client:
-            assert client.get("/healthz").json() == {"status": "ok"}  # the test's own session
-        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        assert "database.not_reachable_at_start" in warnings
-        assert "nobody" not in caplog.text
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-        forget_engines()
+    settings(database_url="postgresql+psycopg://nobody@127.0.0.1:9/none")
+    with caplog.at_level(logging.WARNING), TestClient(app) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}  # the test's own session
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "database.not_reachable_at_start" in warnings
+    assert "nobody" not in caplog.text
 
 
 def test_a_database_that_never_answers_holds_the_start_for_a_bounded_time_only(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    app: FastAPI,
+    settings: Change,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # A host that drops packets would hold the start for the system's connect timeout
     # (minutes); here a listening socket that never speaks stands in for it, closed after a
@@ -72,11 +70,9 @@ def test_a_database_that_never_answers_holds_the_start_for_a_bounded_time_only(
     closing.daemon = True  # never keeps the test run alive
     closing.start()
     port = silent.getsockname()[1]
-    monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", f"postgresql+psycopg://x@127.0.0.1:{port}/x")
+    settings(database_url=f"postgresql+psycopg://x@127.0.0.1:{port}/x")
     monkeypatch.setattr(database, "OPEN_POOLS_WAIT_SECONDS", 0.5)
     monkeypatch.setattr(work, "START_WAIT_SECONDS", 0.5)
-    get_settings.cache_clear()
-    forget_engines()
     try:
         with caplog.at_level(logging.WARNING), TestClient(app) as client:
             assert client.get("/healthz").json() == {"status": "ok"}
@@ -85,9 +81,6 @@ def test_a_database_that_never_answers_holds_the_start_for_a_bounded_time_only(
     finally:
         closing.cancel()
         silent.close()
-        monkeypatch.undo()
-        get_settings.cache_clear()
-        forget_engines()
 
 
 def test_the_hashing_threads_run_and_the_dummy_hash_exists_before_the_first_pin(

@@ -19,7 +19,7 @@ from core.database import (
     make_autocommit_engine,
     make_engine,
 )
-from core.settings import get_settings
+from tests.fixtures.settings import Change
 
 
 def test_a_savepoint_inside_a_rolled_back_transaction_leaves_nothing(tmp_path: Path) -> None:
@@ -136,20 +136,13 @@ def test_call_state_commits_do_not_wait_for_the_disk_unless_asked(engine: Engine
 
 @pytest.mark.postgres_only
 def test_the_relaxed_engine_keeps_the_server_options_the_url_gives(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, settings: Change
 ) -> None:
     with_options = engine.url.update_query_dict({"options": "-c statement_timeout=4321"})
-    monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", with_options.render_as_string(False))
-    get_settings.cache_clear()
-    forget_engines()
-    try:
-        with get_relaxed_engine().connect() as connection:
-            assert _setting(connection, "statement_timeout") == "4321ms"
-            assert _setting(connection, "synchronous_commit") == "off"
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-        forget_engines()
+    settings(database_url=with_options.render_as_string(False))
+    with get_relaxed_engine().connect() as connection:
+        assert _setting(connection, "statement_timeout") == "4321ms"
+        assert _setting(connection, "synchronous_commit") == "off"
 
 
 def _backend_pid(connection: Connection) -> int:

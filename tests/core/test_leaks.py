@@ -25,7 +25,7 @@ from groups.models import Referral
 from supportline.app import create_app
 from tests.clock import Clock
 from tests.factories import create_group
-from tests.fixtures.own_database import forget_settings
+from tests.fixtures.settings import change_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long enough password"
@@ -180,8 +180,7 @@ def test_a_failed_write_names_no_parameter_in_its_error(db: Session, clock: Cloc
 def test_malformed_pii_keys_stop_the_start_with_a_clear_message(
     own_database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", "not-a-fernet-key")
-    forget_settings()
+    change_settings(pii_keys="not-a-fernet-key")
     with pytest.raises(PiiKeyError, match="SUPPORTLINE_PII_KEYS holds a value that is not"):
         create_app()
 

@@ -3,17 +3,17 @@ rolled-back transaction (each dispatcher step commits to a savepoint of the test
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.settings import get_settings
 from notifications.delivery import Providers
 from notifications.outcomes import DispatchReport
 from notifications.providers import FakeMailer, FakeSms
 from notifications.tasks import dispatch
 from tests.clock import Clock
+from tests.fixtures.settings import Change
 
 Dispatch = Callable[[], DispatchReport]
 
@@ -65,13 +65,10 @@ Setting = Callable[[str, object], None]
 
 
 @pytest.fixture
-def setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Setting]:
-    """Change a setting for one test: ``setting("OUTBOX_BATCH_SIZE", 2)`` (the cache is cleared)."""
+def setting(settings: Change) -> Setting:
+    """Change a setting for one test: ``setting("OUTBOX_BATCH_SIZE", 2)``; undone afterwards."""
 
     def change(name: str, value: object) -> None:
-        monkeypatch.setenv(f"SUPPORTLINE_{name}", str(value))
-        get_settings.cache_clear()
+        settings(**{name.lower(): value})
 
-    yield change
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    return change

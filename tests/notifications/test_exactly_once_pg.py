@@ -36,6 +36,7 @@ from notifications.tasks import dispatch, enqueue_due_reminders
 from supportline.jobs import JOBS, job_specs
 from tests.conftest import _postgres_database
 from tests.factories import create_group
+from tests.fixtures.settings import as_environment
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.integration]
 MEMBERS = 1000
@@ -212,7 +213,7 @@ def run_dispatcher(url: str, log: Path, now: datetime) -> subprocess.Popen[bytes
             now.isoformat(),
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=as_environment(get_settings(), PYTHONPATH=str(ROOT)),
     )
 
 

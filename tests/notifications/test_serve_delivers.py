@@ -8,7 +8,6 @@ through the services (``seed_like_demo``), the same referral → approval path t
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -26,10 +25,12 @@ from sqlalchemy.orm import sessionmaker
 
 from core import migrate
 from core.database import make_engine
+from core.settings import get_settings
 from groups.service import Credentials
 from notifications.models import Kind, OutboxMessage, Status
 from tests.emulators.fixtures import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.factories import create_group, create_member
+from tests.fixtures.settings import as_environment
 from tests.notifications.smtp_server import Inbox, decoded_text, free_port, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -47,14 +48,15 @@ class Setup:
 @pytest.fixture
 def setup(tmp_path: Path) -> Setup:
     database_url = f"sqlite:///{tmp_path / 'demo.db'}"
-    env = {
-        **os.environ,
-        "SUPPORTLINE_DATABASE_URL": database_url,
-        "SUPPORTLINE_DATA_DIR": str(tmp_path),
-        "SUPPORTLINE_SCHEDULER_DISPATCH_SECONDS": "1",
-        "SUPPORTLINE_SCHEDULER_REMINDER_SECONDS": "5",
-    }
-    env.pop("SUPPORTLINE_TEST_DATABASE_URL", None)
+    env = as_environment(
+        get_settings(),
+        **{
+            "SUPPORTLINE_DATABASE_URL": database_url,
+            "SUPPORTLINE_DATA_DIR": str(tmp_path),
+            "SUPPORTLINE_SCHEDULER_DISPATCH_SECONDS": "1",
+            "SUPPORTLINE_SCHEDULER_REMINDER_SECONDS": "5",
+        },
+    )
     return Setup(env=env, database_url=database_url)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from auth.models import Role, Staff
 from core import migrate, pii
 from core.database import get_sessionmaker
 from core.pii import PiiKeyError
+from core.settings import get_settings
 from groups import members
 from groups.models import Membership, Referral
 from groups.service import Credentials
@@ -25,7 +25,7 @@ from notifications import notices, optout
 from notifications.models import Kind, OutboxMessage
 from supportline.cli import app
 from tests.factories import create_group, create_member
-from tests.fixtures.own_database import forget_settings
+from tests.fixtures.settings import as_environment, change_settings, forget_settings
 from tests.notifications.smtp_server import free_port
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -85,8 +85,7 @@ def test_pii_rotate_re_encrypts_everything_with_the_new_key(
     own_database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", old)
-    forget_settings()
+    change_settings(pii_keys=old)
     with get_sessionmaker().begin() as session:
         auth_service.create_staff(
             session,
@@ -102,14 +101,12 @@ def test_pii_rotate_re_encrypts_everything_with_the_new_key(
     assert all(Fernet(old.encode()).decrypt(token.encode()) for token in before)
 
     # The new key alone cannot read what the old one wrote ...
-    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", new)
-    forget_settings()
+    change_settings(pii_keys=new)
     with get_sessionmaker().begin() as session, pytest.raises(PiiKeyError):
         session.get_one(Membership, membership_id).phone  # noqa: B018
 
     # ... so it goes first, the old one stays for reading, and everything is rewritten.
-    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", f"{new},{old}")
-    forget_settings()
+    change_settings(pii_keys=f"{new},{old}")
     result = runner.invoke(app, ["pii", "rotate"])
     assert result.exit_code == 0, result.output
     assert "re-encrypted" in result.output
@@ -122,8 +119,7 @@ def test_pii_rotate_re_encrypts_everything_with_the_new_key(
         Fernet(old.encode()).decrypt(after[0].encode())
 
     # Now the old key can go.
-    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", new)
-    forget_settings()
+    change_settings(pii_keys=new)
     with get_sessionmaker().begin() as session:
         membership = session.get_one(Membership, membership_id)
         assert membership.phone == "+48601888001"
@@ -142,8 +138,7 @@ OLD_KEY, NEW_KEY = "the previous secret key, long enough", "the new secret key, 
 def group_with_a_stop(monkeypatch: pytest.MonkeyPatch) -> tuple[int, Credentials]:
     """Under OLD_KEY: a group with a member reminded and one who replied STOP (+48601888002),
     and the STOP of a number no longer stored; then SECRET_KEY becomes NEW_KEY."""
-    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", OLD_KEY)
-    forget_settings()
+    change_settings(secret_key=OLD_KEY)
     with get_sessionmaker().begin() as session:
         group = create_group(session, now=NOW)
         reminded = create_member(session, group, now=NOW, phone="+48601888001")
@@ -151,8 +146,7 @@ def group_with_a_stop(monkeypatch: pytest.MonkeyPatch) -> tuple[int, Credentials
         optout.opt_out(session, phone_index=pii.phone_index("+48601888002"), now=NOW)
         optout.opt_out(session, phone_index=pii.phone_index("+48601888099"), now=NOW)  # gone
         group_id = group.id
-    monkeypatch.setenv("SUPPORTLINE_SECRET_KEY", NEW_KEY)
-    forget_settings()
+    change_settings(secret_key=NEW_KEY)
     return group_id, reminded
 
 
@@ -207,9 +201,7 @@ def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(
 def test_db_upgrade_encrypts_the_decision_reasons_stored_in_clear(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SUPPORTLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
-    monkeypatch.setenv("SUPPORTLINE_DATA_DIR", str(tmp_path))
-    forget_settings()
+    change_settings(database_url=f"sqlite:///{tmp_path / 'old.db'}", data_dir=tmp_path)
     migrate.upgrade(revision="0004_revoked_sessions")  # before reasons were encrypted
     reason = "Marek Kowalski's sister asked for him"
     with get_sessionmaker().begin() as session:
@@ -233,13 +225,14 @@ def test_db_upgrade_encrypts_the_decision_reasons_stored_in_clear(
 def test_serve_and_worker_refuse_to_start_with_malformed_pii_keys(
     tmp_path: Path, command: str
 ) -> None:
-    env = {
-        **os.environ,
-        "SUPPORTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-        "SUPPORTLINE_DATA_DIR": str(tmp_path),
-        "SUPPORTLINE_PII_KEYS": "not-a-fernet-key",
-    }
-    env.pop("SUPPORTLINE_TEST_DATABASE_URL", None)
+    env = as_environment(
+        get_settings(),
+        **{
+            "SUPPORTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "SUPPORTLINE_DATA_DIR": str(tmp_path),
+            "SUPPORTLINE_PII_KEYS": "not-a-fernet-key",
+        },
+    )
     supportline = str(Path(sys.executable).with_name("supportline"))
     # A process: were the check missing, serve and worker would run until stopped.
     done = subprocess.run(

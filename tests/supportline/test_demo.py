@@ -24,7 +24,7 @@ from groups import members
 from groups.models import Group, Meeting, MeetingStatus, Referral, ReferralStatus
 from supportline import demo
 from supportline.cli import app
-from tests.fixtures.own_database import forget_settings
+from tests.fixtures.settings import change_settings
 
 MONDAY_NOON = datetime(2026, 3, 2, 12, tzinfo=UTC)
 runner = CliRunner()
@@ -194,9 +194,7 @@ def test_cli_demo_json_is_stable_and_its_admin_logs_in(own_database: Path) -> No
 def test_the_demo_refuses_a_production_database(
     own_database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SUPPORTLINE_ENVIRONMENT", "production")
-    monkeypatch.setenv("SUPPORTLINE_PII_KEYS", Fernet.generate_key().decode())
-    forget_settings()
+    change_settings(environment="production", pii_keys=Fernet.generate_key().decode())
     result = runner.invoke(app, ["demo", "--json"])
     assert result.exit_code == 1
     assert "not in production" in result.output
