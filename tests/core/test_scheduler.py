@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -83,3 +84,30 @@ def test_jobs_live_in_the_persistent_store_and_one_scheduler_acts(sqlite_engine:
     finally:
         active.stop()
         standby.stop()
+
+
+def test_a_store_written_before_the_jobs_moved_is_rewritten_on_start(sqlite_engine: Engine) -> None:
+    # A store from before the composition root held "core.scheduler:run_job", a reference that
+    # no longer resolves: the start replaces every stored job with the current reference.
+    runner = SchedulerRunner(REGISTERED, sqlite_engine)
+    try:
+        assert runner.try_start()
+        assert runner.scheduler is not None
+        runner.scheduler.shutdown(wait=True)
+        runner.scheduler = None
+        with sqlite_engine.begin() as connection:
+            stored = connection.execute(text("SELECT id, job_state FROM scheduler_jobs")).all()
+            for job_id, blob in stored:
+                state = pickle.loads(blob)
+                state["func"] = "core.scheduler:run_job"
+                connection.execute(
+                    text("UPDATE scheduler_jobs SET job_state = :s WHERE id = :id"),
+                    {"s": pickle.dumps(state), "id": job_id},
+                )
+        assert runner.try_start()
+        assert runner.scheduler is not None
+        jobs = runner.scheduler.get_jobs()
+        assert {job.id for job in jobs} == JOBS
+        assert {job.func_ref for job in jobs} == {"supportline.jobs:run_job"}
+    finally:
+        runner.stop()
