@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from babel.messages.pofile import read_po
 
+from core.schemas import language_or_default
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-LANGUAGES = ("en", "pl", "he")
 
 
 class Prompt(StrEnum):
@@ -76,10 +77,6 @@ VOICES = {
     "pl": Voice("Polly.Ewa", "pl-PL"),
     "he": Voice("Google.he-IL-Standard-A", "he-IL"),
 }
-
-
-def language_or_default(language: str | None) -> str:
-    return language if language in LANGUAGES else "en"
 
 
 @lru_cache

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from conference import prompts
-from conference.prompts import LANGUAGES, Prompt
+from conference.prompts import Prompt
+from core.schemas import LANGUAGES
 from tests.clock import Clock
 from tests.conference.simulator import TwilioSimulator
 from tests.fixtures.calls import make_world
