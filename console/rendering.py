@@ -20,6 +20,7 @@ from auth.models import Role, Staff
 from console.dependencies import csrf_token
 from console.exceptions import FormRejected, SignInRequired
 from core.errors import AppError
+from core.schemas import LANGUAGES
 
 PREFIX = "/console"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -84,6 +85,11 @@ def sentence(text: str) -> str:
 
 TEMPLATES.env.filters["local"] = local_time
 TEMPLATES.env.filters["sentence"] = sentence
+# The choices of every form's language field: each language the service speaks, by name.
+LANGUAGE_NAMES = {"en": "English", "pl": "Polish", "he": "Hebrew"}
+TEMPLATES.env.globals["language_options"] = [
+    (code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES
+]
 TEMPLATES.env.globals["weekdays_long"] = (
     "Monday",
     "Tuesday",
