@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 
 from core.schemas import language_or_default
@@ -96,10 +96,6 @@ def text(language: str, prompt: Prompt, **values: str) -> str:
     """The prompt in ``language`` (English when a translation is missing), placeholders filled."""
     translated = catalog(language_or_default(language)).get(prompt.value, prompt.value)
     return translated.format(**values) if values else translated
-
-
-def local_time(at: datetime, zone: str, language: str) -> str:
-    return str(format_time(at.astimezone(ZoneInfo(zone)), "HH:mm", locale=language))
 
 
 def local_day(at: datetime, zone: str, language: str) -> str:

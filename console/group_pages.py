@@ -18,7 +18,7 @@ from console.dependencies import (
     ConsoleModerator,
     FormFields,
 )
-from console.rendering import PREFIX, flash, local_time, redirect, reject_form, render
+from console.rendering import PREFIX, flash, local_date_time, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
@@ -43,7 +43,7 @@ def _group_path(group_id: int) -> str:
 
 
 def _when(meeting: Meeting) -> str:
-    return local_time(meeting.starts_at, meeting.group.time_zone)
+    return local_date_time(meeting.starts_at, meeting.group.time_zone)
 
 
 # --- group ----------------------------------------------------------------------------------

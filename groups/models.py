@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,6 +77,11 @@ class Group(Base):
         order_by="(GroupSlot.weekday, GroupSlot.start_minute)",
     )
     lines: Mapped[list[Line]] = relationship(secondary=group_lines, order_by="Line.id")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone whose wall clock the group's slots and meetings keep."""
+        return ZoneInfo(self.time_zone)
 
 
 class GroupSlot(Base):
