@@ -35,6 +35,10 @@ class MembershipStatus(StrEnum):
     removed = "removed"  # a moderator's assignment ended (not a sanction)
 
 
+# Still in the group (a suspension is temporary): holds one of its places, may get a new PIN.
+SEATED = (MembershipStatus.active, MembershipStatus.suspended)
+
+
 group_lines = Table(
     "group_lines",
     Base.metadata,
