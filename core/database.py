@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -192,7 +191,7 @@ def get_relaxed_engine() -> Engine:
 def _relaxed(url: URL) -> tuple[URL, dict[str, Any]]:
     """The URL and connection arguments of relaxed connections (``synchronous_commit=off``),
     added to the server options the URL or PGOPTIONS already give, not instead of them."""
-    given = url.query.get("options") or os.environ.get("PGOPTIONS", "")
+    given = url.query.get("options") or get_settings().postgres_options
     options = [*(given if isinstance(given, tuple) else [given]), "-c synchronous_commit=off"]
     connect_args = {"options": " ".join(option for option in options if option)}
     return url.difference_update_query(["options"]), {"connect_args": connect_args}

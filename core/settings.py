@@ -33,8 +33,13 @@ class Settings(BaseSettings):
     environment: Environment = Environment.development
     data_dir: Path = Path(".supportline")
     database_url: str = ""
+    # libpq's own variable, without our prefix: server options for every PostgreSQL connection.
+    # The relaxed connections (core.database) add theirs to these instead of replacing them.
+    postgres_options: str = Field(default="", validation_alias="PGOPTIONS")
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr("")
+    # The key before the last change of SECRET_KEY, for `supportline pii reindex` only.
+    previous_secret_key: SecretStr = SecretStr("")
     pii_keys: SecretStr = SecretStr("")
 
     twilio_account_sid: str = ""
