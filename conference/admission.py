@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conference import calls
+from conference import calls, rooms
 from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, Room
 from conference.prompts import Prompt, local_day
+from conference.tables import Found
 from core.clock import local_time
 from core.database import durable_commit
 from core.logs import get_logger
@@ -44,7 +45,7 @@ def room_of(session: Session, meeting: Meeting) -> Room:
     query = select(Room).where(Room.meeting_id == meeting.id)
     room = session.scalar(query)
     if room is None:
-        calls.ensure_room(session.connection(), meeting.id)
+        rooms.ensure_room(session.connection(), meeting.id)
         room = session.scalars(query).one()
     return room
 
@@ -70,7 +71,7 @@ def open_meeting(session: Session, group_id: int, now: datetime) -> OpenMeeting 
     )
 
 
-def first_open(around: Iterable[calls.Found], now: datetime) -> OpenMeeting | None:
+def first_open(around: Iterable[Found], now: datetime) -> OpenMeeting | None:
     """``open_meeting`` among rows of ``calls.meetings_around`` (or ``calls.login``)."""
     for row in around:
         if row.meeting_id is None:
@@ -143,10 +144,10 @@ class Entrant:
     status: Status
     ref: str
     # The group's meetings around now, when the login read them (``calls.login``).
-    around: Sequence[calls.Found] | None = None
+    around: Sequence[Found] | None = None
 
     @classmethod
-    def of_login(cls, rows: Sequence[calls.Found]) -> Entrant:
+    def of_login(cls, rows: Sequence[Found]) -> Entrant:
         """From ``calls.login``'s rows."""
         row = rows[0]
         return cls(
@@ -223,7 +224,7 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
     locked = (
         meeting.locked
         if meeting.room_id is not None
-        else calls.new_room(session.connection(), meeting.id)
+        else rooms.new_room(session.connection(), meeting.id)
     )
     if locked and entrant.role is not MembershipRole.moderator:
         return [t.line(Prompt.room_locked)]
