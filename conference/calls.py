@@ -1,13 +1,13 @@
 """The call row on the webhook path: Core statements, built once, a handful per webhook.
 
 At the top of the hour hundreds of calls arrive within minutes and Twilio waits for each answer.
-Through the ORM one call cost ~26 statements over its four webhooks (the call row read five
-times, autoflush splitting one change into several UPDATEs) and most of the server's time besides
-the PIN's hash went into building queries and loading objects (see docs/benchmarks.md). Here each
-webhook reads what it needs in one statement, writes once, and the statements are built at import
-so no request pays for constructing and caching them. The rare paths (a failed login, a lockout,
-the first-call PIN change) keep using the ORM models. The room row's statements are in
-``conference.rooms``.
+Through the ORM one call cost ~26 statements over its four webhooks (the call row read five times,
+autoflush splitting one change into several UPDATEs) and most of the server's time besides the PIN's
+hash went into building queries and loading objects (``bench/dialin_cost.py`` counts the statements
+and measures the CPU of a call). Here each webhook reads what it needs in one statement, writes
+once, and the statements are built at import so no request pays for constructing and caching them.
+The rare paths (a failed login, a lockout, the first-call PIN change) keep using the ORM models. The
+room row's statements are in ``conference.rooms``.
 """
 
 from __future__ import annotations
