@@ -117,7 +117,8 @@ def server_log(db: str) -> Path:
 
 def time_verification(report: dict[str, Any], pin_hash: str, moment: str) -> None:
     """Time one verification alone again (the server idle): the host's speed drifts within a run
-    (17.7-26.0 ms in one session), so the ratios use the median of every timing of the run."""
+    (by a quarter or more within minutes), so the ratios use the median of every timing of the
+    run."""
     median, fastest = one_verification(pin_hash)
     timings = report.setdefault("verifications", [])
     timings.append({"moment": moment, "median_ms": median * 1000, "min_ms": fastest * 1000})

@@ -24,7 +24,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     runs on too: the load generator stands for Twilio, and every CPU second it spends on the
     machine it shares with the server is one the server under test does not get. With
     ``form_body``, a quarter less CPU per call than asyncio's own loop and ``urlencode``
-    (measured against the bare baseline, session 11)."""
+    (measured against the bare baseline)."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main)
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conference import calls
+from conference import calls, rooms
 from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, Room
-from conference.prompts import Prompt, local_day, local_time
+from conference.prompts import Prompt, local_day
+from conference.tables import Found
+from core.clock import local_time
 from core.database import durable_commit
 from core.logs import get_logger
 from core.settings import get_settings
@@ -44,7 +45,7 @@ def room_of(session: Session, meeting: Meeting) -> Room:
     query = select(Room).where(Room.meeting_id == meeting.id)
     room = session.scalar(query)
     if room is None:
-        calls.ensure_room(session.connection(), meeting.id)
+        rooms.ensure_room(session.connection(), meeting.id)
         room = session.scalars(query).one()
     return room
 
@@ -70,7 +71,7 @@ def open_meeting(session: Session, group_id: int, now: datetime) -> OpenMeeting 
     )
 
 
-def first_open(around: Iterable[calls.Found], now: datetime) -> OpenMeeting | None:
+def first_open(around: Iterable[Found], now: datetime) -> OpenMeeting | None:
     """``open_meeting`` among rows of ``calls.meetings_around`` (or ``calls.login``)."""
     for row in around:
         if row.meeting_id is None:
@@ -112,9 +113,9 @@ def _next_after(session: Session, group_id: int, after: datetime) -> Meeting | N
 def _no_meeting_lines(session: Session, group: Group, language: str, now: datetime) -> list[t.Line]:
     """Not open yet (today), cancelled, or no meeting now — and when the next one is."""
     upcoming = _next_after(session, group.id, now)
-    today = now.astimezone(_zone(group)).date()
-    if upcoming is not None and upcoming.starts_at.astimezone(_zone(group)).date() == today:
-        when = local_time(upcoming.starts_at, group.time_zone, language)
+    today = now.astimezone(group.zone).date()
+    if upcoming is not None and upcoming.starts_at.astimezone(group.zone).date() == today:
+        when = local_time(upcoming.starts_at, group.time_zone)
         return [t.line(Prompt.not_open, time=when)]
     cancelled = session.scalar(
         select(Meeting.id).where(
@@ -126,13 +127,9 @@ def _no_meeting_lines(session: Session, group: Group, language: str, now: dateti
     lines = [t.line(Prompt.cancelled if cancelled else Prompt.no_meeting)]
     if upcoming is not None:
         day = local_day(upcoming.starts_at, group.time_zone, language)
-        when = local_time(upcoming.starts_at, group.time_zone, language)
+        when = local_time(upcoming.starts_at, group.time_zone)
         lines.append(t.line(Prompt.next_meeting, day=day, time=when))
     return lines
-
-
-def _zone(group: Group) -> ZoneInfo:
-    return ZoneInfo(group.time_zone)
 
 
 @dataclass(frozen=True)
@@ -147,10 +144,10 @@ class Entrant:
     status: Status
     ref: str
     # The group's meetings around now, when the login read them (``calls.login``).
-    around: Sequence[calls.Found] | None = None
+    around: Sequence[Found] | None = None
 
     @classmethod
-    def of_login(cls, rows: Sequence[calls.Found]) -> Entrant:
+    def of_login(cls, rows: Sequence[Found]) -> Entrant:
         """From ``calls.login``'s rows."""
         row = rows[0]
         return cls(
@@ -227,7 +224,7 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
     locked = (
         meeting.locked
         if meeting.room_id is not None
-        else calls.new_room(session.connection(), meeting.id)
+        else rooms.new_room(session.connection(), meeting.id)
     )
     if locked and entrant.role is not MembershipRole.moderator:
         return [t.line(Prompt.room_locked)]
@@ -310,5 +307,5 @@ def wait_prompt(session: Session, *, call_sid: str) -> str:
         return t.waiting("en", [])
     meeting = session.get_one(Meeting, call.meeting_id)
     group = session.get_one(Group, meeting.group_id)
-    when = local_time(meeting.starts_at, group.time_zone, call.language)
+    when = local_time(meeting.starts_at, group.time_zone)
     return t.waiting(call.language, [t.line(Prompt.wait, time=when)])

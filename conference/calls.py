@@ -1,17 +1,17 @@
 """The call row on the webhook path: Core statements, built once, a handful per webhook.
 
 At the top of the hour hundreds of calls arrive within minutes and Twilio waits for each answer.
-Through the ORM one call cost ~26 statements over its four webhooks (the call row read five
-times, autoflush splitting one change into several UPDATEs) and most of the server's time besides
-the PIN's hash went into building queries and loading objects (see docs/benchmarks.md). Here each
-webhook reads what it needs in one statement, writes once, and the statements are built at import
-so no request pays for constructing and caching them. The rare paths (a failed login, a lockout,
-the first-call PIN change) keep using the ORM models.
+Through the ORM one call cost ~26 statements over its four webhooks (the call row read five times,
+autoflush splitting one change into several UPDATEs) and most of the server's time besides the PIN's
+hash went into building queries and loading objects (``bench/dialin_cost.py`` counts the statements
+and measures the CPU of a call). Here each webhook reads what it needs in one statement, writes
+once, and the statements are built at import so no request pays for constructing and caching them.
+The rare paths (a failed login, a lockout, the first-call PIN change) keep using the ORM models. The
+room row's statements are in ``conference.rooms``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +19,7 @@ from sqlalchemy import (
     Boolean,
     Connection,
     Integer,
-    Row,
     String,
-    Table,
     and_,
     bindparam,
     exists,
@@ -34,28 +32,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from conference.models import Call, CallStage, PinFailure, Room
-from core.database import UTCDateTime
-from groups.models import Line, Meeting, MeetingStatus, Membership, group_lines
-
-# A row of one of the statements below, read by column name.
-Found = Row[*tuple[Any, ...]]
-
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-calls = _table(Call)
-rooms = _table(Room)
-failures = _table(PinFailure)
-members = _table(Membership)
-meetings = _table(Meeting)
-lines = _table(Line)
-
-_AT = UTCDateTime()  # UTC datetimes on every backend, for parameters SQL cannot type
+from conference.models import CallStage
+from conference.tables import (
+    AT,
+    Found,
+    calls,
+    dialect_of,
+    failures,
+    lines,
+    meetings,
+    members,
+    rooms,
+)
+from groups.models import MeetingStatus, group_lines
 
 _CALL = (calls.c.id, calls.c.stage, calls.c.line_id, calls.c.language, calls.c.caller_index)
 
@@ -72,7 +61,7 @@ def _other_call_in(membership: Any, call: Any) -> Any:
                 other.c.stage == CallStage.in_conference,
                 and_(
                     other.c.stage == CallStage.admitted,
-                    other.c.admitted_at > bindparam("admitted_after", type_=_AT),
+                    other.c.admitted_at > bindparam("admitted_after", type_=AT),
                 ),
             ),
         )
@@ -114,8 +103,8 @@ def _meetings_of(group: Any) -> Any:
     return and_(
         meetings.c.group_id == group,
         meetings.c.status == MeetingStatus.scheduled,
-        meetings.c.starts_at <= bindparam("latest_start", type_=_AT),
-        meetings.c.ends_at > bindparam("earliest_end", type_=_AT),
+        meetings.c.starts_at <= bindparam("latest_start", type_=AT),
+        meetings.c.ends_at > bindparam("earliest_end", type_=AT),
     )
 
 
@@ -182,7 +171,7 @@ _NUMBER_TYPED = (
 
 _FAILURES_OF_CALLER = select(func.count(failures.c.id)).where(
     failures.c.caller_index == bindparam("index", type_=String()),
-    failures.c.at >= bindparam("since", type_=_AT),
+    failures.c.at >= bindparam("since", type_=AT),
 )
 
 _FORGET_FAILURES = (
@@ -199,56 +188,6 @@ _MEETINGS_AROUND = (
     .order_by(meetings.c.starts_at)
 )
 
-_ROOM_LOCKED = select(rooms.c.locked).where(rooms.c.meeting_id == bindparam("meeting"))
-
-_ROOM_BY_NAME = (
-    select(
-        meetings.c.id.label("meeting_id"),
-        rooms.c.id,
-        rooms.c.conference_sid,
-        rooms.c.moderator_absent_since,
-        rooms.c.reconnect_announced_at,
-    )
-    .select_from(meetings.outerjoin(rooms, rooms.c.meeting_id == meetings.c.id))
-    .where(meetings.c.room == bindparam("name"))
-)
-
-
-# The participant-join callback: the call of the meeting whose room it names is in the
-# conference; back come its moderator flag and meeting, then the room row is read by meeting.
-# On PostgreSQL both in one statement (the UPDATE as a CTE); SQLite has no UPDATE in a CTE, and
-# SQLAlchemy renders RETURNING's columns unqualified there, which un-correlates subqueries in it.
-_JOINED = (
-    update(calls)
-    .where(
-        calls.c.call_sid == bindparam("sid", type_=String()),
-        calls.c.meeting_id
-        == select(meetings.c.id)
-        .where(meetings.c.room == bindparam("room", type_=String()))
-        .scalar_subquery(),
-    )
-    .values(
-        stage=CallStage.in_conference,
-        joined_at=func.coalesce(calls.c.joined_at, bindparam("now", type_=_AT)),
-        left_at=None,
-        muted=bindparam("muted", type_=Boolean()),
-        on_hold=bindparam("on_hold", type_=Boolean()),
-    )
-    .returning(calls.c.is_moderator, calls.c.meeting_id)
-)
-
-_ROOM_COLUMNS = (
-    rooms.c.id,
-    rooms.c.conference_sid,
-    rooms.c.moderator_absent_since,
-    rooms.c.reconnect_announced_at,
-)
-_ROOM_OF_MEETING = select(*_ROOM_COLUMNS).where(rooms.c.meeting_id == bindparam("meeting"))
-_JOINED_CALL = _JOINED.cte("joined_call")
-_JOINED_WITH_ROOM = select(_JOINED_CALL.c.is_moderator, *_ROOM_COLUMNS).join_from(
-    _JOINED_CALL, rooms, rooms.c.meeting_id == _JOINED_CALL.c.meeting_id
-)
-
 
 def _upsert_call(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -258,7 +197,7 @@ def _upsert_call(dialect: str) -> Any:
         bindparam("caller_index", type_=String()),
         lines.c.id,
         lines.c.language,
-        bindparam("now", type_=_AT),
+        bindparam("now", type_=AT),
         literal(CallStage.number, calls.c.stage.type),
     ).where(lines.c.number == bindparam("number", type_=String()))
     columns = ["call_sid", "caller_index", "line_id", "language", "created_at", "stage"]
@@ -274,22 +213,8 @@ def _upsert_call(dialect: str) -> Any:
     )
 
 
-def _create_room(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(rooms)
-        .values(meeting_id=bindparam("meeting"), locked=False)
-        .on_conflict_do_nothing(index_elements=[rooms.c.meeting_id])
-    )
-
-
 _UPSERT_CALL = {name: _upsert_call(name) for name in ("postgresql", "sqlite")}
 _LOGIN = {name: _login(name) for name in ("postgresql", "sqlite")}
-_CREATE_ROOM = {name: _create_room(name) for name in ("postgresql", "sqlite")}
-
-
-def _dialect(connection: Connection) -> str:
-    return connection.dialect.name
 
 
 def start(
@@ -312,7 +237,7 @@ def start(
         "now": now,
         "since": failures_since,
     }
-    return connection.execute(_UPSERT_CALL[_dialect(connection)], values).first()
+    return connection.execute(_UPSERT_CALL[dialect_of(connection)], values).first()
 
 
 def number_typed(
@@ -334,7 +259,7 @@ def login(connection: Connection, call_sid: str, *, now: datetime, back: timedel
     now (``meetings_around``), one row per meeting; empty for an unknown call. On PostgreSQL the
     membership's row stays locked until the unit of work ends."""
     values = {"sid": call_sid, **_around(now, back)}
-    return list(connection.execute(_LOGIN[_dialect(connection)], values))
+    return list(connection.execute(_LOGIN[dialect_of(connection)], values))
 
 
 def pin_hash(connection: Connection, call_sid: str) -> str | None:
@@ -364,7 +289,7 @@ _ADMITTED = (
         membership_id=bindparam("membership", type_=Integer()),
         is_moderator=bindparam("moderator", type_=Boolean()),
         stage=CallStage.admitted,
-        admitted_at=bindparam("now", type_=_AT),
+        admitted_at=bindparam("now", type_=AT),
     )
 )
 
@@ -404,50 +329,3 @@ def meetings_around(
     ended_at), oldest first."""
     values = {"group": group_id, **_around(now, back)}
     return list(connection.execute(_MEETINGS_AROUND, values))
-
-
-def ensure_room(connection: Connection, meeting_id: int) -> None:
-    """The meeting's room row, created by its first caller.
-
-    The first members of a meeting dial in at the same moment: their inserts race, and the
-    loser's does nothing (instead of failing the call with a unique violation).
-    """
-    connection.execute(_CREATE_ROOM[_dialect(connection)], {"meeting": meeting_id})
-
-
-def new_room(connection: Connection, meeting_id: int) -> bool:
-    """``ensure_room``, then whether the room is locked."""
-    ensure_room(connection, meeting_id)
-    return bool(connection.execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
-
-
-def room_by_name(connection: Connection, name: str) -> Found | None:
-    """(meeting_id, id, conference_sid, moderator_absent_since, reconnect_announced_at)."""
-    return connection.execute(_ROOM_BY_NAME, {"name": name}).first()
-
-
-def joined(
-    connection: Connection, *, call_sid: str, room: str, params: Mapping[str, str], now: datetime
-) -> tuple[bool, Found] | None:
-    """The participant-join callback: the call is in the room. Whether it is a moderator's call,
-    and the room row (id, conference_sid, moderator_absent_since, reconnect_announced_at); None
-    when it is not a call of the meeting whose room this is, or the room row is missing."""
-    values = {
-        "sid": call_sid,
-        "room": room,
-        "now": now,
-        "muted": params.get("Muted") == "true",
-        "on_hold": params.get("Hold") == "true",
-    }
-    if _dialect(connection) == "postgresql":
-        both = connection.execute(_JOINED_WITH_ROOM, values).first()
-        return None if both is None else (bool(both.is_moderator), both)
-    call = connection.execute(_JOINED, values).first()
-    if call is None:
-        return None
-    found = connection.execute(_ROOM_OF_MEETING, {"meeting": call.meeting_id}).first()
-    return None if found is None else (bool(call.is_moderator), found)
-
-
-def set_room(connection: Connection, room_id: int, **values: Any) -> None:
-    connection.execute(update(rooms).where(rooms.c.id == room_id).values(**values))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
-from conference import calls
+from conference import rooms
 from conference import twiml as t
 from conference.admission import room_of
 from conference.models import Call, CallStage, Room
@@ -47,13 +47,13 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     join only follows the room's conference.
     """
     event = params.get("StatusCallbackEvent", "")
-    found = calls.room_by_name(session.connection(), params.get("FriendlyName", ""))
+    found = rooms.room_by_name(session.connection(), params.get("FriendlyName", ""))
     if found is None:
         log.warning("conference.unknown_room", extra={"callback": event})
         return
     if found.id is None:  # a callback before any admission created the room row
-        calls.ensure_room(session.connection(), found.meeting_id)
-        found = calls.room_by_name(session.connection(), params.get("FriendlyName", ""))
+        rooms.ensure_room(session.connection(), found.meeting_id)
+        found = rooms.room_by_name(session.connection(), params.get("FriendlyName", ""))
         assert found is not None and found.id is not None
     meeting = session.get_one(Meeting, found.meeting_id)
     room = room_of(session, meeting)
@@ -86,7 +86,7 @@ def participant_joined(connection: Connection, *, params: Mapping[str, str], now
     if params.get("StatusCallbackEvent") != "participant-join":
         return False
     call_sid, room_name = params.get("CallSid", ""), params.get("FriendlyName", "")
-    found = calls.joined(connection, call_sid=call_sid, room=room_name, params=params, now=now)
+    found = rooms.joined(connection, call_sid=call_sid, room=room_name, params=params, now=now)
     if found is None:
         return False
     moderator, room = found
@@ -97,7 +97,7 @@ def participant_joined(connection: Connection, *, params: Mapping[str, str], now
     if moderator and (room.moderator_absent_since or room.reconnect_announced_at):
         changes.update(moderator_absent_since=None, reconnect_announced_at=None)
     if changes:
-        calls.set_room(connection, room.id, **changes)
+        rooms.set_room(connection, room.id, **changes)
     log.info("conference.event", extra={"callback": "participant-join", "room_id": room.id})
     return True
 

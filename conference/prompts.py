@@ -15,11 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 
+from core.schemas import language_or_default
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-LANGUAGES = ("en", "pl", "he")
 
 
 class Prompt(StrEnum):
@@ -78,10 +79,6 @@ VOICES = {
 }
 
 
-def language_or_default(language: str | None) -> str:
-    return language if language in LANGUAGES else "en"
-
-
 @lru_cache
 def catalog(language: str) -> dict[str, str]:
     """msgid → msgstr of one language (fuzzy and empty entries left out)."""
@@ -99,10 +96,6 @@ def text(language: str, prompt: Prompt, **values: str) -> str:
     """The prompt in ``language`` (English when a translation is missing), placeholders filled."""
     translated = catalog(language_or_default(language)).get(prompt.value, prompt.value)
     return translated.format(**values) if values else translated
-
-
-def local_time(at: datetime, zone: str, language: str) -> str:
-    return str(format_time(at.astimezone(ZoneInfo(zone)), "HH:mm", locale=language))
 
 
 def local_day(at: datetime, zone: str, language: str) -> str:

@@ -18,6 +18,7 @@ from conference import admission, calls
 from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, PinFailure
 from conference.prompts import Prompt
+from conference.tables import Found
 from core import pii, security
 from core.database import durable_commit
 from core.logs import get_logger
@@ -153,7 +154,7 @@ async def check_pin(*, pin_hash: str | None, digits: str) -> PinCheck:
     return PinCheck(pin_hash, matches and pin_hash is not None)
 
 
-def _pin_accepted(login: calls.Found, pin: PinCheck, now: datetime) -> bool:
+def _pin_accepted(login: Found, pin: PinCheck, now: datetime) -> bool:
     """The check counts for the hash it verified only (a PIN changed meanwhile fails it). A
     locked number fails like a wrong PIN, even with the right one, so that guessing on during a
     lockout learns nothing."""

@@ -11,7 +11,8 @@ from functools import lru_cache
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from conference.prompts import VOICES, Prompt, language_or_default, text
+from conference.prompts import VOICES, Prompt, text
+from core.schemas import language_or_default
 from core.settings import get_settings
 
 CONFERENCE_EVENTS = "start end join leave mute hold speaker"

@@ -18,7 +18,7 @@ from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core import audit
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
-from core.schemas import MAX_ID, Language, PathId
+from core.schemas import MAX_ID, PathId
 from groups import service as groups_service
 from groups.schemas import LineCreate
 
@@ -85,8 +85,7 @@ def set_active(
 
 
 def _lines_context(session: Session, values: dict[str, str]) -> dict[str, Any]:
-    languages = [language.value for language in Language]
-    return {"lines": groups_service.list_lines(session), "languages": languages, "values": values}
+    return {"lines": groups_service.list_lines(session), "values": values}
 
 
 @router.get("/lines")

@@ -18,11 +18,10 @@ from console.dependencies import (
     ConsoleModerator,
     FormFields,
 )
-from console.rendering import PREFIX, flash, local_time, redirect, reject_form, render
+from console.rendering import PREFIX, flash, local_date_time, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
-from core.schemas import Language
 from groups import meetings as groups_meetings
 from groups import service as groups_service
 from groups.models import Group, Meeting
@@ -44,7 +43,7 @@ def _group_path(group_id: int) -> str:
 
 
 def _when(meeting: Meeting) -> str:
-    return local_time(meeting.starts_at, meeting.group.time_zone)
+    return local_date_time(meeting.starts_at, meeting.group.time_zone)
 
 
 # --- group ----------------------------------------------------------------------------------
@@ -57,7 +56,6 @@ def _new_group_context(session: Session, fields: dict[str, str]) -> dict[str, An
         "values": values,
         "rows": forms.slot_rows(fields),
         "weekdays": WEEKDAYS,
-        "languages": [language.value for language in Language],
         "lines": groups_service.list_lines(session),
     }
 

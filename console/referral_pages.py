@@ -13,7 +13,6 @@ from console.dependencies import ConsoleModerator, ConsoleReferral, ConsoleStaff
 from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
-from core.schemas import Language
 from groups import members as members_service
 from groups import service as groups_service
 from groups.schemas import ReferralCreate, ReferralReject
@@ -26,7 +25,6 @@ QUEUE = f"{PREFIX}/referrals"
 def _form_context(session: Session, values: dict[str, str]) -> dict[str, Any]:
     return {
         "groups": groups_service.directory(session),
-        "languages": [language.value for language in Language],
         "values": values,
     }
 

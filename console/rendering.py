@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from auth.models import Role, Staff
 from console.dependencies import csrf_token
 from console.exceptions import FormRejected, SignInRequired
+from core.clock import local_time
 from core.errors import AppError
+from core.schemas import LANGUAGES
 
 PREFIX = "/console"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -67,11 +68,10 @@ def navigation(staff: Staff | None) -> list[NavItem]:
     return [item for item in NAVIGATION if staff.role in item.roles]
 
 
-def local_time(value: datetime | None, zone: str, pattern: str = "%a %d %b %Y, %H:%M") -> str:
-    """A UTC instant as the group's wall-clock time."""
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(zone)).strftime(pattern)
+def local_date_time(value: datetime | None, zone: str, pattern: str = "%a %d %b %Y, %H:%M") -> str:
+    """The pages' filter ``local``: a UTC instant as the group's wall-clock day and time, or the
+    part of it ``pattern`` names; nothing for an instant not there (a meeting not moved)."""
+    return "" if value is None else local_time(value, zone, pattern)
 
 
 def sentence(text: str) -> str:
@@ -82,8 +82,13 @@ def sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
-TEMPLATES.env.filters["local"] = local_time
+TEMPLATES.env.filters["local"] = local_date_time
 TEMPLATES.env.filters["sentence"] = sentence
+# The choices of every form's language field: each language the service speaks, by name.
+LANGUAGE_NAMES = {"en": "English", "pl": "Polish", "he": "Hebrew"}
+TEMPLATES.env.globals["language_options"] = [
+    (code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES
+]
 TEMPLATES.env.globals["weekdays_long"] = (
     "Monday",
     "Tuesday",

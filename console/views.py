@@ -17,7 +17,15 @@ from core import audit
 from groups import meetings as groups_meetings
 from groups import members as members_service
 from groups import service as groups_service
-from groups.models import Group, Meeting, MeetingStatus, Membership, Referral, ReferralStatus
+from groups.models import (
+    SEATED,
+    Group,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    Referral,
+    ReferralStatus,
+)
 from notifications import service as notifications_service
 from notifications.models import Kind, OutboxMessage, Status
 
@@ -220,7 +228,7 @@ def _delivery_item(session: Session, message: OutboxMessage) -> DeliveryItem:
     if message.meeting_id is not None:
         meeting = groups_meetings.get_meeting(session, message.meeting_id)
     resend = RESEND.get(message.kind)
-    seated = membership is not None and membership.status in groups_service.SEATED
+    seated = membership is not None and membership.status in SEATED
     return DeliveryItem(message, membership, meeting, resend if seated else None)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends
 
@@ -16,3 +17,10 @@ async def get_now() -> datetime:
 
 
 Now = Annotated[datetime, Depends(get_now)]
+
+
+def local_time(instant: datetime, zone: str, pattern: str = "%H:%M") -> str:
+    """A UTC instant as the wall-clock time of the IANA ``zone``: HH:MM on the 24-hour clock,
+    which every language the service speaks writes the same way, or another ``strftime``
+    pattern."""
+    return instant.astimezone(ZoneInfo(zone)).strftime(pattern)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -127,10 +126,11 @@ def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """A pooled connection the server has closed is not handed out (the pool opens another).
 
     Instead of ``pool_pre_ping``'s ``SELECT 1``: one round trip per unit of work was an eighth
-    of what a dial-in cost (docs/benchmarks.md). An idle pooled connection has nothing to read
-    unless the server has said goodbye (a restart, ``pg_terminate_backend``, an idle timeout):
-    then its socket is readable, seen without a round trip. A rare harmless message (a server
-    setting reported after a reload) only costs a new connection.
+    of what a dial-in cost the server (``bench/dialin_cost.py`` measures that cost). An idle
+    pooled connection has nothing to read unless the server has said goodbye (a restart,
+    ``pg_terminate_backend``, an idle timeout): then its socket is readable, seen without a
+    round trip. A rare harmless message (a server setting reported after a reload) only costs a
+    new connection.
     """
     if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
         raise DisconnectionError("the pooled connection is closed")
@@ -178,9 +178,9 @@ def get_relaxed_engine() -> Engine:
     disk (``synchronous_commit=off``; the database stays consistent, only its last fraction of a
     second of commits can be lost if the server crashes, and with it every call then in
     progress). Waiting for the disk made the dial-in burst's slowest webhooks a hundred times
-    the bare baseline's (docs/benchmarks.md). What must survive a crash — failed PINs,
-    lockouts, access events — asks for it with ``durable_commit``. On SQLite it is the one
-    engine: in WAL mode with ``synchronous=NORMAL`` no commit waits for the disk anyway.
+    the bare baseline's (``bench/dialin_burst.py`` measures both). What must survive a crash —
+    failed PINs, lockouts, access events — asks for it with ``durable_commit``. On SQLite it is
+    the one engine: in WAL mode with ``synchronous=NORMAL`` no commit waits for the disk anyway.
     """
     url = make_url(get_settings().effective_database_url)
     if url.get_backend_name() != "postgresql":
@@ -192,7 +192,7 @@ def get_relaxed_engine() -> Engine:
 def _relaxed(url: URL) -> tuple[URL, dict[str, Any]]:
     """The URL and connection arguments of relaxed connections (``synchronous_commit=off``),
     added to the server options the URL or PGOPTIONS already give, not instead of them."""
-    given = url.query.get("options") or os.environ.get("PGOPTIONS", "")
+    given = url.query.get("options") or get_settings().postgres_options
     options = [*(given if isinstance(given, tuple) else [given]), "-c synchronous_commit=off"]
     connect_args = {"options": " ".join(option for option in options if option)}
     return url.difference_update_query(["options"]), {"connect_args": connect_args}
@@ -228,9 +228,9 @@ def open_pools() -> None:
     """Open the connections the first requests after a start would otherwise open while callers
     wait (each a new server process on PostgreSQL), and let the dialect read the server's
     settings once. A restart minutes before the top of the hour made the first seconds' calls
-    the burst's slowest (docs/benchmarks.md). Waits ``OPEN_POOLS_WAIT_SECONDS`` at most (the
-    opening goes on in the background); a database not reachable yet is logged, not fatal:
-    requests open their connections then, as before."""
+    the burst's slowest (``bench/dialin_burst.py`` starts its server just before the burst).
+    Waits ``OPEN_POOLS_WAIT_SECONDS`` at most (the opening goes on in the background); a
+    database not reachable yet is logged, not fatal: requests then open their own connections."""
     opening = threading.Thread(target=_open_pools, name="open-pools", daemon=True)
     opening.start()
     opening.join(OPEN_POOLS_WAIT_SECONDS)
@@ -323,10 +323,11 @@ def kept_connection() -> Iterator[Connection]:
     """This thread's autocommit connection (``get_autocommit_engine``): opened by the thread's
     first unit and kept for the next ones. A pool check-out and return, a ``Session`` and an
     isolation-level switch for every single-statement webhook cost more than the statement
-    (docs/benchmarks.md). A connection the server closed is replaced before use, as the pool
-    would (``_still_connected``); one that failed is invalidated by SQLAlchemy and replaced too.
-    The driver commits each statement; SQLAlchemy's logical transaction is left open between
-    units (nothing to end) and rolled back after an error."""
+    (``bench/dialin_cost.py`` counts the check-outs and measures a webhook's CPU). A connection
+    the server closed is replaced before use, as the pool would (``_still_connected``); one that
+    failed is invalidated by SQLAlchemy and replaced too. The driver commits each statement;
+    SQLAlchemy's logical transaction is left open between units (nothing to end) and rolled back
+    after an error."""
     connection = _usable(getattr(_kept, "connection", None))
     if connection is None:
         connection = get_autocommit_engine().connect()

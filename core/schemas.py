@@ -54,9 +54,19 @@ class Changes(Schema):
 
 
 class Language(StrEnum):
+    """The languages the service speaks: a line's calls, a group, a member's messages."""
+
     en = "en"
     pl = "pl"
     he = "he"
+
+
+LANGUAGES = tuple(language.value for language in Language)
+
+
+def language_or_default(language: str | None) -> str:
+    """``language`` if the service speaks it, else English."""
+    return language if language in LANGUAGES else "en"
 
 
 def normalize_phone(value: str) -> str:

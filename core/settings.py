@@ -33,8 +33,13 @@ class Settings(BaseSettings):
     environment: Environment = Environment.development
     data_dir: Path = Path(".supportline")
     database_url: str = ""
+    # libpq's own variable, without our prefix: server options for every PostgreSQL connection.
+    # The relaxed connections (core.database) add theirs to these instead of replacing them.
+    postgres_options: str = Field(default="", validation_alias="PGOPTIONS")
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr("")
+    # The key before the last change of SECRET_KEY, for `supportline pii reindex` only.
+    previous_secret_key: SecretStr = SecretStr("")
     pii_keys: SecretStr = SecretStr("")
 
     twilio_account_sid: str = ""
@@ -86,7 +91,7 @@ class Settings(BaseSettings):
     # A claimed row whose dispatcher vanished goes back to the queue after this long.
     outbox_claim_lease_seconds: int = Field(default=120, ge=5)
     # An SMS whose outcome is unknown (crash or read timeout while sending) waits this long for
-    # Twilio's status callback before it is sent again; see README "Delivery".
+    # Twilio's status callback before it is sent again; see docs/delivery.md, the in-doubt rule.
     outbox_in_doubt_seconds: int = Field(default=600, ge=5)
     # How many messages of a claimed batch are with the provider at once (a thread and a Twilio
     # client each): the provider works on some while our side prepares or reads others.

@@ -8,13 +8,14 @@ with a token derived from its secret key (``Settings.webhook_auth_token``), whic
 
 Why not FastAPI routes: at the top of the hour Twilio waits for every answer while the caller hears
 silence, and a webhook's work is small (one or two statements). FastAPI's dependency solving, its
-middleware chain and its router took about a millisecond per call of the four dial-in webhooks —
-a fifth of everything the server did besides the PIN's hash (docs/benchmarks.md). Here one ASGI
-middleware in front of the application serves every path a ``TwilioRouter`` declares: it reads the
-form, checks the signature, gives the handler a ``Webhook`` (form, unit of work, the time) and
-sends the TwiML back. Nothing else reaches those paths, so no handler can forget the check. The
-rest of the application (API, console) stays FastAPI; tests override the session and the clock
-for both through ``app.dependency_overrides``, as before.
+middleware chain and its router took about a millisecond per call of the four dial-in webhooks — a
+fifth of everything the server did besides the PIN's hash (``bench/dialin_cost.py`` measures the
+app's CPU per webhook against a bare FastAPI app). Here one ASGI middleware in front of the
+application serves every path a ``TwilioRouter`` declares: it reads the form, checks the signature,
+gives the handler a ``Webhook`` (form, unit of work, the time) and sends the TwiML back. Nothing
+else reaches those paths, so no handler can forget the check. The rest of the application (API,
+console) stays FastAPI; tests override the session and the clock for both through
+``app.dependency_overrides``.
 """
 
 from __future__ import annotations

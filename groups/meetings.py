@@ -37,20 +37,12 @@ def next_meeting(session: Session, group_id: int, now: datetime) -> Meeting | No
     )
 
 
-def _zone(group: Group) -> ZoneInfo:
-    return ZoneInfo(group.time_zone)
-
-
-def local_start(meeting: Meeting, group: Group) -> str:
-    return meeting.starts_at.astimezone(_zone(group)).strftime("%H:%M")
-
-
 def plan_meetings(
     session: Session, *, group: Group, now: datetime, weeks: int | None = None
 ) -> list[Meeting]:
     """Materialise the group's occurrences from today (local) up to ``weeks`` ahead; idempotent."""
     weeks = weeks or get_settings().meetings_weeks_ahead
-    zone = _zone(group)
+    zone = group.zone
     today = now.astimezone(zone).date()
     wanted = schedule.occurrences(
         [schedule.Slot(s.weekday, s.start_minute) for s in group.slots],
@@ -101,7 +93,7 @@ class Weekly:
 
     @classmethod
     def of(cls, group: Group) -> Weekly:
-        return cls(frozenset((s.weekday, s.start_minute) for s in group.slots), _zone(group))
+        return cls(frozenset((s.weekday, s.start_minute) for s in group.slots), group.zone)
 
     def planned(self, meeting: Meeting) -> datetime | None:
         """When this schedule holds the meeting's weekly slot on its day; None if it has none."""
@@ -298,7 +290,7 @@ def add_meeting(
     if ends_at <= now:
         raise InvalidMeetingTime("this meeting would be over already; choose a later time")
     _refuse_clash(session, group.id, starts_at, ends_at, None)
-    local = starts_at.astimezone(_zone(group))
+    local = starts_at.astimezone(group.zone)
     local_date, minute = local.date(), local.hour * 60 + local.minute
     taken = session.scalar(
         select(Meeting.id).where(

@@ -20,6 +20,7 @@ from groups.exceptions import (
     ReferralNotFound,
 )
 from groups.models import (
+    SEATED,
     Group,
     Membership,
     MembershipRole,
@@ -55,7 +56,7 @@ def create_referral(
         consent_at=now,
         note=data.note,
         referred_by_id=actor.id,
-        flag_already_member=any(status in groups_service.SEATED for status in previous),
+        flag_already_member=any(status in SEATED for status in previous),
         flag_previously_ejected=MembershipStatus.ejected in previous,
     )
     session.add(referral)
@@ -116,7 +117,7 @@ def approve_referral(
         select(Membership.id).where(
             Membership.group_id == group.id,
             Membership.phone_index == referral.phone_index,
-            Membership.status.in_(groups_service.SEATED),
+            Membership.status.in_(SEATED),
         )
     ):
         raise AlreadyMember()
@@ -239,7 +240,7 @@ def reset_pin(
     session: Session, *, actor: Staff, membership: Membership, now: datetime
 ) -> groups_service.Credentials:
     """A new temporary PIN (the number stays); the member chooses their own on the next call."""
-    _require(membership, groups_service.SEATED, "reset the PIN of")
+    _require(membership, SEATED, "reset the PIN of")
     if membership.participant_number is None:
         raise InvalidMembershipState("this membership has no credentials")
     pin = groups_service.new_credentials(session)[2]
@@ -282,7 +283,7 @@ def reinstate(
 
 def eject(session: Session, *, actor: Staff, membership: Membership, now: datetime) -> Membership:
     """Remove for good: credentials stop working at once; a new referral of the phone is flagged."""
-    _require(membership, groups_service.SEATED, "eject")
+    _require(membership, SEATED, "eject")
     if membership.role is not MembershipRole.member:
         raise InvalidMembershipState("moderators are removed from a group, not ejected")
     membership.status = MembershipStatus.ejected

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,6 +33,10 @@ class MembershipStatus(StrEnum):
     ejected = "ejected"
     erased = "erased"
     removed = "removed"  # a moderator's assignment ended (not a sanction)
+
+
+# Still in the group (a suspension is temporary): holds one of its places, may get a new PIN.
+SEATED = (MembershipStatus.active, MembershipStatus.suspended)
 
 
 group_lines = Table(
@@ -76,6 +81,11 @@ class Group(Base):
         order_by="(GroupSlot.weekday, GroupSlot.start_minute)",
     )
     lines: Mapped[list[Line]] = relationship(secondary=group_lines, order_by="Line.id")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone whose wall clock the group's slots and meetings keep."""
+        return ZoneInfo(self.time_zone)
 
 
 class GroupSlot(Base):

@@ -1,6 +1,7 @@
 """Pure schedule arithmetic: weekly local slots to UTC instants, right across DST changes.
 
-Rules for the two awkward hours of the year (documented in README):
+Rules for the two awkward hours of the year (docs/architecture.md, "Meetings across
+daylight-saving changes"):
 - a slot inside the spring-forward gap (02:30 in Warsaw on the last Sunday of March) starts at the
   same wall-clock distance after the gap, i.e. 03:30 local — the meeting is not skipped;
 - a slot inside the autumn repeated hour (02:30 happens twice) starts at the first 02:30.

@@ -25,6 +25,7 @@ from groups.exceptions import (
     LineTaken,
 )
 from groups.models import (
+    SEATED,
     Group,
     GroupSlot,
     Line,
@@ -36,8 +37,6 @@ from groups.models import (
 )
 from groups.schemas import GroupCreate, GroupUpdate, LineCreate
 from notifications import service as notifications_service
-
-SEATED = (MembershipStatus.active, MembershipStatus.suspended)
 
 
 @dataclass(frozen=True)

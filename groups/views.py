@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
+from core.clock import local_time
 from groups import meetings, service
 from groups.models import Group, Meeting
 from groups.schemas import (
@@ -57,7 +58,7 @@ def meeting_read(meeting: Meeting, group: Group) -> MeetingRead:
         local_date=meeting.local_date,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
-        local_start=meetings.local_start(meeting, group),
+        local_start=local_time(meeting.starts_at, group.time_zone),
         original_starts_at=meeting.original_starts_at,
         status=meeting.status,
         topic=meeting.topic,

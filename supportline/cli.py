@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging.config
-import os
 import sys
 from typing import Annotated
 
@@ -102,7 +101,7 @@ def pii_reindex() -> None:
     """
     from supportline.reindex import WrongPreviousKey, reindex  # noqa: PLC0415 - every model
 
-    given = os.environ.get("SUPPORTLINE_PREVIOUS_SECRET_KEY") or typer.prompt(
+    given = get_settings().previous_secret_key.get_secret_value() or typer.prompt(
         "The previous SUPPORTLINE_SECRET_KEY", hide_input=True
     )  # never an argument: it would stay in the shell's history
     previous = given.strip().encode()

@@ -24,6 +24,7 @@ from core.settings import get_settings
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import (
+    SEATED,
     Group,
     Line,
     Meeting,
@@ -261,7 +262,7 @@ def _member(
             Membership.group_id == group.id,
             Membership.role == MembershipRole.member,
             Membership.phone_index == pii.phone_index(phone),
-            Membership.status.in_(groups_service.SEATED),
+            Membership.status.in_(SEATED),
         )
     )
     if membership is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,7 +62,7 @@ def later_today(
     """
     earliest = now + timedelta(hours=1)
     for group in groups:
-        zone = ZoneInfo(group.time_zone)
+        zone = group.zone
         today = now.astimezone(zone).date()
         upcoming = _upcoming(session, group, now)
         if (

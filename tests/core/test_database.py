@@ -108,7 +108,7 @@ def _setting(connection: Connection, name: str) -> str:
 
 def test_call_state_commits_do_not_wait_for_the_disk_unless_asked(engine: Engine) -> None:
     # The webhooks Twilio waits on write through the relaxed engine (the settings point at the
-    # test database here); everything else waits for the disk as before.
+    # test database here); everything else waits for the disk.
     forget_engines()
     try:
         relaxed = get_relaxed_engine()

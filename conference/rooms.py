@@ -1,0 +1,124 @@
+"""The room row on the webhook path: created by a meeting's first caller, found by its
+conference's name, and joined by a call in the participant-join callback. Core statements built
+once at import, for the reasons ``conference.calls`` gives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, String, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from conference.models import CallStage
+from conference.tables import AT, Found, calls, dialect_of, meetings, rooms
+
+_ROOM_LOCKED = select(rooms.c.locked).where(rooms.c.meeting_id == bindparam("meeting"))
+
+_ROOM_BY_NAME = (
+    select(
+        meetings.c.id.label("meeting_id"),
+        rooms.c.id,
+        rooms.c.conference_sid,
+        rooms.c.moderator_absent_since,
+        rooms.c.reconnect_announced_at,
+    )
+    .select_from(meetings.outerjoin(rooms, rooms.c.meeting_id == meetings.c.id))
+    .where(meetings.c.room == bindparam("name"))
+)
+
+
+# The participant-join callback: the call of the meeting whose room it names is in the
+# conference; back come its moderator flag and meeting, then the room row is read by meeting.
+# On PostgreSQL both in one statement (the UPDATE as a CTE); SQLite has no UPDATE in a CTE, and
+# SQLAlchemy renders RETURNING's columns unqualified there, which un-correlates subqueries in it.
+_JOINED = (
+    update(calls)
+    .where(
+        calls.c.call_sid == bindparam("sid", type_=String()),
+        calls.c.meeting_id
+        == select(meetings.c.id)
+        .where(meetings.c.room == bindparam("room", type_=String()))
+        .scalar_subquery(),
+    )
+    .values(
+        stage=CallStage.in_conference,
+        joined_at=func.coalesce(calls.c.joined_at, bindparam("now", type_=AT)),
+        left_at=None,
+        muted=bindparam("muted", type_=Boolean()),
+        on_hold=bindparam("on_hold", type_=Boolean()),
+    )
+    .returning(calls.c.is_moderator, calls.c.meeting_id)
+)
+
+_ROOM_COLUMNS = (
+    rooms.c.id,
+    rooms.c.conference_sid,
+    rooms.c.moderator_absent_since,
+    rooms.c.reconnect_announced_at,
+)
+_ROOM_OF_MEETING = select(*_ROOM_COLUMNS).where(rooms.c.meeting_id == bindparam("meeting"))
+_JOINED_CALL = _JOINED.cte("joined_call")
+_JOINED_WITH_ROOM = select(_JOINED_CALL.c.is_moderator, *_ROOM_COLUMNS).join_from(
+    _JOINED_CALL, rooms, rooms.c.meeting_id == _JOINED_CALL.c.meeting_id
+)
+
+
+def _create_room(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(rooms)
+        .values(meeting_id=bindparam("meeting"), locked=False)
+        .on_conflict_do_nothing(index_elements=[rooms.c.meeting_id])
+    )
+
+
+_CREATE_ROOM = {name: _create_room(name) for name in ("postgresql", "sqlite")}
+
+
+def ensure_room(connection: Connection, meeting_id: int) -> None:
+    """The meeting's room row, created by its first caller.
+
+    The first members of a meeting dial in at the same moment: their inserts race, and the
+    loser's does nothing (instead of failing the call with a unique violation).
+    """
+    connection.execute(_CREATE_ROOM[dialect_of(connection)], {"meeting": meeting_id})
+
+
+def new_room(connection: Connection, meeting_id: int) -> bool:
+    """``ensure_room``, then whether the room is locked."""
+    ensure_room(connection, meeting_id)
+    return bool(connection.execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
+
+
+def room_by_name(connection: Connection, name: str) -> Found | None:
+    """(meeting_id, id, conference_sid, moderator_absent_since, reconnect_announced_at)."""
+    return connection.execute(_ROOM_BY_NAME, {"name": name}).first()
+
+
+def joined(
+    connection: Connection, *, call_sid: str, room: str, params: Mapping[str, str], now: datetime
+) -> tuple[bool, Found] | None:
+    """The participant-join callback: the call is in the room. Whether it is a moderator's call,
+    and the room row (id, conference_sid, moderator_absent_since, reconnect_announced_at); None
+    when it is not a call of the meeting whose room this is, or the room row is missing."""
+    values = {
+        "sid": call_sid,
+        "room": room,
+        "now": now,
+        "muted": params.get("Muted") == "true",
+        "on_hold": params.get("Hold") == "true",
+    }
+    if dialect_of(connection) == "postgresql":
+        both = connection.execute(_JOINED_WITH_ROOM, values).first()
+        return None if both is None else (bool(both.is_moderator), both)
+    call = connection.execute(_JOINED, values).first()
+    if call is None:
+        return None
+    found = connection.execute(_ROOM_OF_MEETING, {"meeting": call.meeting_id}).first()
+    return None if found is None else (bool(call.is_moderator), found)
+
+
+def set_room(connection: Connection, room_id: int, **values: Any) -> None:
+    connection.execute(update(rooms).where(rooms.c.id == room_id).values(**values))

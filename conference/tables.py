@@ -1,0 +1,35 @@
+"""The tables of the dial-in path as Core ``Table`` objects, for the statements that
+``conference.calls`` and ``conference.rooms`` build once at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table
+
+from conference.models import Call, PinFailure, Room
+from core.database import UTCDateTime
+from groups.models import Line, Meeting, Membership
+
+# A row of one of the statements, read by column name.
+Found = Row[*tuple[Any, ...]]
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+calls = _table(Call)
+rooms = _table(Room)
+failures = _table(PinFailure)
+members = _table(Membership)
+meetings = _table(Meeting)
+lines = _table(Line)
+
+AT = UTCDateTime()  # UTC datetimes on every backend, for parameters SQL cannot type
+
+
+def dialect_of(connection: Connection) -> str:
+    return connection.dialect.name
