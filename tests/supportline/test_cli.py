@@ -81,9 +81,7 @@ def stored_tokens() -> list[str]:
         return [row[0] for row in rows]
 
 
-def test_pii_rotate_re_encrypts_everything_with_the_new_key(
-    own_database: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pii_rotate_re_encrypts_everything_with_the_new_key(own_database: Path) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     change_settings(pii_keys=old)
     with get_sessionmaker().begin() as session:
@@ -135,7 +133,7 @@ def test_pii_rotate_re_encrypts_everything_with_the_new_key(
 OLD_KEY, NEW_KEY = "the previous secret key, long enough", "the new secret key, also long enough"
 
 
-def group_with_a_stop(monkeypatch: pytest.MonkeyPatch) -> tuple[int, Credentials]:
+def group_with_a_stop() -> tuple[int, Credentials]:
     """Under OLD_KEY: a group with a member reminded and one who replied STOP (+48601888002),
     and the STOP of a number no longer stored; then SECRET_KEY becomes NEW_KEY."""
     change_settings(secret_key=OLD_KEY)
@@ -151,10 +149,10 @@ def group_with_a_stop(monkeypatch: pytest.MonkeyPatch) -> tuple[int, Credentials
 
 
 def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their_stop(
-    own_database: Path, monkeypatch: pytest.MonkeyPatch
+    own_database: Path,
 ) -> None:
     old = OLD_KEY
-    group_id, reminded = group_with_a_stop(monkeypatch)
+    group_id, reminded = group_with_a_stop()
     number = reminded.participant_number
     with get_sessionmaker().begin() as session:  # what a new key alone does: nobody dials in
         assert members.find_by_participant_number(session, number) is None
@@ -170,8 +168,7 @@ def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their
         assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
 
     # Run again (the same previous key from the environment): nothing is lost or doubled.
-    monkeypatch.setenv("SUPPORTLINE_PREVIOUS_SECRET_KEY", old)
-    forget_settings()
+    change_settings(previous_secret_key=old)
     again = runner.invoke(app, ["pii", "reindex"])
     assert again.exit_code == 0, again.output
     assert "1 SMS opt-outs carried over" in " ".join(again.output.split())
@@ -183,11 +180,9 @@ def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their
         assert notices.reachable_member_ids(session, group_id) == []
 
 
-def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(
-    own_database: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(own_database: Path) -> None:
     old = OLD_KEY
-    group_id, reminded = group_with_a_stop(monkeypatch)
+    group_id, reminded = group_with_a_stop()
 
     typo = runner.invoke(app, ["pii", "reindex"], input=old.replace("previous", "prevoius") + "\n")
     assert typo.exit_code == 1
@@ -200,9 +195,7 @@ def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(
         assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
 
 
-def test_db_upgrade_encrypts_the_decision_reasons_stored_in_clear(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_db_upgrade_encrypts_the_decision_reasons_stored_in_clear(tmp_path: Path) -> None:
     change_settings(database_url=f"sqlite:///{tmp_path / 'old.db'}", data_dir=tmp_path)
     migrate.upgrade(revision="0004_revoked_sessions")  # before reasons were encrypted
     reason = "Marek Kowalski's sister asked for him"
