@@ -25,6 +25,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 class Prompt(StrEnum):
     welcome = "Welcome. Please enter your participant number, then press the hash key."
+    number_again = "Please enter your participant number again, then press the hash key."
     enter_pin = "Please enter your PIN, then press the hash key."
     not_recognised = "Sorry, those details were not recognised."
     too_many_tries = (
@@ -36,6 +37,7 @@ class Prompt(StrEnum):
         "This is your first call. Please choose a new PIN of {min} to 12 digits, then press "
         "the hash key."
     )
+    choose_pin_again = "Please choose a new PIN of {min} to 12 digits, then press the hash key."
     confirm_pin = "Please enter your new PIN once more, then press the hash key."
     pin_length = "That PIN has the wrong length. It needs {min} to 12 digits."
     pin_one_digit = "That PIN repeats one digit. Please choose a harder one."

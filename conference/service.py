@@ -180,7 +180,7 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
         calls.forget_failures(session.connection(), login.membership_id)
     if login.pin_is_temporary and login.status == MembershipStatus.active:
         calls.set_call(session.connection(), login.id, stage=CallStage.new_pin)
-        return _ask_new_pin(login.language, [])
+        return _ask_new_pin(login.language, [], first=True)
     return admission.admit(session, entrant=admission.Entrant.of_login(rows), now=now, lines=[])
 
 
@@ -207,7 +207,9 @@ def _failed(session: Session, call: Call, membership: Membership | None, now: da
         call.stage = CallStage.ended
         return t.farewell(call.language, [t.line(Prompt.throttled)])
     call.stage = CallStage.number
-    lines = [t.line(Prompt.not_recognised), t.line(Prompt.welcome)]
+    # Both are asked for again, whichever was wrong: saying which would tell a caller that a
+    # participant number exists.
+    lines = [t.line(Prompt.not_recognised), t.line(Prompt.number_again)]
     return t.ask(call.language, "/twilio/voice/number", lines)
 
 
@@ -245,9 +247,11 @@ def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> 
     log.warning("membership.locked_out", extra={"membership_ref": membership.ref})
 
 
-def _ask_new_pin(language: str, lines: list[t.Line]) -> str:
+def _ask_new_pin(language: str, lines: list[t.Line], *, first: bool = False) -> str:
+    """Ask for a new PIN; "This is your first call" only the first time it is asked."""
     minimum = str(get_settings().pin_length)
-    lines = [*lines, t.line(Prompt.choose_pin, min=minimum)]
+    ask = Prompt.choose_pin if first else Prompt.choose_pin_again
+    lines = [*lines, t.line(ask, min=minimum)]
     return t.ask(language, "/twilio/voice/new-pin", lines)
 
 
@@ -272,7 +276,8 @@ def choose_pin(session: Session, *, call_sid: str, digits: str) -> str:
         return _lost(call)
     problem = pin_problem(digits, membership)
     if problem is not None:
-        return _ask_new_pin(call.language, [t.line(problem)])
+        minimum = str(get_settings().pin_length)  # the length refusal names it
+        return _ask_new_pin(call.language, [t.line(problem, min=minimum)])
     call.pending_pin_hash = security.hash_secret(digits)
     call.stage = CallStage.confirm_pin
     return t.ask(call.language, "/twilio/voice/confirm-pin", [t.line(Prompt.confirm_pin)])

@@ -113,7 +113,7 @@ def test_three_wrong_pins_end_the_call_politely(sim: TwilioSimulator, world: Wor
         call.press(world.member.participant_number).press("000000")
         assert call.spoken[-2:] == [
             "Sorry, those details were not recognised.",
-            "Welcome. Please enter your participant number, then press the hash key.",
+            "Please enter your participant number again, then press the hash key.",
         ]
         assert call.state == "gathering"
     call.press(world.member.participant_number).press("000000")
@@ -179,11 +179,15 @@ def test_first_call_chooses_a_pin_and_trivial_ones_are_refused(
         ("777777", "repeats one digit"),
         ("345678", "simple sequence"),
         ("876543", "simple sequence"),
-        ("123", "wrong length"),
+        ("123", "It needs 6 to 12 digits."),
         (world.member.pin, "temporary PIN"),
     ):
         call.press(pin)
-        assert reason in call.said.rsplit("This is your first call.", 2)[-2], pin
+        refusal, ask = call.spoken[-2:]
+        assert reason in refusal, pin
+        # Asked again without being told once more that this is the first call.
+        assert ask == "Please choose a new PIN of 6 to 12 digits, then press the hash key."
+    assert call.said.count("This is your first call.") == 1
     call.press("358164").press("358199")
     assert "The two PINs were different." in call.said
     call.press("358164").press("358164")

@@ -125,7 +125,7 @@ def test_a_number_that_only_looks_withheld_is_still_throttled(
 def test_thousands_of_digits_for_a_pin_are_a_wrong_pin(sim: TwilioSimulator, world: World) -> None:
     call = sim.dial(world.line_number, CALLER).press(world.member.participant_number)
     call.press("1" * 5000)
-    assert call.spoken[-2:] == [Prompt.not_recognised, Prompt.welcome]
+    assert call.spoken[-2:] == [Prompt.not_recognised, Prompt.number_again]
     assert call.state == "gathering"
 
 
