@@ -301,10 +301,18 @@ def _may_rejoin(
 
 
 def wait_prompt(session: Session, *, call_sid: str) -> str:
-    """While members wait for the moderator: when the meeting starts, then music."""
+    """While the conference has not started: when the meeting starts, then music.
+
+    "Conferences will not start until at least two participants join"
+    (https://www.twilio.com/docs/voice/twiml/conference), so a moderator who dials in first
+    waits too: they hear that the members will join them, not to wait for a moderator.
+    """
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None or call.meeting_id is None:
         return t.waiting("en", [])
+    membership = session.get(Membership, call.membership_id) if call.membership_id else None
+    if membership is not None and membership.role == MembershipRole.moderator:
+        return t.waiting(call.language, [t.line(Prompt.moderator_wait)])
     meeting = session.get_one(Meeting, call.meeting_id)
     group = session.get_one(Group, meeting.group_id)
     when = local_time(meeting.starts_at, group.time_zone)

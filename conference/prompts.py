@@ -57,6 +57,7 @@ class Prompt(StrEnum):
     already_in_call = "These details are already in use in the call, so we cannot connect you."
     joining = "Thank you. You are joining your group now."
     wait = "Your meeting starts at {time}. Please wait for the moderator."
+    moderator_wait = "You are the first one here. The members will join you."
     five_minutes = "The meeting ends in five minutes."
     one_minute = "The meeting ends in one minute."
     reconnecting = "The moderator is reconnecting. Please stay on the line."

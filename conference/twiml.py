@@ -110,10 +110,17 @@ def join(
 
 
 def waiting(language: str, lines: list[Line]) -> str:
-    """The wait URL's TwiML: when the meeting starts, then music (Twilio repeats it)."""
+    """The wait URL's TwiML: the spoken lines once, then music until the conference starts.
+
+    Twilio runs the wait document once: "Once the TwiML document located at the waitUrl runs
+    out of verbs to execute, silence will be played"
+    (https://www.twilio.com/docs/voice/twiml/conference#attributes-waiturl), and a ``<Play>``
+    plays once unless ``loop`` says otherwise; "0" loops until the call ends or the conference
+    starts (https://www.twilio.com/docs/voice/twiml/play#attributes-loop).
+    """
     response = VoiceResponse()
     _say(response, language, lines)
-    response.play(get_settings().wait_music_url)
+    response.play(get_settings().wait_music_url, loop=0)
     return str(response)
 
 

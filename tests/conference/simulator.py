@@ -42,6 +42,9 @@ class SimCall:
     dial_action: str | None = None
     time_limit: int | None = None
     moderator: bool = False
+    # While waiting: whether the wait document's music goes on until the conference starts
+    # (a <Play loop="0"> or a closing <Redirect>), or stops once played.
+    music_loops: bool = False
 
     @property
     def said(self) -> str:
@@ -114,14 +117,26 @@ class SimConference:
 
     def join(self, call: SimCall, wait_url: str) -> None:
         self.calls[call.sid] = call
-        if call.moderator and not self.started:
+        # "Conferences will not start until at least two participants join", one of them with
+        # startConferenceOnEnter (https://www.twilio.com/docs/voice/twiml/conference).
+        if (
+            not self.started
+            and len(self.calls) >= 2
+            and any(c.moderator for c in self.calls.values())
+        ):
             self.started = True
             self.event("conference-start")
         self.event("participant-join", call, Muted="false", Hold="false")
         if not self.started:
-            # The wait URL's TwiML is played in a loop while waiting; it never ends the call.
-            twiml = call.sim.post(wait_url, call.params(ConferenceSid=self.sid))
-            call.spoken.extend(say.text or "" for say in ET.fromstring(twiml).iter("Say"))
+            # The wait document runs once: "Once the TwiML document located at the waitUrl runs
+            # out of verbs to execute, silence will be played" (same page); a <Play> plays once
+            # unless its loop says otherwise (https://www.twilio.com/docs/voice/twiml/play).
+            twiml = ET.fromstring(call.sim.post(wait_url, call.params(ConferenceSid=self.sid)))
+            call.spoken.extend(say.text or "" for say in twiml.iter("Say"))
+            verbs = list(twiml)
+            call.music_loops = any(play.get("loop") == "0" for play in twiml.iter("Play")) or (
+                bool(verbs) and verbs[-1].tag == "Redirect"
+            )
 
     def leave(self, call: SimCall) -> None:
         if self.calls.pop(call.sid, None) is None:

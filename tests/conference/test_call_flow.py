@@ -62,11 +62,25 @@ def test_members_wait_with_music_until_the_moderator_arrives(
     assert member.state == "in_conference"
     assert not sim.room_of(member).started
     assert "Your meeting starts at 20:00. Please wait for the moderator." in member.said
-    assert any("<Play>" in twiml for twiml in sim.twiml)
+    assert member.music_loops  # not once and then silence, however long the wait
     assert roster(client, world)["moderator_present"] is False
     login(sim, world, world.moderator)
     assert sim.room_of(member).started
     assert roster(client, world)["moderator_present"] is True
+
+
+def test_a_moderator_who_dials_in_first_waits_for_members_not_for_a_moderator(
+    sim: TwilioSimulator, world: World
+) -> None:
+    moderator = login(sim, world, world.moderator)
+    assert moderator.state == "in_conference"
+    assert not sim.room_of(moderator).started  # alone: a conference needs two
+    assert "Please wait for the moderator." not in moderator.said
+    assert "You are the first one here. The members will join you." in moderator.said
+    assert moderator.music_loops
+    member = login(sim, world, world.member, caller="+48601000111")
+    assert sim.room_of(member).started
+    assert "Please wait for the moderator." not in member.said
 
 
 def test_moderator_who_returns_within_the_grace_period_keeps_the_meeting(
