@@ -292,8 +292,17 @@ def _may_rejoin(
         return None
     meeting = session.get_one(Meeting, call.meeting_id)
     membership = session.get_one(Membership, call.membership_id)
-    room = room_of(session, meeting)
-    if membership.status is not Status.active or room.ended_at is not None:
+    # Ending a conference ends every leg's <Dial>, and Twilio posts each Dial action at once,
+    # possibly before the request that ended it has committed. The end holds the room's row
+    # lock from before it asks Twilio until it commits (controls.end_now; the lifecycle job
+    # locks the rooms it steps): read under that lock, the room is seen ended, never rejoined.
+    room = session.scalars(
+        select(Room)
+        .where(Room.meeting_id == meeting.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if room is None or membership.status is not Status.active or room.ended_at is not None:
         return None
     if meeting_end(meeting) - now < timedelta(seconds=30):
         return None

@@ -208,7 +208,11 @@ def end_now(
     session: Session, *, actor: Staff, meeting: Meeting, control: ConferenceControl, now: datetime
 ) -> Roster:
     sid = _sid(session, meeting)
-    room = room_of(session, meeting)
+    # Locked before Twilio is asked: the Dial actions the end causes wait for this commit and
+    # see the room ended (admission._may_rejoin), instead of dialling everyone back in.
+    room = session.scalars(
+        select(Room).where(Room.meeting_id == meeting.id).with_for_update()
+    ).one()
     try:
         control.end(sid)
     except ParticipantGone:

@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.emulators.fixtures",
     "tests.fixtures.own_database",
     "tests.fixtures.calls",
+    "tests.fixtures.committed",
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, delete, select
@@ -17,39 +17,8 @@ from sqlalchemy.orm import Session
 from conference import admission, service
 from conference.models import AccessEvent, Call, CallStage, Room
 from core import security
-from core.database import make_engine
-from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus
-
-START = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def committed_meeting(engine: Engine) -> Iterator[tuple[Engine, int]]:
-    """A meeting committed through an engine configured as the server's, removed afterwards."""
-    engine = make_engine(engine.url.render_as_string(hide_password=False))
-    with Session(engine) as session:
-        group = Group(name="Race", topic="race", language="en", time_zone="UTC")
-        session.add(group)
-        session.flush()
-        meeting = Meeting(
-            group_id=group.id,
-            local_date=date(2026, 3, 2),
-            slot_start_minute=19 * 60,
-            starts_at=START,
-            ends_at=START + timedelta(hours=1),
-            room="r-race-" + str(group.id),
-        )
-        session.add(meeting)
-        session.commit()
-        group_id, meeting_id = group.id, meeting.id
-    try:
-        yield engine, meeting_id
-    finally:
-        with Session(engine) as session:
-            session.execute(delete(Meeting).where(Meeting.group_id == group_id))
-            session.execute(delete(Group).where(Group.id == group_id))
-            session.commit()
-        engine.dispose()
+from groups.models import Meeting, Membership, MembershipRole, MembershipStatus
+from tests.fixtures.committed import START
 
 
 def test_first_two_callers_of_a_meeting_at_the_same_moment_get_one_room(
