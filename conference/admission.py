@@ -152,7 +152,7 @@ class Entrant:
         row = rows[0]
         return cls(
             row.id,
-            row.language,
+            row.member_language,  # identified: the member's language from here on
             row.membership_id,
             row.group_id,
             row.role,

@@ -77,6 +77,7 @@ def _member_columns() -> tuple[Any, ...]:
         members.c.role,
         members.c.status,
         members.c.ref,
+        members.c.language.label("member_language"),
         members.c.pin_hash,
         members.c.pin_is_temporary,
         members.c.locked_until,

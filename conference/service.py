@@ -178,10 +178,16 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
     if login.has_failures:
         calls.forget_failures(session.connection(), login.membership_id)
+    # Identified: from here on the call speaks the member's language, not the line's (not
+    # before: a change after the participant number alone would tell that it exists).
+    language = login.member_language
     if login.pin_is_temporary and login.status == MembershipStatus.active:
-        calls.set_call(session.connection(), login.id, stage=CallStage.new_pin)
-        return _ask_new_pin(login.language, [], first=True)
-    return admission.admit(session, entrant=admission.Entrant.of_login(rows), now=now, lines=[])
+        calls.set_call(session.connection(), login.id, stage=CallStage.new_pin, language=language)
+        return _ask_new_pin(language, [], first=True)
+    if language != login.language:
+        calls.set_call(session.connection(), login.id, language=language)
+    entrant = admission.Entrant.of_login(rows)
+    return admission.admit(session, entrant=entrant, now=now, lines=[])
 
 
 def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:

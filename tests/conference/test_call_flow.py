@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conference import tasks
+from conference.prompts import Prompt, text
 from notifications.models import Channel, Kind, OutboxMessage
 from tests.clock import Clock
 from tests.conference.simulator import TwilioSimulator
@@ -244,3 +245,18 @@ def test_attendance_records_joined_and_left_times(
     assert record["meeting_id"] == world.meeting.id
     assert record["duration_seconds"] == 42 * 60
     assert set(record) == {"meeting_id", "joined_at", "left_at", "duration_seconds"}
+
+
+def test_the_call_speaks_the_members_language_once_they_are_identified(
+    sim: TwilioSimulator, world: World, db: Session
+) -> None:
+    world.member.membership.language = "he"  # a Hebrew speaker on the group's English line
+    db.flush()
+    call = sim.dial(world.line_number, CALLER)
+    assert call.spoken[-1] == text("en", Prompt.welcome)
+    call.press(world.member.participant_number)
+    assert call.spoken[-1] == text("en", Prompt.enter_pin)  # not yet identified
+    call.press(world.member.pin)
+    assert text("he", Prompt.joining) in call.spoken
+    assert text("he", Prompt.wait, time="20:00") in call.spoken  # the wait URL too
+    assert text("en", Prompt.joining) not in call.spoken
