@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # A claimed row whose dispatcher vanished goes back to the queue after this long.
     outbox_claim_lease_seconds: int = Field(default=120, ge=5)
     # An SMS whose outcome is unknown (crash or read timeout while sending) waits this long for
-    # Twilio's status callback before it is sent again; see README "Delivery".
+    # Twilio's status callback before it is sent again; see docs/delivery.md.
     outbox_in_doubt_seconds: int = Field(default=600, ge=5)
     # How many messages of a claimed batch are with the provider at once (a thread and a Twilio
     # client each): the provider works on some while our side prepares or reads others.

@@ -1,12 +1,11 @@
 """Delivering one claimed batch of the outbox: mark ``sending``, send, record the outcomes.
 
-Called by :func:`notifications.tasks.dispatch`; the rules are in its docstring and in README
-"Delivery".
+Called by :func:`notifications.tasks.dispatch`; the rules are in its docstring and in
+docs/delivery.md.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -35,7 +34,6 @@ from notifications.providers import (
 from notifications.render import Skip, build, read_recipients
 
 log = get_logger("notifications.dispatch")
-_random = secrets.SystemRandom()
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """What came of a batch's provider calls, recorded in one commit: sent, retried, failed, in doubt.
 
-Called by :func:`notifications.delivery.finish_batch`; README "Delivery" has the rules.
+Called by :func:`notifications.delivery.finish_batch`; docs/delivery.md has the rules.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def record_outcome(
             report.failed += 1
         else:
             report.retried += 1
-    elif attempt.started:  # the provider may have it: in doubt (README "Delivery")
+    elif attempt.started:  # the provider may have it: in doubt (docs/delivery.md)
         row.last_error = attempt.doubt or "outcome unknown: the send did not return"
         report.in_doubt += 1
         report.outcomes[outbox_id] = Status.sending

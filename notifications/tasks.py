@@ -1,6 +1,6 @@
 """Scheduled jobs: enqueue the reminders that are due, and dispatch the outbox.
 
-Dispatch, a batch at a time (README "Delivery" explains the rules):
+Dispatch, a batch at a time (docs/delivery.md explains the rules):
 
 1. *claim*: a batch of due rows becomes ``claimed`` with a lease (``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL, so concurrent dispatchers take disjoint rows), and its messages are built, in
@@ -175,7 +175,7 @@ def prepare_queue(session: Session, *, now: datetime, channels: list[Channel]) -
         .where(OutboxMessage.status == Status.claimed, OutboxMessage.lease_until <= now)
         .values(status=Status.pending, claim_token=None, lease_until=None)
     )
-    # In doubt and no status callback came: send again (README "Delivery").
+    # In doubt and no status callback came: send again (docs/delivery.md).
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == Status.sending, OutboxMessage.lease_until <= now)

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.settings import get_settings
 from notifications.delivery import Providers
 from notifications.outcomes import DispatchReport
-from notifications.providers import FakeMailer, FakeSms
 from notifications.tasks import dispatch
 from tests.clock import Clock
+from tests.notifications.fakes import FakeMailer, FakeSms
 
 Dispatch = Callable[[], DispatchReport]
 

@@ -17,11 +17,12 @@ from notifications import service as notifications_service
 from notifications.delivery import Providers
 from notifications.models import Channel, Kind, OutboxMessage, Status
 from notifications.outcomes import Attempt, DispatchReport, record_outcomes
-from notifications.providers import DeliveryError, DeliveryInDoubt, FakeMailer, FakeSms, Sms
+from notifications.providers import DeliveryError, DeliveryInDoubt, Sms
 from notifications.tasks import dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
 from tests.notifications.conftest import Dispatch, Setting
+from tests.notifications.fakes import FakeMailer, FakeSms
 from tests.notifications.smtp_server import decoded_text
 
 
