@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from groups.models import Meeting, Membership, MembershipStatus
-from notifications import service as outbox
-from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut, Status
+from notifications import outbox
+from notifications import service as notifications_service
+from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut
 
 
 def reminder_version(meeting: Meeting) -> int:
@@ -26,7 +27,7 @@ def reachable_member_ids(session: Session, group_id: int) -> list[int]:
     """
     opted_out = select(SmsOptOut.phone_index)
     query = (
-        outbox.members_query(group_id, (MembershipStatus.active,))
+        notifications_service.members_query(group_id, (MembershipStatus.active,))
         .where(
             Membership.phone_index.is_not(None),
             Membership.phone_index.not_in(opted_out),
@@ -44,23 +45,11 @@ def was_reminded(session: Session, meeting_id: int) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
-def _cancel_open_reminders(session: Session, meeting: Meeting, reason: str) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.kind == Kind.reminder,
-            OutboxMessage.meeting_id == meeting.id,
-            OutboxMessage.status.in_(outbox.SUPERSEDABLE),
-        )
-        .values(status=Status.cancelled, last_error=reason)
-    )
-
-
 def _notice(
     session: Session, *, meeting: Meeting, kind: Kind, payload: dict[str, Any], now: datetime
 ) -> int:
     """A notice to every member who was or would have been reminded, valid until the old start."""
-    return outbox.enqueue_for_members(
+    return outbox.enqueue(
         session,
         kind=kind,
         channel=Channel.sms,
@@ -75,7 +64,7 @@ def _notice(
 
 
 def on_meeting_cancelled(session: Session, *, meeting: Meeting, now: datetime) -> int:
-    _cancel_open_reminders(session, meeting, "meeting cancelled")
+    outbox.supersede_reminders(session, meeting_id=meeting.id, reason="meeting cancelled")
     payload = {"previous_starts_at": meeting.starts_at.isoformat()}
     return _notice(session, meeting=meeting, kind=Kind.meeting_cancelled, payload=payload, now=now)
 
@@ -83,6 +72,6 @@ def on_meeting_cancelled(session: Session, *, meeting: Meeting, now: datetime) -
 def on_meeting_moved(
     session: Session, *, meeting: Meeting, previous_starts_at: datetime, now: datetime
 ) -> int:
-    _cancel_open_reminders(session, meeting, "meeting moved")
+    outbox.supersede_reminders(session, meeting_id=meeting.id, reason="meeting moved")
     payload = {"previous_starts_at": previous_starts_at.isoformat()}
     return _notice(session, meeting=meeting, kind=Kind.meeting_moved, payload=payload, now=now)

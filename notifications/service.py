@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core import audit
-from core.database import insert_or_nothing, paginate
+from core.database import paginate
 from core.logs import get_logger
 from groups import members as members_service
 from groups import service as groups_service
@@ -28,134 +27,13 @@ from groups.models import (
     MembershipStatus,
     Referral,
 )
+from notifications import outbox
 from notifications.exceptions import NoContact
 from notifications.models import Channel, Kind, OutboxMessage, Status
 
 log = get_logger("notifications")
 
 MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice}
-SUPERSEDABLE = (Status.pending, Status.claimed, Status.no_provider)
-
-
-def idempotency_key(
-    kind: Kind,
-    *,
-    membership_id: int | None,
-    meeting_id: int | None = None,
-    version: int = 0,
-    tag: str = "",
-) -> str:
-    key = f"{kind.value}:m{membership_id or '-'}:mt{meeting_id or '-'}:v{version}"
-    return f"{key}:{tag}" if tag else key
-
-
-def enqueue(
-    session: Session,
-    *,
-    kind: Kind,
-    channel: Channel,
-    group_id: int | None,
-    membership_id: int | None,
-    now: datetime,
-    meeting_id: int | None = None,
-    version: int = 0,
-    expires_at: datetime | None = None,
-    payload: dict[str, Any] | None = None,
-    secret: str | None = None,
-    tag: str = "",
-) -> bool:
-    """Insert one outbox row unless its idempotency key exists; True when it was inserted."""
-    inserted = enqueue_for_members(
-        session,
-        kind=kind,
-        channel=channel,
-        group_id=group_id,
-        membership_ids=[membership_id],
-        meeting_id=meeting_id,
-        version=version,
-        expires_at=expires_at,
-        payload=payload,
-        secret=secret,
-        tag=tag,
-        now=now,
-    )
-    return inserted == 1
-
-
-def enqueue_for_members(
-    session: Session,
-    *,
-    kind: Kind,
-    channel: Channel,
-    group_id: int | None,
-    membership_ids: Sequence[int | None],
-    now: datetime,
-    meeting_id: int | None = None,
-    version: int = 0,
-    expires_at: datetime | None = None,
-    payload: dict[str, Any] | None = None,
-    secret: str | None = None,
-    tag: str = "",
-) -> int:
-    """The same message to each of these members, in multi-row inserts; how many were new.
-
-    A key already queued is left alone (``ON CONFLICT DO NOTHING``), so an event replayed, a job
-    run twice or two runs at once queue each member's message once.
-    """
-    rows = [
-        {
-            "idempotency_key": idempotency_key(
-                kind, membership_id=membership_id, meeting_id=meeting_id, version=version, tag=tag
-            ),
-            "kind": kind,
-            "channel": channel,
-            "status": Status.pending,
-            "group_id": group_id,
-            "membership_id": membership_id,
-            "meeting_id": meeting_id,
-            "version": version,
-            "payload": payload or {},
-            "secret": secret,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "expires_at": expires_at,
-            "created_at": now,
-        }
-        for membership_id in membership_ids
-    ]
-    inserted = _insert_new(session, rows)
-    if inserted:
-        log.info(
-            "outbox.enqueued",
-            extra={
-                "kind": kind.value,
-                "group_id": group_id,
-                "meeting_id": meeting_id,
-                "count": inserted,
-            },
-        )
-    return inserted
-
-
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
-    """``INSERT … ON CONFLICT DO NOTHING`` for many rows; how many of them were new.
-
-    One statement for many parameter sets: SQLAlchemy sends it as multi-row ``VALUES`` pages
-    ("insertmanyvalues", sized to the driver's parameter limits), and compiles it only once.
-    """
-    if not rows:
-        return 0
-    statement = insert_or_nothing(session, OutboxMessage).returning(OutboxMessage.id)
-    return len(session.execute(statement, rows).all())
-
-
-def _next_version(session: Session, kind: Kind, membership_id: int) -> int:
-    latest = session.scalar(
-        select(func.max(OutboxMessage.version)).where(
-            OutboxMessage.kind == kind, OutboxMessage.membership_id == membership_id
-        )
-    )
-    return (latest or 0) + 1
 
 
 def _latest(session: Session, kind: Kind, membership_id: int) -> OutboxMessage:
@@ -176,13 +54,13 @@ def send_invitation(
     """Queue the invitation e-mail (on approval and on request)."""
     if membership.email is None:
         raise NoContact("this member has no e-mail address for the invitation")
-    enqueue(
+    outbox.enqueue(
         session,
         kind=kind,
         channel=Channel.email,
         group_id=membership.group_id,
-        membership_id=membership.id,
-        version=_next_version(session, kind, membership.id),
+        membership_ids=[membership.id],
+        version=outbox.next_version(session, kind, membership.id),
         now=now,
     )
     return _latest(session, kind, membership.id)
@@ -192,22 +70,14 @@ def send_pin(session: Session, *, membership: Membership, pin: str, now: datetim
     """Queue the temporary PIN by SMS; an older PIN not yet sent is dropped (it no longer works)."""
     if membership.phone is None:
         raise NoContact("this member has no phone number for the PIN")
-    session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.kind == Kind.pin,
-            OutboxMessage.membership_id == membership.id,
-            OutboxMessage.status.in_(SUPERSEDABLE),
-        )
-        .values(status=Status.cancelled, secret=None, last_error="replaced by a newer PIN")
-    )
-    enqueue(
+    outbox.supersede_pins(session, membership_id=membership.id)
+    outbox.enqueue(
         session,
         kind=Kind.pin,
         channel=Channel.sms,
         group_id=membership.group_id,
-        membership_id=membership.id,
-        version=_next_version(session, Kind.pin, membership.id),
+        membership_ids=[membership.id],
+        version=outbox.next_version(session, Kind.pin, membership.id),
         secret=pin,
         now=now,
     )
@@ -226,7 +96,7 @@ def on_member_approved(
 def on_schedule_changed(session: Session, *, group: Group, now: datetime) -> int:
     """Every active member with an e-mail gets the updated invitation (SEQUENCE = version)."""
     members = session.scalars(members_query(group.id, (MembershipStatus.active,)))
-    return enqueue_for_members(
+    return outbox.enqueue(
         session,
         kind=Kind.invitation_update,
         channel=Channel.email,
@@ -273,12 +143,12 @@ def notify_moderators(
         if channel is None:
             log.warning("moderator.no_contact", extra={"membership_id": moderator.id})
             continue
-        count += enqueue(
+        count += outbox.enqueue(
             session,
             kind=Kind.moderator_notice,
             channel=channel,
             group_id=group_id,
-            membership_id=moderator.id,
+            membership_ids=[moderator.id],
             meeting_id=None,
             version=version,
             payload={"event": event},

@@ -24,9 +24,10 @@ from notifications.delivery import (
     start_batch,
 )
 from notifications.models import Channel, Kind, OutboxMessage, Status
+from notifications.outbox import claim
 from notifications.outcomes import DispatchReport
 from notifications.providers import DeliveryError, Sms
-from notifications.tasks import claim, dispatch, take_batch
+from notifications.tasks import dispatch, take_batch
 from tests.clock import Clock
 from tests.factories import create_group, create_member
 from tests.notifications.conftest import Setting

@@ -13,6 +13,7 @@ from auth.models import Role
 from core.settings import get_settings
 from groups import members as members_service
 from groups.models import Membership
+from notifications import outbox
 from notifications import service as notifications_service
 from notifications.delivery import Providers
 from notifications.models import Channel, Kind, OutboxMessage, Status
@@ -97,12 +98,12 @@ def test_enqueue_is_idempotent_per_key(db: Session, clock: Clock) -> None:
     group = create_group(db, now=clock.now())
     membership = create_member(db, group, now=clock.now()).membership
     for _ in range(3):
-        notifications_service.enqueue(
+        outbox.enqueue(
             db,
             kind=Kind.reminder,
             channel=Channel.sms,
             group_id=group.id,
-            membership_id=membership.id,
+            membership_ids=[membership.id],
             meeting_id=None,
             version=7,
             now=clock.now(),
@@ -217,9 +218,7 @@ def test_a_claim_left_by_a_dead_dispatcher_is_taken_again_after_its_lease(
 ) -> None:
     group = create_group(db, now=clock.now())
     create_member(db, group, now=clock.now())
-    from notifications.tasks import claim
-
-    claimed = claim(db, now=clock.now(), channels=[Channel.sms, Channel.email], token="dead")
+    claimed = outbox.claim(db, now=clock.now(), channels=[Channel.sms, Channel.email], token="dead")
     assert len(claimed) == 2
 
     run_dispatch()  # lease still running: nobody else takes them
@@ -324,9 +323,7 @@ def test_email_in_doubt_is_sent_again_with_the_same_message_id(
     group = create_group(db, now=clock.now())
     create_member(db, group, now=clock.now())
     row = rows(db, Kind.invitation)[0]
-    from notifications.tasks import claim
-
-    claim(db, now=clock.now(), channels=[Channel.email], token="crashed")
+    outbox.claim(db, now=clock.now(), channels=[Channel.email], token="crashed")
     row.status = Status.sending  # the process died while the SMTP server was answering
     row.lease_until = clock.now() + timedelta(seconds=get_settings().outbox_in_doubt_seconds)
     db.flush()
