@@ -1,7 +1,7 @@
 """Delivering one claimed batch of the outbox: mark ``sending``, send, record the outcomes.
 
-Called by :func:`notifications.tasks.dispatch`; the rules are in its docstring and in
-docs/delivery.md.
+Called by :func:`notifications.tasks.dispatch`; the states and the rules are in
+``notifications.outbox``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from email.message import EmailMessage
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import get_settings
-from notifications import outbox
-from notifications import service as notifications_service
+from notifications import notices, outbox
 from notifications.models import Channel, OutboxMessage, Status
 from notifications.outcomes import Attempt, DispatchReport, record_outcomes
 from notifications.providers import (
@@ -138,7 +137,7 @@ def build_batch(
         if isinstance(message, outbox.Skip):
             status = outbox.end_unsent(row, message, now=now)
             if status is Status.failed:
-                notifications_service.notify_failure(session, row, now)
+                notices.notify_failure(session, row, now)
             report.skipped += 1
             report.outcomes[row.id] = status
             continue

@@ -14,10 +14,8 @@ from sqlalchemy.orm import Session
 from core import pii
 from core.logs import get_logger
 from core.settings import get_settings
-from groups.models import Membership
-from groups.service import get_line_by_number
-from notifications import optout, outbox, render
-from notifications import service as notifications_service
+from groups.models import Line, Membership
+from notifications import notices, optout, outbox, render
 from notifications.exceptions import DeliveryNotFound
 from notifications.models import Channel, OutboxMessage
 
@@ -57,8 +55,8 @@ def _language(session: Session, index: str, to_number: str) -> str:
     )
     if member_language:
         return member_language
-    line = get_line_by_number(session, to_number)
-    return line.language if line is not None else "en"
+    line_language = session.scalar(select(Line.language).where(Line.number == to_number))
+    return "en" if line_language is None else line_language
 
 
 def handle_sms(
@@ -104,7 +102,7 @@ def record_status(
         row, message_sid=message_sid, status=status, error_code=error_code, now=now
     )
     if undelivered:
-        notifications_service.notify_failure(session, row, now)
+        notices.notify_failure(session, row, now)
     session.flush()
     log.info("outbox.status", extra={"outbox_id": row.id, "status": row.provider_status})
     return row

@@ -1,18 +1,124 @@
-"""What members hear about a meeting by SMS: the reminder's version, and the notices sent when a
-meeting they may have been reminded of is cancelled or moved."""
+"""What the other domains tell notifications: the one module they call.
+
+A member was approved, a PIN was issued, a schedule changed, a meeting was cancelled or moved,
+a referral is waiting, something needs the moderators. Each function only queues messages in
+the caller's unit of work (``notifications.outbox``); the dispatcher (``notifications.tasks``)
+sends them. Recipients are read from ``groups.models`` here, never through another domain's
+service.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from groups.models import Meeting, Membership, MembershipStatus
+from auth.models import Staff
+from core.logs import get_logger
+from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus, Referral
 from notifications import outbox
-from notifications import service as notifications_service
+from notifications.exceptions import NoContact
 from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut
+
+# Re-exported: how another domain's route shows a message it queued (groups' resend-PIN).
+from notifications.schemas import DeliveryRead as DeliveryRead  # noqa: PLC0414
+
+log = get_logger("notifications")
+
+MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice}
+
+
+# --- members: invitation and PIN ---
+
+
+def send_invitation(
+    session: Session, *, membership: Membership, now: datetime, kind: Kind = Kind.invitation
+) -> OutboxMessage:
+    """Queue the invitation e-mail (on approval and on request)."""
+    if membership.email is None:
+        raise NoContact("this member has no e-mail address for the invitation")
+    outbox.enqueue(
+        session,
+        kind=kind,
+        channel=Channel.email,
+        group_id=membership.group_id,
+        membership_ids=[membership.id],
+        version=outbox.next_version(session, kind, membership.id),
+        now=now,
+    )
+    return _latest(session, kind, membership.id)
+
+
+def send_pin(session: Session, *, membership: Membership, pin: str, now: datetime) -> OutboxMessage:
+    """Queue the temporary PIN by SMS; an older PIN not yet sent is dropped (it no longer works)."""
+    if membership.phone is None:
+        raise NoContact("this member has no phone number for the PIN")
+    outbox.supersede_pins(session, membership_id=membership.id)
+    outbox.enqueue(
+        session,
+        kind=Kind.pin,
+        channel=Channel.sms,
+        group_id=membership.group_id,
+        membership_ids=[membership.id],
+        version=outbox.next_version(session, Kind.pin, membership.id),
+        secret=pin,
+        now=now,
+    )
+    return _latest(session, Kind.pin, membership.id)
+
+
+def _latest(session: Session, kind: Kind, membership_id: int) -> OutboxMessage:
+    return session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == kind, OutboxMessage.membership_id == membership_id)
+        .order_by(OutboxMessage.version.desc())
+        .limit(1)
+    ).one()
+
+
+def on_member_approved(
+    session: Session, *, membership: Membership, pin: str, now: datetime
+) -> None:
+    if membership.email is not None:
+        send_invitation(session, membership=membership, now=now)
+    if membership.phone is not None:
+        send_pin(session, membership=membership, pin=pin, now=now)
+
+
+def on_schedule_changed(session: Session, *, group: Group, now: datetime) -> int:
+    """Every active member with an e-mail gets the updated invitation (SEQUENCE = version)."""
+    members = session.scalars(_members_query(group.id, (MembershipStatus.active,)))
+    return outbox.enqueue(
+        session,
+        kind=Kind.invitation_update,
+        channel=Channel.email,
+        group_id=group.id,
+        membership_ids=[member.id for member in members if member.email is not None],
+        version=group.schedule_version,
+        now=now,
+    )
+
+
+def _members_query(
+    group_id: int,
+    statuses: Sequence[MembershipStatus],
+    role: MembershipRole = MembershipRole.member,
+) -> Select[Membership]:
+    return (
+        select(Membership)
+        .where(
+            Membership.group_id == group_id,
+            Membership.role == role,
+            Membership.status.in_(statuses),
+        )
+        .order_by(Membership.id)
+    )
+
+
+# --- meetings: reminders and notices by SMS ---
 
 
 def reminder_version(meeting: Meeting) -> int:
@@ -27,7 +133,7 @@ def reachable_member_ids(session: Session, group_id: int) -> list[int]:
     """
     opted_out = select(SmsOptOut.phone_index)
     query = (
-        notifications_service.members_query(group_id, (MembershipStatus.active,))
+        _members_query(group_id, (MembershipStatus.active,))
         .where(
             Membership.phone_index.is_not(None),
             Membership.phone_index.not_in(opted_out),
@@ -43,6 +149,20 @@ def was_reminded(session: Session, meeting_id: int) -> bool:
         OutboxMessage.kind == Kind.reminder, OutboxMessage.meeting_id == meeting_id
     )
     return session.scalar(query.limit(1)) is not None
+
+
+def on_meeting_cancelled(session: Session, *, meeting: Meeting, now: datetime) -> int:
+    outbox.supersede_reminders(session, meeting_id=meeting.id, reason="meeting cancelled")
+    payload = {"previous_starts_at": meeting.starts_at.isoformat()}
+    return _notice(session, meeting=meeting, kind=Kind.meeting_cancelled, payload=payload, now=now)
+
+
+def on_meeting_moved(
+    session: Session, *, meeting: Meeting, previous_starts_at: datetime, now: datetime
+) -> int:
+    outbox.supersede_reminders(session, meeting_id=meeting.id, reason="meeting moved")
+    payload = {"previous_starts_at": previous_starts_at.isoformat()}
+    return _notice(session, meeting=meeting, kind=Kind.meeting_moved, payload=payload, now=now)
 
 
 def _notice(
@@ -63,15 +183,67 @@ def _notice(
     )
 
 
-def on_meeting_cancelled(session: Session, *, meeting: Meeting, now: datetime) -> int:
-    outbox.supersede_reminders(session, meeting_id=meeting.id, reason="meeting cancelled")
-    payload = {"previous_starts_at": meeting.starts_at.isoformat()}
-    return _notice(session, meeting=meeting, kind=Kind.meeting_cancelled, payload=payload, now=now)
+# --- moderators ---
 
 
-def on_meeting_moved(
-    session: Session, *, meeting: Meeting, previous_starts_at: datetime, now: datetime
+def notify_moderators(
+    session: Session,
+    *,
+    group_id: int,
+    event: str,
+    now: datetime,
+    subject_id: int | None = None,
 ) -> int:
-    outbox.supersede_reminders(session, meeting_id=meeting.id, reason="meeting moved")
-    payload = {"previous_starts_at": previous_starts_at.isoformat()}
-    return _notice(session, meeting=meeting, kind=Kind.meeting_moved, payload=payload, now=now)
+    """Tell the group's moderators something needs them: e-mail if they have one, else SMS.
+
+    ``event`` is ``referral_waiting``, ``participant_locked`` or ``delivery_failed``;
+    ``subject_id`` (referral, membership or outbox id) keeps one notice per moderator per thing.
+    """
+    count = 0
+    version = subject_id if subject_id is not None else int(now.timestamp())
+    moderators = _members_query(group_id, (MembershipStatus.active,), MembershipRole.moderator)
+    for moderator in session.scalars(moderators):
+        staff = session.get(Staff, moderator.staff_id) if moderator.staff_id else None
+        channel = _staff_channel(staff)
+        if channel is None:
+            log.warning("moderator.no_contact", extra={"membership_id": moderator.id})
+            continue
+        count += outbox.enqueue(
+            session,
+            kind=Kind.moderator_notice,
+            channel=channel,
+            group_id=group_id,
+            membership_ids=[moderator.id],
+            meeting_id=None,
+            version=version,
+            payload={"event": event},
+            tag=event,
+            now=now,
+        )
+    return count
+
+
+def _staff_channel(staff: Staff | None) -> Channel | None:
+    if staff is None or not staff.is_active:
+        return None
+    if staff.email:
+        return Channel.email
+    return Channel.sms if staff.phone else None
+
+
+def on_referral_created(session: Session, *, referral: Referral, now: datetime) -> None:
+    notify_moderators(
+        session,
+        group_id=referral.group_id,
+        event="referral_waiting",
+        now=now,
+        subject_id=referral.id,
+    )
+
+
+def notify_failure(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """A member's message failed for good: the group's moderators are told (once per message)."""
+    if row.kind in MEMBER_KINDS and row.group_id is not None:
+        notify_moderators(
+            session, group_id=row.group_id, event="delivery_failed", now=now, subject_id=row.id
+        )

@@ -1,6 +1,6 @@
 """What came of a batch's provider calls, recorded in one commit: sent, retried, failed, in doubt.
 
-Called by :func:`notifications.delivery.finish_batch`; docs/delivery.md has the rules.
+Called by :func:`notifications.delivery.finish_batch`; ``notifications.outbox`` has the rules.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.logs import get_logger
 from groups.models import Membership
-from notifications import optout, outbox
-from notifications import service as notifications_service
+from notifications import notices, optout, outbox
 from notifications.models import OutboxMessage, Status
 from notifications.providers import UNSUBSCRIBED, DeliveryError, Sms
 
@@ -101,6 +100,6 @@ def record_failure(
         membership = session.get(Membership, row.membership_id)
         if membership is not None and membership.phone_index is not None:
             optout.opt_out(session, phone_index=membership.phone_index, now=now)
-    notifications_service.notify_failure(session, row, now)
+    notices.notify_failure(session, row, now)
     log.warning("outbox.failed", extra={"outbox_id": row.id, "reason": row.last_error})
     return status

@@ -13,7 +13,7 @@ from auth.models import Role
 from core.settings import get_settings
 from groups import members as members_service
 from groups.models import Membership
-from notifications import outbox
+from notifications import notices, outbox
 from notifications import service as notifications_service
 from notifications.delivery import Providers
 from notifications.models import Channel, Kind, OutboxMessage, Status
@@ -186,8 +186,8 @@ def test_permanent_failure_is_shown_to_moderators_and_they_are_told(
     assert [(row.kind, row.last_error, row.attempts) for row in failed] == [
         (Kind.pin, "twilio 21211: invalid 'To' phone number", 1)
     ]
-    notices = [m for m in fake_mailer.sent if m["To"] == "moderator@example.org"]
-    subjects = sorted(str(m["Subject"]) for m in notices)
+    to_moderator = [m for m in fake_mailer.sent if m["To"] == "moderator@example.org"]
+    subjects = sorted(str(m["Subject"]) for m in to_moderator)
     assert subjects == [
         "A message to a member could not be delivered.",
         "A referral is waiting for your decision.",
@@ -386,7 +386,7 @@ def test_moderators_without_e_mail_get_a_discreet_sms_about_a_locked_number(
     moderator.phone = "+48601234588"
     group = create_group(db, now=clock.now(), moderator=moderator, name="Quiet Waters")
     run_dispatch()
-    count = notifications_service.notify_moderators(
+    count = notices.notify_moderators(
         db, group_id=group.id, event="participant_locked", now=clock.now()
     )
     assert count == 1
@@ -399,7 +399,7 @@ def test_moderators_without_e_mail_get_a_discreet_sms_about_a_locked_number(
     ]
     clock.advance(minutes=40)  # a later lockout is a new notice
     assert (
-        notifications_service.notify_moderators(
+        notices.notify_moderators(
             db, group_id=group.id, event="participant_locked", now=clock.now()
         )
         == 1
