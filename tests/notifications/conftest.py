@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import get_settings
 from notifications.delivery import Providers
+from notifications.models import Kind, OutboxMessage
 from notifications.outcomes import DispatchReport
 from notifications.tasks import dispatch
 from tests.clock import Clock
@@ -75,3 +77,11 @@ def setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Setting]:
     yield change
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+def rows(db: Session, kind: Kind | None = None) -> list[OutboxMessage]:
+    """The outbox's rows (of one kind), oldest first."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.scalars(query))
