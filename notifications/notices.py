@@ -37,55 +37,59 @@ MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice}
 def send_invitation(
     session: Session, *, membership: Membership, now: datetime, kind: Kind = Kind.invitation
 ) -> OutboxMessage:
-    """Queue the invitation e-mail (on approval and on request)."""
+    """Queue the invitation e-mail again (a new version); returns its message."""
     if membership.email is None:
         raise NoContact("this member has no e-mail address for the invitation")
-    outbox.enqueue(
-        session,
-        kind=kind,
-        channel=Channel.email,
-        group_id=membership.group_id,
-        membership_ids=[membership.id],
-        version=outbox.next_version(session, kind, membership.id),
-        now=now,
+    version = outbox.next_version(session, kind, membership.id)
+    return outbox.get_by_key(
+        session, _queue(session, membership, kind=kind, version=version, now=now)
     )
-    return _latest(session, kind, membership.id)
 
 
 def send_pin(session: Session, *, membership: Membership, pin: str, now: datetime) -> OutboxMessage:
-    """Queue the temporary PIN by SMS; an older PIN not yet sent is dropped (it no longer works)."""
+    """Queue the temporary PIN by SMS; an older PIN not yet sent is dropped (it no longer works).
+    Returns its message."""
     if membership.phone is None:
         raise NoContact("this member has no phone number for the PIN")
     outbox.supersede_pins(session, membership_id=membership.id)
-    outbox.enqueue(
-        session,
-        kind=Kind.pin,
-        channel=Channel.sms,
-        group_id=membership.group_id,
-        membership_ids=[membership.id],
-        version=outbox.next_version(session, Kind.pin, membership.id),
-        secret=pin,
-        now=now,
+    version = outbox.next_version(session, Kind.pin, membership.id)
+    return outbox.get_by_key(
+        session, _queue(session, membership, kind=Kind.pin, version=version, now=now, secret=pin)
     )
-    return _latest(session, Kind.pin, membership.id)
-
-
-def _latest(session: Session, kind: Kind, membership_id: int) -> OutboxMessage:
-    return session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.kind == kind, OutboxMessage.membership_id == membership_id)
-        .order_by(OutboxMessage.version.desc())
-        .limit(1)
-    ).one()
 
 
 def on_member_approved(
     session: Session, *, membership: Membership, pin: str, now: datetime
 ) -> None:
+    """The invitation and the first PIN of a new member: the first version of each, as nothing
+    was queued for them before (no version to look up, no PIN to replace, nothing to read)."""
     if membership.email is not None:
-        send_invitation(session, membership=membership, now=now)
+        _queue(session, membership, kind=Kind.invitation, version=1, now=now)
     if membership.phone is not None:
-        send_pin(session, membership=membership, pin=pin, now=now)
+        _queue(session, membership, kind=Kind.pin, version=1, now=now, secret=pin)
+
+
+def _queue(
+    session: Session,
+    membership: Membership,
+    *,
+    kind: Kind,
+    version: int,
+    now: datetime,
+    secret: str | None = None,
+) -> str:
+    """Queue a member's invitation e-mail or PIN SMS; its idempotency key."""
+    outbox.enqueue(
+        session,
+        kind=kind,
+        channel=Channel.sms if kind is Kind.pin else Channel.email,
+        group_id=membership.group_id,
+        membership_ids=[membership.id],
+        version=version,
+        secret=secret,
+        now=now,
+    )
+    return outbox.idempotency_key(kind, membership_id=membership.id, version=version)
 
 
 def on_schedule_changed(session: Session, *, group: Group, now: datetime) -> int:

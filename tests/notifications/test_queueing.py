@@ -4,9 +4,10 @@ nothing personal in keys, errors or logs, and who gets nothing."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from auth.models import Role
@@ -16,7 +17,7 @@ from notifications import notices, outbox
 from notifications.models import Channel, Kind, Status
 from notifications.providers import DeliveryError
 from tests.clock import Clock
-from tests.factories import create_group, create_member, create_staff
+from tests.factories import create_group, create_member, create_referral, create_staff
 from tests.notifications.conftest import Dispatch, rows
 from tests.notifications.fakes import FakeMailer, FakeSms
 from tests.notifications.smtp_server import decoded_text
@@ -41,6 +42,31 @@ def test_approval_queues_invitation_and_pin_sms_with_the_code_alone(
     assert len(fake_mailer.sent) == 1
     assert credentials.pin not in decoded_text(fake_mailer.sent[0])
     assert {row.status for row in rows(db)} == {Status.sent}
+
+
+def test_approval_writes_its_two_messages_and_reads_nothing_back(db: Session, clock: Clock) -> None:
+    # A new member has nothing queued yet: no version to look up, no PIN to replace.
+    group = create_group(db, now=clock.now())
+    referral = create_referral(db, group, now=clock.now())
+    admin = create_staff(db, Role.admin)
+    db.flush()
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statement: str = args[2]
+        if "outbox_messages" in statement:
+            statements.append(statement.split(maxsplit=1)[0].upper())
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        members_service.approve_referral(db, actor=admin, referral=referral, now=clock.now())
+        db.flush()
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+
+    assert statements == ["INSERT", "INSERT"]
+    assert {(row.kind, row.version) for row in rows(db)} >= {(Kind.invitation, 1), (Kind.pin, 1)}
 
 
 def test_pin_is_stored_encrypted_and_only_until_sent(
