@@ -147,12 +147,25 @@ def reachable_member_ids(session: Session, group_id: int) -> list[int]:
     return list(session.scalars(query))
 
 
-def was_reminded(session: Session, meeting_id: int) -> bool:
-    """Whether reminders of the meeting have been queued (and so may have reached members)."""
-    query = select(OutboxMessage.id).where(
-        OutboxMessage.kind == Kind.reminder, OutboxMessage.meeting_id == meeting_id
+def queue_reminders(session: Session, *, meeting: Meeting, now: datetime) -> int:
+    """The meeting's reminder to each reachable member, valid until it starts; how many were new.
+
+    From the first one queued, members may have been reminded: ``reminders_queued_at`` says so.
+    """
+    queued = outbox.enqueue(
+        session,
+        kind=Kind.reminder,
+        channel=Channel.sms,
+        group_id=meeting.group_id,
+        membership_ids=reachable_member_ids(session, meeting.group_id),
+        meeting_id=meeting.id,
+        version=reminder_version(meeting),
+        expires_at=meeting.starts_at,
+        now=now,
     )
-    return session.scalar(query.limit(1)) is not None
+    if queued and meeting.reminders_queued_at is None:
+        meeting.reminders_queued_at = now
+    return queued
 
 
 def on_meeting_cancelled(session: Session, *, meeting: Meeting, now: datetime) -> int:

@@ -31,7 +31,7 @@ from notifications.delivery import (
     sending_pool,
     start_batch,
 )
-from notifications.models import Channel, Kind
+from notifications.models import Channel
 from notifications.outcomes import DispatchReport
 
 log = get_logger("notifications.dispatch")
@@ -74,17 +74,7 @@ def enqueue_due_reminders(session: Session, *, now: datetime) -> int:
     for meeting in meetings:
         if reminder_at(meeting, meeting.group) > now:
             continue
-        count += outbox.enqueue(
-            session,
-            kind=Kind.reminder,
-            channel=Channel.sms,
-            group_id=meeting.group_id,
-            membership_ids=notices.reachable_member_ids(session, meeting.group_id),
-            meeting_id=meeting.id,
-            version=notices.reminder_version(meeting),
-            expires_at=meeting.starts_at,
-            now=now,
-        )
+        count += notices.queue_reminders(session, meeting=meeting, now=now)
     return count
 
 
