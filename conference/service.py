@@ -25,7 +25,7 @@ from core.logs import get_logger
 from core.settings import get_settings
 from groups import members as members_service
 from groups.models import Meeting, Membership, MembershipStatus, group_lines
-from notifications import service as notifications_service
+from notifications import notices
 
 log = get_logger(__name__)
 
@@ -246,7 +246,7 @@ def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> 
         )
     )
     # Keyed by time, not by membership: a later lockout of the same number notifies again.
-    notifications_service.notify_moderators(
+    notices.notify_moderators(
         session, group_id=membership.group_id, event="participant_locked", now=now
     )
     session.flush()

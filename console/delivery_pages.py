@@ -1,5 +1,6 @@
 """A group's deliveries: invitations, PIN messages, reminders and notices, how each went, and
-a resend for what a member did not get (through ``notifications.service``)."""
+a resend for what a member did not get (the invitation through ``notifications.service``, a
+new PIN through ``groups.members``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from console.rendering import PREFIX, flash, redirect, render
 from core.clock import Now
 from core.database import SessionDep
 from core.schemas import MAX_ID
+from groups import members as members_service
 from notifications import service as notifications_service
 from notifications.models import OutboxMessage, Status
 
@@ -52,7 +54,7 @@ RESENDS: dict[Resend, tuple[Callable[..., OutboxMessage], str]] = {
         "The invitation e-mail is queued again; its progress is shown below.",
     ),
     Resend.pin: (
-        notifications_service.resend_pin,
+        members_service.resend_pin,
         "A new temporary PIN is queued by SMS; the previous PIN no longer works. "
         "Nobody else ever sees it.",
     ),

@@ -143,7 +143,7 @@ def replan_meetings(session: Session, *, group: Group, now: datetime, before: We
             continue
         previous_starts_at = meeting.starts_at
         meeting.starts_at, meeting.ends_at = starts_at, starts_at + duration
-        if starts_at != previous_starts_at and _reminded(session, meeting):
+        if starts_at != previous_starts_at and _reminded(meeting):
             notices.on_meeting_moved(
                 session, meeting=meeting, previous_starts_at=previous_starts_at, now=now
             )
@@ -162,9 +162,9 @@ def _overlaps(
     return any(starts_at < ends and starts < starts_at + duration for starts, ends in taken)
 
 
-def _reminded(session: Session, meeting: Meeting) -> bool:
-    scheduled = meeting.status is MeetingStatus.scheduled
-    return scheduled and notices.was_reminded(session, meeting.id)
+def _reminded(meeting: Meeting) -> bool:
+    """Whether members may have been reminded of the meeting (still on)."""
+    return meeting.status is MeetingStatus.scheduled and meeting.reminders_queued_at is not None
 
 
 def _drop(session: Session, meeting: Meeting, now: datetime) -> None:
@@ -172,7 +172,7 @@ def _drop(session: Session, meeting: Meeting, now: datetime) -> None:
     reminded of it, removed if not; one cancelled already stays."""
     if meeting.status is MeetingStatus.cancelled:
         return
-    if not _reminded(session, meeting):
+    if not _reminded(meeting):
         session.delete(meeting)
         return
     meeting.status = MeetingStatus.cancelled

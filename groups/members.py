@@ -29,7 +29,9 @@ from groups.models import (
     ReferralStatus,
 )
 from groups.schemas import ReferralCreate
-from notifications import service as notifications_service
+from notifications import notices
+from notifications.exceptions import NoContact
+from notifications.models import OutboxMessage
 
 # --- referrals ----------------------------------------------------------------------------------
 
@@ -70,7 +72,7 @@ def create_referral(
         group_id=group.id,
         details={"flags": _flags(referral)},
     )
-    notifications_service.on_referral_created(session, referral=referral, now=now)
+    notices.on_referral_created(session, referral=referral, now=now)
     return referral
 
 
@@ -149,9 +151,7 @@ def approve_referral(
         group_id=group.id,
         details={"membership_id": membership.id},
     )
-    notifications_service.on_member_approved(
-        session, membership=membership, pin=credentials.pin, now=now
-    )
+    notices.on_member_approved(session, membership=membership, pin=credentials.pin, now=now)
     return credentials
 
 
@@ -239,7 +239,28 @@ def _require(membership: Membership, allowed: tuple[MembershipStatus, ...], acti
 def reset_pin(
     session: Session, *, actor: Staff, membership: Membership, now: datetime
 ) -> groups_service.Credentials:
-    """A new temporary PIN (the number stays); the member chooses their own on the next call."""
+    """A new temporary PIN (the number stays); the member chooses their own on the next call.
+
+    A member with a phone also gets it by SMS.
+    """
+    participant_number, pin = _new_temporary_pin(session, actor, membership)
+    if membership.phone is not None:
+        notices.send_pin(session, membership=membership, pin=pin, now=now)
+    return groups_service.Credentials(membership, participant_number, pin)
+
+
+def resend_pin(
+    session: Session, *, actor: Staff, membership: Membership, now: datetime
+) -> OutboxMessage:
+    """A new temporary PIN, by SMS only: the moderator never sees it. Returns its message."""
+    if membership.phone is None:
+        raise NoContact("this member has no phone number to send a PIN to")
+    _, pin = _new_temporary_pin(session, actor, membership)
+    return notices.send_pin(session, membership=membership, pin=pin, now=now)
+
+
+def _new_temporary_pin(session: Session, actor: Staff, membership: Membership) -> tuple[str, str]:
+    """Replace the PIN with a temporary one; (participant number, PIN)."""
     _require(membership, SEATED, "reset the PIN of")
     if membership.participant_number is None:
         raise InvalidMembershipState("this membership has no credentials")
@@ -249,9 +270,7 @@ def reset_pin(
     membership.locked_until = None
     session.flush()
     _record(session, actor, "membership.reset_pin", membership)
-    if membership.phone is not None:
-        notifications_service.send_pin(session, membership=membership, pin=pin, now=now)
-    return groups_service.Credentials(membership, membership.participant_number, pin)
+    return membership.participant_number, pin
 
 
 def unlock(session: Session, *, actor: Staff, membership: Membership) -> Membership:

@@ -123,6 +123,9 @@ class Meeting(Base):
     room: Mapped[str] = mapped_column(String(40), unique=True)
     extended_minutes: Mapped[int] = mapped_column(default=0)
     cancelled_at: Mapped[datetime | None]
+    # When its reminders were first queued: from then on members may have been reminded of it,
+    # so a schedule change that drops it cancels it with a notice instead of deleting it.
+    reminders_queued_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     group: Mapped[Group] = relationship()

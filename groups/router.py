@@ -43,6 +43,7 @@ from groups.schemas import (
     ReferralReject,
 )
 from groups.views import credentials_read, group_read, meeting_read
+from notifications import notices
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
 Paging = Annotated[PageParams, Depends()]
@@ -308,3 +309,19 @@ def erase(
 ) -> object:
     """Erase contact data and credentials; anonymous attendance statistics stay."""
     return members_service.erase(session, actor=staff, membership=membership, now=now)
+
+
+# Listed with the other deliveries in the API docs, as it has always been: the PIN goes by SMS.
+deliveries_router = APIRouter(prefix="/api/v1", tags=["notifications"])
+
+
+@deliveries_router.post(
+    "/memberships/{membership_id}/resend-pin",
+    response_model=notices.DeliveryRead,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def resend_pin(
+    membership: ModeratedMembership, session: SessionDep, staff: ModeratingStaff, now: Now
+) -> object:
+    """Issue a new temporary PIN and send it to the member by SMS; nobody else ever sees it."""
+    return members_service.resend_pin(session, actor=staff, membership=membership, now=now)

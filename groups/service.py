@@ -36,7 +36,7 @@ from groups.models import (
     ReferralStatus,
 )
 from groups.schemas import GroupCreate, GroupUpdate, LineCreate
-from notifications import service as notifications_service
+from notifications import notices
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def update_group(
     if schedule_changed:
         group.schedule_version += 1
         meetings.replan_meetings(session, group=group, now=now, before=before)
-        notifications_service.on_schedule_changed(session, group=group, now=now)
+        notices.on_schedule_changed(session, group=group, now=now)
     audit.record(
         session,
         actor_id=actor.id,

@@ -1,28 +1,25 @@
 """Delivering one claimed batch of the outbox: mark ``sending``, send, record the outcomes.
 
-Called by :func:`notifications.tasks.dispatch`; the rules are in its docstring and in README
-"Delivery".
+Called by :func:`notifications.tasks.dispatch`; the states and the rules are in
+``notifications.outbox``.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy import or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.logs import get_logger
 from core.settings import get_settings
-from notifications import service as outbox
+from notifications import notices, outbox
 from notifications.models import Channel, OutboxMessage, Status
-from notifications.outcomes import Attempt, DispatchReport, finish, record_outcomes
+from notifications.outcomes import Attempt, DispatchReport, record_outcomes
 from notifications.providers import (
     DeliveryError,
     DeliveryInDoubt,
@@ -32,10 +29,7 @@ from notifications.providers import (
     get_mailer,
     get_sms_sender,
 )
-from notifications.render import Skip, build, read_recipients
-
-log = get_logger("notifications.dispatch")
-_random = secrets.SystemRandom()
+from notifications.render import build, read_recipients
 
 
 @dataclass
@@ -139,14 +133,13 @@ def build_batch(
     recipients = read_recipients(session, rows)
     attempts: list[Attempt] = []
     for row in rows:
-        try:
-            message = build(session, row, now=now, recipients=recipients)
-        except Skip as skip:
-            finish(row, skip.status, skip.reason, now)
-            if skip.status is Status.failed:
-                outbox.notify_failure(session, row, now)
+        message = build(session, row, now=now, recipients=recipients)
+        if isinstance(message, outbox.Skip):
+            status = outbox.end_unsent(row, message, now=now)
+            if status is Status.failed:
+                notices.notify_failure(session, row, now)
             report.skipped += 1
-            report.outcomes[row.id] = skip.status
+            report.outcomes[row.id] = status
             continue
         attempts.append(Attempt(outbox_id=row.id, message=message))
     return attempts
@@ -161,38 +154,11 @@ def mark_sending(session: Session, batch: Batch, *, now: datetime) -> list[Attem
     """
     if not batch.attempts:
         return []
-    ours = (OutboxMessage.claim_token == batch.token, OutboxMessage.status == Status.claimed)
-    marked = set(
-        session.scalars(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_([attempt.outbox_id for attempt in batch.attempts]),
-                *ours,
-                or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
-            )
-            .values(
-                status=Status.sending,
-                attempts=OutboxMessage.attempts + 1,
-                updated_at=now,
-                lease_until=now + timedelta(seconds=get_settings().outbox_in_doubt_seconds),
-            )
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    ids = [attempt.outbox_id for attempt in batch.attempts]
+    marked = outbox.mark_sending(session, ids=ids, token=batch.token, now=now)
     if len(marked) < len(batch.attempts):  # the batch's other rows were skipped and released
-        release_batch(session, batch, now=now)  # what was not marked
+        outbox.release_claims(session, token=batch.token, now=now)  # what was not marked
     return [attempt for attempt in batch.attempts if attempt.outbox_id in marked]
-
-
-def release_batch(session: Session, batch: Batch, *, now: datetime) -> None:
-    """A built batch that will not be sent (the dispatcher stops): back to the queue now."""
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.claim_token == batch.token, OutboxMessage.status == Status.claimed)
-        .values(status=Status.pending, claim_token=None, lease_until=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def send_all(

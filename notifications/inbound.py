@@ -14,12 +14,10 @@ from sqlalchemy.orm import Session
 from core import pii
 from core.logs import get_logger
 from core.settings import get_settings
-from groups.models import Membership
-from groups.service import get_line_by_number
-from notifications import optout, render
-from notifications import service as outbox
+from groups.models import Line, Membership
+from notifications import notices, optout, outbox, render
 from notifications.exceptions import DeliveryNotFound
-from notifications.models import Channel, OutboxMessage, Status
+from notifications.models import Channel, OutboxMessage
 
 log = get_logger("notifications.inbound")
 
@@ -57,8 +55,8 @@ def _language(session: Session, index: str, to_number: str) -> str:
     )
     if member_language:
         return member_language
-    line = get_line_by_number(session, to_number)
-    return line.language if line is not None else "en"
+    line_language = session.scalar(select(Line.language).where(Line.number == to_number))
+    return "en" if line_language is None else line_language
 
 
 def handle_sms(
@@ -100,22 +98,11 @@ def record_status(
     row = session.get(OutboxMessage, outbox_id)
     if row is None or row.channel is not Channel.sms:
         raise DeliveryNotFound()
-    # A message sent again after an in-doubt attempt has a second SID; the latest one wins.
-    row.provider_id = message_sid[:64] or row.provider_id
-    row.provider_status = status[:24]
-    row.updated_at = now
-    if status == "delivered":
-        row.status = Status.delivered
-    elif status in ("undelivered", "failed"):
-        row.status = Status.failed
-        row.last_error = f"twilio {error_code or '-'}: {status}"
-        outbox.notify_failure(session, row, now)
-    elif row.status in (Status.sending, Status.pending, Status.claimed):
-        row.status = Status.sent
-        row.sent_at = row.sent_at or now
-    if row.status is not Status.sending:
-        row.secret = None
-        row.lease_until = None
+    undelivered = outbox.record_callback(
+        row, message_sid=message_sid, status=status, error_code=error_code, now=now
+    )
+    if undelivered:
+        notices.notify_failure(session, row, now)
     session.flush()
     log.info("outbox.status", extra={"outbox_id": row.id, "status": row.provider_status})
     return row

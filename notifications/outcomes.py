@@ -1,28 +1,24 @@
 """What came of a batch's provider calls, recorded in one commit: sent, retried, failed, in doubt.
 
-Called by :func:`notifications.delivery.finish_batch`; README "Delivery" has the rules.
+Called by :func:`notifications.delivery.finish_batch`; ``notifications.outbox`` has the rules.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.logs import get_logger
-from core.settings import get_settings
 from groups.models import Membership
-from notifications import optout
-from notifications import service as outbox
+from notifications import notices, optout, outbox
 from notifications.models import OutboxMessage, Status
 from notifications.providers import UNSUBSCRIBED, DeliveryError, Sms
 
 log = get_logger("notifications.dispatch")
-_random = secrets.SystemRandom()
 
 
 @dataclass
@@ -57,7 +53,7 @@ def record_outcomes(
         for row in session.scalars(
             select(OutboxMessage).where(OutboxMessage.id.in_(ids)).with_for_update()
         )
-    }  # held, so ``record_*`` find them in the identity map
+    }
     for attempt in attempts:
         record_outcome(session, rows[attempt.outbox_id], attempt, now=now, report=report)
 
@@ -70,92 +66,40 @@ def record_outcome(
     now: datetime,
     report: DispatchReport,
 ) -> None:
-    outbox_id = row.id
     if attempt.provider_id is not None:
-        record_sent(session, outbox_id=outbox_id, provider_id=attempt.provider_id, now=now)
+        outbox.record_sent(row, provider_id=attempt.provider_id, now=now)
+        log.info("outbox.sent", extra={"outbox_id": row.id, "kind": row.kind.value})
         report.sent += 1
-        report.outcomes[outbox_id] = Status.sent
+        report.outcomes[row.id] = Status.sent
     elif attempt.error is not None:
-        status = record_failure(session, outbox_id=outbox_id, error=attempt.error, now=now)
-        report.outcomes[outbox_id] = status
+        status = record_failure(session, row, attempt.error, now=now)
+        report.outcomes[row.id] = status
         if status is Status.failed:
             report.failed += 1
         else:
             report.retried += 1
-    elif attempt.started:  # the provider may have it: in doubt (README "Delivery")
+    elif attempt.started:  # the provider may have it: in doubt (docs/delivery.md)
+        # It stays ``sending``: a status callback or ``outbox.retry_in_doubt`` settles it.
         row.last_error = attempt.doubt or "outcome unknown: the send did not return"
         report.in_doubt += 1
-        report.outcomes[outbox_id] = Status.sending
-        log.warning("outbox.in_doubt", extra={"outbox_id": outbox_id})
+        report.outcomes[row.id] = Status.sending
+        log.warning("outbox.in_doubt", extra={"outbox_id": row.id})
     else:
-        release(row, now)
-
-
-def release(row: OutboxMessage, now: datetime) -> None:
-    """A ``sending`` row that never reached the provider: back to the queue, attempt not counted."""
-    if row.status is not Status.sending:
-        return
-    row.status = Status.pending
-    row.attempts -= 1
-    row.claim_token = None
-    row.lease_until = None
-    row.updated_at = now
-    row.next_attempt_at = now
-
-
-def finish(row: OutboxMessage, status: Status, reason: str, now: datetime) -> None:
-    row.status = status
-    row.last_error = reason
-    row.secret = None
-    row.claim_token = None
-    row.lease_until = None
-    row.updated_at = now
-
-
-def record_sent(session: Session, *, outbox_id: int, provider_id: str, now: datetime) -> None:
-    row = session.get_one(OutboxMessage, outbox_id)
-    if row.status is Status.sending:  # a status callback may have been faster
-        row.status = Status.sent
-    row.provider_id = provider_id[:64]
-    row.sent_at = row.sent_at or now
-    row.secret = None
-    row.claim_token = None
-    row.lease_until = None
-    row.updated_at = now
-    log.info("outbox.sent", extra={"outbox_id": row.id, "kind": row.kind.value})
+        outbox.release_unsent(row, now=now)
 
 
 def record_failure(
-    session: Session, *, outbox_id: int, error: DeliveryError, now: datetime
+    session: Session, row: OutboxMessage, error: DeliveryError, *, now: datetime
 ) -> Status:
-    settings = get_settings()
-    row = session.get_one(OutboxMessage, outbox_id)
-    if error.permanent or row.attempts >= settings.outbox_max_attempts:
-        reason = (
-            error.reason if error.permanent else f"gave up after {row.attempts}: {error.reason}"
-        )
-        finish(row, Status.failed, reason, now)
-        if error.code == UNSUBSCRIBED and row.membership_id is not None:
-            membership = session.get(Membership, row.membership_id)
-            if membership is not None and membership.phone_index is not None:
-                optout.opt_out(session, phone_index=membership.phone_index, now=now)
-        outbox.notify_failure(session, row, now)
-        log.warning("outbox.failed", extra={"outbox_id": row.id, "reason": row.last_error})
-        return Status.failed
-    row.status = Status.pending
-    row.last_error = error.reason
-    row.claim_token = None
-    row.lease_until = None
-    row.updated_at = now
-    row.next_attempt_at = now + backoff(row.attempts)
-    return Status.pending
-
-
-def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with ±50 % jitter, so retries of many rows do not arrive together."""
-    settings = get_settings()
-    base = min(
-        settings.outbox_retry_base_seconds * 2 ** max(attempts - 1, 0),
-        settings.outbox_retry_max_seconds,
-    )
-    return timedelta(seconds=base * _random.uniform(0.5, 1.5))
+    """Retried later or failed for good; a failure for good is told to the group's moderators,
+    and Twilio's "unsubscribed" also records the number's opt-out."""
+    status = outbox.record_failure(row, reason=error.reason, permanent=error.permanent, now=now)
+    if status is not Status.failed:
+        return status
+    if error.code == UNSUBSCRIBED and row.membership_id is not None:
+        membership = session.get(Membership, row.membership_id)
+        if membership is not None and membership.phone_index is not None:
+            optout.opt_out(session, phone_index=membership.phone_index, now=now)
+    notices.notify_failure(session, row, now)
+    log.warning("outbox.failed", extra={"outbox_id": row.id, "reason": row.last_error})
+    return status

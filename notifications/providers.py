@@ -1,11 +1,11 @@
-"""Outgoing SMS and e-mail behind two small Protocols, with Twilio/SMTP and in-memory versions.
+"""Outgoing SMS and e-mail behind two small Protocols, with their Twilio and SMTP versions.
 
 Implementations turn every provider failure into one of ours:
 - :class:`DeliveryError` with ``permanent`` set when sending again cannot help (SMTP 5xx, Twilio
   21610 unsubscribed, 21211 invalid number), unset when it may (SMTP 4xx, connection errors,
   Twilio 5xx/429, a connect timeout);
 - :class:`DeliveryInDoubt` when the request may have reached the provider but no answer came back
-  (a read timeout): the dispatcher then waits for Twilio's status callback (README, "Delivery").
+  (a read timeout): the dispatcher then waits for Twilio's status callback (docs/delivery.md).
 
 Reasons are built from codes only: provider texts can quote the recipient's number or address.
 """
@@ -16,7 +16,7 @@ import smtplib
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from functools import partial
 from typing import Protocol
@@ -166,38 +166,6 @@ class SmtpMailer:
 
 def _smtp_error(code: int, what: str) -> DeliveryError:
     return DeliveryError(f"smtp {code}: {what}", permanent=500 <= code < 600, code=code)
-
-
-@dataclass
-class FakeSms:
-    """In-memory SMS sender for tests: records messages; ``fail_next`` queues failures."""
-
-    sent: list[Sms] = field(default_factory=list)
-    failures: list[Exception] = field(default_factory=list)
-    counter: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def send_sms(self, message: Sms) -> str:
-        with self.lock:
-            if self.failures:
-                raise self.failures.pop(0)
-            self.sent.append(message)
-            self.counter += 1
-            return f"SM{self.counter:032d}"
-
-
-@dataclass
-class FakeMailer:
-    """In-memory mailer for tests."""
-
-    sent: list[EmailMessage] = field(default_factory=list)
-    failures: list[Exception] = field(default_factory=list)
-
-    def send_email(self, message: EmailMessage) -> str:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append(message)
-        return str(message["Message-ID"])
 
 
 def get_sms_sender() -> SmsSender | None:

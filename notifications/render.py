@@ -21,15 +21,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from auth.models import Staff
+from core.clock import local_time
+from core.schemas import language_or_default
 from core.settings import get_settings
-from groups.models import Group, Meeting, MeetingStatus, Membership, MembershipStatus
+from groups.models import SEATED, Group, Meeting, MeetingStatus, Membership, MembershipStatus
 from notifications import ics, notices, optout
-from notifications.models import Channel, Kind, OutboxMessage, Status
+from notifications.models import Channel, Kind, OutboxMessage
+from notifications.outbox import Moot, Skip
 from notifications.providers import Sms
 
-LANGUAGES = ("en", "pl", "he")
 RTL = frozenset({"he"})
-SEATED = (MembershipStatus.active, MembershipStatus.suspended)
+NO_LINE = Skip(Moot.impossible, "the group has no phone line to send from")
 
 
 @lru_cache
@@ -45,23 +47,15 @@ def environment() -> Environment:
     )
 
 
-def language_of(value: str | None) -> str:
-    return value if value in LANGUAGES else "en"
-
-
 def text(language: str, name: str, **params: Any) -> str:
     """One macro of ``templates/<language>/messages.txt``, e.g. ``text("pl", "pin", code=...)``."""
-    module = environment().get_template(f"{language_of(language)}/messages.txt").module
+    module = environment().get_template(f"{language_or_default(language)}/messages.txt").module
     return str(getattr(module, name)(**params)).strip()
-
-
-def local_time(instant: datetime, time_zone: str) -> str:
-    return instant.astimezone(ZoneInfo(time_zone)).strftime("%H:%M")
 
 
 def local_day(instant: datetime, time_zone: str, language: str) -> str:
     day = instant.astimezone(ZoneInfo(time_zone)).date()
-    return str(format_date(day, format="EEEE d MMMM", locale=language_of(language)))
+    return str(format_date(day, format="EEEE d MMMM", locale=language_or_default(language)))
 
 
 def mail_host() -> str:
@@ -69,7 +63,7 @@ def mail_host() -> str:
 
 
 def schedule_lines(group: Group, language: str) -> list[str]:
-    days = get_day_names("wide", locale=language_of(language))
+    days = get_day_names("wide", locale=language_or_default(language))
     return [
         text(
             language,
@@ -106,7 +100,7 @@ def invitation_email(
     is_update: bool,
     now: datetime,
 ) -> EmailMessage:
-    language = language_of(language)
+    language = language_or_default(language)
     subject = text(language, "invitation_subject", is_update=is_update)
     lines = [line.number for line in group.lines]
     context = {
@@ -145,7 +139,7 @@ def invitation_email(
 def moderator_email(
     *, to: str, message_id: str, group: Group, event: str, language: str, now: datetime
 ) -> EmailMessage:
-    language = language_of(language)
+    language = language_or_default(language)
     body = text(language, "moderator_body", event=event, group_name=group.name)
     subject = text(language, "moderator_event", event=event)
     message = _message(to=to, subject=subject, message_id=message_id, now=now)
@@ -163,15 +157,6 @@ def moderator_email(
     )
     message["Content-Language"] = language
     return message
-
-
-class Skip(Exception):
-    """The row must not be sent (no longer relevant); ``status`` says why it ends."""
-
-    def __init__(self, status: Status, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 # --- building the message at send time ---
@@ -220,22 +205,22 @@ def read_recipients(session: Session, rows: list[OutboxMessage]) -> Recipients:
 
 def build(
     session: Session, row: OutboxMessage, *, now: datetime, recipients: Recipients
-) -> Sms | EmailMessage:
-    """The message for a row, from the current records; raises :class:`Skip` when moot.
+) -> Sms | EmailMessage | Skip:
+    """The message for a row, from the current records, or why it is not sent (a :class:`Skip`).
 
     ``recipients`` holds the records of the row's batch (:func:`read_recipients`).
     """
     if row.expires_at is not None and row.expires_at <= now:
-        raise Skip(Status.expired, "too late: the meeting started")
+        return Skip(Moot.late, "too late: the meeting started")
     membership = recipients.memberships.get(row.membership_id) if row.membership_id else None
     if membership is None:
-        raise Skip(Status.skipped, "recipient no longer exists")
+        return Skip(Moot.unwanted, "recipient no longer exists")
     group = recipients.groups[membership.group_id]
     if row.kind is Kind.moderator_notice:
         return _moderator_message(session, row, membership, group, now)
     allowed = SEATED if row.kind in (Kind.pin, Kind.invitation) else (MembershipStatus.active,)
     if membership.status not in allowed:
-        raise Skip(Status.skipped, f"membership is {membership.status.value}")
+        return Skip(Moot.unwanted, f"membership is {membership.status.value}")
     if row.channel is Channel.email:
         return _invitation(session, row, membership, group, now)
     return _member_sms(row, membership, group, recipients)
@@ -243,9 +228,9 @@ def build(
 
 def _invitation(
     session: Session, row: OutboxMessage, membership: Membership, group: Group, now: datetime
-) -> EmailMessage:
+) -> EmailMessage | Skip:
     if membership.email is None or membership.participant_number is None:
-        raise Skip(Status.skipped, "no e-mail address or credentials")
+        return Skip(Moot.unwanted, "no e-mail address or credentials")
     meetings = list(
         session.scalars(select(Meeting).where(Meeting.group_id == group.id, Meeting.ends_at > now))
     )
@@ -264,37 +249,45 @@ def _invitation(
 
 def _member_sms(
     row: OutboxMessage, membership: Membership, group: Group, recipients: Recipients
-) -> Sms:
+) -> Sms | Skip:
     if membership.phone is None:
-        raise Skip(Status.skipped, "no phone number")
+        return Skip(Moot.unwanted, "no phone number")
     stopped = membership.phone_index is None or membership.phone_index in recipients.opted_out
     if row.kind is not Kind.pin and stopped:
-        raise Skip(Status.skipped, "opted out of SMS (STOP)")
+        return Skip(Moot.unwanted, "opted out of SMS (STOP)")
+    if not group.lines:
+        return NO_LINE
+    body = _sms_body(row, membership, group, recipients)
+    if isinstance(body, Skip):
+        return body
     return Sms(
         to=membership.phone,
-        from_=_line_number(group),
-        body=_sms_body(row, membership, group, recipients),
+        from_=group.lines[0].number,
+        body=body,
         status_callback=status_callback_url(row.id),
     )
 
 
 def _sms_body(
     row: OutboxMessage, membership: Membership, group: Group, recipients: Recipients
-) -> str:
-    language = membership.language
+) -> str | Skip:
     if row.kind is Kind.pin:
         if row.secret is None:
-            raise Skip(Status.cancelled, "the PIN is no longer stored")
-        return text(language, "pin", code=row.secret)
+            return Skip(Moot.superseded, "the PIN is no longer stored")
+        return text(membership.language, "pin", code=row.secret)
     meeting = recipients.meetings.get(row.meeting_id) if row.meeting_id else None
     if meeting is None:
-        raise Skip(Status.cancelled, "the meeting is no longer planned")
-    zone = group.time_zone
+        return Skip(Moot.superseded, "the meeting is no longer planned")
+    return _meeting_body(row, meeting, membership.language, group.time_zone)
+
+
+def _meeting_body(row: OutboxMessage, meeting: Meeting, language: str, zone: str) -> str | Skip:
+    """A reminder, or the notice that a meeting was cancelled or moved."""
     if row.kind is Kind.reminder:
         if meeting.status is MeetingStatus.cancelled:
-            raise Skip(Status.cancelled, "meeting cancelled")
+            return Skip(Moot.superseded, "meeting cancelled")
         if notices.reminder_version(meeting) != row.version:
-            raise Skip(Status.cancelled, "meeting moved")
+            return Skip(Moot.superseded, "meeting moved")
         return text(language, "reminder", time=local_time(meeting.starts_at, zone))
     previous = datetime.fromisoformat(row.payload["previous_starts_at"])
     day = local_day(previous, zone, language)
@@ -313,10 +306,10 @@ def _sms_body(
 
 def _moderator_message(
     session: Session, row: OutboxMessage, moderator: Membership, group: Group, now: datetime
-) -> Sms | EmailMessage:
+) -> Sms | EmailMessage | Skip:
     staff = session.get(Staff, moderator.staff_id) if moderator.staff_id else None
     if staff is None or not staff.is_active or moderator.status is not MembershipStatus.active:
-        raise Skip(Status.skipped, "no longer a moderator")
+        return Skip(Moot.unwanted, "no longer a moderator")
     event = str(row.payload.get("event", ""))
     if row.channel is Channel.email and staff.email:
         return moderator_email(
@@ -328,19 +321,15 @@ def _moderator_message(
             now=now,
         )
     if row.channel is Channel.sms and staff.phone:
+        if not group.lines:
+            return NO_LINE
         return Sms(
             to=staff.phone,
-            from_=_line_number(group),
+            from_=group.lines[0].number,
             body=text(moderator.language, "moderator_sms", event=event),
             status_callback=status_callback_url(row.id),
         )
-    raise Skip(Status.skipped, "the moderator has no contact for this channel")
-
-
-def _line_number(group: Group) -> str:
-    if not group.lines:
-        raise Skip(Status.failed, "the group has no phone line to send from")
-    return group.lines[0].number
+    return Skip(Moot.unwanted, "the moderator has no contact for this channel")
 
 
 def status_callback_url(outbox_id: int) -> str:

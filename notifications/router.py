@@ -1,4 +1,5 @@
-"""Inbound SMS, message status callbacks (Twilio), and the moderators' delivery API."""
+"""Inbound SMS, message status callbacks (Twilio), and the moderators' delivery API (the
+resend-PIN route is a PIN reset: ``groups.router``)."""
 
 from __future__ import annotations
 
@@ -94,15 +95,3 @@ def resend_invitation(
     return notifications_service.resend_invitation(
         session, actor=staff, membership=membership, now=now
     )
-
-
-@router.post(
-    "/api/v1/memberships/{membership_id}/resend-pin",
-    response_model=DeliveryRead,
-    status_code=status.HTTP_202_ACCEPTED,
-)
-def resend_pin(
-    membership: ModeratedMembership, session: SessionDep, staff: ModeratingStaff, now: Now
-) -> object:
-    """Issue a new temporary PIN and send it to the member by SMS; nobody else ever sees it."""
-    return notifications_service.resend_pin(session, actor=staff, membership=membership, now=now)

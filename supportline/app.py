@@ -25,6 +25,7 @@ from core.security import start_hashing
 from core.settings import get_settings
 from core.webhooks import TwilioWebhooks
 from core.work import start_unit_threads, stop_unit_threads
+from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
@@ -87,6 +88,7 @@ def create_app() -> FastAPI:
     app.include_router(groups_router)
     app.include_router(conference_api_router)
     app.include_router(notifications_router)
+    app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)
 

@@ -12,7 +12,7 @@ from auth import service as auth_service
 from auth.models import Role, Staff
 from groups import members as members_service
 from groups import service as groups_service
-from groups.models import Group, Line
+from groups.models import Group, Line, Referral
 from groups.schemas import GroupCreate, LineCreate, ReferralCreate, SlotSchema
 from groups.service import Credentials
 
@@ -81,6 +81,35 @@ def create_group(
     return group
 
 
+def create_referral(
+    db: Session,
+    group: Group,
+    *,
+    now: datetime,
+    helper: Staff | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    alias: str | None = None,
+    language: str = "en",
+) -> Referral:
+    """A referral filed through the real service (by a new helper unless one is given)."""
+    helper = helper or create_staff(db, Role.helper)
+    index = next(_counter)
+    return members_service.create_referral(
+        db,
+        actor=helper,
+        data=ReferralCreate(
+            group_id=group.id,
+            alias=alias or f"Alias{index}",
+            phone=phone or MEMBER_PHONES[index % len(MEMBER_PHONES)],
+            email=email or f"member{index}@example.org",
+            language=language,
+            consent=True,
+        ),
+        now=now,
+    )
+
+
 def create_member(
     db: Session,
     group: Group,
@@ -94,18 +123,14 @@ def create_member(
     """A member created through the real referral → approval path."""
     helper = create_staff(db, Role.helper)
     admin = create_staff(db, Role.admin)
-    index = next(_counter)
-    referral = members_service.create_referral(
+    referral = create_referral(
         db,
-        actor=helper,
-        data=ReferralCreate(
-            group_id=group.id,
-            alias=alias or f"Alias{index}",
-            phone=phone or MEMBER_PHONES[index % len(MEMBER_PHONES)],
-            email=email or f"member{index}@example.org",
-            language=language,
-            consent=True,
-        ),
+        group,
         now=now,
+        helper=helper,
+        phone=phone,
+        email=email,
+        alias=alias,
+        language=language,
     )
     return members_service.approve_referral(db, actor=admin, referral=referral, now=now)

@@ -1,13 +1,28 @@
-"""The Alembic migrations build exactly the schema the models describe (on either backend)."""
+"""The Alembic migrations build exactly the schema the models describe (on either backend), and
+keep what they move."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 import supportline.models  # noqa: F401 - every table known
-from core.database import Base
+from core import migrate
+from core.database import Base, make_engine
+from groups.models import Meeting
+from notifications.tasks import enqueue_due_reminders
+from tests.clock import Clock
+from tests.conftest import _postgres_database
+from tests.factories import create_group, create_member
 
 
 def test_the_migrations_build_the_schema_the_models_describe(engine: Engine) -> None:
@@ -16,3 +31,38 @@ def test_the_migrations_build_the_schema_the_models_describe(engine: Engine) -> 
     with engine.connect() as connection:
         drift = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert drift == []
+
+
+@pytest.fixture
+def own_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of its own on the backend under test, migrated to the head."""
+    url = os.environ.get("SUPPORTLINE_TEST_DATABASE_URL")
+    for own in _postgres_database(url) if url else [f"sqlite:///{tmp_path / 'own.db'}"]:
+        engine = make_engine(own)
+        with engine.begin() as connection:
+            migrate.upgrade(connection)
+        yield engine
+        engine.dispose()
+
+
+def test_reminders_queued_at_survives_a_downgrade_as_the_first_reminder_queued(
+    own_engine: Engine,
+) -> None:
+    clock = Clock()  # Monday; the group meets at 20:00 in Warsaw, reminded at 17:00 (16:00 UTC)
+    with Session(own_engine) as session, session.begin():
+        group = create_group(session, now=clock.now())
+        create_member(session, group, now=clock.now())
+        create_member(session, group, now=clock.now())
+        clock.set(datetime(2026, 3, 2, 16, 0, tzinfo=UTC))
+        assert enqueue_due_reminders(session, now=clock.now()) == 2
+    with own_engine.connect() as connection:
+        before = dict(connection.execute(select(Meeting.id, Meeting.reminders_queued_at)).all())
+    assert sorted(value for value in before.values() if value is not None) == [clock.now()]
+
+    with own_engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "0005_encrypted_decision_reason")
+    with own_engine.begin() as connection:
+        migrate.upgrade(connection)
+    with own_engine.connect() as connection:
+        after = dict(connection.execute(select(Meeting.id, Meeting.reminders_queued_at)).all())
+    assert after == before

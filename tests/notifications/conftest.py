@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.delivery import Providers
+from notifications.models import Kind, OutboxMessage
 from notifications.outcomes import DispatchReport
-from notifications.providers import FakeMailer, FakeSms
 from notifications.tasks import dispatch
 from tests.clock import Clock
 from tests.fixtures.settings import Change
+from tests.notifications.fakes import FakeMailer, FakeSms
 
 Dispatch = Callable[[], DispatchReport]
 
@@ -72,3 +74,11 @@ def setting(settings: Change) -> Setting:
         settings(**{name.lower(): value})
 
     return change
+
+
+def rows(db: Session, kind: Kind | None = None) -> list[OutboxMessage]:
+    """The outbox's rows (of one kind), oldest first."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.scalars(query))

@@ -17,8 +17,9 @@ from sqlalchemy.orm import sessionmaker
 
 from core.database import make_engine
 from notifications.delivery import Providers
-from notifications.providers import FakeMailer, Sms
+from notifications.providers import Sms
 from notifications.tasks import dispatch, running_clock
+from tests.notifications.fakes import FakeMailer
 
 
 class FileSms:

@@ -24,12 +24,14 @@ from notifications.delivery import (
     start_batch,
 )
 from notifications.models import Channel, Kind, OutboxMessage, Status
+from notifications.outbox import claim
 from notifications.outcomes import DispatchReport
-from notifications.providers import DeliveryError, FakeSms, Sms
-from notifications.tasks import claim, dispatch, take_batch
+from notifications.providers import DeliveryError, Sms
+from notifications.tasks import dispatch, take_batch
 from tests.clock import Clock
 from tests.factories import create_group, create_member
 from tests.notifications.conftest import Setting
+from tests.notifications.fakes import FakeSms
 
 PHONES = [f"+4860200{index:04d}" for index in range(8)]
 

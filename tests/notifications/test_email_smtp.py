@@ -22,11 +22,12 @@ from groups.models import Group, Meeting, MeetingStatus
 from groups.schemas import GroupUpdate, SlotSchema
 from notifications.delivery import Providers
 from notifications.models import Kind, OutboxMessage, Status
-from notifications.providers import FakeSms, SmtpMailer
+from notifications.providers import SmtpMailer
 from notifications.tasks import dispatch
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
 from tests.notifications.conftest import dispatcher
+from tests.notifications.fakes import FakeSms
 from tests.notifications.smtp_server import Inbox, decoded_text, free_port, smtp_server
 
 pytestmark = pytest.mark.integration

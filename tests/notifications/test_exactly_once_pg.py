@@ -31,12 +31,13 @@ from groups.models import Group, Membership, MembershipRole
 from notifications import tasks
 from notifications.delivery import Providers
 from notifications.models import OutboxMessage, Status
-from notifications.providers import FakeMailer, FakeSms, Sms
+from notifications.providers import Sms
 from notifications.tasks import dispatch, enqueue_due_reminders
 from supportline.jobs import JOBS, job_specs
 from tests.conftest import _postgres_database
 from tests.factories import create_group
 from tests.fixtures.settings import as_environment
+from tests.notifications.fakes import FakeMailer, FakeSms
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.integration]
 MEMBERS = 1000

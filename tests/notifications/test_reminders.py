@@ -16,11 +16,11 @@ from groups.models import Group, Meeting, MeetingStatus
 from groups.schemas import GroupUpdate, SlotSchema
 from notifications import tasks
 from notifications.models import Kind, OutboxMessage, Status
-from notifications.providers import FakeSms
 from notifications.tasks import enqueue_due_reminders
 from tests.clock import Clock
 from tests.factories import create_group, create_member, create_staff
 from tests.notifications.conftest import Dispatch
+from tests.notifications.fakes import FakeSms
 
 
 def meeting_on(db: Session, group: Group, day: date) -> Meeting:

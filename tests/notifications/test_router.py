@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from auth.models import Role
 from notifications.models import Kind, OutboxMessage, SmsOptOut, Status
-from notifications.providers import FakeSms
 from notifications.tasks import enqueue_due_reminders
 from tests.clock import Clock
 from tests.factories import auth_headers, create_group, create_member, create_staff
 from tests.notifications.conftest import Dispatch
+from tests.notifications.fakes import FakeSms
 from tests.notifications.test_reminders import at, reminder_bodies
 from tests.twilio_signing import signed_post
 

@@ -14,12 +14,13 @@ from notifications import optout
 from notifications.delivery import Providers
 from notifications.models import Kind, OutboxMessage, Status
 from notifications.outcomes import DispatchReport
-from notifications.providers import FakeMailer, TwilioSms
+from notifications.providers import TwilioSms
 from notifications.tasks import enqueue_due_reminders
 from tests.clock import Clock
 from tests.emulators.faults import FaultInjectingHttpClient
 from tests.factories import create_group, create_member
 from tests.notifications.conftest import dispatcher
+from tests.notifications.fakes import FakeMailer
 from tests.notifications.test_reminders import at
 
 MESSAGES = "/Messages.json"

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.settings import Settings
 from notifications.delivery import Providers
 from notifications.models import Kind, OutboxMessage, Status
-from notifications.providers import FakeSms, SmtpMailer
+from notifications.providers import SmtpMailer
 from tests.clock import Clock
 from tests.factories import create_group, create_member
 from tests.notifications.conftest import dispatcher
+from tests.notifications.fakes import FakeSms
 from tests.notifications.smtp_server import certificates, password_checker, smtp_server
 
 pytestmark = pytest.mark.integration
