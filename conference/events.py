@@ -58,8 +58,17 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     meeting = session.get_one(Meeting, found.meeting_id)
     room = room_of(session, meeting)
     conference_sid = params.get("ConferenceSid", "")
+    # Callbacks are separate requests in no promised order and may come late (Call resource,
+    # status callbacks: https://www.twilio.com/docs/voice/api/call-resource). One of an earlier
+    # conference of this room would point the room back at it, mark the people now in the call
+    # as gone, or end the room: only a start brings a new conference (one conference of a name
+    # runs at a time: https://www.twilio.com/docs/voice/api/conference-resource).
+    stale = bool(room.conference_sid) and conference_sid != room.conference_sid
+    if stale and event != "conference-start":
+        log.info("conference.stale_event", extra={"callback": event, "meeting_id": meeting.id})
+        return
     if event == "conference-end":
-        if conference_sid == room.conference_sid:  # not a late event of an earlier conference
+        if conference_sid == room.conference_sid:  # not one whose start we never saw
             _conference_ended(session, room, now)
         session.flush()
         return
