@@ -96,10 +96,18 @@ def record_failure(
     status = outbox.record_failure(row, reason=error.reason, permanent=error.permanent, now=now)
     if status is not Status.failed:
         return status
-    if error.code == UNSUBSCRIBED and row.membership_id is not None:
-        membership = session.get(Membership, row.membership_id)
-        if membership is not None and membership.phone_index is not None:
-            optout.opt_out(session, phone_index=membership.phone_index, now=now)
+    if error.code == UNSUBSCRIBED:
+        follow_twilios_opt_out(session, row, now)
     notices.notify_failure(session, row, now)
     log.warning("outbox.failed", extra={"outbox_id": row.id, "reason": row.last_error})
     return status
+
+
+def follow_twilios_opt_out(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """Twilio refused the SMS because its recipient opted out (21610, in the answer or later in
+    the status callback): the app's opt-out follows, so no reminder is queued for them again."""
+    if row.membership_id is None:
+        return
+    membership = session.get(Membership, row.membership_id)
+    if membership is not None and membership.phone_index is not None:
+        optout.opt_out(session, phone_index=membership.phone_index, now=now)

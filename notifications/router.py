@@ -34,6 +34,7 @@ async def inbound_sms(hook: Webhook) -> str:
         to_number=hook.get("To"),
         body=hook.get("Body"),
         now=hook.now,
+        opt_out_type=hook.get("OptOutType"),
     )
     response = MessagingResponse()
     if reply is not None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Role
+from notifications import optout
 from notifications.models import Kind, OutboxMessage, SmsOptOut, Status
 from notifications.tasks import enqueue_due_reminders
 from tests.clock import Clock
@@ -40,9 +41,8 @@ def test_stop_skips_the_next_reminder_and_start_brings_them_back(
     clock.set(at(2026, 3, 2, 16, 0))
     enqueue_due_reminders(db, now=clock.now())  # queued before the STOP arrives
 
-    assert sms_reply(client, " stop ") == (
-        "You will get no more reminders. Reply START to get them again."
-    )
+    # Twilio answers STOP itself on a long code: the app follows it without a second reply.
+    assert sms_reply(client, " stop ") is None
     run_dispatch()
     assert reminder_bodies(fake_sms) == []
     statuses = db.scalars(
@@ -52,7 +52,7 @@ def test_stop_skips_the_next_reminder_and_start_brings_them_back(
     clock.set(at(2026, 3, 5, 16, 0))
     assert enqueue_due_reminders(db, now=clock.now()) == 0  # opted out: not even queued
 
-    assert sms_reply(client, "Start") == "Reminders are on again. Reply STOP to stop them."
+    assert sms_reply(client, "Start") is None
     clock.set(at(2026, 3, 9, 16, 0))
     enqueue_due_reminders(db, now=clock.now())
     run_dispatch()
@@ -88,6 +88,39 @@ def test_polish_and_hebrew_keywords(client: TestClient, db: Session, clock: Cloc
     assert sms_reply(client, "wznów") is not None
     assert db.scalars(select(SmsOptOut)).all() == []
     assert sms_reply(client, "KONIEC") is not None
+    assert db.scalars(select(SmsOptOut)).all() != []
+
+
+def test_twilios_own_keywords_are_followed_and_not_answered_twice(
+    client: TestClient, db: Session
+) -> None:
+    # https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out: Twilio replies to these
+    # and keeps the opt-out; the message still reaches the webhook.
+    for stop, start in (("REVOKE", "YES"), ("optout", "unstop"), ("Cancel.", "start")):
+        assert sms_reply(client, stop) is None
+        assert db.scalars(select(SmsOptOut)).all() != [], stop
+        assert sms_reply(client, start) is None
+        assert db.scalars(select(SmsOptOut)).all() == [], start
+    assert sms_reply(client, "INFO") is None
+
+
+def test_the_organisations_own_words_are_answered_once_by_the_app(
+    client: TestClient, db: Session
+) -> None:
+    assert sms_reply(client, "KONIEC") == (
+        "You will get no more reminders. Reply START to get them again."
+    )
+    assert sms_reply(client, "WZNOW") == "Reminders are on again. Reply STOP to stop them."
+
+
+def test_an_opt_out_twilio_handled_under_advanced_opt_out_is_followed_silently(
+    client: TestClient, db: Session
+) -> None:
+    # With Advanced Opt-Out the Messaging Service's own words count, marked with OptOutType.
+    params = {"From": PHONE, "To": "", "Body": "ARRET", "OptOutType": "STOP"}
+    response = signed_post(client, "/twilio/sms", params)
+    assert response.status_code == 200
+    assert ElementTree.fromstring(response.text).find("Message") is None
     assert db.scalars(select(SmsOptOut)).all() != []
 
 
@@ -130,6 +163,21 @@ def test_status_callbacks_record_delivery_and_failure(
     assert signed_post(client, path, params).status_code == 204  # kept short, not a 500
     db.expire_all()
     assert row.last_error is not None and len(row.last_error) == 200
+
+
+def test_an_opt_out_reported_in_the_status_callback_is_followed(
+    client: TestClient, db: Session, clock: Clock, run_dispatch: Dispatch, fake_sms: FakeSms
+) -> None:
+    # Twilio may accept the message and report 21610 afterwards ("fail with Error Code 21610
+    # asynchronously": https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out).
+    group = create_group(db, now=clock.now())
+    credentials = create_member(db, group, now=clock.now())
+    run_dispatch()
+    row = db.scalars(select(OutboxMessage).where(OutboxMessage.kind == Kind.pin)).one()
+    path = fake_sms.sent[0].status_callback.removeprefix("https://line.example.org")
+    params = {"MessageSid": row.provider_id or "", "MessageStatus": "failed", "ErrorCode": "21610"}
+    assert signed_post(client, path, params).status_code == 204
+    assert optout.is_opted_out(db, credentials.membership.phone_index)
 
 
 def test_status_callback_for_an_unknown_message_is_not_found(client: TestClient) -> None:
