@@ -198,7 +198,7 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
     ):
         return t.farewell(entrant.language, [*lines, *_duplicate(session, entrant, meeting, now)])
     log.info("call.admitted", extra={"call_id": entrant.call_id, "meeting_id": meeting.id})
-    seconds = max(1, int((meeting_end(meeting) - now).total_seconds()))
+    seconds = dial_seconds(meeting, now)
     return t.join(
         entrant.language,
         lines=[*lines, t.line(Prompt.joining)],
@@ -250,10 +250,27 @@ def _duplicate(
     return [t.line(Prompt.already_in_call)]
 
 
+# The end of a meeting is the lifecycle job's: it completes the conference through the API at
+# the scheduled end plus extensions. A <Dial timeLimit> is only the safety net if that fails,
+# and it cannot be changed once the Dial runs (https://www.twilio.com/docs/voice/twiml/dial,
+# docs/twilio.md). So it leaves room for this many extensions, which then drop nobody; after
+# them the old limit ends the leg and ``dial_ended`` dials the caller straight back in. The
+# rule that holds: a call outlasts its meeting by at most this headroom, and never by more than
+# Twilio's 4-hour maximum call duration.
+EXTENSIONS_WITHOUT_A_DROP = 2
+MAX_DIAL_SECONDS = 4 * 3600
+
+
+def dial_seconds(meeting: Meeting | OpenMeeting, now: datetime) -> int:
+    headroom = timedelta(minutes=EXTENSIONS_WITHOUT_A_DROP * get_settings().extension_minutes)
+    seconds = int((meeting_end(meeting) + headroom - now).total_seconds())
+    return max(1, min(seconds, MAX_DIAL_SECONDS))
+
+
 def _dial(
     call: Call, meeting: Meeting, membership: Membership, now: datetime, lines: list[t.Line]
 ) -> str:
-    seconds = max(1, int((meeting_end(meeting) - now).total_seconds()))
+    seconds = dial_seconds(meeting, now)
     return t.join(
         call.language,
         lines=lines,

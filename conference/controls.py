@@ -235,7 +235,9 @@ def end_now(
 def extend(
     session: Session, *, actor: Staff, meeting: Meeting, control: ConferenceControl, now: datetime
 ) -> Roster:
-    """Move the end by the extension; the announcements and the calls' limits follow it."""
+    """Move the end by the extension; the announcements follow it. The legs' Dial limits leave
+    room for extensions (``admission.dial_seconds``), so nobody is dropped; the calls' own
+    maximum duration (Call resource ``TimeLimit``, the whole call) moves to the new end."""
     room = room_of(session, meeting)
     if room.ended_at is not None or meeting_end(meeting) <= now:
         raise ConferenceNotStarted()

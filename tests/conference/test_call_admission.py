@@ -204,14 +204,15 @@ def test_announcements_and_end_come_at_the_right_instants(
     assert tasks.run_due_steps(db, end + timedelta(seconds=5), sim) == 0
 
 
-def test_extension_moves_the_end_the_announcements_and_the_time_limits(
+def test_an_extension_moves_the_end_and_the_announcements_and_drops_nobody(
     sim: TwilioSimulator, world: World, client: TestClient, db: Session, clock: Clock
 ) -> None:
     end = MEETING_START + timedelta(hours=1)
     clock.set(end - timedelta(minutes=10))
     login(sim, world, world.moderator)
     member = login(sim, world, world.member, caller="+48601000111")
-    assert member.time_limit == 600
+    # A Dial's limit cannot change once it runs: it leaves room for two extensions.
+    assert member.time_limit == (10 + 30) * 60
     clock.set(end - timedelta(minutes=2))
     tasks.run_due_steps(db, clock.now(), sim)
     body = api(client, world, "/conference/extend")
@@ -219,15 +220,31 @@ def test_extension_moves_the_end_the_announcements_and_the_time_limits(
     assert datetime.fromisoformat(str(body["ends_at"])) == new_end
     limits = [a for a in sim.actions if a[0] == "time_limit"]
     assert len(limits) == 2 and (limits[-1][1], limits[-1][2]) == (member.sid, "1500")
-    # At the old end the old <Dial> limit ends the leg; the app dials the caller back in.
-    clock.set(end)
-    sim.time_limit_reached(member)
-    assert member.state == "in_conference" and member.time_limit == 15 * 60
+    # The old end passes: the leg's Dial limit reaches past the new end, so Twilio does not
+    # take anyone out of the room, and the lifecycle does nothing either.
+    joined_at = end - timedelta(minutes=10)
+    assert joined_at + timedelta(seconds=member.time_limit) > new_end
     assert tasks.run_due_steps(db, end, sim) == 0
+    assert member.state == "in_conference"
     assert tasks.run_due_steps(db, new_end - timedelta(minutes=5), sim) == 1
     assert tasks.run_due_steps(db, new_end, sim) == 1
     sim.deliver()
     assert member.state == "ended"
+
+
+def test_beyond_the_room_left_for_extensions_a_caller_is_dialled_straight_back_in(
+    sim: TwilioSimulator, world: World, client: TestClient, clock: Clock
+) -> None:
+    end = MEETING_START + timedelta(hours=1)
+    clock.set(end - timedelta(minutes=10))
+    member = login(sim, world, world.member, caller="+48601000111")
+    login(sim, world, world.moderator)
+    for _ in range(3):  # one more than the Dial's limit leaves room for
+        api(client, world, "/conference/extend")
+    clock.set(end + timedelta(minutes=30))
+    sim.time_limit_reached(member)
+    assert member.state == "in_conference"
+    assert member.time_limit == (15 + 30) * 60  # to the new end, with room for two more
 
 
 def test_extensions_stop_at_four_hours_with_a_clear_message(
