@@ -120,6 +120,19 @@ def _participant_event(
     params: Mapping[str, str],
     now: datetime,
 ) -> None:
+    sequence = rooms.sequence_number(params)
+    conference_sid = params.get("ConferenceSid", "")
+    if (
+        sequence is not None
+        and call.event_sequence is not None
+        and call.event_conference_sid == conference_sid
+        and sequence <= call.event_sequence
+    ):
+        # Fired before the last one applied (or the same one again): out of date.
+        log.info("conference.late_event", extra={"callback": event, "call_id": call.id})
+        return
+    if sequence is not None:
+        call.event_conference_sid, call.event_sequence = conference_sid, sequence
     if event == "participant-leave":
         # Only the time: the call itself may go on (a <Dial> time limit after an extension is
         # answered by dialling back in); our own removals mark the call ended (mark_left).

@@ -57,6 +57,10 @@ class Call(Base):
     muted: Mapped[bool] = mapped_column(default=False)
     on_hold: Mapped[bool] = mapped_column(default=False)
     speaking: Mapped[bool] = mapped_column(default=False)
+    # The last status callback applied to this call: its conference and SequenceNumber. Twilio's
+    # callbacks may arrive out of order or twice; an older or repeated one changes nothing.
+    event_conference_sid: Mapped[str | None] = mapped_column(String(64))
+    event_sequence: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

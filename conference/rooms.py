@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, String, bindparam, func, select, update
+from sqlalchemy import Boolean, Connection, Integer, String, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conference.models import CallStage
@@ -33,6 +33,25 @@ _ROOM_BY_NAME = (
 # conference; back come its moderator flag and meeting, then the room row is read by meeting.
 # On PostgreSQL both in one statement (the UPDATE as a CTE); SQLite has no UPDATE in a CTE, and
 # SQLAlchemy renders RETURNING's columns unqualified there, which un-correlates subqueries in it.
+def sequence_number(params: Mapping[str, str]) -> int | None:
+    """The callback's ``SequenceNumber``: "the order in which the events were fired"
+    (https://www.twilio.com/docs/voice/api/call-resource, status callbacks); None if absent."""
+    value = params.get("SequenceNumber", "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def later_than_applied() -> Any:
+    """The callback (``:conference``, ``:sequence``) was fired after the last one applied to the
+    call, or is of another conference (a call dialled back in), or carries no number."""
+    sequence = bindparam("sequence", type_=Integer())
+    return or_(
+        sequence.is_(None),
+        calls.c.event_sequence.is_(None),
+        calls.c.event_conference_sid.is_distinct_from(bindparam("conference", type_=String())),
+        calls.c.event_sequence < sequence,
+    )
+
+
 _JOINED = (
     update(calls)
     .where(
@@ -41,6 +60,7 @@ _JOINED = (
         == select(meetings.c.id)
         .where(meetings.c.room == bindparam("room", type_=String()))
         .scalar_subquery(),
+        later_than_applied(),
     )
     .values(
         stage=CallStage.in_conference,
@@ -48,6 +68,8 @@ _JOINED = (
         left_at=None,
         muted=bindparam("muted", type_=Boolean()),
         on_hold=bindparam("on_hold", type_=Boolean()),
+        event_conference_sid=bindparam("conference", type_=String()),
+        event_sequence=bindparam("sequence", type_=Integer()),
     )
     .returning(calls.c.is_moderator, calls.c.meeting_id)
 )
@@ -109,6 +131,8 @@ def joined(
         "now": now,
         "muted": params.get("Muted") == "true",
         "on_hold": params.get("Hold") == "true",
+        "conference": params.get("ConferenceSid", ""),
+        "sequence": sequence_number(params),
     }
     if dialect_of(connection) == "postgresql":
         both = connection.execute(_JOINED_WITH_ROOM, values).first()

@@ -53,3 +53,26 @@ def test_a_late_callback_of_an_earlier_conference_changes_nothing(
         (world.moderator_staff.username, False),
         (world.aliases[0], False),  # still in the call, not muted
     ]
+
+
+def callback(call: SimCall, conference_sid: str, event: str, sequence: int) -> dict[str, str]:
+    return late(call, event, conference_sid) | {"SequenceNumber": str(sequence)}
+
+
+def test_callbacks_of_one_conference_count_in_the_order_twilio_fired_them(
+    sim: TwilioSimulator, world: World, client: TestClient
+) -> None:
+    login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    sid = sim.room_of(member).sid
+    # Muted, then unmuted — but the unmute arrives first, and the mute a moment later.
+    sim.post(STATUS_URL, callback(member, sid, "participant-unmute", 21))
+    sim.post(STATUS_URL, callback(member, sid, "participant-mute", 20))
+    sim.post(STATUS_URL, callback(member, sid, "participant-mute", 20))  # and once more
+    muted = {p["alias"]: p["muted"] for p in roster(client, world)["participants"]}
+    assert muted[world.aliases[0]] is False
+    # Left for good; the join that came before it arrives late: still gone.
+    sim.post(STATUS_URL, callback(member, sid, "participant-leave", 30))
+    sim.post(STATUS_URL, callback(member, sid, "participant-join", 25))
+    aliases = [p["alias"] for p in roster(client, world)["participants"]]
+    assert world.aliases[0] not in aliases
