@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -40,6 +41,13 @@ def test_moderator_then_member_join_the_room(
     assert moderator.state == "in_conference"
     assert moderator.moderator and moderator.room == world.meeting.room
     assert moderator.label == world.moderator.membership.ref
+    # Twilio's limits (https://www.twilio.com/docs/voice/twiml/conference, participantLabel;
+    # error 13237): a label of at most 128 characters, no "/", not shaped like a Call SID; a
+    # conference name of 1 to 128 characters.
+    assert moderator.label is not None and moderator.room is not None
+    assert len(moderator.label) <= 128 and "/" not in moderator.label
+    assert not re.fullmatch(r"CA[0-9a-f]{32}", moderator.label)
+    assert 1 <= len(moderator.room) <= 128
     # timeLimit: from 18:55 to the 20:00 local (19:00 UTC) end of a 60-minute meeting, plus
     # room for two 15-minute extensions (the API ends the conference at the end itself).
     assert moderator.time_limit == (65 + 30) * 60
