@@ -258,6 +258,8 @@ def _duplicate(
 # rule that holds: a call outlasts its meeting by at most this headroom, and never by more than
 # Twilio's 4-hour maximum call duration.
 EXTENSIONS_WITHOUT_A_DROP = 2
+# A Dial that ended sooner than this after it was dialled is not dialled again (``_may_rejoin``).
+REJOIN_AFTER = timedelta(seconds=60)
 MAX_DIAL_SECONDS = 4 * 3600
 
 
@@ -323,6 +325,13 @@ def _may_rejoin(
         return None
     if meeting_end(meeting) - now < timedelta(seconds=30):
         return None
+    if call.admitted_at is not None and now - call.admitted_at < REJOIN_AFTER:
+        # A leg that ended moments after it was dialled never got into the room: Twilio refused
+        # it (a participantLabel already in the conference is error 16025, and "the call will
+        # not be added into the conference and instead continue to the next TwiML verb":
+        # https://www.twilio.com/docs/voice/twiml/conference). Dialling it again would loop.
+        return None
+    call.admitted_at = now  # the time of this dial, for the rule above
     return meeting, membership
 
 

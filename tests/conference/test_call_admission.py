@@ -262,3 +262,16 @@ def test_extensions_stop_at_four_hours_with_a_clear_message(
     # Near the end of the longest possible meeting, a member still gets in.
     clock.set(end + timedelta(hours=4) - timedelta(minutes=2))
     assert login(sim, world, world.member, caller="+48601000111").state == "in_conference"
+
+
+def test_a_leg_twilio_would_not_put_in_the_room_is_not_dialled_again_and_again(
+    sim: TwilioSimulator, world: World, clock: Clock
+) -> None:
+    # A label already in the conference (error 16025): Twilio does not add the leg and goes on
+    # to the Dial's action at once. Dialled back in, it would be refused again, forever.
+    login(sim, world, world.moderator)
+    member = login(sim, world, world.member, caller="+48601000111")
+    clock.advance(seconds=2)
+    sim.room_of(member).leave(member)
+    sim.after_dial(member)
+    assert member.state == "ended" and member.spoken[-1] == "Goodbye."
