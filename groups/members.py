@@ -30,7 +30,7 @@ from groups.models import (
 )
 from groups.schemas import ReferralCreate
 from notifications import notices
-from notifications.exceptions import NoContact
+from notifications.exceptions import NoContact, SmsOptedOut
 from notifications.models import OutboxMessage
 
 # --- referrals ----------------------------------------------------------------------------------
@@ -255,6 +255,11 @@ def resend_pin(
     """A new temporary PIN, by SMS only: the moderator never sees it. Returns its message."""
     if membership.phone is None:
         raise NoContact("this member has no phone number to send a PIN to")
+    if notices.sms_opted_out(session, membership):
+        raise SmsOptedOut(
+            "this member replied STOP, so no SMS reaches them; use Reset PIN, which shows the "
+            "new PIN to you to pass on"
+        )
     _, pin = _new_temporary_pin(session, actor, membership)
     return notices.send_pin(session, membership=membership, pin=pin, now=now)
 

@@ -10,3 +10,7 @@ class DeliveryNotFound(NotFound):
 
 class NoContact(Conflict):
     """The member has no e-mail (or phone) to send this to."""
+
+
+class SmsOptedOut(Conflict):
+    """The member's number replied STOP: Twilio refuses every SMS to it (error 21610)."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from auth.models import Staff
 from core.logs import get_logger
 from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus, Referral
-from notifications import outbox
+from notifications import optout, outbox
 from notifications.exceptions import NoContact
 from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut
 
@@ -43,6 +43,13 @@ def send_invitation(
     version = outbox.next_version(session, kind, membership.id)
     return outbox.get_by_key(
         session, _queue(session, membership, kind=kind, version=version, now=now)
+    )
+
+
+def sms_opted_out(session: Session, membership: Membership) -> bool:
+    """Whether the member's number replied STOP (Twilio then refuses every SMS to it)."""
+    return membership.phone_index is not None and optout.is_opted_out(
+        session, membership.phone_index
     )
 
 

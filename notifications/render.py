@@ -253,8 +253,13 @@ def _member_sms(
     if membership.phone is None:
         return Skip(Moot.unwanted, "no phone number")
     stopped = membership.phone_index is None or membership.phone_index in recipients.opted_out
-    if row.kind is not Kind.pin and stopped:
-        return Skip(Moot.unwanted, "opted out of SMS (STOP)")
+    if stopped:
+        # Twilio would refuse it (error 21610, docs/twilio.md). A PIN then goes by hand: Reset
+        # PIN shows it to the moderator, who passes it on; this reason is what they see.
+        reason = "opted out of SMS (STOP)"
+        if row.kind is Kind.pin:
+            reason += ": pass the PIN on yourself (Reset PIN shows it)"
+        return Skip(Moot.unwanted, reason)
     if not group.lines:
         return NO_LINE
     body = _sms_body(row, membership, group, recipients)

@@ -261,3 +261,29 @@ def test_helpers_and_other_moderators_cannot_resend(
     assert helper.status_code == 403
     stranger = client.post(path, headers=auth_headers(client, create_staff(db, Role.moderator)))
     assert stranger.status_code == 404
+
+
+def test_a_member_who_replied_stop_gets_the_pin_from_the_moderator_not_by_sms(
+    client: TestClient, db: Session, clock: Clock, run_dispatch: Dispatch, fake_sms: FakeSms
+) -> None:
+    # Twilio refuses every SMS to a number that replied STOP (error 21610): the PIN is not
+    # tried there, the moderator sees why, and Reset PIN shows it to them to pass on.
+    moderator = create_staff(db, Role.moderator)
+    group = create_group(db, now=clock.now(), moderator=moderator)
+    credentials = create_member(db, group, now=clock.now(), phone=PHONE)
+    assert sms_reply(client, "STOP") is None
+    run_dispatch()
+    assert [m for m in fake_sms.sent if m.body.startswith("Your code")] == []
+    headers = auth_headers(client, moderator)
+    membership_id = credentials.membership.id
+    deliveries = client.get(f"/api/v1/groups/{group.id}/deliveries", headers=headers).json()
+    pin = next(d for d in deliveries["items"] if d["kind"] == "pin")
+    assert pin["status"] == "skipped"
+    assert "pass the PIN on yourself (Reset PIN shows it)" in pin["last_error"]
+
+    refused = client.post(f"/api/v1/memberships/{membership_id}/resend-pin", headers=headers)
+    assert refused.status_code == 409
+    assert "use Reset PIN" in refused.json()["detail"]
+    reset = client.post(f"/api/v1/memberships/{membership_id}/reset-pin", headers=headers)
+    assert reset.status_code == 200
+    assert re.fullmatch(r"\d{6}", reset.json()["pin"])
