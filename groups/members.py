@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer
 
 from auth.models import Staff
+from conference.models import PinFailure
 from core import audit, pii, security
 from core.database import paginate
 from groups import service as groups_service
@@ -279,7 +280,14 @@ def _new_temporary_pin(session: Session, actor: Staff, membership: Membership) -
 
 
 def unlock(session: Session, *, actor: Staff, membership: Membership) -> Membership:
+    """Lift a lockout; the count of wrong PINs starts afresh, so those typed during the lockout
+    do not lock the member again at the next typo (the caller's throttle keeps them)."""
     membership.locked_until = None
+    session.execute(
+        update(PinFailure)
+        .where(PinFailure.membership_id == membership.id)
+        .values(membership_id=None)
+    )
     session.flush()
     _record(session, actor, "membership.unlock", membership)
     return membership

@@ -182,6 +182,30 @@ def test_lockout_across_calls_is_shown_to_moderators_and_can_be_unlocked(
     assert login(sim, world, world.member, caller="+48601000333").state == "in_conference"
 
 
+def test_an_unlock_starts_the_count_of_wrong_pins_afresh(
+    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+) -> None:
+    for pins in (["111111", "222222", "333333"], ["444444", "555555"]):
+        call = sim.dial(world.line_number, CALLER)
+        for pin in pins:
+            call.press(world.member.participant_number).press(pin)
+    # Locked; the member keeps trying while locked, then a moderator unlocks.
+    for pins in (["666666", "777777", "123890"], ["234901"]):
+        during = sim.dial(world.line_number, CALLER)
+        for pin in pins:
+            during.press(world.member.participant_number).press(pin)
+    membership = world.member.membership
+    headers = auth_headers(client, world.moderator_staff)
+    unlocked = client.post(f"/api/v1/memberships/{membership.id}/unlock", headers=headers)
+    assert unlocked.status_code == 200
+    # One typo after the unlock does not lock the member again.
+    typo = sim.dial(world.line_number, "+48601000666")
+    typo.press(world.member.participant_number).press("888888")
+    db.refresh(membership)
+    assert membership.locked_until is None
+    assert login(sim, world, world.member, caller="+48601000777").state == "in_conference"
+
+
 def test_unknown_number_sounds_exactly_like_a_wrong_pin(sim: TwilioSimulator, world: World) -> None:
     wrong_pin = sim.dial(world.line_number, CALLER)
     wrong_pin.press(world.member.participant_number).press("909090")
