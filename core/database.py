@@ -109,7 +109,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         database = url.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database))
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -120,6 +120,17 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkout", _still_connected)
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file readable by its owner only (argon2 hashes and ciphertexts are in it),
+    whatever the umask. SQLite gives its -wal and -shm files the database file's permissions
+    (https://www.sqlite.org/tempfiles.html); ones left by an earlier start are narrowed too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
 
 
 def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

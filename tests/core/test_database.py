@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -177,3 +179,23 @@ def test_a_connection_the_server_closed_is_replaced_before_a_unit_of_work_uses_i
             assert _backend_pid(connection) == second
     finally:
         pooled.dispose()
+
+
+def test_the_sqlite_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    # They hold argon2 hashes and ciphertexts: 0600 whatever the umask, -wal and -shm included.
+    path = tmp_path / "private.db"
+    old_umask = os.umask(0o022)
+    try:
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+        with engine.connect():  # the -wal and -shm files exist while a connection is open
+            modes = {
+                name: stat.S_IMODE((tmp_path / name).stat().st_mode)
+                for name in ("private.db", "private.db-wal", "private.db-shm")
+            }
+        engine.dispose()
+    finally:
+        os.umask(old_umask)
+    assert modes == dict.fromkeys(modes, 0o600)
