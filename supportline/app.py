@@ -20,6 +20,7 @@ from console.router import router as console_router
 from core import pii
 from core.database import SessionDep, open_pools
 from core.errors import install_error_handlers
+from core.limits import BodyLimit
 from core.logs import configure_logging
 from core.security import start_hashing
 from core.settings import get_settings
@@ -78,6 +79,8 @@ def create_app() -> FastAPI:
         same_site="strict",
         https_only=settings.public_base_url.startswith("https://"),
     )
+    # Bodies larger than any the API or the console takes are refused before they are read.
+    app.add_middleware(BodyLimit)
     # Twilio's webhooks are answered in front of everything else (core.webhooks): they are the
     # requests under load at the top of the hour, Twilio waiting for each answer in silence.
     # Added last, so it is the outermost of the application's own middleware.
