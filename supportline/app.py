@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
@@ -94,6 +95,11 @@ def create_app() -> FastAPI:
     app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """The address people open first: the staff console."""
+        return RedirectResponse("/console/", status_code=307)
 
     @app.get("/healthz", tags=["health"])
     def healthz(session: SessionDep) -> dict[str, str]:

@@ -95,3 +95,11 @@ def test_the_hashing_threads_run_and_the_dummy_hash_exists_before_the_first_pin(
         running = [t for t in threading.enumerate() if t.name.startswith("argon2")]
         assert len(running) == security.HASHING_THREADS
         assert security.dummy_hash.cache_info().currsize == 1
+
+
+def test_the_servers_own_address_leads_to_the_console(client: TestClient) -> None:
+    # README's first address is http://127.0.0.1:8000: a browser opening it reaches the console.
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/console/"
+    assert client.get("/").url.path == "/console/login"
