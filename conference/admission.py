@@ -295,6 +295,7 @@ def dial_ended(session: Session, *, call_sid: str, call_status: str, now: dateti
     rejoin = _may_rejoin(session, call, call_status, now)
     if rejoin is not None:
         meeting, membership = rejoin
+        call.admitted_at = now  # this dial's time, for the REJOIN_AFTER rule
         return _dial(call, meeting, membership, now, [])
     call.stage = CallStage.ended
     if call.left_at is None and call.joined_at is not None:
@@ -331,7 +332,6 @@ def _may_rejoin(
         # not be added into the conference and instead continue to the next TwiML verb":
         # https://www.twilio.com/docs/voice/twiml/conference). Dialling it again would loop.
         return None
-    call.admitted_at = now  # the time of this dial, for the rule above
     return meeting, membership
 
 

@@ -193,9 +193,12 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
 def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
     durable_commit(session)  # failures and lockouts must outlive a database crash
     settings = get_settings()
+    # A try against a locked number counts for the caller's throttle only: were it counted for
+    # the number, it would lock the member again at the first typo after an unlock.
+    counted = membership if membership is not None and not _locked(membership, now) else None
     session.add(
         PinFailure(
-            membership_id=membership.id if membership is not None else None,
+            membership_id=counted.id if counted is not None else None,
             caller_index=call.caller_index,
             at=now,
         )
@@ -203,8 +206,8 @@ def _failed(session: Session, call: Call, membership: Membership | None, now: da
     call.pin_tries += 1
     call.membership_id = None
     session.flush()
-    if membership is not None:
-        _lock_if_needed(session, membership, now)
+    if counted is not None:
+        _lock_if_needed(session, counted, now)
     log.info("call.login_failed", extra={"call_id": call.id, "tries": call.pin_tries})
     if call.pin_tries >= settings.pin_tries_per_call:
         call.stage = CallStage.ended
@@ -217,6 +220,10 @@ def _failed(session: Session, call: Call, membership: Membership | None, now: da
     # participant number exists.
     lines = [t.line(Prompt.not_recognised), t.line(Prompt.number_again)]
     return t.ask(call.language, "/twilio/voice/number", lines)
+
+
+def _locked(membership: Membership, now: datetime) -> bool:
+    return membership.locked_until is not None and membership.locked_until > now
 
 
 def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> None:

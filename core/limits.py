@@ -20,8 +20,8 @@ class BodyTooLarge(AppError):
     status_code = 413
     error = "payload_too_large"
 
-    def __init__(self) -> None:
-        super().__init__(f"the request body is larger than {MAX_BODY_BYTES // 1024} KB")
+    def __init__(self, max_bytes: int = MAX_BODY_BYTES, what: str = "the request body") -> None:
+        super().__init__(f"{what} may be at most {max_bytes // 1024} KB")
 
 
 class BodyLimit:
@@ -39,7 +39,7 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             if not length.isdigit() or int(length) > self.max_bytes:
-                await error_response(BodyTooLarge())(scope, receive, send)
+                await error_response(BodyTooLarge(self.max_bytes))(scope, receive, send)
                 return
             await self.app(scope, receive, send)
             return
@@ -53,7 +53,7 @@ class BodyLimit:
                 break
             size += len(message.get("body", b""))
             if size > self.max_bytes:
-                await error_response(BodyTooLarge())(scope, receive, send)
+                await error_response(BodyTooLarge(self.max_bytes))(scope, receive, send)
                 return
             if not message.get("more_body", False):
                 break

@@ -36,6 +36,7 @@ from twilio.request_validator import RequestValidator
 
 from core.clock import get_now
 from core.errors import AppError, Forbidden, error_response
+from core.limits import BodyTooLarge
 from core.settings import get_settings
 from core.work import Work, work_for
 
@@ -46,14 +47,6 @@ class InvalidSignature(Forbidden):
 
 
 MAX_SID_LENGTH = 64
-
-
-class BodyTooLarge(AppError):
-    status_code = 413
-    error = "payload_too_large"
-
-    def __init__(self) -> None:
-        super().__init__(f"a Twilio webhook's form is at most {MAX_BODY_BYTES} bytes")
 
 
 # Twilio's webhook forms are a few hundred bytes (a long SMS body is still under 2 KB).
@@ -252,7 +245,7 @@ async def _body(receive: Receive) -> bytes:
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise BodyTooLarge()
+            raise BodyTooLarge(MAX_BODY_BYTES, "a Twilio webhook's form")
         chunks.append(chunk)
         if not message.get("more_body", False):
             break

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from auth.models import Staff
-from conference.models import PinFailure
 from core import audit, pii, security
 from core.database import paginate
 from groups import service as groups_service
@@ -280,14 +279,9 @@ def _new_temporary_pin(session: Session, actor: Staff, membership: Membership) -
 
 
 def unlock(session: Session, *, actor: Staff, membership: Membership) -> Membership:
-    """Lift a lockout; the count of wrong PINs starts afresh, so those typed during the lockout
-    do not lock the member again at the next typo (the caller's throttle keeps them)."""
+    """Lift a lockout. The count of wrong PINs is afresh: the lockout set the earlier ones
+    aside, and tries during it counted for the caller only (``conference.service``)."""
     membership.locked_until = None
-    session.execute(
-        update(PinFailure)
-        .where(PinFailure.membership_id == membership.id)
-        .values(membership_id=None)
-    )
     session.flush()
     _record(session, actor, "membership.unlock", membership)
     return membership

@@ -48,9 +48,7 @@ def send_invitation(
 
 def sms_opted_out(session: Session, membership: Membership) -> bool:
     """Whether the member's number replied STOP (Twilio then refuses every SMS to it)."""
-    return membership.phone_index is not None and optout.is_opted_out(
-        session, membership.phone_index
-    )
+    return optout.is_opted_out(session, membership.phone_index)
 
 
 def send_pin(session: Session, *, membership: Membership, pin: str, now: datetime) -> OutboxMessage:

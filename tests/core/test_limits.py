@@ -22,7 +22,7 @@ def test_a_large_body_is_refused_with_413_before_the_login_looks_at_it(client: T
     assert response.status_code == 413
     assert response.json() == {
         "error": "payload_too_large",
-        "detail": "the request body is larger than 256 KB",
+        "detail": "the request body may be at most 256 KB",
     }
 
 
