@@ -1,7 +1,8 @@
-"""Admission checks, signatures, and the meeting's lifecycle, with the simulator playing Twilio."""
+"""Admission checks, signatures, and the meeting's lifecycle, on Twilio's voice engine."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +14,10 @@ from auth.models import Role
 from conference import tasks
 from conference.models import AccessEvent
 from groups import meetings as groups_meetings
+from supportline.emulator.engine import Call
+from supportline.emulator.local import LocalTwilio
+from supportline.emulator.rooms import Leg
 from tests.clock import Clock
-from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers, create_staff
 from tests.fixtures.calls import CALLER, MEETING_START, World, login
 from tests.twilio_signing import signature_for
@@ -39,7 +42,7 @@ def participants(client: TestClient, world: World) -> list[dict[str, object]]:
 
 
 def test_too_early_says_when_the_meeting_starts(
-    sim: TwilioSimulator, world: World, clock: Clock
+    sim: LocalTwilio, world: World, clock: Clock
 ) -> None:
     clock.set(datetime(2026, 3, 2, 18, 49, tzinfo=UTC))  # 19:49 in Warsaw: one minute early
     call = login(sim, world, world.member)
@@ -54,7 +57,7 @@ def test_too_early_says_when_the_meeting_starts(
 
 
 def test_after_the_meeting_says_when_the_next_one_is(
-    sim: TwilioSimulator, world: World, clock: Clock
+    sim: LocalTwilio, world: World, clock: Clock
 ) -> None:
     clock.set(MEETING_START + timedelta(hours=1))  # the end: Monday 21:00 in Warsaw
     call = login(sim, world, world.member)
@@ -66,7 +69,7 @@ def test_after_the_meeting_says_when_the_next_one_is(
 
 
 def test_cancelled_meeting_says_so_and_names_the_next(
-    sim: TwilioSimulator, world: World, db: Session, clock: Clock
+    sim: LocalTwilio, world: World, db: Session, clock: Clock
 ) -> None:
     admin = create_staff(db, Role.admin)
     groups_meetings.cancel_meeting(
@@ -81,7 +84,7 @@ def test_cancelled_meeting_says_so_and_names_the_next(
 
 
 def test_suspended_membership_hears_that_access_ended(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     headers = auth_headers(client, world.moderator_staff)
     membership_id = world.member.membership.id
@@ -94,7 +97,7 @@ def test_suspended_membership_hears_that_access_ended(
 
 
 def test_ejected_during_the_call_is_removed_and_cannot_dial_in_again(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     login(sim, world, world.moderator)
     member = login(sim, world, world.member, caller="+48601000111")
@@ -109,7 +112,7 @@ def test_ejected_during_the_call_is_removed_and_cannot_dial_in_again(
 
 
 def test_the_eject_route_of_memberships_also_drops_the_live_call(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     login(sim, world, world.moderator)
     member = login(sim, world, world.member, caller="+48601000111")
@@ -122,7 +125,7 @@ def test_the_eject_route_of_memberships_also_drops_the_live_call(
 
 
 def test_same_credentials_twice_refuses_the_second_caller_and_tells_the_moderator(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     login(sim, world, world.moderator)
     first = login(sim, world, world.member, caller="+48601000111")
@@ -142,7 +145,7 @@ def test_same_credentials_twice_refuses_the_second_caller_and_tells_the_moderato
 
 
 def test_locked_room_refuses_members_but_not_moderators(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     moderator = login(sim, world, world.moderator)
     assert api(client, world, "/conference/lock")["locked"] is True
@@ -158,7 +161,7 @@ def test_locked_room_refuses_members_but_not_moderators(
 
 
 def test_forged_or_missing_signatures_are_refused_on_every_webhook(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     params = {"CallSid": "CA" + "1" * 32, "From": CALLER, "To": world.line_number}
     for path in (
@@ -179,7 +182,7 @@ def test_forged_or_missing_signatures_are_refused_on_every_webhook(
 
 
 def test_announcements_and_end_come_at_the_right_instants(
-    sim: TwilioSimulator, world: World, db: Session, clock: Clock
+    sim: LocalTwilio, world: World, db: Session, clock: Clock
 ) -> None:
     clock.set(MEETING_START)
     moderator = login(sim, world, world.moderator)
@@ -205,7 +208,7 @@ def test_announcements_and_end_come_at_the_right_instants(
 
 
 def test_an_extension_moves_the_end_and_the_announcements_and_drops_nobody(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session, clock: Clock
+    sim: LocalTwilio, world: World, client: TestClient, db: Session, clock: Clock
 ) -> None:
     end = MEETING_START + timedelta(hours=1)
     clock.set(end - timedelta(minutes=10))
@@ -233,7 +236,7 @@ def test_an_extension_moves_the_end_and_the_announcements_and_drops_nobody(
 
 
 def test_beyond_the_room_left_for_extensions_a_caller_is_dialled_straight_back_in(
-    sim: TwilioSimulator, world: World, client: TestClient, clock: Clock
+    sim: LocalTwilio, world: World, client: TestClient, clock: Clock
 ) -> None:
     end = MEETING_START + timedelta(hours=1)
     clock.set(end - timedelta(minutes=10))
@@ -242,13 +245,13 @@ def test_beyond_the_room_left_for_extensions_a_caller_is_dialled_straight_back_i
     for _ in range(3):  # one more than the Dial's limit leaves room for
         api(client, world, "/conference/extend")
     clock.set(end + timedelta(minutes=30))
-    sim.time_limit_reached(member)
+    sim.deliver()  # the leg's Dial limit has passed: it leaves, Twilio requests the action
     assert member.state == "in_conference"
     assert member.time_limit == (15 + 30) * 60  # to the new end, with room for two more
 
 
 def test_extensions_stop_at_four_hours_with_a_clear_message(
-    sim: TwilioSimulator, world: World, client: TestClient, clock: Clock
+    sim: LocalTwilio, world: World, client: TestClient, clock: Clock
 ) -> None:
     end = MEETING_START + timedelta(hours=1)
     clock.set(end - timedelta(minutes=10))
@@ -265,13 +268,24 @@ def test_extensions_stop_at_four_hours_with_a_clear_message(
 
 
 def test_a_leg_twilio_would_not_put_in_the_room_is_not_dialled_again_and_again(
-    sim: TwilioSimulator, world: World, clock: Clock
+    sim: LocalTwilio, world: World, clock: Clock
 ) -> None:
     # A label already in the conference (error 16025): Twilio does not add the leg and goes on
     # to the Dial's action at once. Dialled back in, it would be refused again, forever.
-    login(sim, world, world.moderator)
+    moderator = login(sim, world, world.moderator)
+    conference = sim.room_of(moderator)
+    stale = Leg.of(
+        ET.fromstring(
+            f'<Conference participantLabel="{world.member.membership.ref}">'
+            f"{conference.name}</Conference>"
+        ),
+        "CA" + "5" * 32,
+        {},
+        clock.now(),
+        3600,
+    )
+    sim.engine.rooms.join(stale, Call("CA" + "5" * 32, "", "", clock.now()))
     member = login(sim, world, world.member, caller="+48601000111")
-    clock.advance(seconds=2)
-    sim.room_of(member).leave(member)
-    sim.after_dial(member)
+    assert "16025 participantLabel already in use in this conference" in sim.engine.errors
     assert member.state == "ended" and member.spoken[-1] == "Goodbye."
+    assert sum("<Dial" in answer for answer in sim.twiml) == 2  # the moderator's, the member's

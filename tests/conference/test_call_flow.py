@@ -1,4 +1,4 @@
-"""The dial-in call end to end, with the simulator playing Twilio (every request signed)."""
+"""The dial-in call end to end on Twilio's voice engine (every request signed)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from conference import tasks
 from conference.prompts import Prompt, text
 from notifications.models import Channel, Kind, OutboxMessage
+from supportline.emulator.local import LocalTwilio
 from tests.clock import Clock
-from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers
 from tests.fixtures.calls import CALLER, MEETING_START, World, login
 
@@ -35,7 +35,7 @@ def labels(client: TestClient, world: World) -> list[str]:
 
 
 def test_moderator_then_member_join_the_room(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     moderator = login(sim, world, world.moderator)
     assert moderator.state == "in_conference"
@@ -66,7 +66,7 @@ def test_moderator_then_member_join_the_room(
 
 
 def test_members_wait_with_music_until_the_moderator_arrives(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     member = login(sim, world, world.member)
     assert member.state == "in_conference"
@@ -80,7 +80,7 @@ def test_members_wait_with_music_until_the_moderator_arrives(
 
 
 def test_a_moderator_who_dials_in_first_waits_for_members_not_for_a_moderator(
-    sim: TwilioSimulator, world: World
+    sim: LocalTwilio, world: World
 ) -> None:
     moderator = login(sim, world, world.moderator)
     assert moderator.state == "in_conference"
@@ -94,7 +94,7 @@ def test_a_moderator_who_dials_in_first_waits_for_members_not_for_a_moderator(
 
 
 def test_moderator_who_returns_within_the_grace_period_keeps_the_meeting(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session, clock: Clock
+    sim: LocalTwilio, world: World, client: TestClient, db: Session, clock: Clock
 ) -> None:
     clock.set(MEETING_START + timedelta(minutes=5))
     moderator = login(sim, world, world.moderator)
@@ -113,7 +113,7 @@ def test_moderator_who_returns_within_the_grace_period_keeps_the_meeting(
 
 
 def test_meeting_ends_when_no_moderator_is_back_after_the_grace_period(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session, clock: Clock
+    sim: LocalTwilio, world: World, client: TestClient, db: Session, clock: Clock
 ) -> None:
     clock.set(MEETING_START + timedelta(minutes=5))
     moderator = login(sim, world, world.moderator)
@@ -131,7 +131,7 @@ def test_meeting_ends_when_no_moderator_is_back_after_the_grace_period(
     assert "There is no meeting now." in late.said and late.state == "ended"
 
 
-def test_three_wrong_pins_end_the_call_politely(sim: TwilioSimulator, world: World) -> None:
+def test_three_wrong_pins_end_the_call_politely(sim: LocalTwilio, world: World) -> None:
     call = sim.dial(world.line_number, CALLER)
     for _ in range(2):
         call.press(world.member.participant_number).press("000000")
@@ -149,7 +149,7 @@ def test_three_wrong_pins_end_the_call_politely(sim: TwilioSimulator, world: Wor
 
 
 def test_lockout_across_calls_is_shown_to_moderators_and_can_be_unlocked(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     world.moderator_staff.email = "moderator@example.org"
     db.flush()
@@ -183,7 +183,7 @@ def test_lockout_across_calls_is_shown_to_moderators_and_can_be_unlocked(
 
 
 def test_an_unlock_starts_the_count_of_wrong_pins_afresh(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     for pins in (["111111", "222222", "333333"], ["444444", "555555"]):
         call = sim.dial(world.line_number, CALLER)
@@ -206,7 +206,7 @@ def test_an_unlock_starts_the_count_of_wrong_pins_afresh(
     assert login(sim, world, world.member, caller="+48601000777").state == "in_conference"
 
 
-def test_unknown_number_sounds_exactly_like_a_wrong_pin(sim: TwilioSimulator, world: World) -> None:
+def test_unknown_number_sounds_exactly_like_a_wrong_pin(sim: LocalTwilio, world: World) -> None:
     wrong_pin = sim.dial(world.line_number, CALLER)
     wrong_pin.press(world.member.participant_number).press("909090")
     unknown = sim.dial(world.line_number, "+48601000444")
@@ -216,7 +216,7 @@ def test_unknown_number_sounds_exactly_like_a_wrong_pin(sim: TwilioSimulator, wo
 
 
 def test_first_call_chooses_a_pin_and_trivial_ones_are_refused(
-    sim: TwilioSimulator, world: World, db: Session
+    sim: LocalTwilio, world: World, db: Session
 ) -> None:
     membership = world.member.membership
     membership.pin_is_temporary = True
@@ -249,7 +249,7 @@ def test_first_call_chooses_a_pin_and_trivial_ones_are_refused(
 
 
 def test_when_everyone_hung_up_early_the_room_opens_again(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     moderator = login(sim, world, world.moderator)
     member = login(sim, world, world.member, caller="+48601000111")
@@ -265,7 +265,7 @@ def test_when_everyone_hung_up_early_the_room_opens_again(
 
 
 def test_attendance_records_joined_and_left_times(
-    sim: TwilioSimulator, world: World, client: TestClient, clock: Clock
+    sim: LocalTwilio, world: World, client: TestClient, clock: Clock
 ) -> None:
     clock.set(MEETING_START)
     login(sim, world, world.moderator)
@@ -281,7 +281,7 @@ def test_attendance_records_joined_and_left_times(
 
 
 def test_the_call_speaks_the_members_language_once_they_are_identified(
-    sim: TwilioSimulator, world: World, db: Session
+    sim: LocalTwilio, world: World, db: Session
 ) -> None:
     world.member.membership.language = "he"  # a Hebrew speaker on the group's English line
     db.flush()

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conference.models import Room
-from tests.conference.simulator import ACCOUNT_SID, SimCall, TwilioSimulator
+from supportline.emulator.hooks import ACCOUNT_SID
+from supportline.emulator.local import Handset, LocalTwilio
 from tests.conference.test_call_flow import roster
 from tests.fixtures.calls import World, login
 
@@ -16,7 +17,7 @@ STATUS_URL = "https://line.example.org/twilio/conference/status"
 EARLIER = "CF" + "0" * 32  # a conference of this room that is over
 
 
-def late(call: SimCall, event: str, conference_sid: str = EARLIER) -> dict[str, str]:
+def late(call: Handset, event: str, conference_sid: str = EARLIER) -> dict[str, str]:
     """A callback of ``call``'s room that Twilio fired for an earlier conference."""
     assert call.room is not None
     return {
@@ -37,7 +38,7 @@ def late(call: SimCall, event: str, conference_sid: str = EARLIER) -> dict[str, 
 
 
 def test_a_late_callback_of_an_earlier_conference_changes_nothing(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     login(sim, world, world.moderator)
     member = login(sim, world, world.member, caller="+48601000111")
@@ -55,12 +56,12 @@ def test_a_late_callback_of_an_earlier_conference_changes_nothing(
     ]
 
 
-def callback(call: SimCall, conference_sid: str, event: str, sequence: int) -> dict[str, str]:
+def callback(call: Handset, conference_sid: str, event: str, sequence: int) -> dict[str, str]:
     return late(call, event, conference_sid) | {"SequenceNumber": str(sequence)}
 
 
 def test_callbacks_of_one_conference_count_in_the_order_twilio_fired_them(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     login(sim, world, world.moderator)
     member = login(sim, world, world.member, caller="+48601000111")

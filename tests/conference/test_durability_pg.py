@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conference.simulator import TwilioSimulator
+from supportline.emulator.local import LocalTwilio
 from tests.fixtures.calls import CALLER, World, login
 
 pytestmark = pytest.mark.postgres_only
@@ -26,15 +26,13 @@ def relaxed(db: Session) -> Session:
 
 
 def test_a_caller_let_in_is_not_kept_waiting_for_the_disk(
-    sim: TwilioSimulator, world: World, relaxed: Session
+    sim: LocalTwilio, world: World, relaxed: Session
 ) -> None:
     assert login(sim, world, world.member).state == "in_conference"
     assert not waits_for_the_disk(relaxed)
 
 
-def test_a_wrong_pin_is_committed_durably(
-    sim: TwilioSimulator, world: World, relaxed: Session
-) -> None:
+def test_a_wrong_pin_is_committed_durably(sim: LocalTwilio, world: World, relaxed: Session) -> None:
     call = sim.dial(world.line_number, CALLER)
     call.press(world.member.participant_number)
     assert not waits_for_the_disk(relaxed)
@@ -44,7 +42,7 @@ def test_a_wrong_pin_is_committed_durably(
 
 
 def test_credentials_already_in_the_call_are_recorded_durably(
-    sim: TwilioSimulator, world: World, relaxed: Session
+    sim: LocalTwilio, world: World, relaxed: Session
 ) -> None:
     assert login(sim, world, world.member).state == "in_conference"
     assert not waits_for_the_disk(relaxed)

@@ -13,8 +13,8 @@ from conference import prompts
 from conference.prompts import Prompt
 from core.clock import local_time
 from core.schemas import LANGUAGES
+from supportline.emulator.local import LocalTwilio
 from tests.clock import Clock
-from tests.conference.simulator import TwilioSimulator
 from tests.fixtures.calls import make_world
 
 PLACEHOLDER = re.compile(r"\{\w+\}")
@@ -50,7 +50,7 @@ def test_a_catalog_without_a_message_is_noticed(monkeypatch: pytest.MonkeyPatch)
     ],
 )
 def test_the_line_speaks_its_language_with_a_voice_for_it(
-    sim: TwilioSimulator, db: Session, clock: Clock, case: tuple[str, str, str, str]
+    sim: LocalTwilio, db: Session, clock: Clock, case: tuple[str, str, str, str]
 ) -> None:
     language, voice, code, welcome = case
     world = make_world(db, clock, language=language)

@@ -16,7 +16,7 @@ from conference.providers import (
     TwilioConferenceControl,
     get_conference_control,
 )
-from tests.conference.simulator import TwilioSimulator
+from supportline.emulator.local import LocalTwilio
 from tests.emulators.faults import FaultInjectingHttpClient
 from tests.emulators.fixtures import TEST_ACCOUNT_SID
 from tests.factories import auth_headers, create_staff
@@ -88,9 +88,7 @@ def test_timeouts_become_unavailable(twilio_client: TwilioPair, connect: bool) -
 
 
 @pytest.fixture
-def on_prism(
-    app: FastAPI, sim: TwilioSimulator, twilio_client: TwilioPair
-) -> FaultInjectingHttpClient:
+def on_prism(app: FastAPI, sim: LocalTwilio, twilio_client: TwilioPair) -> FaultInjectingHttpClient:
     """The calls are simulated; the moderator's controls go to Twilio's API on Prism."""
     client, http = twilio_client
     app.dependency_overrides[get_conference_control] = lambda: TwilioConferenceControl(client)
@@ -104,7 +102,7 @@ def _member_id(client: TestClient, world: World, headers: dict[str, str]) -> int
 
 
 def test_controls_through_the_api_reach_twilio(
-    sim: TwilioSimulator, world: World, client: TestClient, on_prism: FaultInjectingHttpClient
+    sim: LocalTwilio, world: World, client: TestClient, on_prism: FaultInjectingHttpClient
 ) -> None:
     login(sim, world, world.moderator)
     member = login(sim, world, world.member, caller="+48601000111")
@@ -129,7 +127,7 @@ def test_controls_through_the_api_reach_twilio(
 
 
 def test_participant_already_gone_is_a_clear_409_and_the_roster_drops_them(
-    sim: TwilioSimulator, world: World, client: TestClient, on_prism: FaultInjectingHttpClient
+    sim: LocalTwilio, world: World, client: TestClient, on_prism: FaultInjectingHttpClient
 ) -> None:
     login(sim, world, world.moderator)
     login(sim, world, world.member, caller="+48601000111")
@@ -147,7 +145,7 @@ def test_participant_already_gone_is_a_clear_409_and_the_roster_drops_them(
 
 @pytest.mark.parametrize("fault", ["server_error", "timeout"])
 def test_twilio_failure_is_a_502_and_changes_nothing(
-    sim: TwilioSimulator,
+    sim: LocalTwilio,
     world: World,
     client: TestClient,
     on_prism: FaultInjectingHttpClient,
@@ -175,7 +173,7 @@ def test_twilio_failure_is_a_502_and_changes_nothing(
 
 
 def test_ending_a_conference_twilio_already_ended_is_fine(
-    sim: TwilioSimulator, world: World, client: TestClient, on_prism: FaultInjectingHttpClient
+    sim: LocalTwilio, world: World, client: TestClient, on_prism: FaultInjectingHttpClient
 ) -> None:
     login(sim, world, world.moderator)
     headers = auth_headers(client, world.moderator_staff)
@@ -187,7 +185,7 @@ def test_ending_a_conference_twilio_already_ended_is_fine(
 
 
 def test_helpers_and_other_groups_moderators_cannot_control_the_call(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     login(sim, world, world.moderator)
     base = f"/api/v1/meetings/{world.meeting.id}"

@@ -14,13 +14,13 @@ from conference.models import Call, CallStage, Room
 from conference.prompts import Prompt
 from conference.providers import FakeConferenceControl
 from core import security
+from supportline.emulator.local import LocalTwilio
 from tests.clock import Clock
-from tests.conference.simulator import TwilioSimulator
-from tests.fixtures.calls import CALLER, MEETING_START, World, login
+from tests.fixtures.calls import BASE_URL, CALLER, MEETING_START, World, login
 
 
 def test_twiml_gathers_dtmf_and_dials_members_into_a_waiting_room(
-    sim: TwilioSimulator, world: World
+    sim: LocalTwilio, world: World
 ) -> None:
     login(sim, world, world.member)
     gather = ET.fromstring(sim.twiml[0]).find("Gather")
@@ -44,7 +44,7 @@ def test_twiml_gathers_dtmf_and_dials_members_into_a_waiting_room(
 
 
 def test_the_pin_is_verified_outside_any_transaction(
-    sim: TwilioSimulator, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+    sim: LocalTwilio, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # On SQLite a transaction holds the write lock: hashing inside one stalls every other call.
     in_transaction: list[bool] = []
@@ -61,7 +61,7 @@ def test_the_pin_is_verified_outside_any_transaction(
 
 
 def test_unknown_number_and_wrong_pin_cost_one_verification_each(
-    sim: TwilioSimulator, world: World, monkeypatch: pytest.MonkeyPatch
+    sim: LocalTwilio, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hashes: list[str] = []
     real = security.verify_secret_async
@@ -78,7 +78,7 @@ def test_unknown_number_and_wrong_pin_cost_one_verification_each(
 
 
 def test_a_caller_failing_across_many_numbers_is_throttled(
-    sim: TwilioSimulator, world: World, clock: Clock
+    sim: LocalTwilio, world: World, clock: Clock
 ) -> None:
     for attempt in range(10):
         call = sim.dial(world.line_number, CALLER)
@@ -99,7 +99,7 @@ def test_a_caller_failing_across_many_numbers_is_throttled(
     ["+266696687", "Anonymous", "RESTRICTED", "+7378742833", "", "sip:anonymous@pbx.example"],
 )
 def test_callers_who_withhold_their_number_do_not_throttle_each_other(
-    sim: TwilioSimulator, world: World, withheld: str
+    sim: LocalTwilio, world: World, withheld: str
 ) -> None:
     # Strangers hiding their numbers mistype twelve times between them: more than the
     # throttle's ten, which would turn away every caller who hides their number if they
@@ -113,7 +113,7 @@ def test_callers_who_withhold_their_number_do_not_throttle_each_other(
 
 
 def test_a_number_that_only_looks_withheld_is_still_throttled(
-    sim: TwilioSimulator, world: World
+    sim: LocalTwilio, world: World
 ) -> None:
     for attempt in range(10):
         sim.dial(world.line_number, "+48266696687").press(f"55500{attempt:04d}").press("0")
@@ -122,21 +122,21 @@ def test_a_number_that_only_looks_withheld_is_still_throttled(
     )
 
 
-def test_thousands_of_digits_for_a_pin_are_a_wrong_pin(sim: TwilioSimulator, world: World) -> None:
+def test_thousands_of_digits_for_a_pin_are_a_wrong_pin(sim: LocalTwilio, world: World) -> None:
     call = sim.dial(world.line_number, CALLER).press(world.member.participant_number)
     call.press("1" * 5000)
     assert call.spoken[-2:] == [Prompt.not_recognised, Prompt.number_again]
     assert call.state == "gathering"
 
 
-def test_calls_cannot_skip_a_step(sim: TwilioSimulator, world: World) -> None:
+def test_calls_cannot_skip_a_step(sim: LocalTwilio, world: World) -> None:
     call = sim.dial(world.line_number, CALLER)
     body = sim.post("https://line.example.org/twilio/voice/confirm-pin", call.params(Digits="1"))
     assert "not recognised" in body and "<Hangup" in body
 
 
 def test_a_failed_lifecycle_step_is_recorded_and_retried(
-    sim: TwilioSimulator, world: World, db: Session, clock: Clock
+    sim: LocalTwilio, world: World, db: Session, clock: Clock
 ) -> None:
     clock.set(MEETING_START)
     login(sim, world, world.moderator)
@@ -164,7 +164,7 @@ def test_a_failed_lifecycle_step_is_recorded_and_retried(
 
 
 def test_the_caller_is_known_only_by_a_keyed_hash(
-    sim: TwilioSimulator, world: World, db: Session
+    sim: LocalTwilio, world: World, db: Session
 ) -> None:
     call = sim.dial(world.line_number, CALLER)
     row = db.scalar(select(Call).where(Call.call_sid == call.sid))
@@ -174,10 +174,10 @@ def test_the_caller_is_known_only_by_a_keyed_hash(
 
 
 def test_a_late_retry_of_an_earlier_step_leaves_the_call_in_the_room(
-    sim: TwilioSimulator, world: World, db: Session
+    sim: LocalTwilio, world: World, db: Session
 ) -> None:
     call = login(sim, world, world.member)
-    base = sim.base_url
+    base = BASE_URL
     for step, digits in (("number", world.member.participant_number), ("pin", "123456")):
         twiml = sim.post(f"{base}/twilio/voice/{step}", call.params(Digits=digits))
         assert "Goodbye" in twiml

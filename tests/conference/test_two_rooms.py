@@ -6,13 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conference.models import Call, CallStage, Room
+from supportline.emulator.local import LocalTwilio
 from tests.clock import Clock
-from tests.conference.simulator import TwilioSimulator
 from tests.fixtures.calls import World, login, make_world
 
 
 def test_joins_in_two_rooms_each_set_their_own_room_and_each_end_empties_only_it(
-    sim: TwilioSimulator, world: World, db: Session, clock: Clock
+    sim: LocalTwilio, world: World, db: Session, clock: Clock
 ) -> None:
     # Found by the dial-in benchmark: with two rooms live, joins of the second room were
     # recorded on the first room's row, so its conference-end emptied nothing.
@@ -20,15 +20,16 @@ def test_joins_in_two_rooms_each_set_their_own_room_and_each_end_empties_only_it
     first_call = login(sim, world, world.member)
     second_call = login(sim, second, second.member, caller="+48601000777")
     assert first_call.room is not None and second_call.room is not None
-    first_conf = sim.conferences[first_call.room]
-    second_conf = sim.conferences[second_call.room]
+    first_conf = sim.room_of(first_call)
+    second_conf = sim.room_of(second_call)
 
     rooms = {room.meeting_id: room for room in db.scalars(select(Room))}
     db.expire_all()
     assert rooms[world.meeting.id].conference_sid == first_conf.sid
     assert rooms[second.meeting.id].conference_sid == second_conf.sid
 
-    second_conf.event("conference-end")  # everybody of the second group hung up
+    second_call.hang_up()  # everybody of the second group hung up: the conference ends
+    assert second_conf.ended and not first_conf.ended
     db.expire_all()
     calls = {call.meeting_id: call for call in db.scalars(select(Call))}
     assert calls[second.meeting.id].left_at is not None

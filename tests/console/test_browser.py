@@ -20,7 +20,8 @@ from groups import service as groups_service
 from groups.models import Group, Meeting, Membership, MembershipStatus
 from groups.service import Credentials
 from notifications.models import Kind, OutboxMessage, Status
-from tests.conference.simulator import SimCall, TwilioSimulator
+from supportline.emulator.delivery import http_transport
+from supportline.emulator.local import Handset, LocalTwilio
 from tests.console.conftest import SCREENSHOTS, LiveServer, TwilioLiveServer
 from tests.emulators.fixtures import TEST_ACCOUNT_SID
 from tests.factories import (
@@ -250,7 +251,7 @@ def _meeting_in_progress(session: Session) -> LiveMeeting:
     return LiveMeeting(moderator, moderator_phone, member, meeting, line.number)
 
 
-def _dial_in(twilio: TwilioSimulator, live: LiveMeeting, credentials: Credentials) -> SimCall:
+def _dial_in(twilio: LocalTwilio, live: LiveMeeting, credentials: Credentials) -> Handset:
     call = twilio.dial(live.line_number, MEMBER_PHONES[7])
     call.press(credentials.participant_number).press(credentials.pin)
     assert call.state == "in_conference", call.said
@@ -263,7 +264,11 @@ def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twi
     server = twilio_live_server.server
     live = seed(server, _meeting_in_progress)
     with httpx2.Client(timeout=10) as http:
-        twilio = TwilioSimulator(http, server.url, twilio_live_server.auth_token)
+        twilio = LocalTwilio(
+            http_transport(http, server=server.url, public_url=server.url),
+            auth_token=twilio_live_server.auth_token,
+            voice_url=f"{server.url}/twilio/voice",
+        )
         _dial_in(twilio, live, live.moderator_phone)
         sign_in(page, server, live.moderator)
         look(page, "my-groups-meeting-in-progress")
@@ -283,7 +288,7 @@ def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twi
         # A refresh keeps the keyboard where it was: Twilio says Zofia speaks while the
         # moderator's focus is on her Hold button; then Shift+Tab and Enter mute her.
         page.get_by_role("button", name="Hold Zofia").focus()
-        twilio.room_of(caller).event("participant-speech-start", caller)
+        caller.speak()
         expect(row.locator(".badge.speaking")).to_be_visible(timeout=2000)
         assert page.evaluate(FOCUSED_LABEL) == "Hold Zofia"
         page.keyboard.press("Shift+Tab")

@@ -1,5 +1,5 @@
 """The live meeting panel: the roster as the console shows it and every one-tap control, with the
-call simulator playing Twilio (signed webhooks in, REST controls out)."""
+voice engine playing Twilio (signed webhooks in, REST controls out)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from conference.models import Call, Room
 from conference.providers import FakeConferenceControl, get_conference_control
 from core.audit import AuditEntry
 from groups.models import MembershipStatus
-from tests.conference.simulator import SimCall, TwilioSimulator
+from supportline.emulator.local import Handset, LocalTwilio
 from tests.console.helpers import csrf_from, post_form, sign_in
 from tests.factories import create_group, create_staff
 from tests.fixtures.calls import World, login
@@ -26,13 +26,13 @@ def _live(world: World) -> str:
     return f"/console/meetings/{world.meeting.id}/live"
 
 
-def _call_id(db: Session, sim_call: SimCall) -> int:
+def _call_id(db: Session, sim_call: Handset) -> int:
     call = db.scalar(select(Call).where(Call.call_sid == sim_call.sid))
     assert call is not None
     return call.id
 
 
-def _in_call(sim: TwilioSimulator, world: World) -> tuple[SimCall, SimCall]:
+def _in_call(sim: LocalTwilio, world: World) -> tuple[Handset, Handset]:
     moderator = login(sim, world, world.moderator)
     member = login(sim, world, world.member, caller=MEMBER_CALLER)
     return moderator, member
@@ -53,7 +53,7 @@ def _post(client: TestClient, world: World, action: str) -> str:
 
 
 def test_the_panel_shows_who_is_in_the_call_and_the_fragment_follows_callbacks(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     sign_in(client, world.moderator_staff)
     fragment_path = f"{_live(world)}/panel"
@@ -74,14 +74,14 @@ def test_the_panel_shows_who_is_in_the_call_and_the_fragment_follows_callbacks(
     assert "joined 19:55" in member_row  # 18:55 UTC in Warsaw
     assert "speaking" not in member_row and "muted" not in member_row
     # Twilio reports that the member speaks: the next fetch of the fragment shows it.
-    sim.room_of(member).event("participant-speech-start", member)
+    member.speak()
     assert ">speaking<" in _row(client.get(fragment_path).text, _call_id(db, member))
     for phone in world.phones:
         assert phone not in page.text
 
 
 def test_mute_unmute_hold_resume_go_through_the_conference_control(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     _moderator, member = _in_call(sim, world)
     call_id = _call_id(db, member)
@@ -108,7 +108,7 @@ def test_mute_unmute_hold_resume_go_through_the_conference_control(
 
 
 def test_kick_removes_the_call_and_eject_is_confirmed_as_permanent(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     _moderator, member = _in_call(sim, world)
     other = login(sim, world, world.other, caller="+48601000222")
@@ -132,7 +132,7 @@ def test_kick_removes_the_call_and_eject_is_confirmed_as_permanent(
 
 
 def test_room_controls_mute_all_lock_extend_and_end(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     moderator, member = _in_call(sim, world)
     sign_in(client, world.moderator_staff)
@@ -157,11 +157,11 @@ def test_room_controls_mute_all_lock_extend_and_end(
 
 
 def test_a_participant_who_already_left_is_a_clear_message_and_the_roster_is_corrected(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     _moderator, member = _in_call(sim, world)
     call_id = _call_id(db, member)
-    sim.gone.add(member.sid)  # Twilio answers 20404: the caller hung up a moment ago
+    member.hang_up(heard_by_server=False)  # Twilio answers 20404: hung up a moment ago
     sign_in(client, world.moderator_staff)
     response = post_form(client, f"{_live(world)}/participants/{call_id}/mute", page=_live(world))
     assert response.status_code == 409
@@ -176,7 +176,7 @@ def test_a_participant_who_already_left_is_a_clear_message_and_the_roster_is_cor
 
 
 def test_a_twilio_failure_changes_nothing_and_says_to_try_again(
-    sim: TwilioSimulator, world: World, client: TestClient, app: FastAPI, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, app: FastAPI, db: Session
 ) -> None:
     _moderator, member = _in_call(sim, world)
     call_id = _call_id(db, member)
@@ -197,7 +197,7 @@ def test_a_twilio_failure_changes_nothing_and_says_to_try_again(
 
 
 def test_failed_logins_and_lockouts_of_the_meeting_are_shown(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     # Three wrong PINs end a call; two more in a second call make five: the number is locked.
     for tries in (3, 2):
@@ -223,7 +223,7 @@ def test_the_group_page_links_the_panel_of_the_meeting_in_progress_only(
 
 
 def test_a_moderator_of_another_group_gets_404_everywhere(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     _moderator, member = _in_call(sim, world)
     call_id = _call_id(db, member)
@@ -242,7 +242,7 @@ def test_a_moderator_of_another_group_gets_404_everywhere(
 
 
 def test_a_post_without_the_csrf_token_is_refused(
-    sim: TwilioSimulator, world: World, client: TestClient, db: Session
+    sim: LocalTwilio, world: World, client: TestClient, db: Session
 ) -> None:
     _moderator, member = _in_call(sim, world)
     call_id = _call_id(db, member)

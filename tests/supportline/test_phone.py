@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from core.settings import get_settings
 from supportline.cli import app as cli
+from supportline.emulator.local import LocalTwilio
 from supportline.phone import Phone, PhoneError, Poster
-from tests.conference.simulator import TwilioSimulator
 from tests.factories import auth_headers
 from tests.fixtures.calls import World
 
@@ -54,7 +54,7 @@ def make_phone(
 
 
 def test_the_phone_logs_in_joins_and_shows_up_in_the_roster(
-    sim: TwilioSimulator, world: World, client: TestClient
+    sim: LocalTwilio, world: World, client: TestClient
 ) -> None:
     login: list[Key] = [world.member.participant_number + "#", world.member.pin + "#"]
     seen: list[list[str]] = []
@@ -104,7 +104,7 @@ def test_the_command_reports_an_unreachable_server_cleanly() -> None:
 
 
 def test_the_phone_dials_a_real_server_over_http(
-    app: FastAPI, sim: TwilioSimulator, world: World
+    app: FastAPI, sim: LocalTwilio, world: World
 ) -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -1,0 +1,362 @@
+"""Calls as Twilio runs them: the TwiML a call executes, its Gather, Redirect, Dial and hang-up.
+
+No I/O happens here. Each step returns the webhooks Twilio would request now (``Webhook``); a
+driver posts them, signed, and hands each answer back to :meth:`Engine.answer`. Conferences and
+their rules are in ``supportline.emulator.rooms``; the REST side (what the server asks Twilio to
+do) in :class:`Engine` methods named after the resources.
+
+Each rule names the documentation page it comes from.
+"""
+
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from supportline.emulator.hooks import (
+    ACCOUNT_SID,
+    Purpose,
+    TwilioError,
+    Webhook,
+    new_sid,
+    not_found,
+)
+from supportline.emulator.rooms import Conference, Leg, Rooms
+
+# "Twilio will hang up the call after 4 hours" unless the account allows 24 hours
+# (https://www.twilio.com/docs/voice/api/call-resource, TimeLimit; Console → Voice → Settings).
+MAX_CALL_SECONDS = 4 * 3600
+MAX_DOCUMENT_STEPS = 50  # a Redirect loop without end is the server's fault: it is reported
+
+
+SOUNDS = frozenset({"Say", "Play", "Pause"})
+
+
+class Stage(StrEnum):
+    ringing = "ringing"
+    talking = "talking"  # executing TwiML, or waiting for the answer to a request
+    gathering = "gathering"
+    recording = "recording"
+    in_conference = "in_conference"
+    ended = "ended"
+
+
+@dataclass
+class Call:
+    """One inbound call: what the phone heard, and where its TwiML is."""
+
+    sid: str
+    caller: str
+    to: str
+    started_at: datetime
+    stage: Stage = Stage.ringing
+    heard: list[str] = field(default_factory=list)  # speech as text, sounds as [bracketed]
+    spoken: list[str] = field(default_factory=list)  # speech only
+    rest: list[ET.Element] = field(default_factory=list)  # verbs after the blocking one
+    gather: ET.Element | None = None
+    record: ET.Element | None = None
+    dial: ET.Element | None = None
+    time_limit: int = MAX_CALL_SECONDS
+    documents: int = 0
+    listeners: list[Callable[[str], None]] = field(default_factory=list)
+
+    @property
+    def said(self) -> str:
+        return " ".join(self.spoken)
+
+    def hear(self, what: str, *, speech: bool = False) -> None:
+        self.heard.append(what)
+        if speech:
+            self.spoken.append(what)
+        for listener in self.listeners:
+            listener(what)
+
+    def params(self, **extra: str) -> dict[str, str]:
+        status = "completed" if self.stage is Stage.ended else "in-progress"
+        return {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "CallSid": self.sid,
+            "CallStatus": status,
+            "Direction": "inbound",
+            "From": self.caller,
+            "To": self.to,
+            **extra,
+        }
+
+
+Step = Callable[[Call, ET.Element, list[ET.Element]], list[Webhook]]
+
+
+class Engine:
+    """Twilio's voice side for one account: calls, conferences, REST updates, callbacks.
+
+    Thread-safe: every public method holds the engine's lock; webhooks are returned, never
+    posted while it is held.
+    """
+
+    def __init__(self, *, voice_url: str, clock: Callable[[], datetime] | None = None) -> None:
+        """``voice_url``: the number's "a call comes in" URL (every line has the same one)."""
+        self.voice_url = voice_url
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.calls: dict[str, Call] = {}
+        self.rooms = Rooms(self._leg_left, self.clock)
+        self.errors: list[str] = []  # what Twilio's debugger would show (error codes, no data)
+        self.lock = threading.RLock()
+        self._steps: dict[str, Step] = {
+            "Gather": self._gather,
+            "Record": self._record,
+            "Redirect": self._redirect,
+            "Hangup": self._hangup,
+            "Dial": self._dial,
+        }
+
+    # --- the phone network side ---------------------------------------------------------------
+
+    def dial(self, to: str, caller: str) -> tuple[Call, list[Webhook]]:
+        """A call comes in: Twilio requests the number's Voice URL."""
+        with self.lock:
+            call = Call(new_sid("CA"), caller, to, self.clock())
+            self.calls[call.sid] = call
+            call.stage = Stage.talking
+            hook = Webhook(
+                self.voice_url, call.params(CallStatus="ringing"), Purpose.voice, call.sid
+            )
+            return call, [hook]
+
+    def press(self, call_sid: str, digits: str) -> list[Webhook]:
+        """Keys typed at a ``<Gather>``; a trailing ``#`` (its finishOnKey) ends the input."""
+        with self.lock:
+            call = self.calls[call_sid]
+            if call.stage is Stage.recording:
+                return self._recorded(call, digits)
+            if call.stage is not Stage.gathering or call.gather is None:
+                return []  # keys pressed outside a Gather go nowhere
+            gather, call.gather = call.gather, None
+            finish = gather.get("finishOnKey", "#")
+            typed = digits[: digits.index(finish)] if finish and finish in digits else digits
+            if not typed and gather.get("actionOnEmptyResult", "false") != "true":
+                # No digits: "Twilio will fall through to the next verb" unless
+                # actionOnEmptyResult (https://www.twilio.com/docs/voice/twiml/gather#action).
+                return self._run(call, call.rest)
+            call.stage = Stage.talking
+            params = call.params(Digits=typed, FinishedOnKey=finish if finish in digits else "")
+            return [self._action(call, gather, params)]
+
+    def silence(self, call_sid: str) -> list[Webhook]:
+        """The caller types nothing: the Gather times out and the call goes on after it."""
+        return self.press(call_sid, "")
+
+    def hang_up(self, call_sid: str) -> list[Webhook]:
+        """The caller hangs up. A Dial in progress still requests its action URL
+        (https://www.twilio.com/docs/voice/twiml/dial#action), with ``CallStatus=completed``."""
+        with self.lock:
+            call = self.calls[call_sid]
+            if call.stage is Stage.ended:
+                return []
+            in_room = call.stage is Stage.in_conference
+            call.stage = Stage.ended
+            call.hear("[hung up]")
+            return self.rooms.leave(call.sid, "participant_hung_up") if in_room else []
+
+    def speak(self, call_sid: str, *, speaking: bool = True) -> list[Webhook]:
+        """The caller starts (or stops) talking in the conference."""
+        with self.lock:
+            return self.rooms.speech(call_sid, speaking=speaking)
+
+    def answer(self, hook: Webhook, twiml: str) -> list[Webhook]:
+        """The server answered ``hook``: the call goes on with the document it returned."""
+        with self.lock:
+            if hook.purpose is Purpose.announce:
+                return self.rooms.announced(hook, _document(twiml, self.errors))
+            if hook.purpose is Purpose.status or hook.call_sid is None:
+                return []
+            call = self.calls[hook.call_sid]
+            verbs = _document(twiml, self.errors)
+            if hook.purpose is Purpose.wait:
+                return self.rooms.wait_document(call.sid, verbs, call)
+            if call.stage is Stage.ended:
+                return []  # a hung-up call's action: "Twilio ignores the TwiML" (Dial action)
+            call.documents += 1
+            if call.documents > MAX_DOCUMENT_STEPS:
+                self.errors.append("too many documents in one call")
+                return self._end(call)
+            return self._run(call, verbs)
+
+    def advance(self) -> list[Webhook]:
+        """Time has passed (the clock): Dial time limits, the calls' own limits, waiting music."""
+        with self.lock:
+            now = self.clock()
+            hooks: list[Webhook] = []
+            for call in list(self.calls.values()):
+                if call.stage is Stage.ended:
+                    continue
+                if now >= call.started_at + timedelta(
+                    seconds=min(call.time_limit, MAX_CALL_SECONDS)
+                ):
+                    hooks += self._cut_off(call)
+            hooks += self.rooms.advance(now)
+            return hooks
+
+    # --- executing TwiML ---------------------------------------------------------------------
+
+    def _run(self, call: Call, verbs: list[ET.Element]) -> list[Webhook]:
+        """Execute verbs until one waits (Gather, Dial, Record) or asks for a new document."""
+        for index, verb in enumerate(verbs):
+            if verb.tag in SOUNDS:
+                _sound(call, verb)
+                continue
+            step = self._steps.get(verb.tag)
+            if step is None:
+                self.errors.append(f"12100 unknown verb {verb.tag}")
+                return self._end(call)
+            return step(call, verb, verbs[index + 1 :])
+        # "If Twilio reaches the end of your TwiML document, it hangs up"
+        # (https://www.twilio.com/docs/voice/twiml#twiml-and-the-call-flow).
+        return self._end(call)
+
+    def _gather(self, call: Call, verb: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
+        for inner in verb:
+            if inner.tag in SOUNDS:
+                _sound(call, inner)
+        call.stage, call.gather, call.rest = Stage.gathering, verb, rest
+        return []
+
+    def _record(self, call: Call, verb: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
+        call.hear("[beep]")
+        call.stage, call.record, call.rest = Stage.recording, verb, rest
+        return []
+
+    def _redirect(self, call: Call, verb: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
+        # "Redirect transfers control of a call to the TwiML at a different URL"
+        # (https://www.twilio.com/docs/voice/twiml/redirect): later verbs never run.
+        call.stage = Stage.talking
+        return [Webhook(verb.text or "", call.params(), Purpose.action, call.sid)]
+
+    def _hangup(self, call: Call, verb: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
+        return self._end(call)
+
+    def _end(self, call: Call) -> list[Webhook]:
+        call.stage = Stage.ended
+        call.hear("[call ended]")
+        return []
+
+    def _action(self, call: Call, verb: ET.Element, params: dict[str, str]) -> Webhook:
+        return Webhook(verb.get("action", ""), params, Purpose.action, call.sid)
+
+    def _recorded(self, call: Call, digits: str) -> list[Webhook]:
+        record = call.record
+        assert record is not None
+        call.record, call.stage = None, Stage.talking
+        params = call.params(RecordingDuration="7", Digits=digits or "hangup")
+        return [self._action(call, record, params)]
+
+    def _dial(self, call: Call, dial: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
+        conference = dial.find("Conference")
+        if conference is None or not (conference.text or "").strip():
+            self.errors.append("only <Dial><Conference> is emulated")
+            return self._run(call, call.rest)
+        call.dial, call.rest = dial, rest
+        limit = int(dial.get("timeLimit", str(MAX_CALL_SECONDS)))
+        leg = Leg.of(conference, call.sid, call.params(), self.clock(), limit)
+        try:
+            hooks = self.rooms.join(leg, call)
+        except TwilioError as error:
+            # Not added (e.g. 16025 duplicate label): the call continues after the Dial,
+            # which with an action is the action URL (https://www.twilio.com/docs/api/errors/16025).
+            self.errors.append(str(error))
+            return self._dial_over(call, "failed")
+        call.stage = Stage.in_conference
+        return hooks
+
+    def _leg_left(self, call_sid: str, status: str) -> list[Webhook]:
+        """A conference leg is over: the Dial's action is requested, or the next verb runs."""
+        call = self.calls[call_sid]
+        if call.stage is Stage.ended:
+            dial = call.dial
+            call.dial = None
+            if dial is None or not dial.get("action"):
+                return []
+            return [self._action(call, dial, call.params(DialCallStatus="completed"))]
+        return self._dial_over(call, status)
+
+    def _dial_over(self, call: Call, status: str) -> list[Webhook]:
+        dial, call.dial = call.dial, None
+        call.stage = Stage.talking
+        if dial is not None and dial.get("action"):
+            return [self._action(call, dial, call.params(DialCallStatus=status))]
+        return self._run(call, call.rest)
+
+    def _cut_off(self, call: Call) -> list[Webhook]:
+        """The call reached its own time limit: Twilio hangs it up."""
+        call.hear("[cut off: the call's time limit]")
+        in_room = call.stage is Stage.in_conference
+        call.stage = Stage.ended
+        return self.rooms.leave(call.sid, "participant_hung_up") if in_room else []
+
+    # --- the REST side: what the server asks Twilio to do --------------------------------------
+
+    def update_call(self, call_sid: str, *, time_limit: int) -> None:
+        """Call resource ``TimeLimit``: the call's maximum duration; counted here from the
+        call's start (the documentation does not say; this is the stricter reading)."""
+        with self.lock:
+            call = self.calls.get(call_sid)
+            if call is None or call.stage is Stage.ended:
+                raise not_found(f"/Calls/{call_sid}")
+            call.time_limit = time_limit
+
+    def conference(self, conference_sid: str) -> Conference:
+        with self.lock:
+            return self.rooms.by_sid(conference_sid)
+
+    def conference_named(self, name: str) -> Conference | None:
+        """The conference of that name in progress (or waiting to start), if any."""
+        with self.lock:
+            return self.rooms.active(name)
+
+    def end_conference(self, conference_sid: str) -> list[Webhook]:
+        with self.lock:
+            return self.rooms.complete(conference_sid)
+
+    def announce(self, conference_sid: str, url: str) -> list[Webhook]:
+        with self.lock:
+            return self.rooms.announce(conference_sid, url)
+
+    def update_participant(
+        self,
+        conference_sid: str,
+        call_sid: str,
+        *,
+        muted: bool | None = None,
+        hold: bool | None = None,
+    ) -> list[Webhook]:
+        with self.lock:
+            return self.rooms.update(conference_sid, call_sid, muted=muted, hold=hold)
+
+    def remove_participant(self, conference_sid: str, call_sid: str) -> list[Webhook]:
+        with self.lock:
+            return self.rooms.remove(conference_sid, call_sid)
+
+
+def _sound(call: Call, verb: ET.Element) -> None:
+    if verb.tag == "Say":
+        call.hear(verb.text or "", speech=True)
+    else:
+        call.hear(f"[{verb.tag.lower()}]")
+
+
+def _document(twiml: str, errors: list[str]) -> list[ET.Element]:
+    """The verbs of a TwiML document; anything else is Twilio's error 12100 and ends the call."""
+    try:
+        root = ET.fromstring(twiml)  # noqa: S314 - the server under test's own answer
+    except ET.ParseError:
+        errors.append("12100 document parse failure")
+        return [ET.Element("Hangup")]
+    if root.tag != "Response":
+        errors.append("12100 not a <Response>")
+        return [ET.Element("Hangup")]
+    return list(root)
