@@ -57,14 +57,20 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
         assert found is not None and found.id is not None
     meeting = session.get_one(Meeting, found.meeting_id)
     room = room_of(session, meeting)
-    conference_sid = params.get("ConferenceSid", "")
+    conference_sid, fired = params.get("ConferenceSid", ""), rooms.fired_at(params)
     # Callbacks are separate requests in no promised order and may come late (Call resource,
     # status callbacks: https://www.twilio.com/docs/voice/api/call-resource). One of an earlier
     # conference of this room would point the room back at it, mark the people now in the call
-    # as gone, or end the room: only a start brings a new conference (one conference of a name
-    # runs at a time: https://www.twilio.com/docs/voice/api/conference-resource).
+    # as gone, or end the room: only a start fired after the current conference's brings a new
+    # conference (``rooms.is_newer_conference``).
+    newer = rooms.is_newer_conference(
+        conference_sid,
+        fired,
+        current_sid=room.conference_sid,
+        current_fired=room.conference_fired_at,
+    )
     stale = bool(room.conference_sid) and conference_sid != room.conference_sid
-    if stale and event != "conference-start":
+    if stale and not (event == "conference-start" and newer):
         log.info("conference.stale_event", extra={"callback": event, "meeting_id": meeting.id})
         return
     if event == "conference-end":
@@ -72,7 +78,8 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
             _conference_ended(session, room, now)
         session.flush()
         return
-    room.conference_sid = conference_sid or room.conference_sid
+    if conference_sid and conference_sid != room.conference_sid:
+        room.conference_sid, room.conference_fired_at = conference_sid, fired
     if event == "conference-start":
         room.started_at = room.started_at or now
     else:
@@ -100,9 +107,14 @@ def participant_joined(connection: Connection, *, params: Mapping[str, str], now
         return False
     moderator, room = found
     changes: dict[str, Any] = {}
-    conference_sid = params.get("ConferenceSid", "")
-    if conference_sid and conference_sid != room.conference_sid:
-        changes["conference_sid"] = conference_sid
+    conference_sid, fired = params.get("ConferenceSid", ""), rooms.fired_at(params)
+    if rooms.is_newer_conference(
+        conference_sid,
+        fired,
+        current_sid=room.conference_sid,
+        current_fired=room.conference_fired_at,
+    ):
+        changes.update(conference_sid=conference_sid, conference_fired_at=fired)
     if moderator and (room.moderator_absent_since or room.reconnect_announced_at):
         changes.update(moderator_absent_since=None, reconnect_announced_at=None)
     if changes:

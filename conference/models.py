@@ -87,6 +87,9 @@ class Room(Base):
         ForeignKey("meetings.id", ondelete="CASCADE"), unique=True
     )
     conference_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    # When Twilio fired the start or join that made ``conference_sid`` the room's conference
+    # (its ``Timestamp``): an event of another conference fired earlier is of an older one.
+    conference_fired_at: Mapped[datetime | None]
     locked: Mapped[bool] = mapped_column(default=False)
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

@@ -4,6 +4,7 @@ once at import, for the reasons ``conference.calls`` gives."""
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,32 @@ def sequence_number(params: Mapping[str, str]) -> int | None:
     (https://www.twilio.com/docs/voice/api/call-resource, status callbacks); None if absent."""
     value = params.get("SequenceNumber", "")
     return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def fired_at(params: Mapping[str, str]) -> datetime | None:
+    """The callback's ``Timestamp`` (RFC 2822, to the second): when Twilio fired the event
+    (https://www.twilio.com/docs/voice/twiml/conference#statuscallbackevent); None if absent."""
+    try:
+        fired = email.utils.parsedate_to_datetime(params.get("Timestamp", ""))
+    except (TypeError, ValueError):
+        return None
+    return fired if fired.tzinfo is not None else None
+
+
+def is_newer_conference(
+    conference_sid: str,
+    fired: datetime | None,
+    *,
+    current_sid: str | None,
+    current_fired: datetime | None,
+) -> bool:
+    """Whether an event of ``conference_sid`` may make it the room's conference. One conference
+    of a name runs at a time (https://www.twilio.com/docs/voice/api/conference-resource), so all
+    events of an earlier one were fired before any of the next: one fired before the event that
+    made the current conference current is of an older conference, arriving late."""
+    if not conference_sid or conference_sid == current_sid:
+        return False
+    return current_fired is None or fired is None or fired >= current_fired
 
 
 def later_than_applied() -> Any:
@@ -77,6 +104,7 @@ _JOINED = (
 _ROOM_COLUMNS = (
     rooms.c.id,
     rooms.c.conference_sid,
+    rooms.c.conference_fired_at,
     rooms.c.moderator_absent_since,
     rooms.c.reconnect_announced_at,
 )

@@ -13,8 +13,8 @@ on a failed connection, so one may arrive twice
   server's own request is still running: the end-now race);
 - ``shuffled``: pending requests in a random (seeded) order;
 - ``duplicated``: every status callback twice;
-- ``delayed``: status callbacks held back and delivered, newest first, after the next action's
-  requests — late, as after a slow network.
+- ``delayed``: status callbacks held back until the test settles, then delivered newest first —
+  late, after everything that happened since, as after a slow network.
 """
 
 from __future__ import annotations
@@ -103,7 +103,6 @@ class Courier:
     def run(self, hooks: Iterable[Webhook]) -> None:
         """Post ``hooks`` and everything they lead to, in this courier's mode."""
         queue = list(hooks)
-        late, self.held = self.held, []
         while queue:
             hook = queue.pop(self._next(queue))
             if self.mode is Mode.delayed and hook.purpose is Purpose.status:
@@ -112,8 +111,6 @@ class Courier:
             queue += self.post(hook)
             if self.mode is Mode.duplicated and hook.purpose is Purpose.status:
                 self.post(hook)  # the retry: same request, same signature
-        for hook in reversed(late):
-            self.post(hook)
 
     def _next(self, queue: list[Webhook]) -> int:
         if self.mode is Mode.shuffled:
@@ -134,7 +131,8 @@ class Courier:
         self.run([*hooks, *self.engine.advance()])
 
     def settle(self) -> None:
-        """Everything still pending or held back is delivered."""
+        """Everything still pending is delivered, then what was held back, newest first."""
         self.deliver()
-        while self.held:
-            self.run([])
+        late, self.held = self.held, []
+        for hook in reversed(late):
+            self.post(hook)
