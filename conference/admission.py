@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conference import calls, rooms
+from conference import calls, logins, rooms
 from conference import twiml as t
+from conference.logins import MeetingAround
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, Room
 from conference.prompts import Prompt, local_day
-from conference.tables import Found
 from core.clock import local_time
 from core.database import durable_commit
 from core.logs import get_logger
@@ -36,7 +36,7 @@ ADMITTED_GRACE = timedelta(minutes=2)
 MAX_EXTENSION = timedelta(hours=4)
 
 
-def meeting_end(meeting: Meeting | OpenMeeting) -> datetime:
+def meeting_end(meeting: Meeting | MeetingAround) -> datetime:
     return meeting.ends_at + timedelta(minutes=meeting.extended_minutes)
 
 
@@ -50,44 +50,20 @@ def room_of(session: Session, meeting: Meeting) -> Room:
     return room
 
 
-@dataclass(frozen=True)
-class OpenMeeting:
-    """The meeting a caller may enter now, with what admission needs of its room."""
-
-    id: int
-    starts_at: datetime
-    ends_at: datetime
-    extended_minutes: int
-    room: str
-    room_id: int | None
-    locked: bool
-
-
-def open_meeting(session: Session, group_id: int, now: datetime) -> OpenMeeting | None:
+def open_meeting(session: Session, group_id: int, now: datetime) -> MeetingAround | None:
     """The scheduled meeting whose dial-in window is open now and whose room has not ended."""
-    return first_open(
-        calls.meetings_around(session.connection(), group_id=group_id, now=now, back=MAX_EXTENSION),
-        now,
-    )
+    connection = session.connection()
+    around = logins.meetings_around(connection, group_id=group_id, now=now, back=MAX_EXTENSION)
+    return first_open(around, now)
 
 
-def first_open(around: Iterable[Found], now: datetime) -> OpenMeeting | None:
-    """``open_meeting`` among rows of ``calls.meetings_around`` (or ``calls.login``)."""
-    for row in around:
-        if row.meeting_id is None:
-            continue
-        end = row.ends_at + timedelta(minutes=row.extended_minutes)
-        opens = row.starts_at - timedelta(minutes=get_settings().dial_in_opens_minutes_before)
-        if opens <= now < end and row.ended_at is None:
-            return OpenMeeting(
-                row.meeting_id,
-                row.starts_at,
-                row.ends_at,
-                row.extended_minutes,
-                row.room,
-                row.room_id,
-                bool(row.locked),
-            )
+def first_open(around: Iterable[MeetingAround], now: datetime) -> MeetingAround | None:
+    """``open_meeting`` among the meetings of ``logins.meetings_around`` (or ``logins.login``)."""
+    opens_before = timedelta(minutes=get_settings().dial_in_opens_minutes_before)
+    for meeting in around:
+        opens = meeting.starts_at - opens_before
+        if opens <= now < meeting_end(meeting) and meeting.ended_at is None:
+            return meeting
     return None
 
 
@@ -143,22 +119,21 @@ class Entrant:
     role: MembershipRole
     status: Status
     ref: str
-    # The group's meetings around now, when the login read them (``calls.login``).
-    around: Sequence[Found] | None = None
+    # The group's meetings around now, when the login read them (``logins.login``).
+    around: Sequence[MeetingAround] | None = None
 
     @classmethod
-    def of_login(cls, rows: Sequence[Found]) -> Entrant:
-        """From ``calls.login``'s rows."""
-        row = rows[0]
+    def of_login(cls, login: logins.Login, member: logins.Member) -> Entrant:
+        """From what ``logins.login`` read, once ``member`` is identified."""
         return cls(
-            row.id,
-            row.member_language,  # identified: the member's language from here on
-            row.membership_id,
-            row.group_id,
-            row.role,
-            row.status,
-            row.ref,
-            rows,
+            login.call_id,
+            member.language,  # identified: the member's language from here on
+            member.id,
+            member.group_id,
+            member.role,
+            member.status,
+            member.ref,
+            login.meetings,
         )
 
     @classmethod
@@ -209,7 +184,7 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
     )
 
 
-def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting | list[t.Line]:
+def _refusal(session: Session, entrant: Entrant, now: datetime) -> MeetingAround | list[t.Line]:
     """The meeting to enter, or what to say instead: access ended, no meeting now (and when
     the next one is), the room locked, these credentials already in the call."""
     if entrant.status is not Status.active:
@@ -232,7 +207,7 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
 
 
 def _duplicate(
-    session: Session, entrant: Entrant, meeting: OpenMeeting, now: datetime
+    session: Session, entrant: Entrant, meeting: MeetingAround, now: datetime
 ) -> list[t.Line]:
     """These credentials are in the call already: recorded for the moderators, said kindly."""
     durable_commit(session)  # the moderators' record of it must outlive a database crash
@@ -263,7 +238,7 @@ REJOIN_AFTER = timedelta(seconds=60)
 MAX_DIAL_SECONDS = 4 * 3600
 
 
-def dial_seconds(meeting: Meeting | OpenMeeting, now: datetime) -> int:
+def dial_seconds(meeting: Meeting | MeetingAround, now: datetime) -> int:
     headroom = timedelta(minutes=EXTENSIONS_WITHOUT_A_DROP * get_settings().extension_minutes)
     seconds = int((meeting_end(meeting) + headroom - now).total_seconds())
     return max(1, min(seconds, MAX_DIAL_SECONDS))

@@ -51,10 +51,10 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     if found is None:
         log.warning("conference.unknown_room", extra={"callback": event})
         return
-    if found.id is None:  # a callback before any admission created the room row
+    if found.room is None:  # a callback before any admission created the room row
         rooms.ensure_room(session.connection(), found.meeting_id)
         found = rooms.room_by_name(session.connection(), params.get("FriendlyName", ""))
-        assert found is not None and found.id is not None
+        assert found is not None and found.room is not None
     meeting = session.get_one(Meeting, found.meeting_id)
     room = room_of(session, meeting)
     conference_sid = params.get("ConferenceSid", "")
@@ -95,15 +95,15 @@ def participant_joined(connection: Connection, *, params: Mapping[str, str], now
     if params.get("StatusCallbackEvent") != "participant-join":
         return False
     call_sid, room_name = params.get("CallSid", ""), params.get("FriendlyName", "")
-    found = rooms.joined(connection, call_sid=call_sid, room=room_name, params=params, now=now)
-    if found is None:
+    joined = rooms.joined(connection, call_sid=call_sid, room=room_name, params=params, now=now)
+    if joined is None:
         return False
-    moderator, room = found
+    room = joined.room
     changes: dict[str, Any] = {}
     conference_sid = params.get("ConferenceSid", "")
     if conference_sid and conference_sid != room.conference_sid:
         changes["conference_sid"] = conference_sid
-    if moderator and (room.moderator_absent_since or room.reconnect_announced_at):
+    if joined.moderator and (room.moderator_absent_since or room.reconnect_announced_at):
         changes.update(moderator_absent_since=None, reconnect_announced_at=None)
     if changes:
         rooms.set_room(connection, room.id, **changes)

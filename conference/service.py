@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, func, select, update
 from sqlalchemy.orm import Session
 
-from conference import admission, calls
+from conference import admission, calls, logins
 from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, PinFailure
 from conference.prompts import Prompt
-from conference.tables import Found
 from core import pii, security
 from core.database import durable_commit
 from core.logs import get_logger
@@ -154,40 +153,47 @@ async def check_pin(*, pin_hash: str | None, digits: str) -> PinCheck:
     return PinCheck(pin_hash, matches and pin_hash is not None)
 
 
-def _pin_accepted(login: Found, pin: PinCheck, now: datetime) -> bool:
+def _pin_accepted(member: logins.Member, pin: PinCheck, now: datetime) -> bool:
     """The check counts for the hash it verified only (a PIN changed meanwhile fails it). A
     locked number fails like a wrong PIN, even with the right one, so that guessing on during a
     lockout learns nothing."""
-    if login.membership_id is None or not pin.matches or login.pin_hash != pin.pin_hash:
+    if not pin.matches or member.pin_hash != pin.pin_hash:
         return False
-    return (login.locked_until or now) <= now
+    return (member.locked_until or now) <= now
 
 
 def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
-    rows = calls.login(session.connection(), call_sid, now=now, back=admission.MAX_EXTENSION)
-    login = rows[0] if rows else None
+    login = logins.login(session.connection(), call_sid, now=now, back=admission.MAX_EXTENSION)
     if login is None or login.stage != CallStage.pin:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
-    if not _pin_accepted(login, pin, now):
-        call = session.get_one(Call, login.id)
-        membership = None
-        if login.membership_id is not None:
-            options = members_service.WITHOUT_CONTACT
-            membership = session.get(Membership, login.membership_id, options=options)
-        return _failed(session, call, membership, now)
+    member = login.member
+    if member is None or not _pin_accepted(member, pin, now):
+        return _login_failed(session, login, now)
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
-    if login.has_failures:
-        calls.forget_failures(session.connection(), login.membership_id)
+    if member.has_failures:
+        calls.forget_failures(session.connection(), member.id)
     # Identified: from here on the call speaks the member's language, not the line's (not
     # before: a change after the participant number alone would tell that it exists).
-    language = login.member_language
-    if login.pin_is_temporary and login.status == MembershipStatus.active:
-        calls.set_call(session.connection(), login.id, stage=CallStage.new_pin, language=language)
+    language = member.language
+    if member.pin_is_temporary and member.status == MembershipStatus.active:
+        calls.set_call(
+            session.connection(), login.call_id, stage=CallStage.new_pin, language=language
+        )
         return _ask_new_pin(language, [], first=True)
     if language != login.language:
-        calls.set_call(session.connection(), login.id, language=language)
-    entrant = admission.Entrant.of_login(rows)
+        calls.set_call(session.connection(), login.call_id, language=language)
+    entrant = admission.Entrant.of_login(login, member)
     return admission.admit(session, entrant=entrant, now=now, lines=[])
+
+
+def _login_failed(session: Session, login: logins.Login, now: datetime) -> str:
+    """The rare path, through the ORM: the call and the membership it named (if any)."""
+    call = session.get_one(Call, login.call_id)
+    membership = None
+    if login.member is not None:
+        options = members_service.WITHOUT_CONTACT
+        membership = session.get(Membership, login.member.id, options=options)
+    return _failed(session, call, membership, now)
 
 
 def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
