@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conference import calls, logins, rooms
-from conference import twiml as t
 from conference.logins import MeetingAround
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, Room
 from conference.prompts import Prompt, local_day
+from conference.replies import Farewell, Join, Line, Wait, line
 from core.clock import local_time
 from core.database import durable_commit
 from core.logs import get_logger
@@ -86,13 +86,13 @@ def _next_after(session: Session, group_id: int, after: datetime) -> Meeting | N
     )
 
 
-def _no_meeting_lines(session: Session, group: Group, language: str, now: datetime) -> list[t.Line]:
+def _no_meeting_lines(session: Session, group: Group, language: str, now: datetime) -> list[Line]:
     """Not open yet (today), cancelled, or no meeting now — and when the next one is."""
     upcoming = _next_after(session, group.id, now)
     today = now.astimezone(group.zone).date()
     if upcoming is not None and upcoming.starts_at.astimezone(group.zone).date() == today:
         when = local_time(upcoming.starts_at, group.time_zone)
-        return [t.line(Prompt.not_open, time=when)]
+        return [line(Prompt.not_open, time=when)]
     cancelled = session.scalar(
         select(Meeting.id).where(
             Meeting.group_id == group.id,
@@ -100,11 +100,11 @@ def _no_meeting_lines(session: Session, group: Group, language: str, now: dateti
             Meeting.local_date == today,
         )
     )
-    lines = [t.line(Prompt.cancelled if cancelled else Prompt.no_meeting)]
+    lines = [line(Prompt.cancelled if cancelled else Prompt.no_meeting)]
     if upcoming is not None:
         day = local_day(upcoming.starts_at, group.time_zone, language)
         when = local_time(upcoming.starts_at, group.time_zone)
-        lines.append(t.line(Prompt.next_meeting, day=day, time=when))
+        lines.append(line(Prompt.next_meeting, day=day, time=when))
     return lines
 
 
@@ -149,7 +149,9 @@ class Entrant:
         )
 
 
-def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Line]) -> str:
+def admit(
+    session: Session, *, entrant: Entrant, now: datetime, lines: tuple[Line, ...]
+) -> Farewell | Join:
     """Run the admission checks; dial into the room or say kindly why not and hang up.
 
     The last check, "these credentials are in the call already", is the admitting statement's
@@ -159,7 +161,7 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
     refusal = _refusal(session, entrant, now)
     if isinstance(refusal, list):
         calls.set_call(session.connection(), entrant.call_id, stage=CallStage.ended)
-        return t.farewell(entrant.language, [*lines, *refusal])
+        return Farewell(entrant.language, (*lines, *refusal))
     meeting = refusal
     moderator = entrant.role is MembershipRole.moderator
     if not calls.admitted(
@@ -171,12 +173,12 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
         now=now,
         admitted_after=now - ADMITTED_GRACE,
     ):
-        return t.farewell(entrant.language, [*lines, *_duplicate(session, entrant, meeting, now)])
+        return Farewell(entrant.language, (*lines, *_duplicate(session, entrant, meeting, now)))
     log.info("call.admitted", extra={"call_id": entrant.call_id, "meeting_id": meeting.id})
     seconds = dial_seconds(meeting, now)
-    return t.join(
+    return Join(
         entrant.language,
-        lines=[*lines, t.line(Prompt.joining)],
+        lines=(*lines, line(Prompt.joining)),
         room=meeting.room,
         label=entrant.ref,
         moderator=moderator,
@@ -184,11 +186,11 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
     )
 
 
-def _refusal(session: Session, entrant: Entrant, now: datetime) -> MeetingAround | list[t.Line]:
+def _refusal(session: Session, entrant: Entrant, now: datetime) -> MeetingAround | list[Line]:
     """The meeting to enter, or what to say instead: access ended, no meeting now (and when
     the next one is), the room locked, these credentials already in the call."""
     if entrant.status is not Status.active:
-        return [t.line(Prompt.access_ended)]
+        return [line(Prompt.access_ended)]
     if entrant.around is None:
         meeting = open_meeting(session, entrant.group_id, now)
     else:
@@ -202,13 +204,13 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> MeetingAround
         else rooms.new_room(session.connection(), meeting.id)
     )
     if locked and entrant.role is not MembershipRole.moderator:
-        return [t.line(Prompt.room_locked)]
+        return [line(Prompt.room_locked)]
     return meeting
 
 
 def _duplicate(
     session: Session, entrant: Entrant, meeting: MeetingAround, now: datetime
-) -> list[t.Line]:
+) -> list[Line]:
     """These credentials are in the call already: recorded for the moderators, said kindly."""
     durable_commit(session)  # the moderators' record of it must outlive a database crash
     calls.set_call(session.connection(), entrant.call_id, meeting_id=meeting.id)
@@ -222,7 +224,7 @@ def _duplicate(
         )
     )
     log.warning("call.duplicate_credentials", extra={"membership_ref": entrant.ref})
-    return [t.line(Prompt.already_in_call)]
+    return [line(Prompt.already_in_call)]
 
 
 # The end of a meeting is the lifecycle job's: it completes the conference through the API at
@@ -245,10 +247,10 @@ def dial_seconds(meeting: Meeting | MeetingAround, now: datetime) -> int:
 
 
 def _dial(
-    call: Call, meeting: Meeting, membership: Membership, now: datetime, lines: list[t.Line]
-) -> str:
+    call: Call, meeting: Meeting, membership: Membership, now: datetime, lines: tuple[Line, ...]
+) -> Join:
     seconds = dial_seconds(meeting, now)
-    return t.join(
+    return Join(
         call.language,
         lines=lines,
         room=meeting.room,
@@ -258,7 +260,9 @@ def _dial(
     )
 
 
-def dial_ended(session: Session, *, call_sid: str, call_status: str, now: datetime) -> str:
+def dial_ended(
+    session: Session, *, call_sid: str, call_status: str, now: datetime
+) -> Farewell | Join:
     """The ``<Dial>`` is over: the caller hung up, was removed, or reached the time limit.
 
     After an extension the old time limit ends the dial early; a caller still on the line is
@@ -266,16 +270,16 @@ def dial_ended(session: Session, *, call_sid: str, call_status: str, now: dateti
     """
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None:
-        return t.farewell("en", [])
+        return Farewell("en")
     rejoin = _may_rejoin(session, call, call_status, now)
     if rejoin is not None:
         meeting, membership = rejoin
         call.admitted_at = now  # this dial's time, for the REJOIN_AFTER rule
-        return _dial(call, meeting, membership, now, [])
+        return _dial(call, meeting, membership, now, ())
     call.stage = CallStage.ended
     if call.left_at is None and call.joined_at is not None:
         call.left_at = now
-    return t.farewell(call.language, [])
+    return Farewell(call.language)
 
 
 def _may_rejoin(
@@ -310,7 +314,7 @@ def _may_rejoin(
     return meeting, membership
 
 
-def wait_prompt(session: Session, *, call_sid: str) -> str:
+def wait_prompt(session: Session, *, call_sid: str) -> Wait:
     """While the conference has not started: when the meeting starts, then music.
 
     "Conferences will not start until at least two participants join"
@@ -319,11 +323,11 @@ def wait_prompt(session: Session, *, call_sid: str) -> str:
     """
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None or call.meeting_id is None:
-        return t.waiting("en", [])
+        return Wait("en")
     membership = session.get(Membership, call.membership_id) if call.membership_id else None
     if membership is not None and membership.role == MembershipRole.moderator:
-        return t.waiting(call.language, [t.line(Prompt.moderator_wait)])
+        return Wait(call.language, (line(Prompt.moderator_wait),))
     meeting = session.get_one(Meeting, call.meeting_id)
     group = session.get_one(Group, meeting.group_id)
     when = local_time(meeting.starts_at, group.time_zone)
-    return t.waiting(call.language, [t.line(Prompt.wait, time=when)])
+    return Wait(call.language, (line(Prompt.wait, time=when),))

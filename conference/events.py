@@ -15,10 +15,10 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from conference import rooms
-from conference import twiml as t
 from conference.admission import room_of
 from conference.models import Call, CallStage, Room
 from conference.prompts import Prompt
+from conference.replies import Empty, Speak, line
 from core.logs import get_logger
 from groups.models import Group, Meeting
 
@@ -192,15 +192,15 @@ def end_room(session: Session, room: Room, now: datetime) -> None:
     _all_left(session, room, now)
 
 
-def announcement(session: Session, *, kind: str, conference_sid: str) -> str:
-    """The TwiML an announce URL returns: one sentence in the group's language."""
+def announcement(session: Session, *, kind: str, conference_sid: str) -> Speak | Empty:
+    """What an announce URL says: one sentence in the group's language."""
     prompt = ANNOUNCEMENTS.get(kind)
     room = session.scalar(select(Room).where(Room.conference_sid == conference_sid))
     if prompt is None or room is None:
-        return t.empty()
+        return Empty()
     meeting = session.get_one(Meeting, room.meeting_id)
     group = session.get_one(Group, meeting.group_id)
-    return t.spoken(group.language, [t.line(prompt)])
+    return Speak(group.language, (line(prompt),))
 
 
 def attendance(session: Session, *, membership_id: int) -> list[Call]:

@@ -1,8 +1,9 @@
 """The dial-in call: keypad login, brute-force limits, first-call PIN change and admission.
 
-Each webhook finds its call row by CallSid and answers with TwiML. An unknown participant number
-and a wrong PIN take the same path: same prompts, one argon2 verification each (against a dummy
-hash when there is nothing real to check), so the two cannot be told apart.
+Each webhook finds its call row by CallSid and answers with a reply (``conference.replies``),
+which the router renders as TwiML. An unknown participant number and a wrong PIN take the same
+path: same prompts, one argon2 verification each (against a dummy hash when there is nothing real
+to check), so the two cannot be told apart.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from sqlalchemy import ColumnElement, Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from conference import admission, calls, logins
-from conference import twiml as t
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, PinFailure
 from conference.prompts import Prompt
+from conference.replies import Ask, Farewell, Join, Line, line
 from core import pii, security
 from core.database import durable_commit
 from core.logs import get_logger
@@ -87,7 +88,7 @@ def is_throttled(session: Session, index: str, now: datetime) -> bool:
 
 def start_call(
     connection: Connection, *, call_sid: str, caller: str, to: str, now: datetime
-) -> str:
+) -> Ask | Farewell:
     """The line's Voice URL: greet and ask for the participant number (outside any transaction:
     ``Work.autocommit``)."""
     call = calls.start(
@@ -100,12 +101,12 @@ def start_call(
     )
     if call is None:
         log.warning("call.unknown_line", extra={"call_sid": call_sid})
-        return t.farewell("en", [t.line(Prompt.not_in_service)])
+        return Farewell("en", (line(Prompt.not_in_service),))
     log.info("call.start", extra={"call_id": call.id, "line_id": call.line_id})
     if call.caller_failures >= get_settings().caller_throttle_failures:  # throttled
         calls.set_call(connection, call.id, stage=CallStage.ended)
-        return t.farewell(call.language, [t.line(Prompt.throttled)])
-    return t.ask(call.language, "/twilio/voice/number", [t.line(Prompt.welcome)])
+        return Farewell(call.language, (line(Prompt.throttled),))
+    return Ask(call.language, "/twilio/voice/number", (line(Prompt.welcome),))
 
 
 def _call(session: Session, call_sid: str, stage: CallStage) -> Call | None:
@@ -116,21 +117,23 @@ def _call(session: Session, call_sid: str, stage: CallStage) -> Call | None:
     return call
 
 
-def _lost(call: Call | None) -> str:
+def _lost(call: Call | None) -> Farewell:
     if call is not None:
         call.stage = CallStage.ended
     language = call.language if call is not None else "en"
-    return t.farewell(language, [t.line(Prompt.not_recognised)])
+    return Farewell(language, (line(Prompt.not_recognised),))
 
 
-def enter_number(connection: Connection, *, call_sid: str, digits: str, now: datetime) -> str:
+def enter_number(
+    connection: Connection, *, call_sid: str, digits: str, now: datetime
+) -> Ask | Farewell:
     """Remember whom the number belongs to (maybe nobody); ask for the PIN either way (outside
     any transaction: ``Work.autocommit``)."""
     index = pii.blind_index("participant", digits) if digits.isdigit() else None
     call = calls.number_typed(connection, call_sid=call_sid, number_index=index)
     if call is None:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
-    return t.ask(call.language, "/twilio/voice/pin", [t.line(Prompt.enter_pin)])
+    return Ask(call.language, "/twilio/voice/pin", (line(Prompt.enter_pin),))
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,9 @@ def _pin_accepted(member: logins.Member, pin: PinCheck, now: datetime) -> bool:
     return (member.locked_until or now) <= now
 
 
-def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
+def enter_pin(
+    session: Session, *, call_sid: str, pin: PinCheck, now: datetime
+) -> Ask | Farewell | Join:
     login = logins.login(session.connection(), call_sid, now=now, back=admission.MAX_EXTENSION)
     if login is None or login.stage != CallStage.pin:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
@@ -179,14 +184,14 @@ def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) 
         calls.set_call(
             session.connection(), login.call_id, stage=CallStage.new_pin, language=language
         )
-        return _ask_new_pin(language, [], first=True)
+        return _ask_new_pin(language, (), first=True)
     if language != login.language:
         calls.set_call(session.connection(), login.call_id, language=language)
     entrant = admission.Entrant.of_login(login, member)
-    return admission.admit(session, entrant=entrant, now=now, lines=[])
+    return admission.admit(session, entrant=entrant, now=now, lines=())
 
 
-def _login_failed(session: Session, login: logins.Login, now: datetime) -> str:
+def _login_failed(session: Session, login: logins.Login, now: datetime) -> Ask | Farewell:
     """The rare path, through the ORM: the call and the membership it named (if any)."""
     call = session.get_one(Call, login.call_id)
     membership = None
@@ -196,7 +201,9 @@ def _login_failed(session: Session, login: logins.Login, now: datetime) -> str:
     return _failed(session, call, membership, now)
 
 
-def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
+def _failed(
+    session: Session, call: Call, membership: Membership | None, now: datetime
+) -> Ask | Farewell:
     durable_commit(session)  # failures and lockouts must outlive a database crash
     settings = get_settings()
     # A try against a locked number counts for the caller's throttle only: were it counted for
@@ -217,15 +224,15 @@ def _failed(session: Session, call: Call, membership: Membership | None, now: da
     log.info("call.login_failed", extra={"call_id": call.id, "tries": call.pin_tries})
     if call.pin_tries >= settings.pin_tries_per_call:
         call.stage = CallStage.ended
-        return t.farewell(call.language, [t.line(Prompt.too_many_tries)])
+        return Farewell(call.language, (line(Prompt.too_many_tries),))
     if is_throttled(session, call.caller_index, now):
         call.stage = CallStage.ended
-        return t.farewell(call.language, [t.line(Prompt.throttled)])
+        return Farewell(call.language, (line(Prompt.throttled),))
     call.stage = CallStage.number
     # Both are asked for again, whichever was wrong: saying which would tell a caller that a
     # participant number exists.
-    lines = [t.line(Prompt.not_recognised), t.line(Prompt.number_again)]
-    return t.ask(call.language, "/twilio/voice/number", lines)
+    lines = (line(Prompt.not_recognised), line(Prompt.number_again))
+    return Ask(call.language, "/twilio/voice/number", lines)
 
 
 def _locked(membership: Membership, now: datetime) -> bool:
@@ -266,12 +273,11 @@ def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> 
     log.warning("membership.locked_out", extra={"membership_ref": membership.ref})
 
 
-def _ask_new_pin(language: str, lines: list[t.Line], *, first: bool = False) -> str:
+def _ask_new_pin(language: str, lines: tuple[Line, ...], *, first: bool = False) -> Ask:
     """Ask for a new PIN; "This is your first call" only the first time it is asked."""
     minimum = str(get_settings().pin_length)
     ask = Prompt.choose_pin if first else Prompt.choose_pin_again
-    lines = [*lines, t.line(ask, min=minimum)]
-    return t.ask(language, "/twilio/voice/new-pin", lines)
+    return Ask(language, "/twilio/voice/new-pin", (*lines, line(ask, min=minimum)))
 
 
 def pin_problem(digits: str, membership: Membership) -> Prompt | None:
@@ -288,7 +294,7 @@ def pin_problem(digits: str, membership: Membership) -> Prompt | None:
     return None
 
 
-def choose_pin(session: Session, *, call_sid: str, digits: str) -> str:
+def choose_pin(session: Session, *, call_sid: str, digits: str) -> Ask | Farewell:
     call = _call(session, call_sid, CallStage.new_pin)
     membership = _identified(session, call)
     if call is None or membership is None:
@@ -296,13 +302,15 @@ def choose_pin(session: Session, *, call_sid: str, digits: str) -> str:
     problem = pin_problem(digits, membership)
     if problem is not None:
         minimum = str(get_settings().pin_length)  # the length refusal names it
-        return _ask_new_pin(call.language, [t.line(problem, min=minimum)])
+        return _ask_new_pin(call.language, (line(problem, min=minimum),))
     call.pending_pin_hash = security.hash_secret(digits)
     call.stage = CallStage.confirm_pin
-    return t.ask(call.language, "/twilio/voice/confirm-pin", [t.line(Prompt.confirm_pin)])
+    return Ask(call.language, "/twilio/voice/confirm-pin", (line(Prompt.confirm_pin),))
 
 
-def confirm_pin(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
+def confirm_pin(
+    session: Session, *, call_sid: str, digits: str, now: datetime
+) -> Ask | Farewell | Join:
     call = _call(session, call_sid, CallStage.confirm_pin)
     membership = _identified(session, call)
     if call is None or membership is None or call.pending_pin_hash is None:
@@ -310,13 +318,13 @@ def confirm_pin(session: Session, *, call_sid: str, digits: str, now: datetime) 
     if not security.verify_secret(digits or "-", call.pending_pin_hash):
         call.pending_pin_hash = None
         call.stage = CallStage.new_pin
-        return _ask_new_pin(call.language, [t.line(Prompt.pin_mismatch)])
+        return _ask_new_pin(call.language, (line(Prompt.pin_mismatch),))
     membership.pin_hash = call.pending_pin_hash
     membership.pin_is_temporary = False
     call.pending_pin_hash = None
     session.flush()  # the call row is written through Core from here on
     log.info("membership.pin_chosen", extra={"membership_ref": membership.ref})
-    lines = [t.line(Prompt.pin_saved)]
+    lines = (line(Prompt.pin_saved),)
     # The membership's UPDATE above (flushed) holds its row until the commit, as the lock of
     # the PIN step does: two confirmations with the same credentials are serialised.
     entrant = admission.Entrant.of(call, membership)
