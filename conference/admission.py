@@ -22,6 +22,7 @@ from core.clock import local_time
 from core.database import durable_commit
 from core.logs import get_logger
 from core.settings import get_settings
+from core.work import Mode, runs
 from groups.models import Group, Meeting, MeetingStatus, Membership, MembershipRole
 from groups.models import MembershipStatus as Status
 
@@ -260,6 +261,7 @@ def _dial(
     )
 
 
+@runs(Mode.normal)
 def dial_ended(
     session: Session, *, call_sid: str, call_status: str, now: datetime
 ) -> Farewell | Join:
@@ -314,6 +316,7 @@ def _may_rejoin(
     return meeting, membership
 
 
+@runs(Mode.normal)
 def wait_prompt(session: Session, *, call_sid: str) -> Wait:
     """While the conference has not started: when the meeting starts, then music.
 

@@ -20,6 +20,7 @@ from conference.models import Call, CallStage, Room
 from conference.prompts import Prompt
 from conference.replies import Empty, Speak, line
 from core.logs import get_logger
+from core.work import Mode, runs
 from groups.models import Group, Meeting
 
 log = get_logger(__name__)
@@ -40,6 +41,7 @@ _FLAGS = {
 }
 
 
+@runs(Mode.normal)
 def conference_event(session: Session, *, params: Mapping[str, str], now: datetime) -> None:
     """Apply one status callback; events for rooms or calls we do not know are ignored.
 
@@ -87,6 +89,7 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     log.info("conference.event", extra={"callback": event, "meeting_id": meeting.id})
 
 
+@runs(Mode.autocommit)
 def participant_joined(connection: Connection, *, params: Mapping[str, str], now: datetime) -> bool:
     """A participant-join of one of our calls: the call's live state, the room's conference, a
     moderator back in it. The busiest callback: Core statements only, each whole by itself (no
@@ -192,6 +195,7 @@ def end_room(session: Session, room: Room, now: datetime) -> None:
     _all_left(session, room, now)
 
 
+@runs(Mode.normal)
 def announcement(session: Session, *, kind: str, conference_sid: str) -> Speak | Empty:
     """What an announce URL says: one sentence in the group's language."""
     prompt = ANNOUNCEMENTS.get(kind)

@@ -23,6 +23,7 @@ from core import pii, security
 from core.database import durable_commit
 from core.logs import get_logger
 from core.settings import get_settings
+from core.work import Mode, runs
 from groups import members as members_service
 from groups.models import Meeting, Membership, MembershipStatus, group_lines
 from notifications import notices
@@ -86,11 +87,17 @@ def is_throttled(session: Session, index: str, now: datetime) -> bool:
     return count >= get_settings().caller_throttle_failures
 
 
+# The unit of work of each webhook (``core.work.runs``). Entry and participant number need no
+# common transaction (``Mode.autocommit``: each statement is whole by itself); they and the PIN step
+# write only the call's own state, on the relaxed engine (autocommit runs on it too). The rare
+# first-call PIN change runs in a normal transaction.
+
+
+@runs(Mode.autocommit)  # one INSERT; a throttled caller's call then ends
 def start_call(
     connection: Connection, *, call_sid: str, caller: str, to: str, now: datetime
 ) -> Ask | Farewell:
-    """The line's Voice URL: greet and ask for the participant number (outside any transaction:
-    ``Work.autocommit``)."""
+    """The line's Voice URL: greet and ask for the participant number."""
     call = calls.start(
         connection,
         call_sid=call_sid,
@@ -124,11 +131,11 @@ def _lost(call: Call | None) -> Farewell:
     return Farewell(language, (line(Prompt.not_recognised),))
 
 
+@runs(Mode.autocommit)  # one UPDATE
 def enter_number(
     connection: Connection, *, call_sid: str, digits: str, now: datetime
 ) -> Ask | Farewell:
-    """Remember whom the number belongs to (maybe nobody); ask for the PIN either way (outside
-    any transaction: ``Work.autocommit``)."""
+    """Remember whom the number belongs to (maybe nobody); ask for the PIN either way."""
     index = pii.blind_index("participant", digits) if digits.isdigit() else None
     call = calls.number_typed(connection, call_sid=call_sid, number_index=index)
     if call is None:
@@ -144,6 +151,7 @@ class PinCheck:
     matches: bool
 
 
+@runs(Mode.autocommit)  # one read, before the hash (``conference.dependencies.verified_pin``)
 def pin_hash_for(connection: Connection, *, call_sid: str) -> str | None:
     """The hash a PIN typed on this call is checked against; None for an unknown number."""
     return calls.pin_hash(connection, call_sid)
@@ -165,6 +173,7 @@ def _pin_accepted(member: logins.Member, pin: PinCheck, now: datetime) -> bool:
     return (member.locked_until or now) <= now
 
 
+@runs(Mode.relaxed)  # failures and lockouts ask for ``durable_commit`` (``_failed``)
 def enter_pin(
     session: Session, *, call_sid: str, pin: PinCheck, now: datetime
 ) -> Ask | Farewell | Join:
@@ -294,6 +303,7 @@ def pin_problem(digits: str, membership: Membership) -> Prompt | None:
     return None
 
 
+@runs(Mode.normal)
 def choose_pin(session: Session, *, call_sid: str, digits: str) -> Ask | Farewell:
     call = _call(session, call_sid, CallStage.new_pin)
     membership = _identified(session, call)
@@ -308,6 +318,7 @@ def choose_pin(session: Session, *, call_sid: str, digits: str) -> Ask | Farewel
     return Ask(call.language, "/twilio/voice/confirm-pin", (line(Prompt.confirm_pin),))
 
 
+@runs(Mode.normal)
 def confirm_pin(
     session: Session, *, call_sid: str, digits: str, now: datetime
 ) -> Ask | Farewell | Join:
