@@ -157,7 +157,7 @@ def admit(
 
     The last check, "these credentials are in the call already", is the admitting statement's
     own (``calls.admitted``): two calls with the same credentials at the same moment, once
-    serialised on the membership row (locked by ``calls.login`` or the PIN change's UPDATE),
+    serialised on the membership row (locked by ``logins.login`` or the PIN change's UPDATE),
     cannot both be let in."""
     refusal = _refusal(session, entrant, now)
     if isinstance(refusal, list):
