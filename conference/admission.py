@@ -13,15 +13,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conference import calls, rooms
-from conference import twiml as t
+from conference import calls, logins, rooms
+from conference.logins import MeetingAround
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, Room
 from conference.prompts import Prompt, local_day
-from conference.tables import Found
+from conference.replies import Farewell, Join, Line, Wait, line
 from core.clock import local_time
 from core.database import durable_commit
 from core.logs import get_logger
 from core.settings import get_settings
+from core.work import Mode, runs
 from groups.models import Group, Meeting, MeetingStatus, Membership, MembershipRole
 from groups.models import MembershipStatus as Status
 
@@ -36,7 +37,7 @@ ADMITTED_GRACE = timedelta(minutes=2)
 MAX_EXTENSION = timedelta(hours=4)
 
 
-def meeting_end(meeting: Meeting | OpenMeeting) -> datetime:
+def meeting_end(meeting: Meeting | MeetingAround) -> datetime:
     return meeting.ends_at + timedelta(minutes=meeting.extended_minutes)
 
 
@@ -50,44 +51,20 @@ def room_of(session: Session, meeting: Meeting) -> Room:
     return room
 
 
-@dataclass(frozen=True)
-class OpenMeeting:
-    """The meeting a caller may enter now, with what admission needs of its room."""
-
-    id: int
-    starts_at: datetime
-    ends_at: datetime
-    extended_minutes: int
-    room: str
-    room_id: int | None
-    locked: bool
-
-
-def open_meeting(session: Session, group_id: int, now: datetime) -> OpenMeeting | None:
+def open_meeting(session: Session, group_id: int, now: datetime) -> MeetingAround | None:
     """The scheduled meeting whose dial-in window is open now and whose room has not ended."""
-    return first_open(
-        calls.meetings_around(session.connection(), group_id=group_id, now=now, back=MAX_EXTENSION),
-        now,
-    )
+    connection = session.connection()
+    around = logins.meetings_around(connection, group_id=group_id, now=now, back=MAX_EXTENSION)
+    return first_open(around, now)
 
 
-def first_open(around: Iterable[Found], now: datetime) -> OpenMeeting | None:
-    """``open_meeting`` among rows of ``calls.meetings_around`` (or ``calls.login``)."""
-    for row in around:
-        if row.meeting_id is None:
-            continue
-        end = row.ends_at + timedelta(minutes=row.extended_minutes)
-        opens = row.starts_at - timedelta(minutes=get_settings().dial_in_opens_minutes_before)
-        if opens <= now < end and row.ended_at is None:
-            return OpenMeeting(
-                row.meeting_id,
-                row.starts_at,
-                row.ends_at,
-                row.extended_minutes,
-                row.room,
-                row.room_id,
-                bool(row.locked),
-            )
+def first_open(around: Iterable[MeetingAround], now: datetime) -> MeetingAround | None:
+    """``open_meeting`` among the meetings of ``logins.meetings_around`` (or ``logins.login``)."""
+    opens_before = timedelta(minutes=get_settings().dial_in_opens_minutes_before)
+    for meeting in around:
+        opens = meeting.starts_at - opens_before
+        if opens <= now < meeting_end(meeting) and meeting.ended_at is None:
+            return meeting
     return None
 
 
@@ -110,13 +87,13 @@ def _next_after(session: Session, group_id: int, after: datetime) -> Meeting | N
     )
 
 
-def _no_meeting_lines(session: Session, group: Group, language: str, now: datetime) -> list[t.Line]:
+def _no_meeting_lines(session: Session, group: Group, language: str, now: datetime) -> list[Line]:
     """Not open yet (today), cancelled, or no meeting now — and when the next one is."""
     upcoming = _next_after(session, group.id, now)
     today = now.astimezone(group.zone).date()
     if upcoming is not None and upcoming.starts_at.astimezone(group.zone).date() == today:
         when = local_time(upcoming.starts_at, group.time_zone)
-        return [t.line(Prompt.not_open, time=when)]
+        return [line(Prompt.not_open, time=when)]
     cancelled = session.scalar(
         select(Meeting.id).where(
             Meeting.group_id == group.id,
@@ -124,11 +101,11 @@ def _no_meeting_lines(session: Session, group: Group, language: str, now: dateti
             Meeting.local_date == today,
         )
     )
-    lines = [t.line(Prompt.cancelled if cancelled else Prompt.no_meeting)]
+    lines = [line(Prompt.cancelled if cancelled else Prompt.no_meeting)]
     if upcoming is not None:
         day = local_day(upcoming.starts_at, group.time_zone, language)
         when = local_time(upcoming.starts_at, group.time_zone)
-        lines.append(t.line(Prompt.next_meeting, day=day, time=when))
+        lines.append(line(Prompt.next_meeting, day=day, time=when))
     return lines
 
 
@@ -143,22 +120,21 @@ class Entrant:
     role: MembershipRole
     status: Status
     ref: str
-    # The group's meetings around now, when the login read them (``calls.login``).
-    around: Sequence[Found] | None = None
+    # The group's meetings around now, when the login read them (``logins.login``).
+    around: Sequence[MeetingAround] | None = None
 
     @classmethod
-    def of_login(cls, rows: Sequence[Found]) -> Entrant:
-        """From ``calls.login``'s rows."""
-        row = rows[0]
+    def of_login(cls, login: logins.Login, member: logins.Member) -> Entrant:
+        """From what ``logins.login`` read, once ``member`` is identified."""
         return cls(
-            row.id,
-            row.member_language,  # identified: the member's language from here on
-            row.membership_id,
-            row.group_id,
-            row.role,
-            row.status,
-            row.ref,
-            rows,
+            login.call_id,
+            member.language,  # identified: the member's language from here on
+            member.id,
+            member.group_id,
+            member.role,
+            member.status,
+            member.ref,
+            login.meetings,
         )
 
     @classmethod
@@ -174,17 +150,19 @@ class Entrant:
         )
 
 
-def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Line]) -> str:
+def admit(
+    session: Session, *, entrant: Entrant, now: datetime, lines: tuple[Line, ...]
+) -> Farewell | Join:
     """Run the admission checks; dial into the room or say kindly why not and hang up.
 
     The last check, "these credentials are in the call already", is the admitting statement's
     own (``calls.admitted``): two calls with the same credentials at the same moment, once
-    serialised on the membership row (locked by ``calls.login`` or the PIN change's UPDATE),
+    serialised on the membership row (locked by ``logins.login`` or the PIN change's UPDATE),
     cannot both be let in."""
     refusal = _refusal(session, entrant, now)
     if isinstance(refusal, list):
         calls.set_call(session.connection(), entrant.call_id, stage=CallStage.ended)
-        return t.farewell(entrant.language, [*lines, *refusal])
+        return Farewell(entrant.language, (*lines, *refusal))
     meeting = refusal
     moderator = entrant.role is MembershipRole.moderator
     if not calls.admitted(
@@ -196,12 +174,12 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
         now=now,
         admitted_after=now - ADMITTED_GRACE,
     ):
-        return t.farewell(entrant.language, [*lines, *_duplicate(session, entrant, meeting, now)])
+        return Farewell(entrant.language, (*lines, *_duplicate(session, entrant, meeting, now)))
     log.info("call.admitted", extra={"call_id": entrant.call_id, "meeting_id": meeting.id})
     seconds = dial_seconds(meeting, now)
-    return t.join(
+    return Join(
         entrant.language,
-        lines=[*lines, t.line(Prompt.joining)],
+        lines=(*lines, line(Prompt.joining)),
         room=meeting.room,
         label=entrant.ref,
         moderator=moderator,
@@ -209,11 +187,11 @@ def admit(session: Session, *, entrant: Entrant, now: datetime, lines: list[t.Li
     )
 
 
-def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting | list[t.Line]:
+def _refusal(session: Session, entrant: Entrant, now: datetime) -> MeetingAround | list[Line]:
     """The meeting to enter, or what to say instead: access ended, no meeting now (and when
     the next one is), the room locked, these credentials already in the call."""
     if entrant.status is not Status.active:
-        return [t.line(Prompt.access_ended)]
+        return [line(Prompt.access_ended)]
     if entrant.around is None:
         meeting = open_meeting(session, entrant.group_id, now)
     else:
@@ -227,13 +205,13 @@ def _refusal(session: Session, entrant: Entrant, now: datetime) -> OpenMeeting |
         else rooms.new_room(session.connection(), meeting.id)
     )
     if locked and entrant.role is not MembershipRole.moderator:
-        return [t.line(Prompt.room_locked)]
+        return [line(Prompt.room_locked)]
     return meeting
 
 
 def _duplicate(
-    session: Session, entrant: Entrant, meeting: OpenMeeting, now: datetime
-) -> list[t.Line]:
+    session: Session, entrant: Entrant, meeting: MeetingAround, now: datetime
+) -> list[Line]:
     """These credentials are in the call already: recorded for the moderators, said kindly."""
     durable_commit(session)  # the moderators' record of it must outlive a database crash
     calls.set_call(session.connection(), entrant.call_id, meeting_id=meeting.id)
@@ -247,7 +225,7 @@ def _duplicate(
         )
     )
     log.warning("call.duplicate_credentials", extra={"membership_ref": entrant.ref})
-    return [t.line(Prompt.already_in_call)]
+    return [line(Prompt.already_in_call)]
 
 
 # The end of a meeting is the lifecycle job's: it completes the conference through the API at
@@ -263,17 +241,17 @@ REJOIN_AFTER = timedelta(seconds=60)
 MAX_DIAL_SECONDS = 4 * 3600
 
 
-def dial_seconds(meeting: Meeting | OpenMeeting, now: datetime) -> int:
+def dial_seconds(meeting: Meeting | MeetingAround, now: datetime) -> int:
     headroom = timedelta(minutes=EXTENSIONS_WITHOUT_A_DROP * get_settings().extension_minutes)
     seconds = int((meeting_end(meeting) + headroom - now).total_seconds())
     return max(1, min(seconds, MAX_DIAL_SECONDS))
 
 
 def _dial(
-    call: Call, meeting: Meeting, membership: Membership, now: datetime, lines: list[t.Line]
-) -> str:
+    call: Call, meeting: Meeting, membership: Membership, now: datetime, lines: tuple[Line, ...]
+) -> Join:
     seconds = dial_seconds(meeting, now)
-    return t.join(
+    return Join(
         call.language,
         lines=lines,
         room=meeting.room,
@@ -283,7 +261,10 @@ def _dial(
     )
 
 
-def dial_ended(session: Session, *, call_sid: str, call_status: str, now: datetime) -> str:
+@runs(Mode.normal)
+def dial_ended(
+    session: Session, *, call_sid: str, call_status: str, now: datetime
+) -> Farewell | Join:
     """The ``<Dial>`` is over: the caller hung up, was removed, or reached the time limit.
 
     After an extension the old time limit ends the dial early; a caller still on the line is
@@ -291,16 +272,16 @@ def dial_ended(session: Session, *, call_sid: str, call_status: str, now: dateti
     """
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None:
-        return t.farewell("en", [])
+        return Farewell("en")
     rejoin = _may_rejoin(session, call, call_status, now)
     if rejoin is not None:
         meeting, membership = rejoin
         call.admitted_at = now  # this dial's time, for the REJOIN_AFTER rule
-        return _dial(call, meeting, membership, now, [])
+        return _dial(call, meeting, membership, now, ())
     call.stage = CallStage.ended
     if call.left_at is None and call.joined_at is not None:
         call.left_at = now
-    return t.farewell(call.language, [])
+    return Farewell(call.language)
 
 
 def _may_rejoin(
@@ -335,7 +316,8 @@ def _may_rejoin(
     return meeting, membership
 
 
-def wait_prompt(session: Session, *, call_sid: str) -> str:
+@runs(Mode.normal)
+def wait_prompt(session: Session, *, call_sid: str) -> Wait:
     """While the conference has not started: when the meeting starts, then music.
 
     "Conferences will not start until at least two participants join"
@@ -344,11 +326,11 @@ def wait_prompt(session: Session, *, call_sid: str) -> str:
     """
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None or call.meeting_id is None:
-        return t.waiting("en", [])
+        return Wait("en")
     membership = session.get(Membership, call.membership_id) if call.membership_id else None
     if membership is not None and membership.role == MembershipRole.moderator:
-        return t.waiting(call.language, [t.line(Prompt.moderator_wait)])
+        return Wait(call.language, (line(Prompt.moderator_wait),))
     meeting = session.get_one(Meeting, call.meeting_id)
     group = session.get_one(Group, meeting.group_id)
     when = local_time(meeting.starts_at, group.time_zone)
-    return t.waiting(call.language, [t.line(Prompt.wait, time=when)])
+    return Wait(call.language, (line(Prompt.wait, time=when),))

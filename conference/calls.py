@@ -7,12 +7,14 @@ hash went into building queries and loading objects (``bench/dialin_cost.py`` co
 and measures the CPU of a call). Here each webhook reads what it needs in one statement, writes
 once, and the statements are built at import so no request pays for constructing and caching them.
 The rare paths (a failed login, a lockout, the first-call PIN change) keep using the ORM models. The
-room row's statements are in ``conference.rooms``.
+PIN step's read is in ``conference.logins``, the room row's statements in ``conference.rooms``; each
+answers with small frozen dataclasses, never with rows.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,26 +29,31 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conference.models import CallStage
-from conference.tables import (
-    AT,
-    Found,
-    calls,
-    dialect_of,
-    failures,
-    lines,
-    meetings,
-    members,
-    rooms,
-)
-from groups.models import MeetingStatus, group_lines
+from conference.tables import AT, calls, dialect_of, failures, lines, members
+from groups.models import group_lines
 
-_CALL = (calls.c.id, calls.c.stage, calls.c.line_id, calls.c.language, calls.c.caller_index)
+
+@dataclass(frozen=True, slots=True)
+class StartedCall:
+    """A new call on one of our lines (or a retried one, back at the participant number)."""
+
+    id: int
+    line_id: int
+    language: str  # the line's
+    caller_failures: int  # the caller's failed logins within the throttle's window
+
+
+@dataclass(frozen=True, slots=True)
+class CallAtPin:
+    """The call, now waiting for its PIN."""
+
+    id: int
+    language: str
 
 
 # Another call of the same credentials in the room, or admitted moments ago and on its way in.
@@ -65,81 +72,6 @@ def _other_call_in(membership: Any, call: Any) -> Any:
                 ),
             ),
         )
-    )
-
-
-# The membership's columns as the PIN step reads them; ``has_failures``: whether it has failures
-# to forget on success.
-def _member_columns() -> tuple[Any, ...]:
-    return (
-        members.c.id.label("membership_id"),
-        members.c.group_id,
-        members.c.role,
-        members.c.status,
-        members.c.ref,
-        members.c.language.label("member_language"),
-        members.c.pin_hash,
-        members.c.pin_is_temporary,
-        members.c.locked_until,
-        exists(select(failures.c.id).where(failures.c.membership_id == members.c.id)).label(
-            "has_failures"
-        ),
-    )
-
-
-_MEETING_COLUMNS = (
-    meetings.c.id.label("meeting_id"),
-    meetings.c.starts_at,
-    meetings.c.ends_at,
-    meetings.c.extended_minutes,
-    meetings.c.room,
-    rooms.c.id.label("room_id"),
-    rooms.c.locked,
-    rooms.c.ended_at,
-)
-
-
-# Scheduled meetings of a group around now, each with its room (if created yet).
-def _meetings_of(group: Any) -> Any:
-    return and_(
-        meetings.c.group_id == group,
-        meetings.c.status == MeetingStatus.scheduled,
-        meetings.c.starts_at <= bindparam("latest_start", type_=AT),
-        meetings.c.ends_at > bindparam("earliest_end", type_=AT),
-    )
-
-
-def _login(dialect: str) -> Any:
-    """The PIN step's one read: the call, the membership its participant number named (if any)
-    and that group's meetings around now, one row per meeting, oldest first.
-
-    On PostgreSQL the membership's row is locked as it is read, until the unit of work ends: the
-    logins of one membership are serialised, so the admitting statement of each sees what the
-    other committed (SQLite's unit of work holds the database's write lock already). PostgreSQL
-    locks no row on the nullable side of an outer join, hence the lateral subquery.
-    """
-    if dialect == "postgresql":
-        member: Any = (
-            select(*_member_columns())
-            .where(members.c.id == calls.c.membership_id)
-            .with_for_update()
-            .lateral("member")
-        )
-        joined = calls.outerjoin(member, true())
-        columns = tuple(member.c)
-    else:
-        member = members
-        joined = calls.outerjoin(members, members.c.id == calls.c.membership_id)
-        columns = _member_columns()
-    return (
-        select(*_CALL, *columns, *_MEETING_COLUMNS)
-        .select_from(
-            joined.outerjoin(meetings, _meetings_of(member.c.group_id)).outerjoin(
-                rooms, rooms.c.meeting_id == meetings.c.id
-            )
-        )
-        .where(calls.c.call_sid == bindparam("sid"))
-        .order_by(meetings.c.starts_at)
     )
 
 
@@ -181,14 +113,6 @@ _FORGET_FAILURES = (
     .values(membership_id=None)
 )
 
-# Scheduled meetings of a group around now, each with its room (if created yet), oldest first.
-_MEETINGS_AROUND = (
-    select(*_MEETING_COLUMNS)
-    .select_from(meetings.outerjoin(rooms, rooms.c.meeting_id == meetings.c.id))
-    .where(_meetings_of(bindparam("group")))
-    .order_by(meetings.c.starts_at)
-)
-
 
 def _upsert_call(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -215,7 +139,6 @@ def _upsert_call(dialect: str) -> Any:
 
 
 _UPSERT_CALL = {name: _upsert_call(name) for name in ("postgresql", "sqlite")}
-_LOGIN = {name: _login(name) for name in ("postgresql", "sqlite")}
 
 
 def start(
@@ -226,10 +149,9 @@ def start(
     number: str,
     now: datetime,
     failures_since: datetime,
-) -> Found | None:
-    """The call row for a call to the line ``number`` (None: not one of our lines), or a retried
-    call put back at the participant number: (id, line_id, language, caller_failures), the last
-    being the caller's failed logins since ``failures_since``."""
+) -> StartedCall | None:
+    """The call to the line ``number`` (None: not one of our lines), or a retried call put back
+    at the participant number; its caller's failed logins counted since ``failures_since``."""
     values = {
         "sid": call_sid,
         "caller_index": caller_index,
@@ -238,29 +160,20 @@ def start(
         "now": now,
         "since": failures_since,
     }
-    return connection.execute(_UPSERT_CALL[dialect_of(connection)], values).first()
+    row = connection.execute(_UPSERT_CALL[dialect_of(connection)], values).first()
+    if row is None:
+        return None
+    return StartedCall(row.id, row.line_id, row.language, row.caller_failures)
 
 
 def number_typed(
     connection: Connection, *, call_sid: str, number_index: str | None
-) -> Found | None:
+) -> CallAtPin | None:
     """The call waiting for its participant number now waits for the PIN, with the membership
-    the number names on this line (or none): (id, language); None if no call waits for one."""
+    the number names on this line (or none); None if no call waits for one."""
     values = {"sid": call_sid, "index": number_index}
-    return connection.execute(_NUMBER_TYPED, values).first()
-
-
-def _around(now: datetime, back: timedelta) -> dict[str, datetime]:
-    """Meetings starting within the hour and not over ``back`` ago."""
-    return {"latest_start": now + timedelta(hours=1), "earliest_end": now - back}
-
-
-def login(connection: Connection, call_sid: str, *, now: datetime, back: timedelta) -> list[Found]:
-    """The call, the membership its participant number named and that group's meetings around
-    now (``meetings_around``), one row per meeting; empty for an unknown call. On PostgreSQL the
-    membership's row stays locked until the unit of work ends."""
-    values = {"sid": call_sid, **_around(now, back)}
-    return list(connection.execute(_LOGIN[dialect_of(connection)], values))
+    row = connection.execute(_NUMBER_TYPED, values).first()
+    return None if row is None else CallAtPin(row.id, row.language)
 
 
 def pin_hash(connection: Connection, call_sid: str) -> str | None:
@@ -278,7 +191,7 @@ def forget_failures(connection: Connection, membership_id: int) -> None:
 
 
 # Unless the same credentials are in the call already (or were admitted moments ago): asked by
-# the admitting statement itself, after the membership's lock (taken by ``login``).
+# the admitting statement itself, after the membership's lock (taken by ``logins.login``).
 _ADMITTED = (
     update(calls)
     .where(
@@ -320,13 +233,3 @@ def admitted(
 
 def set_call(connection: Connection, call_id: int, **values: Any) -> None:
     connection.execute(update(calls).where(calls.c.id == call_id).values(**values))
-
-
-def meetings_around(
-    connection: Connection, *, group_id: int, now: datetime, back: timedelta
-) -> list[Found]:
-    """The group's scheduled meetings starting within the hour and not over ``back`` ago, each
-    with its room: (meeting_id, starts_at, ends_at, extended_minutes, room, room_id, locked,
-    ended_at), oldest first."""
-    values = {"group": group_id, **_around(now, back)}
-    return list(connection.execute(_MEETINGS_AROUND, values))

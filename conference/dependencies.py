@@ -31,5 +31,5 @@ async def verified_pin(hook: Webhook) -> service.PinCheck:
     transaction holds the database's write lock (BEGIN IMMEDIATE), and hashing inside one made
     the calls of every worker wait for each other's verifications.
     """
-    pin_hash = await hook.work.autocommit(service.pin_hash_for, call_sid=hook.get("CallSid"))
+    pin_hash = await hook.work.run(service.pin_hash_for, call_sid=hook.get("CallSid"))
     return await service.check_pin(pin_hash=pin_hash, digits=hook.get("Digits"))

@@ -15,11 +15,12 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from conference import rooms
-from conference import twiml as t
 from conference.admission import room_of
 from conference.models import Call, CallStage, Room
 from conference.prompts import Prompt
+from conference.replies import Empty, Speak, line
 from core.logs import get_logger
+from core.work import Mode, runs
 from groups.models import Group, Meeting
 
 log = get_logger(__name__)
@@ -40,6 +41,7 @@ _FLAGS = {
 }
 
 
+@runs(Mode.normal)
 def conference_event(session: Session, *, params: Mapping[str, str], now: datetime) -> None:
     """Apply one status callback; events for rooms or calls we do not know are ignored.
 
@@ -51,10 +53,10 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     if found is None:
         log.warning("conference.unknown_room", extra={"callback": event})
         return
-    if found.id is None:  # a callback before any admission created the room row
+    if found.room is None:  # a callback before any admission created the room row
         rooms.ensure_room(session.connection(), found.meeting_id)
         found = rooms.room_by_name(session.connection(), params.get("FriendlyName", ""))
-        assert found is not None and found.id is not None
+        assert found is not None and found.room is not None
     meeting = session.get_one(Meeting, found.meeting_id)
     room = room_of(session, meeting)
     conference_sid, fired = params.get("ConferenceSid", ""), rooms.fired_at(params)
@@ -94,6 +96,7 @@ def conference_event(session: Session, *, params: Mapping[str, str], now: dateti
     log.info("conference.event", extra={"callback": event, "meeting_id": meeting.id})
 
 
+@runs(Mode.autocommit)
 def participant_joined(connection: Connection, *, params: Mapping[str, str], now: datetime) -> bool:
     """A participant-join of one of our calls: the call's live state, the room's conference, a
     moderator back in it. The busiest callback: Core statements only, each whole by itself (no
@@ -102,10 +105,10 @@ def participant_joined(connection: Connection, *, params: Mapping[str, str], now
     if params.get("StatusCallbackEvent") != "participant-join":
         return False
     call_sid, room_name = params.get("CallSid", ""), params.get("FriendlyName", "")
-    found = rooms.joined(connection, call_sid=call_sid, room=room_name, params=params, now=now)
-    if found is None:
+    joined = rooms.joined(connection, call_sid=call_sid, room=room_name, params=params, now=now)
+    if joined is None:
         return False
-    moderator, room = found
+    room = joined.room
     changes: dict[str, Any] = {}
     conference_sid, fired = params.get("ConferenceSid", ""), rooms.fired_at(params)
     if rooms.is_newer_conference(
@@ -115,7 +118,7 @@ def participant_joined(connection: Connection, *, params: Mapping[str, str], now
         current_fired=room.conference_fired_at,
     ):
         changes.update(conference_sid=conference_sid, conference_fired_at=fired)
-    if moderator and (room.moderator_absent_since or room.reconnect_announced_at):
+    if joined.moderator and (room.moderator_absent_since or room.reconnect_announced_at):
         changes.update(moderator_absent_since=None, reconnect_announced_at=None)
     if changes:
         rooms.set_room(connection, room.id, **changes)
@@ -204,15 +207,16 @@ def end_room(session: Session, room: Room, now: datetime) -> None:
     _all_left(session, room, now)
 
 
-def announcement(session: Session, *, kind: str, conference_sid: str) -> str:
-    """The TwiML an announce URL returns: one sentence in the group's language."""
+@runs(Mode.normal)
+def announcement(session: Session, *, kind: str, conference_sid: str) -> Speak | Empty:
+    """What an announce URL says: one sentence in the group's language."""
     prompt = ANNOUNCEMENTS.get(kind)
     room = session.scalar(select(Room).where(Room.conference_sid == conference_sid))
     if prompt is None or room is None:
-        return t.empty()
+        return Empty()
     meeting = session.get_one(Meeting, room.meeting_id)
     group = session.get_one(Group, meeting.group_id)
-    return t.spoken(group.language, [t.line(prompt)])
+    return Speak(group.language, (line(prompt),))
 
 
 def attendance(session: Session, *, membership_id: int) -> list[Call]:

@@ -6,14 +6,64 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Integer, String, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    Row,
+    String,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conference.models import CallStage
-from conference.tables import AT, Found, calls, dialect_of, meetings, rooms
+from conference.tables import AT, calls, dialect_of, meetings, rooms
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRoom:
+    """The room row as the status callbacks read it."""
+
+    id: int
+    conference_sid: str | None
+    conference_fired_at: datetime | None
+    moderator_absent_since: datetime | None
+    reconnect_announced_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Row[*tuple[Any, ...]]) -> LiveRoom:
+        return cls(
+            row.id,
+            row.conference_sid,
+            row.conference_fired_at,
+            row.moderator_absent_since,
+            row.reconnect_announced_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NamedRoom:
+    """The meeting a conference's name belongs to, and its room row (None: not created yet)."""
+
+    meeting_id: int
+    room: LiveRoom | None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedCall:
+    """A participant-join applied to its call: whether it is a moderator's, and the room."""
+
+    moderator: bool
+    room: LiveRoom
+
 
 _ROOM_LOCKED = select(rooms.c.locked).where(rooms.c.meeting_id == bindparam("meeting"))
 
@@ -22,6 +72,7 @@ _ROOM_BY_NAME = (
         meetings.c.id.label("meeting_id"),
         rooms.c.id,
         rooms.c.conference_sid,
+        rooms.c.conference_fired_at,
         rooms.c.moderator_absent_since,
         rooms.c.reconnect_announced_at,
     )
@@ -142,17 +193,19 @@ def new_room(connection: Connection, meeting_id: int) -> bool:
     return bool(connection.execute(_ROOM_LOCKED, {"meeting": meeting_id}).scalar_one())
 
 
-def room_by_name(connection: Connection, name: str) -> Found | None:
-    """(meeting_id, id, conference_sid, moderator_absent_since, reconnect_announced_at)."""
-    return connection.execute(_ROOM_BY_NAME, {"name": name}).first()
+def room_by_name(connection: Connection, name: str) -> NamedRoom | None:
+    """The meeting whose room is called ``name``, with its room row; None: no such meeting."""
+    found = connection.execute(_ROOM_BY_NAME, {"name": name}).first()
+    if found is None:
+        return None
+    return NamedRoom(found.meeting_id, None if found.id is None else LiveRoom.of(found))
 
 
 def joined(
     connection: Connection, *, call_sid: str, room: str, params: Mapping[str, str], now: datetime
-) -> tuple[bool, Found] | None:
-    """The participant-join callback: the call is in the room. Whether it is a moderator's call,
-    and the room row (id, conference_sid, moderator_absent_since, reconnect_announced_at); None
-    when it is not a call of the meeting whose room this is, or the room row is missing."""
+) -> JoinedCall | None:
+    """The participant-join callback: the call is in the room. None when it is not a call of the
+    meeting whose room this is, or the room row is missing."""
     values = {
         "sid": call_sid,
         "room": room,
@@ -164,12 +217,12 @@ def joined(
     }
     if dialect_of(connection) == "postgresql":
         both = connection.execute(_JOINED_WITH_ROOM, values).first()
-        return None if both is None else (bool(both.is_moderator), both)
+        return None if both is None else JoinedCall(bool(both.is_moderator), LiveRoom.of(both))
     call = connection.execute(_JOINED, values).first()
     if call is None:
         return None
     found = connection.execute(_ROOM_OF_MEETING, {"meeting": call.meeting_id}).first()
-    return None if found is None else (bool(call.is_moderator), found)
+    return None if found is None else JoinedCall(bool(call.is_moderator), LiveRoom.of(found))
 
 
 def set_room(connection: Connection, room_id: int, **values: Any) -> None:

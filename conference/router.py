@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from conference import admission, controls, events, service
 from conference import twiml as t
 from conference.dependencies import Control, LiveParticipant, verified_pin
+from conference.replies import Empty
 from conference.schemas import AccessEventRead, AttendanceRead, RosterRead, roster_read
 from core.clock import Now
 from core.database import SessionDep
@@ -27,87 +28,94 @@ Paging = Annotated[PageParams, Depends()]
 
 
 # --- Twilio webhooks (every one signature-checked before it runs) -----------------------------
-# The unit of work runs on one worker thread (``hook.work``), the PIN's hash on the hashing
-# threads. Entry, participant number and join need no common transaction (``Work.autocommit``);
-# they and the PIN step write only the call's own state, on the relaxed engine (``Work.relaxed``).
+# Each service runs in the unit of work declared beside it (``core.work.runs``), on one worker
+# thread (``hook.work.run``); the PIN's hash runs on the hashing threads. The reply is rendered
+# here, once the unit of work is over.
 
 
 @twilio_router.post("/voice")
 async def voice(hook: Webhook) -> str:
     """Entry of every line: greet and ask for the participant number."""
-    return await hook.work.autocommit(  # one INSERT; a throttled caller's call then ends
+    reply = await hook.work.run(
         service.start_call,
         call_sid=hook.get("CallSid"),
         caller=hook.get("From"),
         to=hook.get("To"),
         now=hook.now,
     )
+    return t.render(reply)
 
 
 @twilio_router.post("/voice/number")
 async def voice_number(hook: Webhook) -> str:
     """The participant number was typed: ask for the PIN (the same for unknown numbers)."""
-    return await hook.work.autocommit(  # one UPDATE
+    reply = await hook.work.run(
         service.enter_number, call_sid=hook.get("CallSid"), digits=hook.get("Digits"), now=hook.now
     )
+    return t.render(reply)
 
 
 @twilio_router.post("/voice/pin")
 async def voice_pin(hook: Webhook) -> str:
     """The PIN was typed: admit, ask for a new PIN on the first call, or try again."""
     pin = await verified_pin(hook)
-    return await hook.work.relaxed(
+    reply = await hook.work.run(
         service.enter_pin, call_sid=hook.get("CallSid"), pin=pin, now=hook.now
     )
+    return t.render(reply)
 
 
 @twilio_router.post("/voice/new-pin")
 async def voice_new_pin(hook: Webhook) -> str:
     """First call: the chosen PIN, refused with a reason when trivial."""
-    return await hook.work(
+    reply = await hook.work.run(
         service.choose_pin, call_sid=hook.get("CallSid"), digits=hook.get("Digits")
     )
+    return t.render(reply)
 
 
 @twilio_router.post("/voice/confirm-pin")
 async def voice_confirm_pin(hook: Webhook) -> str:
     """First call: the chosen PIN once more; saved when both match."""
-    return await hook.work(
+    reply = await hook.work.run(
         service.confirm_pin, call_sid=hook.get("CallSid"), digits=hook.get("Digits"), now=hook.now
     )
+    return t.render(reply)
 
 
 @twilio_router.post("/voice/dial-ended")
 async def voice_dial_ended(hook: Webhook) -> str:
     """The conference leg ended: goodbye, or back into the room after an extension."""
-    return await hook.work(
+    reply = await hook.work.run(
         admission.dial_ended,
         call_sid=hook.get("CallSid"),
         call_status=hook.get("CallStatus"),
         now=hook.now,
     )
+    return t.render(reply)
 
 
 @twilio_router.post("/conference/wait")
 async def conference_wait(hook: Webhook) -> str:
     """While members wait for the moderator: when the meeting starts, then music."""
-    return await hook.work(admission.wait_prompt, call_sid=hook.get("CallSid"))
+    return t.render(await hook.work.run(admission.wait_prompt, call_sid=hook.get("CallSid")))
 
 
 @twilio_router.post("/conference/status")
 async def conference_status(hook: Webhook) -> str:
     """Conference status callbacks: the live roster and the attendance record."""
-    if not await hook.work.autocommit(events.participant_joined, params=hook.form, now=hook.now):
-        await hook.work(events.conference_event, params=hook.form, now=hook.now)
-    return t.empty()
+    if not await hook.work.run(events.participant_joined, params=hook.form, now=hook.now):
+        await hook.work.run(events.conference_event, params=hook.form, now=hook.now)
+    return t.render(Empty())
 
 
 @twilio_router.post("/conference/announce/{kind}")
 async def conference_announce(hook: Webhook) -> str:
     """What an announcement into the room says."""
-    return await hook.work(
+    reply = await hook.work.run(
         events.announcement, kind=hook.param, conference_sid=hook.get("ConferenceSid")
     )
+    return t.render(reply)
 
 
 # --- moderators' live-call API ----------------------------------------------------------------

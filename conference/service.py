@@ -1,8 +1,9 @@
 """The dial-in call: keypad login, brute-force limits, first-call PIN change and admission.
 
-Each webhook finds its call row by CallSid and answers with TwiML. An unknown participant number
-and a wrong PIN take the same path: same prompts, one argon2 verification each (against a dummy
-hash when there is nothing real to check), so the two cannot be told apart.
+Each webhook finds its call row by CallSid and answers with a reply (``conference.replies``),
+which the router renders as TwiML. An unknown participant number and a wrong PIN take the same
+path: same prompts, one argon2 verification each (against a dummy hash when there is nothing real
+to check), so the two cannot be told apart.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, func, select, update
 from sqlalchemy.orm import Session
 
-from conference import admission, calls
-from conference import twiml as t
+from conference import admission, calls, logins
 from conference.models import AccessEvent, AccessEventKind, Call, CallStage, PinFailure
 from conference.prompts import Prompt
-from conference.tables import Found
+from conference.replies import Ask, Farewell, Join, Line, line
 from core import pii, security
 from core.database import durable_commit
 from core.logs import get_logger
 from core.settings import get_settings
+from core.work import Mode, runs
 from groups import members as members_service
 from groups.models import Meeting, Membership, MembershipStatus, group_lines
 from notifications import notices
@@ -86,11 +87,17 @@ def is_throttled(session: Session, index: str, now: datetime) -> bool:
     return count >= get_settings().caller_throttle_failures
 
 
+# The unit of work of each webhook (``core.work.runs``). Entry and participant number need no
+# common transaction (``Mode.autocommit``: each statement is whole by itself); they and the PIN step
+# write only the call's own state, on the relaxed engine (autocommit runs on it too). The rare
+# first-call PIN change runs in a normal transaction.
+
+
+@runs(Mode.autocommit)  # one INSERT; a throttled caller's call then ends
 def start_call(
     connection: Connection, *, call_sid: str, caller: str, to: str, now: datetime
-) -> str:
-    """The line's Voice URL: greet and ask for the participant number (outside any transaction:
-    ``Work.autocommit``)."""
+) -> Ask | Farewell:
+    """The line's Voice URL: greet and ask for the participant number."""
     call = calls.start(
         connection,
         call_sid=call_sid,
@@ -101,12 +108,12 @@ def start_call(
     )
     if call is None:
         log.warning("call.unknown_line", extra={"call_sid": call_sid})
-        return t.farewell("en", [t.line(Prompt.not_in_service)])
+        return Farewell("en", (line(Prompt.not_in_service),))
     log.info("call.start", extra={"call_id": call.id, "line_id": call.line_id})
     if call.caller_failures >= get_settings().caller_throttle_failures:  # throttled
         calls.set_call(connection, call.id, stage=CallStage.ended)
-        return t.farewell(call.language, [t.line(Prompt.throttled)])
-    return t.ask(call.language, "/twilio/voice/number", [t.line(Prompt.welcome)])
+        return Farewell(call.language, (line(Prompt.throttled),))
+    return Ask(call.language, "/twilio/voice/number", (line(Prompt.welcome),))
 
 
 def _call(session: Session, call_sid: str, stage: CallStage) -> Call | None:
@@ -117,21 +124,23 @@ def _call(session: Session, call_sid: str, stage: CallStage) -> Call | None:
     return call
 
 
-def _lost(call: Call | None) -> str:
+def _lost(call: Call | None) -> Farewell:
     if call is not None:
         call.stage = CallStage.ended
     language = call.language if call is not None else "en"
-    return t.farewell(language, [t.line(Prompt.not_recognised)])
+    return Farewell(language, (line(Prompt.not_recognised),))
 
 
-def enter_number(connection: Connection, *, call_sid: str, digits: str, now: datetime) -> str:
-    """Remember whom the number belongs to (maybe nobody); ask for the PIN either way (outside
-    any transaction: ``Work.autocommit``)."""
+@runs(Mode.autocommit)  # one UPDATE
+def enter_number(
+    connection: Connection, *, call_sid: str, digits: str, now: datetime
+) -> Ask | Farewell:
+    """Remember whom the number belongs to (maybe nobody); ask for the PIN either way."""
     index = pii.blind_index("participant", digits) if digits.isdigit() else None
     call = calls.number_typed(connection, call_sid=call_sid, number_index=index)
     if call is None:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
-    return t.ask(call.language, "/twilio/voice/pin", [t.line(Prompt.enter_pin)])
+    return Ask(call.language, "/twilio/voice/pin", (line(Prompt.enter_pin),))
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,7 @@ class PinCheck:
     matches: bool
 
 
+@runs(Mode.autocommit)  # one read, before the hash (``conference.dependencies.verified_pin``)
 def pin_hash_for(connection: Connection, *, call_sid: str) -> str | None:
     """The hash a PIN typed on this call is checked against; None for an unknown number."""
     return calls.pin_hash(connection, call_sid)
@@ -154,43 +164,55 @@ async def check_pin(*, pin_hash: str | None, digits: str) -> PinCheck:
     return PinCheck(pin_hash, matches and pin_hash is not None)
 
 
-def _pin_accepted(login: Found, pin: PinCheck, now: datetime) -> bool:
+def _pin_accepted(member: logins.Member, pin: PinCheck, now: datetime) -> bool:
     """The check counts for the hash it verified only (a PIN changed meanwhile fails it). A
     locked number fails like a wrong PIN, even with the right one, so that guessing on during a
     lockout learns nothing."""
-    if login.membership_id is None or not pin.matches or login.pin_hash != pin.pin_hash:
+    if not pin.matches or member.pin_hash != pin.pin_hash:
         return False
-    return (login.locked_until or now) <= now
+    return (member.locked_until or now) <= now
 
 
-def enter_pin(session: Session, *, call_sid: str, pin: PinCheck, now: datetime) -> str:
-    rows = calls.login(session.connection(), call_sid, now=now, back=admission.MAX_EXTENSION)
-    login = rows[0] if rows else None
+@runs(Mode.relaxed)  # failures and lockouts ask for ``durable_commit`` (``_failed``)
+def enter_pin(
+    session: Session, *, call_sid: str, pin: PinCheck, now: datetime
+) -> Ask | Farewell | Join:
+    login = logins.login(session.connection(), call_sid, now=now, back=admission.MAX_EXTENSION)
     if login is None or login.stage != CallStage.pin:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
-    if not _pin_accepted(login, pin, now):
-        call = session.get_one(Call, login.id)
-        membership = None
-        if login.membership_id is not None:
-            options = members_service.WITHOUT_CONTACT
-            membership = session.get(Membership, login.membership_id, options=options)
-        return _failed(session, call, membership, now)
+    member = login.member
+    if member is None or not _pin_accepted(member, pin, now):
+        return _login_failed(session, login, now)
     # A success forgets this number's earlier failures (the caller's throttle keeps them).
-    if login.has_failures:
-        calls.forget_failures(session.connection(), login.membership_id)
+    if member.has_failures:
+        calls.forget_failures(session.connection(), member.id)
     # Identified: from here on the call speaks the member's language, not the line's (not
     # before: a change after the participant number alone would tell that it exists).
-    language = login.member_language
-    if login.pin_is_temporary and login.status == MembershipStatus.active:
-        calls.set_call(session.connection(), login.id, stage=CallStage.new_pin, language=language)
-        return _ask_new_pin(language, [], first=True)
+    language = member.language
+    if member.pin_is_temporary and member.status == MembershipStatus.active:
+        calls.set_call(
+            session.connection(), login.call_id, stage=CallStage.new_pin, language=language
+        )
+        return _ask_new_pin(language, (), first=True)
     if language != login.language:
-        calls.set_call(session.connection(), login.id, language=language)
-    entrant = admission.Entrant.of_login(rows)
-    return admission.admit(session, entrant=entrant, now=now, lines=[])
+        calls.set_call(session.connection(), login.call_id, language=language)
+    entrant = admission.Entrant.of_login(login, member)
+    return admission.admit(session, entrant=entrant, now=now, lines=())
 
 
-def _failed(session: Session, call: Call, membership: Membership | None, now: datetime) -> str:
+def _login_failed(session: Session, login: logins.Login, now: datetime) -> Ask | Farewell:
+    """The rare path, through the ORM: the call and the membership it named (if any)."""
+    call = session.get_one(Call, login.call_id)
+    membership = None
+    if login.member is not None:
+        options = members_service.WITHOUT_CONTACT
+        membership = session.get(Membership, login.member.id, options=options)
+    return _failed(session, call, membership, now)
+
+
+def _failed(
+    session: Session, call: Call, membership: Membership | None, now: datetime
+) -> Ask | Farewell:
     durable_commit(session)  # failures and lockouts must outlive a database crash
     settings = get_settings()
     # A try against a locked number counts for the caller's throttle only: were it counted for
@@ -211,15 +233,15 @@ def _failed(session: Session, call: Call, membership: Membership | None, now: da
     log.info("call.login_failed", extra={"call_id": call.id, "tries": call.pin_tries})
     if call.pin_tries >= settings.pin_tries_per_call:
         call.stage = CallStage.ended
-        return t.farewell(call.language, [t.line(Prompt.too_many_tries)])
+        return Farewell(call.language, (line(Prompt.too_many_tries),))
     if is_throttled(session, call.caller_index, now):
         call.stage = CallStage.ended
-        return t.farewell(call.language, [t.line(Prompt.throttled)])
+        return Farewell(call.language, (line(Prompt.throttled),))
     call.stage = CallStage.number
     # Both are asked for again, whichever was wrong: saying which would tell a caller that a
     # participant number exists.
-    lines = [t.line(Prompt.not_recognised), t.line(Prompt.number_again)]
-    return t.ask(call.language, "/twilio/voice/number", lines)
+    lines = (line(Prompt.not_recognised), line(Prompt.number_again))
+    return Ask(call.language, "/twilio/voice/number", lines)
 
 
 def _locked(membership: Membership, now: datetime) -> bool:
@@ -260,12 +282,11 @@ def _lock_if_needed(session: Session, membership: Membership, now: datetime) -> 
     log.warning("membership.locked_out", extra={"membership_ref": membership.ref})
 
 
-def _ask_new_pin(language: str, lines: list[t.Line], *, first: bool = False) -> str:
+def _ask_new_pin(language: str, lines: tuple[Line, ...], *, first: bool = False) -> Ask:
     """Ask for a new PIN; "This is your first call" only the first time it is asked."""
     minimum = str(get_settings().pin_length)
     ask = Prompt.choose_pin if first else Prompt.choose_pin_again
-    lines = [*lines, t.line(ask, min=minimum)]
-    return t.ask(language, "/twilio/voice/new-pin", lines)
+    return Ask(language, "/twilio/voice/new-pin", (*lines, line(ask, min=minimum)))
 
 
 def pin_problem(digits: str, membership: Membership) -> Prompt | None:
@@ -282,7 +303,8 @@ def pin_problem(digits: str, membership: Membership) -> Prompt | None:
     return None
 
 
-def choose_pin(session: Session, *, call_sid: str, digits: str) -> str:
+@runs(Mode.normal)
+def choose_pin(session: Session, *, call_sid: str, digits: str) -> Ask | Farewell:
     call = _call(session, call_sid, CallStage.new_pin)
     membership = _identified(session, call)
     if call is None or membership is None:
@@ -290,13 +312,16 @@ def choose_pin(session: Session, *, call_sid: str, digits: str) -> str:
     problem = pin_problem(digits, membership)
     if problem is not None:
         minimum = str(get_settings().pin_length)  # the length refusal names it
-        return _ask_new_pin(call.language, [t.line(problem, min=minimum)])
+        return _ask_new_pin(call.language, (line(problem, min=minimum),))
     call.pending_pin_hash = security.hash_secret(digits)
     call.stage = CallStage.confirm_pin
-    return t.ask(call.language, "/twilio/voice/confirm-pin", [t.line(Prompt.confirm_pin)])
+    return Ask(call.language, "/twilio/voice/confirm-pin", (line(Prompt.confirm_pin),))
 
 
-def confirm_pin(session: Session, *, call_sid: str, digits: str, now: datetime) -> str:
+@runs(Mode.normal)
+def confirm_pin(
+    session: Session, *, call_sid: str, digits: str, now: datetime
+) -> Ask | Farewell | Join:
     call = _call(session, call_sid, CallStage.confirm_pin)
     membership = _identified(session, call)
     if call is None or membership is None or call.pending_pin_hash is None:
@@ -304,13 +329,13 @@ def confirm_pin(session: Session, *, call_sid: str, digits: str, now: datetime) 
     if not security.verify_secret(digits or "-", call.pending_pin_hash):
         call.pending_pin_hash = None
         call.stage = CallStage.new_pin
-        return _ask_new_pin(call.language, [t.line(Prompt.pin_mismatch)])
+        return _ask_new_pin(call.language, (line(Prompt.pin_mismatch),))
     membership.pin_hash = call.pending_pin_hash
     membership.pin_is_temporary = False
     call.pending_pin_hash = None
     session.flush()  # the call row is written through Core from here on
     log.info("membership.pin_chosen", extra={"membership_ref": membership.ref})
-    lines = [t.line(Prompt.pin_saved)]
+    lines = (line(Prompt.pin_saved),)
     # The membership's UPDATE above (flushed) holds its row until the commit, as the lock of
     # the PIN step does: two confirmations with the same credentials are serialised.
     entrant = admission.Entrant.of(call, membership)

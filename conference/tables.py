@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table
+from sqlalchemy import Connection, Table
 
 from conference.models import Call, PinFailure, Room
 from core.database import UTCDateTime
 from groups.models import Line, Meeting, Membership
-
-# A row of one of the statements, read by column name.
-Found = Row[*tuple[Any, ...]]
 
 
 def _table(model: type[Any]) -> Table:

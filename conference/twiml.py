@@ -1,4 +1,5 @@
-"""TwiML of the dial-in call, built with the twilio SDK's ``VoiceResponse`` only.
+"""TwiML of the dial-in call: ``render`` turns a reply (``conference.replies``) into its
+document, built with the twilio SDK's ``VoiceResponse`` only.
 
 Every URL is absolute, on the public base URL, and carries no personal data: the call is found
 again through its CallSid, which Twilio sends with every request.
@@ -6,12 +7,13 @@ again through its CallSid, which Twilio sends with every request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import assert_never
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from conference.prompts import VOICES, Prompt, text
+from conference.replies import Ask, Empty, Farewell, Join, Lines, Reply, Speak, Wait, line
 from core.schemas import language_or_default
 from core.settings import get_settings
 
@@ -22,19 +24,26 @@ def url(path: str) -> str:
     return get_settings().public_base_url + path
 
 
-@dataclass(frozen=True)
-class Line:
-    """One spoken sentence: a prompt and its placeholder values."""
+def render(reply: Reply) -> str:
+    """The TwiML document that answers with ``reply``."""
+    match reply:
+        case Ask(language, action_path, lines):
+            return _ask(language, url(action_path), lines)
+        case Farewell(language, lines):
+            return _farewell(language, lines)
+        case Join():
+            return _join(reply)
+        case Wait(language, lines):
+            return _waiting(language, lines)
+        case Speak(language, lines):
+            return _spoken(language, lines)
+        case Empty():
+            return _empty()
+        case _:
+            assert_never(reply)
 
-    prompt: Prompt
-    values: tuple[tuple[str, str], ...] = ()
 
-
-def line(prompt: Prompt, **values: str) -> Line:
-    return Line(prompt, tuple(values.items()))
-
-
-def _say(target: VoiceResponse | Gather, language: str, lines: list[Line]) -> None:
+def _say(target: VoiceResponse | Gather, language: str, lines: Lines) -> None:
     language = language_or_default(language)
     voice = VOICES[language]
     for item in lines:
@@ -42,20 +51,13 @@ def _say(target: VoiceResponse | Gather, language: str, lines: list[Line]) -> No
         target.say(spoken, voice=voice.voice, language=voice.language)
 
 
-def ask(language: str, action_path: str, lines: list[Line]) -> str:
-    """Speak ``lines`` while gathering keypad digits ending with ``#``; silence ends the call."""
-    return _ask(language, url(action_path), tuple(lines))
-
-
-def farewell(language: str, lines: list[Line]) -> str:
-    """Speak ``lines``, say goodbye and hang up."""
-    return _farewell(language, tuple(lines))
+_NO_INPUT = (line(Prompt.no_input), line(Prompt.goodbye))
 
 
 # The same few documents answer most webhooks (welcome, enter your PIN, goodbye ...): built once
 # per language and wording instead of on every request at the top of the hour.
 @lru_cache(maxsize=512)
-def _ask(language: str, action_url: str, lines: tuple[Line, ...]) -> str:
+def _ask(language: str, action_url: str, lines: Lines) -> str:
     response = VoiceResponse()
     gather = Gather(
         input="dtmf",
@@ -65,38 +67,30 @@ def _ask(language: str, action_url: str, lines: tuple[Line, ...]) -> str:
         method="POST",
         action_on_empty_result=False,
     )
-    _say(gather, language, list(lines))
+    _say(gather, language, lines)
     response.append(gather)
-    _say(response, language, [line(Prompt.no_input), line(Prompt.goodbye)])
+    _say(response, language, _NO_INPUT)
     response.hangup()
     return str(response)
 
 
 @lru_cache(maxsize=512)
-def _farewell(language: str, lines: tuple[Line, ...]) -> str:
+def _farewell(language: str, lines: Lines) -> str:
     response = VoiceResponse()
-    _say(response, language, [*lines, line(Prompt.goodbye)])
+    _say(response, language, (*lines, line(Prompt.goodbye)))
     response.hangup()
     return str(response)
 
 
-def join(
-    language: str,
-    *,
-    lines: list[Line],
-    room: str,
-    label: str,
-    moderator: bool,
-    time_limit: int,
-) -> str:
+def _join(reply: Join) -> str:
     """Into the meeting's room: moderators start it; members wait with music until then."""
     response = VoiceResponse()
-    _say(response, language, lines)
-    dial = Dial(time_limit=time_limit, action=url("/twilio/voice/dial-ended"), method="POST")
+    _say(response, reply.language, reply.lines)
+    dial = Dial(time_limit=reply.time_limit, action=url("/twilio/voice/dial-ended"), method="POST")
     dial.conference(
-        room,
-        participant_label=label,
-        start_conference_on_enter=moderator,
+        reply.room,
+        participant_label=reply.label,
+        start_conference_on_enter=reply.moderator,
         end_conference_on_exit=False,
         beep=True,
         wait_url=url("/twilio/conference/wait"),
@@ -109,7 +103,7 @@ def join(
     return str(response)
 
 
-def waiting(language: str, lines: list[Line]) -> str:
+def _waiting(language: str, lines: Lines) -> str:
     """The wait URL's TwiML: the spoken lines once, then music until the conference starts.
 
     Twilio runs the wait document once: "Once the TwiML document located at the waitUrl runs
@@ -124,7 +118,7 @@ def waiting(language: str, lines: list[Line]) -> str:
     return str(response)
 
 
-def spoken(language: str, lines: list[Line]) -> str:
+def _spoken(language: str, lines: Lines) -> str:
     """Only speech: announcements into the room."""
     response = VoiceResponse()
     _say(response, language, lines)
@@ -132,6 +126,6 @@ def spoken(language: str, lines: list[Line]) -> str:
 
 
 @lru_cache(maxsize=1)
-def empty() -> str:
+def _empty() -> str:
     """An empty document: the answer to every conference status callback (built once)."""
     return str(VoiceResponse())

@@ -4,7 +4,8 @@ A webhook's handler is async (no request thread is held while it waits for a has
 its unit of work runs on one of ``UNIT_THREADS`` threads, commits on success, rolls back on
 error, and is finished before the answer is sent — the rules of ``SessionDep``, for one thread
 hop per unit. Single-statement units (``Work.autocommit``) run on the connection their thread
-keeps (``core.database.kept_connection``).
+keeps (``core.database.kept_connection``). A webhook's service declares the unit it runs in
+beside its definition (``runs``), and ``Work.run`` runs it so.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache, partial
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +37,46 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 P = ParamSpec("P")
+SessionService = TypeVar("SessionService", bound=Callable[Concatenate[Session, ...], Any])
+ConnectionService = TypeVar("ConnectionService", bound=Callable[Concatenate[Connection, ...], Any])
+Service = TypeVar("Service", bound=Callable[..., Any])
+
+
+class Mode(Enum):
+    """The unit of work a service runs in."""
+
+    normal = "normal"  # one transaction (``Work.__call__``)
+    relaxed = "relaxed"  # one transaction on the relaxed engine (``Work.relaxed``)
+    autocommit = "autocommit"  # no transaction: each statement commits alone (``Work.autocommit``)
+
+
+_MODES: dict[Callable[..., Any], Mode] = {}
+
+
+@overload
+def runs(mode: Literal[Mode.autocommit]) -> Callable[[ConnectionService], ConnectionService]: ...
+@overload
+def runs(
+    mode: Literal[Mode.normal, Mode.relaxed],
+) -> Callable[[SessionService], SessionService]: ...
+def runs(mode: Mode) -> Callable[[Service], Service]:
+    """Declares, beside a service, the unit of work ``Work.run`` runs it in: a ``Connection``
+    service runs outside any transaction, a ``Session`` service in one."""
+
+    def declare(service: Service) -> Service:
+        _MODES[service] = mode
+        return service
+
+    return declare
+
+
+def mode_of(service: Callable[..., Any]) -> Mode:
+    try:
+        return _MODES[service]
+    except KeyError:
+        raise TypeError(
+            f"{service.__qualname__} declares no unit of work (core.work.runs)"
+        ) from None
 
 
 @lru_cache
@@ -91,6 +133,27 @@ class Work:
         statement to the commit. Relaxed, like ``relaxed``; Core statements on a ``Connection``.
         """
         return await _on_unit_thread(_run, self.open_connection, service, *args, **kwargs)
+
+    @overload
+    async def run(
+        self,
+        service: Callable[Concatenate[Connection, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T: ...
+    @overload
+    async def run(
+        self, service: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T: ...
+    async def run(self, service: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``service`` in the unit of work declared beside it (``runs``)."""
+        mode = mode_of(service)
+        if mode is Mode.autocommit:
+            opened: Callable[[], Iterator[Any]] = self.open_connection
+        else:
+            opened = self.open_relaxed if mode is Mode.relaxed else self.open_session
+        return await _on_unit_thread(_run, opened, service, *args, **kwargs)
 
 
 def work_for(overrides: Mapping[Callable[..., Any], Callable[..., Any]]) -> Work:

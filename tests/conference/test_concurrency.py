@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from conference import admission, service
 from conference.models import AccessEvent, Call, CallStage, Room
+from conference.prompts import Prompt
+from conference.replies import Farewell, Join, Reply, line
 from core import security
 from groups.models import Meeting, Membership, MembershipRole, MembershipStatus
 from tests.fixtures.committed import START
@@ -81,11 +83,11 @@ def one_member_two_calls(
             session.commit()
 
 
-def race(engine: Engine, step: Callable[[Session, str], str], sids: list[str]) -> None:
+def race(engine: Engine, step: Callable[[Session, str], Reply], sids: list[str]) -> None:
     """``step`` for the first call, not yet committed while the second one's runs: the first
     caller is let in, the second is told the details are in use."""
     first, second = Session(engine), Session(engine)
-    answers: dict[str, str] = {}
+    answers: dict[str, Reply] = {}
 
     def second_caller() -> None:
         answers["second"] = step(second, sids[1])
@@ -101,9 +103,9 @@ def race(engine: Engine, step: Callable[[Session, str], str], sids: list[str]) -
     finally:
         first.close()
         second.close()
-    assert "<Conference" in answers["first"]
-    assert "<Conference" not in answers["second"]
-    assert "already in use in the call" in answers["second"]
+    assert isinstance(answers["first"], Join)
+    assert isinstance(answers["second"], Farewell)
+    assert answers["second"].lines[-1] == line(Prompt.already_in_call)
 
 
 @pytest.mark.postgres_only
@@ -124,7 +126,7 @@ def test_the_same_credentials_typed_in_two_calls_at_the_same_moment_admit_one(
             session.commit()
     now = START + timedelta(minutes=1)
 
-    def enter_pin(session: Session, sid: str) -> str:
+    def enter_pin(session: Session, sid: str) -> Reply:
         return service.enter_pin(session, call_sid=sid, pin=pin, now=now)
 
     race(engine, enter_pin, sids)
@@ -144,7 +146,7 @@ def test_the_same_first_call_credentials_confirmed_at_the_same_moment_admit_one(
         session.commit()
     now = START + timedelta(minutes=1)
 
-    def confirm_pin(session: Session, sid: str) -> str:
+    def confirm_pin(session: Session, sid: str) -> Reply:
         return service.confirm_pin(session, call_sid=sid, digits="739164", now=now)
 
     race(engine, confirm_pin, sids)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from auth.models import Role, Staff
 from conference import admission, controls, tasks
 from conference.models import Call, CallStage, Room
+from conference.replies import Farewell, Reply
 from core.audit import AuditEntry
 from groups.models import Meeting, Membership, MembershipRole, MembershipStatus
 from tests.factories import create_staff
@@ -93,7 +94,7 @@ class TwilioEndingNow:
 
     engine: Engine
     now: datetime
-    answers: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, Reply] = field(default_factory=dict)
     legs: list[threading.Thread] = field(default_factory=list)
 
     def end(self, conference_sid: str) -> None:
@@ -111,7 +112,7 @@ class TwilioEndingNow:
             )
             session.commit()
 
-    def finish(self) -> dict[str, str]:
+    def finish(self) -> dict[str, Reply]:
         for leg in self.legs:
             leg.join(timeout=30)
         return self.answers
@@ -120,11 +121,10 @@ class TwilioEndingNow:
         raise AssertionError(url)
 
 
-def assert_nobody_dialled_back_in(answers: dict[str, str]) -> None:
+def assert_nobody_dialled_back_in(answers: dict[str, Reply]) -> None:
     assert set(answers) == set(LEGS)
-    for sid, twiml in answers.items():
-        assert "<Dial" not in twiml, sid
-        assert "<Hangup" in twiml, sid
+    for sid, reply in answers.items():
+        assert isinstance(reply, Farewell), sid  # goodbye and hang up, not a Dial
 
 
 def test_end_now_while_the_dial_actions_arrive_dials_nobody_back_in(

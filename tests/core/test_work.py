@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import database
 from core.database import UNIT_THREADS, forget_engines, get_autocommit_engine
-from core.work import stop_unit_threads, work_for
+from core.work import Mode, Work, runs, stop_unit_threads, work_for
 
 T = TypeVar("T")
 
@@ -54,6 +54,40 @@ def _thread_name(session: Session) -> str:
 @pytest.mark.usefixtures("real_engines")
 def test_units_run_on_the_unit_threads() -> None:
     assert _in_a_loop(work_for({})(_thread_name)).startswith("unit")
+
+
+def _opening(unit: str) -> Callable[[], Iterator[Any]]:
+    def opened() -> Iterator[str]:
+        yield unit
+
+    return opened
+
+
+def test_a_service_runs_in_the_unit_of_work_declared_beside_it() -> None:
+    work = Work(_opening("session"), _opening("relaxed"), _opening("connection"))
+
+    @runs(Mode.normal)
+    def normal(unit: Any) -> Any:
+        return unit
+
+    @runs(Mode.relaxed)
+    def relaxed(unit: Any) -> Any:
+        return unit
+
+    @runs(Mode.autocommit)
+    def single(unit: Any) -> Any:
+        return unit
+
+    units = [_in_a_loop(work.run(service)) for service in (normal, relaxed, single)]
+    assert units == ["session", "relaxed", "connection"]
+
+
+def test_a_service_that_declares_no_unit_of_work_is_not_run() -> None:
+    def undeclared(session: Session) -> None:
+        raise AssertionError("run")
+
+    with pytest.raises(TypeError, match="declares no unit of work"):
+        _in_a_loop(work_for({}).run(undeclared))
 
 
 @pytest.mark.usefixtures("real_engines")
