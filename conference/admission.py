@@ -41,6 +41,16 @@ def meeting_end(meeting: Meeting | MeetingAround) -> datetime:
     return meeting.ends_at + timedelta(minutes=meeting.extended_minutes)
 
 
+def dial_in_opens(meeting: Meeting | MeetingAround) -> datetime:
+    return meeting.starts_at - timedelta(minutes=get_settings().dial_in_opens_minutes_before)
+
+
+def longest_call() -> timedelta:
+    """Twilio's limit on one call (https://www.twilio.com/docs/voice/api/call-resource,
+    TimeLimit): 4 hours, or 24 on an account that allows it (``max_call_hours``)."""
+    return timedelta(hours=get_settings().max_call_hours)
+
+
 def room_of(session: Session, meeting: Meeting) -> Room:
     """The meeting's room row as the ORM model, created by its first caller if need be."""
     query = select(Room).where(Room.meeting_id == meeting.id)
@@ -238,13 +248,12 @@ def _duplicate(
 EXTENSIONS_WITHOUT_A_DROP = 2
 # A Dial that ended sooner than this after it was dialled is not dialled again (``_may_rejoin``).
 REJOIN_AFTER = timedelta(seconds=60)
-MAX_DIAL_SECONDS = 4 * 3600
 
 
 def dial_seconds(meeting: Meeting | MeetingAround, now: datetime) -> int:
     headroom = timedelta(minutes=EXTENSIONS_WITHOUT_A_DROP * get_settings().extension_minutes)
     seconds = int((meeting_end(meeting) + headroom - now).total_seconds())
-    return max(1, min(seconds, MAX_DIAL_SECONDS))
+    return max(1, min(seconds, int(longest_call().total_seconds())))
 
 
 def _dial(

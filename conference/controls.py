@@ -18,8 +18,15 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from conference import events
-from conference.admission import MAX_EXTENSION, meeting_end, room_of
+from conference.admission import (
+    MAX_EXTENSION,
+    dial_in_opens,
+    longest_call,
+    meeting_end,
+    room_of,
+)
 from conference.exceptions import (
+    CallLimitReached,
     ConferenceNotStarted,
     ControlFailed,
     EjectedButStillInCall,
@@ -244,6 +251,13 @@ def extend(
     extension = get_settings().extension_minutes
     if timedelta(minutes=meeting.extended_minutes + extension) > MAX_EXTENSION:
         raise ExtensionLimitReached(int(MAX_EXTENSION.total_seconds() // 3600))
+    # A member who dialled in when dial-in opened must not be cut off by the call's own limit
+    # before the end: Twilio ends every call at that limit, whatever the meeting.
+    if (
+        meeting_end(meeting) + timedelta(minutes=extension) - dial_in_opens(meeting)
+        > longest_call()
+    ):
+        raise CallLimitReached(get_settings().max_call_hours)
     meeting.extended_minutes += extension
     end = meeting_end(meeting)
     if end - timedelta(minutes=5) > now:

@@ -18,6 +18,14 @@ class ExtensionLimitReached(Conflict):
         super().__init__(f"a meeting can be extended by at most {hours} hours in all")
 
 
+class CallLimitReached(Conflict):
+    def __init__(self, hours: int) -> None:
+        super().__init__(
+            f"calls last at most {hours} hours (the phone provider's limit), counted from when "
+            "dial-in opens: this meeting cannot be extended further"
+        )
+
+
 class ParticipantLeft(Conflict):
     """Twilio says the call is gone (20404): the roster is corrected and that change is kept."""
 

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     dial_in_opens_minutes_before: int = Field(default=10, ge=0, le=60)
     moderator_grace_minutes: int = Field(default=5, ge=0, le=60)
     extension_minutes: int = Field(default=15, ge=1, le=60)
+    # Twilio hangs a call up after 4 hours unless the account enables 24-hour calls
+    # (https://www.twilio.com/docs/voice/api/call-resource, TimeLimit).
+    max_call_hours: int = Field(default=4, ge=1, le=24)
     # Twilio's own hold music (its bucket name has dots, so only plain http matches the host).
     wait_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 
