@@ -12,7 +12,7 @@ class InvalidCredentials(Unauthorized):
 
 class LoginThrottled(TooManyRequests):
     def __init__(self, minutes: int) -> None:
-        super().__init__(f"too many failed logins for this account; try again in {minutes} minutes")
+        super().__init__(f"too many failed logins; try again in {minutes} minutes")
 
 
 class InvalidToken(Unauthorized):

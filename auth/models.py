@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base, string_enum, utcnow
@@ -31,6 +31,9 @@ class Staff(Base):
     token_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # Unique whatever the case: "Ana" and "ana" are one account (and one throttle counter).
+    __table_args__ = (Index("uq_staff_username_lower", func.lower(username), unique=True),)
+
 
 class RevokedSession(Base):
     """A console session signed out while copies of its cookie may still be valid: refused until
@@ -43,10 +46,12 @@ class RevokedSession(Base):
 
 
 class LoginFailure(Base):
-    """One failed staff login, kept for the throttling window. Keyed by an HMAC of the username."""
+    """One failed staff login, kept for the throttling window. Keyed by HMACs of the username
+    and of the client's address, so that both an account and an address can be throttled."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username_key: Mapped[str] = mapped_column(String(64), index=True)
+    client_key: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,6 +16,7 @@ from core import audit
 from core.clock import Now
 from core.database import SessionDep
 from core.schemas import MAX_ID, Page, PageParams, PathId, Schema
+from core.work import ClientAddress, WorkDep
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 
@@ -32,11 +33,16 @@ class AuditRead(Schema):
 
 
 @router.post("/auth/token", response_model=TokenRead)
-def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, now: Now
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    work: WorkDep,
+    client: ClientAddress,
+    now: Now,
 ) -> object:
     """Exchange a username and password for a bearer token (OAuth2 password flow)."""
-    staff = service.authenticate(session, username=form.username, password=form.password, now=now)
+    staff = await service.log_in(
+        work, username=form.username, password=form.password, client=client, now=now
+    )
     issued = service.issue_token(staff, now=now)
     return TokenRead(access_token=issued.access_token, expires_in=issued.expires_in)
 

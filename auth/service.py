@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Connection, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from auth.models import LoginFailure, RevokedSession, Role, Staff
 from core import pii, security
 from core.database import insert_or_nothing
 from core.settings import get_settings
+from core.work import Mode, Work, runs
 
 TOKEN_SALT = "supportline api token"  # noqa: S105 - a domain separator, not a secret
 
@@ -24,6 +25,28 @@ TOKEN_SALT = "supportline api token"  # noqa: S105 - a domain separator, not a s
 class IssuedToken:
     access_token: str
     expires_in: int
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who signed in: what a token is issued for (the ``Staff`` columns it needs)."""
+
+    id: int
+    token_generation: int
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a login needs to know before the password's hash is verified."""
+
+    account_key: str
+    client_key: str
+    password_hash: str  # a dummy hash for an unknown or inactive account: the same work
+    staff: Authenticated | None
+
+
+def _same_username(username: str) -> ColumnElement[bool]:
+    return func.lower(Staff.username) == username.lower()
 
 
 def create_staff(
@@ -35,7 +58,7 @@ def create_staff(
     email: str | None = None,
     phone: str | None = None,
 ) -> Staff:
-    if session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
+    if session.scalar(select(Staff.id).where(_same_username(username))) is not None:
         raise UsernameTaken()
     staff = Staff(
         username=username,
@@ -53,39 +76,93 @@ def create_staff(
 
 
 def get_by_username(session: Session, username: str) -> Staff | None:
-    return session.scalar(select(Staff).where(Staff.username == username))
+    return session.scalar(select(Staff).where(_same_username(username)))
 
 
-def authenticate(session: Session, *, username: str, password: str, now: datetime) -> Staff:
-    """Check a password, throttling repeated failures per account.
+def _failures(connection: Connection, condition: ColumnElement[bool], since: datetime) -> int:
+    query = (
+        select(func.count()).select_from(LoginFailure).where(condition, LoginFailure.at >= since)
+    )
+    return connection.scalar(query) or 0
+
+
+@runs(Mode.autocommit)
+def login_attempt(
+    connection: Connection, *, username: str, client: str, now: datetime
+) -> LoginAttempt:
+    """Read what a login needs, outside any transaction: the password's hash is then verified
+    while no lock is held (on SQLite a transaction holds the database's only write lock, and
+    ~20 ms of hashing in one made every webhook wait). Refused when the account, or the client's
+    address, failed too often in the window."""
+    settings = get_settings()
+    account_key = pii.blind_index("staff-login", username.lower())
+    client_key = pii.blind_index("staff-login-client", client)
+    since = now - timedelta(minutes=settings.login_failure_window_minutes)
+    if (
+        _failures(connection, LoginFailure.username_key == account_key, since)
+        >= settings.login_max_failures
+        or _failures(connection, LoginFailure.client_key == client_key, since)
+        >= settings.login_max_failures_per_client
+    ):
+        raise LoginThrottled(settings.login_failure_window_minutes)
+    staff = connection.execute(
+        select(Staff.id, Staff.token_generation, Staff.password_hash, Staff.is_active).where(
+            _same_username(username)
+        )
+    ).first()
+    if staff is None or not staff.is_active:
+        return LoginAttempt(account_key, client_key, security.dummy_hash(), None)
+    known = Authenticated(staff.id, staff.token_generation)
+    return LoginAttempt(account_key, client_key, staff.password_hash, known)
+
+
+@runs(Mode.normal)
+def record_login(
+    session: Session, *, attempt: LoginAttempt, password_ok: bool, now: datetime
+) -> Authenticated:
+    """After the verification: forget the account's failures, or count one more (kept even
+    though ``InvalidCredentials`` is raised)."""
+    if password_ok and attempt.staff is not None:
+        session.execute(
+            delete(LoginFailure).where(LoginFailure.username_key == attempt.account_key)
+        )
+        return attempt.staff
+    session.add(
+        LoginFailure(username_key=attempt.account_key, client_key=attempt.client_key, at=now)
+    )
+    session.flush()
+    raise InvalidCredentials()
+
+
+def authenticate(
+    session: Session, *, username: str, password: str, now: datetime, client: str = "local"
+) -> Authenticated:
+    """A login in one unit of work, for the command line and the tests; the HTTP routes run
+    ``login_attempt`` and ``record_login`` in units of their own, hashing in between.
 
     An unknown username costs one argon2 verification like a known one, so timing tells nothing.
     """
-    settings = get_settings()
-    key = pii.blind_index("staff-login", username.lower())
-    window_start = now - timedelta(minutes=settings.login_failure_window_minutes)
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username_key == key, LoginFailure.at >= window_start)
-    )
-    if (failures or 0) >= settings.login_max_failures:
-        raise LoginThrottled(settings.login_failure_window_minutes)
-    staff = get_by_username(session, username)
-    hashed = staff.password_hash if staff is not None else security.dummy_hash()
-    if security.verify_secret(password, hashed) and staff is not None and staff.is_active:
-        session.execute(delete(LoginFailure).where(LoginFailure.username_key == key))
-        return staff
-    session.add(LoginFailure(username_key=key, at=now))
-    session.flush()
-    raise InvalidCredentials()
+    attempt = login_attempt(session.connection(), username=username, client=client, now=now)
+    password_ok = security.verify_secret(password, attempt.password_hash)
+    return record_login(session, attempt=attempt, password_ok=password_ok, now=now)
+
+
+async def log_in(
+    work: Work, *, username: str, password: str, client: str, now: datetime
+) -> Authenticated:
+    """The HTTP login: read, verify on the hashing threads with no transaction open, record."""
+    attempt = await work.run(login_attempt, username=username, client=client, now=now)
+    password_ok = await security.verify_secret_async(password, attempt.password_hash)
+    return await work.run(record_login, attempt=attempt, password_ok=password_ok, now=now)
 
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(get_settings().effective_secret_key, salt=TOKEN_SALT)
 
 
-def issue_token(staff: Staff, *, now: datetime, session_id: str | None = None) -> IssuedToken:
+def issue_token(
+    staff: Staff | Authenticated, *, now: datetime, session_id: str | None = None
+) -> IssuedToken:
     """A bearer token; ``session_id`` ties it to a console session that signing out revokes."""
     ttl = get_settings().token_ttl_minutes * 60
     expires = int(now.timestamp()) + ttl

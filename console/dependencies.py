@@ -64,7 +64,7 @@ async def form_fields(request: Request) -> dict[str, str]:
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
-def sign_in(request: Request, staff: Staff, *, now: datetime) -> None:
+def sign_in(request: Request, staff: Staff | auth_service.Authenticated, *, now: datetime) -> None:
     """Start a fresh session (a new CSRF token too, so a planted session is worthless)."""
     request.session.clear()
     session_id = auth_service.new_session_id()

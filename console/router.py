@@ -26,6 +26,7 @@ from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.settings import get_settings
+from core.work import ClientAddress, WorkDep
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -37,7 +38,9 @@ def login_page(request: Request) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, fields: FormFields, session: SessionDep, now: Now) -> Response:
+async def login(
+    request: Request, fields: FormFields, work: WorkDep, client: ClientAddress, now: Now
+) -> Response:
     """Check the username and password (throttled per account) and start a session."""
     username = fields.get("username", "").strip()
     password = fields.get("password", "")
@@ -47,7 +50,9 @@ def login(request: Request, fields: FormFields, session: SessionDep, now: Now) -
         errors = {name: errors[name] for name in errors if not fields.get(name, "").strip()}
         raise reject_form(request, "login.html", context, errors, staff=None)
     try:
-        staff = auth_service.authenticate(session, username=username, password=password, now=now)
+        staff = await auth_service.log_in(
+            work, username=username, password=password, client=client, now=now
+        )
     except InvalidCredentials:
         # Returned, not raised: the failed attempt must be committed for the throttle to count it.
         error = "That username and password do not match. Please check them and try again."

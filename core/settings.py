@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=60, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_minutes: int = Field(default=15, ge=1)
+    # One address trying many accounts (or one office behind one address mistyping): higher.
+    login_max_failures_per_client: int = Field(default=20, ge=1)
 
     meetings_weeks_ahead: int = Field(default=8, ge=1, le=52)
     participant_number_length: int = Field(default=9, ge=8, le=15)

@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache, partial
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
+from typing import Annotated, Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
+from fastapi import Depends, Request
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -154,6 +155,22 @@ class Work:
         else:
             opened = self.open_relaxed if mode is Mode.relaxed else self.open_session
         return await _on_unit_thread(_run, opened, service, *args, **kwargs)
+
+
+def get_work(request: Request) -> Work:
+    """The ``Work`` of this request's application (its test overrides included)."""
+    return work_for(request.app.dependency_overrides)
+
+
+WorkDep = Annotated[Work, Depends(get_work)]
+
+
+def client_address(request: Request) -> str:
+    """The address the request came from (the proxy's, unless uvicorn trusts its headers)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def work_for(overrides: Mapping[Callable[..., Any], Callable[..., Any]]) -> Work:

@@ -41,9 +41,10 @@ def test_staff_create_reads_the_password_from_stdin(own_database: Path) -> None:
     assert "created admin 'coordinator'" in result.output
     assert "a good long password" not in result.output
     with get_sessionmaker().begin() as session:
-        staff = auth_service.authenticate(
+        signed_in = auth_service.authenticate(
             session, username="coordinator", password="a good long password", now=NOW
         )
+        staff = session.get_one(Staff, signed_in.id)
         assert staff.role is Role.admin
         assert "a good long password" not in staff.password_hash
 

@@ -88,10 +88,10 @@ def test_the_printed_credentials_work(own_database: Path) -> None:
     payload = seed(MONDAY_NOON)
     with get_sessionmaker().begin() as session:
         for account in payload["staff"]:
-            staff = auth_service.authenticate(
+            signed_in = auth_service.authenticate(
                 session, username=account["username"], password=account["password"], now=MONDAY_NOON
             )
-            assert staff.role.value == account["role"]
+            assert session.get_one(Staff, signed_in.id).role.value == account["role"]
         for group in payload["groups"]:
             for person in group["moderators"] + group["members"]:
                 membership = members.find_by_participant_number(
@@ -185,10 +185,10 @@ def test_cli_demo_json_is_stable_and_its_admin_logs_in(own_database: Path) -> No
     assert text.exit_code == 0
     assert admin["password"] in text.stdout and "Demo staff" in text.stdout
     with get_sessionmaker().begin() as session:
-        staff = auth_service.authenticate(
+        signed_in = auth_service.authenticate(
             session, username=admin["username"], password=admin["password"], now=MONDAY_NOON
         )
-        assert isinstance(staff, Staff)
+        assert session.get_one(Staff, signed_in.id).username == admin["username"]
 
 
 def test_the_demo_refuses_a_production_database(
