@@ -62,6 +62,7 @@ class Prompt(StrEnum):
     one_minute = "The meeting ends in one minute."
     reconnecting = "The moderator is reconnecting. Please stay on the line."
     not_in_service = "This number is not in service."
+    unavailable = "We cannot connect you right now. Please try again in a few minutes."
     goodbye = "Goodbye."
 
 

@@ -33,7 +33,7 @@ Paging = Annotated[PageParams, Depends()]
 # here, once the unit of work is over.
 
 
-@twilio_router.post("/voice")
+@twilio_router.post("/voice", unavailable=t.unavailable)
 async def voice(hook: Webhook) -> str:
     """Entry of every line: greet and ask for the participant number."""
     reply = await hook.work.run(
@@ -46,7 +46,7 @@ async def voice(hook: Webhook) -> str:
     return t.render(reply)
 
 
-@twilio_router.post("/voice/number")
+@twilio_router.post("/voice/number", unavailable=t.unavailable)
 async def voice_number(hook: Webhook) -> str:
     """The participant number was typed: ask for the PIN (the same for unknown numbers)."""
     reply = await hook.work.run(
@@ -55,7 +55,7 @@ async def voice_number(hook: Webhook) -> str:
     return t.render(reply)
 
 
-@twilio_router.post("/voice/pin")
+@twilio_router.post("/voice/pin", unavailable=t.unavailable)
 async def voice_pin(hook: Webhook) -> str:
     """The PIN was typed: admit, ask for a new PIN on the first call, or try again."""
     pin = await verified_pin(hook)
@@ -65,7 +65,7 @@ async def voice_pin(hook: Webhook) -> str:
     return t.render(reply)
 
 
-@twilio_router.post("/voice/new-pin")
+@twilio_router.post("/voice/new-pin", unavailable=t.unavailable)
 async def voice_new_pin(hook: Webhook) -> str:
     """First call: the chosen PIN, refused with a reason when trivial."""
     reply = await hook.work.run(
@@ -74,7 +74,7 @@ async def voice_new_pin(hook: Webhook) -> str:
     return t.render(reply)
 
 
-@twilio_router.post("/voice/confirm-pin")
+@twilio_router.post("/voice/confirm-pin", unavailable=t.unavailable)
 async def voice_confirm_pin(hook: Webhook) -> str:
     """First call: the chosen PIN once more; saved when both match."""
     reply = await hook.work.run(
@@ -83,7 +83,7 @@ async def voice_confirm_pin(hook: Webhook) -> str:
     return t.render(reply)
 
 
-@twilio_router.post("/voice/dial-ended")
+@twilio_router.post("/voice/dial-ended", unavailable=t.unavailable)
 async def voice_dial_ended(hook: Webhook) -> str:
     """The conference leg ended: goodbye, or back into the room after an extension."""
     reply = await hook.work.run(
@@ -95,7 +95,7 @@ async def voice_dial_ended(hook: Webhook) -> str:
     return t.render(reply)
 
 
-@twilio_router.post("/conference/wait")
+@twilio_router.post("/conference/wait", unavailable=t.unavailable_wait)
 async def conference_wait(hook: Webhook) -> str:
     """While members wait for the moderator: when the meeting starts, then music."""
     return t.render(await hook.work.run(admission.wait_prompt, call_sid=hook.get("CallSid")))

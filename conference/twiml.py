@@ -129,3 +129,14 @@ def _spoken(language: str, lines: Lines) -> str:
 def _empty() -> str:
     """An empty document: the answer to every conference status callback (built once)."""
     return str(VoiceResponse())
+
+
+def unavailable() -> str:
+    """The answer to a call when the database cannot be used now (core.outage): an apology and
+    goodbye, in English, as the line (and so its language) cannot be looked up."""
+    return render(Farewell("en", (line(Prompt.unavailable),)))
+
+
+def unavailable_wait() -> str:
+    """A wait document when the database cannot be used now: the music goes on."""
+    return render(Wait("en"))

@@ -110,7 +110,8 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         database = url.database
         if database and database != ":memory:":
             _private_file(Path(database))
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        busy = get_settings().database_busy_seconds
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": busy})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -162,7 +163,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={get_settings().database_busy_seconds * 1000}")
     cursor.close()
 
 

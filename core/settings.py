@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     participant_number_length: int = Field(default=9, ge=8, le=15)
     pin_length: int = Field(default=6, ge=4, le=12)
 
+    # How long a request waits for another writer on SQLite before it is answered "busy": under
+    # Twilio's 15-second webhook timeout (core/outage.py).
+    database_busy_seconds: int = Field(default=8, ge=1, le=12)
+
     # The dial-in call (conference/): brute-force limits, the dial-in window, the moderator grace.
     pin_tries_per_call: int = Field(default=3, ge=1, le=10)
     lockout_failures: int = Field(default=5, ge=1)

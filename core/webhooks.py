@@ -29,6 +29,7 @@ from hmac import compare_digest
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +38,7 @@ from twilio.request_validator import RequestValidator
 from core.clock import get_now
 from core.errors import AppError, Forbidden, error_response
 from core.limits import BodyTooLarge
+from core.outage import is_outage, record_outage, unavailable_response
 from core.settings import get_settings
 from core.work import Work, work_for
 
@@ -120,9 +122,15 @@ class TwilioRouter:
         self.prefix = prefix
         self.exact: dict[str, Handler] = {}
         self.parameterised: dict[str, Handler] = {}  # by the path before the last segment
+        self.unavailable: dict[Handler, Callable[[], str]] = {}
 
-    def post(self, path: str) -> Callable[[H], H]:
+    def post(self, path: str, *, unavailable: Callable[[], str] | None = None) -> Callable[[H], H]:
+        """``unavailable``: the TwiML to answer with when the database cannot be used now (a
+        spoken apology on a call); without it such a webhook is answered 503."""
+
         def register(handler: H) -> H:
+            if unavailable is not None:
+                self.unavailable[handler] = unavailable
             full = self.prefix + path
             head, _, last = full.rpartition("/")
             if last.startswith("{") and last.endswith("}"):
@@ -176,7 +184,22 @@ class TwilioWebhooks:
         except AppError as exc:
             await error_response(exc)(scope, receive, send)
             return
+        except DBAPIError as exc:
+            if not is_outage(exc):
+                raise
+            record_outage(exc, scope["path"])
+            apology = self._unavailable(handler)
+            if apology is None:
+                await unavailable_response()(scope, receive, send)
+                return
+            answer = apology()
         await _send_answer(send, answer)
+
+    def _unavailable(self, handler: Handler) -> Callable[[], str] | None:
+        for router in self.routers:
+            if handler in router.unavailable:
+                return router.unavailable[handler]
+        return None
 
     def _match(self, scope: Scope) -> tuple[Handler, str] | None:
         path: str = scope["path"]

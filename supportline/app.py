@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 import supportline.models  # noqa: F401 - every table known before the first query
@@ -23,6 +22,7 @@ from core.database import SessionDep, open_pools
 from core.errors import install_error_handlers
 from core.limits import BodyLimit
 from core.logs import configure_logging
+from core.outage import check_database, install_outage_handler
 from core.security import start_hashing
 from core.settings import get_settings
 from core.webhooks import TwilioWebhooks
@@ -68,6 +68,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     install_error_handlers(app)
+    install_outage_handler(app)
     install_error_pages(app)
     settings = get_settings()
     # The console's session cookie: signed, HttpOnly, sent to /console only and never cross-site.
@@ -102,9 +103,14 @@ def create_app() -> FastAPI:
         return RedirectResponse("/console/", status_code=307)
 
     @app.get("/healthz", tags=["health"])
-    def healthz(session: SessionDep) -> dict[str, str]:
-        """Liveness and database reachability."""
-        session.execute(text("SELECT 1"))
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers (the database is not asked; see /readyz)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz(session: SessionDep) -> dict[str, str]:
+        """Readiness: the database can be read and written (503 when it cannot)."""
+        check_database(session)
+        return {"status": "ready"}
 
     return app
