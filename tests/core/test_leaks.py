@@ -205,3 +205,30 @@ except ValueError:
     assert (logged["event"], logged["exception"]) == ("Exception in ASGI application", "ValueError")
     assert logged["where"] == ["<string>:6 <module>"]
     assert "zbyszek" not in line and "48601321987" not in line
+
+
+@pytest.mark.integration
+def test_a_failing_scheduled_job_logs_its_name_and_error_type_never_its_text() -> None:
+    # What serve's and worker's schedulers do with a job that raises (APScheduler's own logger).
+    program = """
+import logging.config, time
+from apscheduler.schedulers.background import BackgroundScheduler
+from core.logs import log_config
+logging.config.dictConfig(log_config())
+
+def dispatch_outbox():
+    raise RuntimeError("UPDATE outbox SET to_number='+48601321987' WHERE email='z@example.org'")
+
+scheduler = BackgroundScheduler()
+scheduler.add_job(dispatch_outbox, id="dispatch_outbox")
+scheduler.start()
+time.sleep(1)
+scheduler.shutdown()
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    failures = [json.loads(line) for line in done.stderr.splitlines() if "exception" in line]
+    (logged,) = failures
+    assert logged["exception"] == "RuntimeError" and "dispatch_outbox" in logged["event"]
+    assert "48601321987" not in done.stderr and "example.org" not in done.stderr
