@@ -42,7 +42,7 @@ from groups.schemas import (
     ReferralRead,
     ReferralReject,
 )
-from groups.views import credentials_read, group_read, meeting_read
+from groups.views import credentials_read, group_read, meeting_read, referral_read
 from notifications import notices
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
@@ -170,7 +170,8 @@ def create_referral(
     data: ReferralCreate, session: SessionDep, staff: CurrentStaff, now: Now
 ) -> object:
     """File a join request for a caller (helpers, moderators, admins)."""
-    return members_service.create_referral(session, actor=staff, data=data, now=now)
+    referral = members_service.create_referral(session, actor=staff, data=data, now=now)
+    return referral_read(session, referral, viewer=staff)
 
 
 @router.get("/referrals", response_model=Page[ReferralRead])

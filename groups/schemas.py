@@ -217,13 +217,23 @@ class ReferralCreate(Schema):
 
 
 class ReferralRead(Schema):
+    """A referral. Its two flags tell whoever decides on it what the group already knows of the
+    phone number; they are null for anyone else (a helper, a moderator of another group), whose
+    answer only says that the referral was filed — no staff login can ask who is in a group."""
+
     id: int
     group_id: int
     alias: str | None
     language: str
     status: ReferralStatus
-    flag_already_member: bool
-    flag_previously_ejected: bool
+    flag_already_member: bool | None = Field(
+        description="the phone number belongs to a member of the group; "
+        "null unless the caller moderates the group or is an admin"
+    )
+    flag_previously_ejected: bool | None = Field(
+        description="the phone number was ejected from the group before; "
+        "null unless the caller moderates the group or is an admin"
+    )
     note: str | None
     created_at: datetime
     decided_at: datetime | None
