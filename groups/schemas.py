@@ -19,6 +19,7 @@ from core.schemas import (
     Email,
     Language,
     LocalTime,
+    PlainText,
     RecordId,
     Schema,
     TimeZoneName,
@@ -41,8 +42,8 @@ Weekday = Annotated[
     AfterValidator(check_weekday),
     WithJsonSchema({"type": "string", "enum": list(WEEKDAYS)}),
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
-Topic = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120), PlainText()]
+Topic = Annotated[str, StringConstraints(min_length=1, max_length=200), PlainText()]
 
 
 class SlotSchema(Schema):
@@ -142,7 +143,7 @@ class GroupBrief(Schema):
 class LineCreate(Schema):
     number: E164Phone
     language: Language
-    label: Annotated[str, StringConstraints(max_length=80)] = ""
+    label: Annotated[str, StringConstraints(max_length=80), PlainText()] = ""
 
 
 class LineRead(Schema):
@@ -206,7 +207,9 @@ class ReferralCreate(Schema):
     email: Email
     language: Language
     consent: bool = Field(description="the caller agreed to be contacted and to the group's rules")
-    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    note: Annotated[str, StringConstraints(max_length=1000), PlainText(multiline=True)] | None = (
+        None
+    )
 
     @field_validator("consent")
     @classmethod
@@ -240,7 +243,7 @@ class ReferralRead(Schema):
 
 
 class ReferralReject(Schema):
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500), PlainText()] | None = None
 
 
 class ApprovalRead(Schema):
