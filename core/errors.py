@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 
 class AppError(Exception):
@@ -16,6 +17,7 @@ class AppError(Exception):
     error: ClassVar[str] = "bad_request"
     # Most errors undo the unit of work; a few must keep what was flushed (a failed login attempt).
     keeps_changes: ClassVar[bool] = False
+    headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -63,16 +65,57 @@ class ProviderError(AppError):
     error = "provider_error"
 
 
-def _render(status_code: int, error: str, detail: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
+def _render(
+    status_code: int, error: str, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    headers = {**(headers or {})}
+    if status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
-        {"error": error, "detail": detail}, status_code=status_code, headers=headers
+        {"error": error, "detail": detail}, status_code=status_code, headers=headers or None
     )
 
 
 def error_response(exc: AppError) -> JSONResponse:
     """The JSON answer to an ``AppError``: its status and ``{"error", "detail"}``."""
-    return _render(exc.status_code, exc.error, exc.detail)
+    return _render(exc.status_code, exc.error, exc.detail, exc.headers)
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the application takes at the request's path.
+
+    Starlette's own 405 names the methods of the first route that matches the path, while a
+    path here often has a route per method (GET and PATCH ``/groups/{group_id}``): each method
+    is tried against all routes instead. A mount (static files) matches any method: its own
+    answer says what it takes.
+    """
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = []
+    for method in HTTP_METHODS:
+        probe = {
+            "type": "http",
+            "method": method,
+            "path": request.scope["path"],
+            "root_path": request.scope.get("root_path", ""),
+            "headers": [],
+            "query_string": b"",
+        }
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
+
+
+def http_error_headers(request: Request, exc: StarletteHTTPException) -> dict[str, str]:
+    """The headers of an HTTP error's answer: its own and, for a 405, ``Allow`` (RFC 9110)."""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return headers
 
 
 # A body that is not one JSON object: missing, another content type, a list, a bare value.
@@ -107,7 +150,7 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return _render(422, "invalid_input", describe_validation_errors(exc.errors()))
 
-    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         names = {
             400: "bad_request",
@@ -116,7 +159,12 @@ def install_error_handlers(app: FastAPI) -> None:
             404: "not_found",
             405: "method_not_allowed",
         }
-        return _render(exc.status_code, names.get(exc.status_code, "error"), str(exc.detail))
+        return _render(
+            exc.status_code,
+            names.get(exc.status_code, "error"),
+            str(exc.detail),
+            http_error_headers(request, exc),
+        )
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)

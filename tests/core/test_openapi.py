@@ -6,6 +6,7 @@ operation is driven with hypothesis directly instead.)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -55,3 +56,30 @@ def test_no_request_makes_the_server_fail(
         assert response.status_code < 500, (label, response.text)
 
     no_server_error()
+
+
+def test_a_method_a_path_does_not_take_is_405_with_allow(client: TestClient, app: FastAPI) -> None:
+    # RFC 9110: a 405 lists in Allow what the path does take. Many paths have a route per
+    # method, so the header must name all of them, not just the first route's.
+    paths = app.openapi()["paths"]
+    templates = {path: re.compile(re.sub(r"\{[^}]+\}", "[^/]+", path) + "$") for path in paths}
+    for path in paths:
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        # /groups/directory is also /groups/{group_id}: Allow names the methods of both.
+        declared = {
+            method.upper()
+            for other, pattern in templates.items()
+            if pattern.match(url)
+            for method in paths[other]
+        }
+        refused = next(m for m in ("DELETE", "PUT", "PATCH", "POST") if m not in declared)
+        response = client.request(refused, url)
+        assert response.status_code == 405, (refused, path)
+        assert response.json()["error"] == "method_not_allowed"
+        assert set(response.headers["allow"].split(", ")) - {"HEAD"} == declared, path
+
+
+def test_the_consoles_405_page_says_what_is_allowed(client: TestClient) -> None:
+    response = client.delete("/console/login")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
