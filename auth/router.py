@@ -15,9 +15,10 @@ from auth.schemas import StaffCreate, StaffRead, StaffUpdate, TokenRead
 from core import audit
 from core.clock import Now
 from core.database import SessionDep
+from core.errors import API_ERRORS, error_responses
 from core.schemas import MAX_ID, Page, PageParams, PathId, Schema
 
-router = APIRouter(prefix="/api/v1", tags=["staff"])
+router = APIRouter(prefix="/api/v1", tags=["staff"], responses=API_ERRORS)
 
 
 class AuditRead(Schema):
@@ -31,7 +32,7 @@ class AuditRead(Schema):
     details: dict[str, object]
 
 
-@router.post("/auth/token", response_model=TokenRead)
+@router.post("/auth/token", response_model=TokenRead, responses=error_responses(429))
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, now: Now
 ) -> object:

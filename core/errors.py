@@ -8,8 +8,11 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
+
+from core.schemas import Schema
 
 
 class AppError(Exception):
@@ -79,6 +82,42 @@ def _render(
 def error_response(exc: AppError) -> JSONResponse:
     """The JSON answer to an ``AppError``: its status and ``{"error", "detail"}``."""
     return _render(exc.status_code, exc.error, exc.detail, exc.headers)
+
+
+class ErrorRead(Schema):
+    """Every error the API answers, whatever its status."""
+
+    error: str = Field(
+        description="what kind of error, for programs: not_found, invalid_input, conflict, ...",
+        examples=["not_found"],
+    )
+    detail: str = Field(
+        description="what went wrong and what to do, for people; it never repeats personal data",
+        examples=["no such group, or it is not one of yours"],
+    )
+
+
+ERROR_DESCRIPTIONS = {
+    401: "No valid bearer token (at login: a wrong username or password)",
+    403: "The caller's role never allows this",
+    404: "No such record, or it is outside the caller's groups (both look the same)",
+    409: "The record's state does not allow this now",
+    413: "The request body is larger than any this API takes",
+    422: "Malformed input: the detail names each field and what is wrong with it",
+    429: "Too many failed logins for this account; try again later",
+    502: "Twilio or the mail server failed; the detail says what to do",
+}
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of some routes, for their OpenAPI description (``responses=``)."""
+    return {
+        code: {"model": ErrorRead, "description": ERROR_DESCRIPTIONS[code]} for code in status_codes
+    }
+
+
+# What any route of the JSON API may answer besides success: declared on each router.
+API_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
 
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
