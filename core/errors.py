@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import Field
@@ -162,22 +162,58 @@ NOT_AN_OBJECT = "send a JSON object in the body, with Content-Type: application/
 _WHOLE_BODY_ERRORS = frozenset({"missing", "model_attributes_type", "dict_type", "model_type"})
 
 
-def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
-    """Pydantic errors as one readable sentence, naming fields but never echoing their values."""
-    parts = []
+# Where pydantic's words say what is wrong ("input is too short") rather than what is expected.
+DATE_TIME = "expected an ISO 8601 date-time such as 2026-03-02T19:00:00+01:00"
+MESSAGES_BY_TYPE = {
+    "datetime_type": DATE_TIME,
+    "datetime_parsing": DATE_TIME,
+    "datetime_from_date_parsing": DATE_TIME,
+    "datetime_object_invalid": DATE_TIME,
+}
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def describe_validation_errors(
+    errors: Sequence[Mapping[str, Any]], *, form_expected: bool = False
+) -> str:
+    """Pydantic errors as one readable sentence, naming fields but never echoing their values.
+
+    ``form_expected``: the route takes form fields and the request sent none (JSON, say); the
+    fields it misses are named once, with how to send them, instead of one by one.
+    """
+    parts, unsent = [], []
     for item in errors:
         where = tuple(item.get("loc", ()))
-        if item.get("type") == "json_invalid":  # where: ("body", position of the fault)
-            near = f" (near character {where[1] + 1})" if len(where) > 1 else ""
-            parts.append(f"the body is not valid JSON{near}")
-            continue
-        if where == ("body",) and item.get("type") in _WHOLE_BODY_ERRORS:
-            parts.append(NOT_AN_OBJECT)
-            continue
-        location = ".".join(str(p) for p in where if p not in ("body", "query", "path"))
-        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
-        parts.append(f"{location}: {message}" if location else message)
+        if form_expected and item.get("type") == "missing" and where[:1] == ("body",):
+            unsent.append(str(where[-1]))
+        else:
+            parts.append(_describe(item, where))
+    if unsent:
+        fields = f"{', '.join(unsent[:-1])} and {unsent[-1]}" if len(unsent) > 1 else unsent[0]
+        parts.insert(0, f"send {fields} as form fields, with Content-Type: {FORM_TYPES[0]}")
     return "; ".join(parts) or "the request is not valid"
+
+
+def _describe(item: Mapping[str, Any], where: tuple[Any, ...]) -> str:
+    kind = item.get("type")
+    if kind == "json_invalid":  # where: ("body", position of the fault)
+        near = f" (near character {where[1] + 1})" if len(where) > 1 else ""
+        return f"the body is not valid JSON{near}"
+    if where == ("body",) and kind in _WHOLE_BODY_ERRORS:
+        return NOT_AN_OBJECT
+    location = ".".join(str(p) for p in where if p not in ("body", "query", "path"))
+    message = MESSAGES_BY_TYPE.get(str(kind)) or str(item.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
+
+
+def _form_expected(request: Request) -> bool:
+    """The route takes form fields (the OAuth2 login does) and the request is not a form."""
+    body = getattr(request.scope.get("route"), "body_field", None)
+    if body is None or not isinstance(body.field_info, params.Form):
+        return False
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type not in FORM_TYPES
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -185,9 +221,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, AppError)
         return error_response(exc)
 
-    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return _render(422, "invalid_input", describe_validation_errors(exc.errors()))
+        detail = describe_validation_errors(exc.errors(), form_expected=_form_expected(request))
+        return _render(422, "invalid_input", detail)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
