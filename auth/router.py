@@ -15,10 +15,11 @@ from auth.schemas import StaffCreate, StaffRead, StaffUpdate, TokenRead
 from core import audit
 from core.clock import Now
 from core.database import SessionDep
+from core.errors import API_ERRORS, error_responses
 from core.schemas import MAX_ID, Page, PageParams, PathId, Schema
 from core.work import ClientAddress, WorkDep
 
-router = APIRouter(prefix="/api/v1", tags=["staff"])
+router = APIRouter(prefix="/api/v1", tags=["staff"], responses=API_ERRORS)
 
 
 class AuditRead(Schema):
@@ -32,7 +33,7 @@ class AuditRead(Schema):
     details: dict[str, object]
 
 
-@router.post("/auth/token", response_model=TokenRead)
+@router.post("/auth/token", response_model=TokenRead, responses=error_responses(429))
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     work: WorkDep,

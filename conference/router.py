@@ -13,6 +13,7 @@ from conference.replies import Empty
 from conference.schemas import AccessEventRead, AttendanceRead, RosterRead, roster_read
 from core.clock import Now
 from core.database import SessionDep
+from core.errors import API_ERRORS, error_responses
 from core.schemas import PageParams
 from core.webhooks import TwilioRouter, Webhook
 from groups.dependencies import (
@@ -23,7 +24,9 @@ from groups.dependencies import (
 )
 
 twilio_router = TwilioRouter("/twilio")  # served by core.webhooks.TwilioWebhooks
-api_router = APIRouter(prefix="/api/v1", tags=["conference"])
+api_router = APIRouter(prefix="/api/v1", tags=["conference"], responses=API_ERRORS)
+# The controls act on the live call through Twilio, which can fail.
+CONTROL_ERRORS = error_responses(502)
 Paging = Annotated[PageParams, Depends()]
 
 
@@ -128,7 +131,9 @@ def get_roster(meeting: ModeratedMeeting, session: SessionDep) -> object:
 
 
 @api_router.post(
-    "/meetings/{meeting_id}/participants/{call_id}/{action}", response_model=RosterRead
+    "/meetings/{meeting_id}/participants/{call_id}/{action}",
+    response_model=RosterRead,
+    responses=CONTROL_ERRORS,
 )
 def act_on_participant(
     *,
@@ -154,7 +159,11 @@ def act_on_participant(
     )
 
 
-@api_router.post("/meetings/{meeting_id}/conference/{action}", response_model=RosterRead)
+@api_router.post(
+    "/meetings/{meeting_id}/conference/{action}",
+    response_model=RosterRead,
+    responses=CONTROL_ERRORS,
+)
 def act_on_room(
     *,
     action: controls.RoomAction,

@@ -19,7 +19,7 @@ from auth.models import Role, Staff
 from console.dependencies import csrf_token
 from console.exceptions import FormRejected, SignInRequired
 from core.clock import local_time
-from core.errors import AppError
+from core.errors import AppError, http_error_headers
 from core.schemas import LANGUAGES
 
 PREFIX = "/console"
@@ -186,7 +186,10 @@ def install_error_pages(app: FastAPI) -> None:
             if isinstance(exc, FormRejected):
                 return exc.page
             status_code, detail = describe(exc)
-            return error_page(request, status_code, detail)
+            page = error_page(request, status_code, detail)
+            if isinstance(exc, StarletteHTTPException):  # a 405's Allow, for one
+                page.headers.update(http_error_headers(request, exc))
+            return page
 
         app.add_exception_handler(kind, handler)
 

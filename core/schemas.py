@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,10 +17,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     StringConstraints,
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import CoreSchema, core_schema
 
 
 class Schema(BaseModel):
@@ -123,6 +127,78 @@ def check_local_time(value: str) -> str:
 
 LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
+# The bidi marks (left-to-right, right-to-left, Arabic letter mark) are the one kind of invisible
+# format character kept: they only place punctuation next to right-to-left words, never hide or
+# reorder text. Every other format character (Unicode category Cf) is refused, among them the
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the zero-width ones
+# (U+200B-U+200D, U+2060, U+FEFF).
+BIDI_MARKS = frozenset("\u200e\u200f\u061c")
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+# Letters that are drawn as nothing: text of these alone looks empty.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+RETYPE = "type it again rather than pasting it"
+UNWANTED = {
+    "line break": "keep it on one line: it holds a line break ({code})",
+    "odd line break": "it holds an unusual line break ({code}); use ordinary line breaks",
+    "control": "it holds a control character ({code}) that cannot be seen; " + RETYPE,
+    "direction": "it holds an invisible direction control ({code}) that changes how the text "
+    "around it is shown; " + RETYPE,
+    "invisible": "it holds an invisible character ({code}); " + RETYPE,
+    "surrogate": "it holds an unpaired surrogate ({code}), which is no character",
+}
+
+
+def _unwanted(character: str, *, multiline: bool) -> str | None:
+    """What ``character`` is, among ``UNWANTED``; ``None`` if it has its place in text."""
+    if character in LINE_BREAKS:
+        if multiline:
+            return None if character == "\n" else "odd line break"
+        return "line break"
+    category = unicodedata.category(character)
+    if category == "Cc":
+        return "control"
+    if character in DIRECTION_CONTROLS:
+        return "direction"
+    if category == "Cf" and character not in BIDI_MARKS:
+        return "invisible"
+    return "surrogate" if category == "Cs" else None
+
+
+def _visible(character: str) -> bool:
+    return unicodedata.category(character)[0] in "LNPS" and character not in BLANK_LETTERS
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """Text staff type for other people to read: aliases, names, topics, notes, reasons.
+
+    Refuses what would be invisible or misleading on a screen: control characters (line breaks
+    too, unless ``multiline``: there LF stays, and CR LF, which browsers send for a textarea's
+    lines, becomes LF), format characters that hide or reorder text (``BIDI_MARKS`` aside), and
+    text with nothing visible in it. The message names the character's code point, never the
+    text. Hebrew, Polish and every other script's letters pass unchanged.
+    """
+
+    multiline: bool = False
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def check(self, value: str) -> str:
+        if self.multiline:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        for character in value:
+            kind = _unwanted(character, multiline=self.multiline)
+            if kind is not None:
+                raise ValueError(UNWANTED[kind].format(code=f"U+{ord(character):04X}"))
+        if value and not any(_visible(character) for character in value):
+            raise ValueError("nothing in it can be seen; write it in letters, digits or signs")
+        return value
+
+
 E164Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalize_phone)]
 Email = Annotated[
     str,
@@ -131,7 +207,9 @@ Email = Annotated[
     WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
 ]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_time_zone)]
-Alias = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
+Alias = Annotated[
+    str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True), PlainText()
+]
 DigitsPin = Annotated[
     str,
     AfterValidator(check_pin),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from hmac import compare_digest
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import DBAPIError
@@ -214,6 +214,7 @@ class TwilioWebhooks:
 class _MethodNotAllowed(AppError):
     status_code = 405
     error = "method_not_allowed"
+    headers: ClassVar[Mapping[str, str]] = {"Allow": "POST"}
 
     def __init__(self) -> None:
         super().__init__("Twilio's webhooks take POST only")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from auth.models import Staff
+from auth.models import Role, Staff
 from core import audit, pii, security
 from core.database import paginate
 from groups import service as groups_service
@@ -83,6 +83,17 @@ def _flags(referral: Referral) -> list[str]:
     if referral.flag_previously_ejected:
         flags.append("previously_ejected")
     return flags
+
+
+def decides_on(session: Session, *, staff: Staff, referral: Referral) -> bool:
+    """Whether ``staff`` decides on ``referral``: a moderator of its group, or an admin.
+
+    Only they may see its flags: to anyone else who may file a referral, the flags would answer
+    "is this phone number in that group?".
+    """
+    if staff.role is Role.helper:
+        return False
+    return groups_service.can_moderate(session, staff=staff, group_id=referral.group_id)
 
 
 def get_referral(session: Session, referral_id: int) -> Referral:

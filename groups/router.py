@@ -11,6 +11,7 @@ from conference import controls as conference_controls
 from conference.dependencies import Control as ConferenceControlDep
 from core.clock import Now
 from core.database import SessionDep
+from core.errors import API_ERRORS, error_responses
 from core.schemas import Page, PageParams
 from groups import meetings, service
 from groups import members as members_service
@@ -42,10 +43,10 @@ from groups.schemas import (
     ReferralRead,
     ReferralReject,
 )
-from groups.views import credentials_read, group_read, meeting_read
+from groups.views import credentials_read, group_read, meeting_read, referral_read
 from notifications import notices
 
-router = APIRouter(prefix="/api/v1", tags=["groups"])
+router = APIRouter(prefix="/api/v1", tags=["groups"], responses=API_ERRORS)
 Paging = Annotated[PageParams, Depends()]
 
 
@@ -170,7 +171,8 @@ def create_referral(
     data: ReferralCreate, session: SessionDep, staff: CurrentStaff, now: Now
 ) -> object:
     """File a join request for a caller (helpers, moderators, admins)."""
-    return members_service.create_referral(session, actor=staff, data=data, now=now)
+    referral = members_service.create_referral(session, actor=staff, data=data, now=now)
+    return referral_read(session, referral, viewer=staff)
 
 
 @router.get("/referrals", response_model=Page[ReferralRead])
@@ -289,7 +291,11 @@ def reinstate(
     return members_service.reinstate(session, actor=staff, membership=membership, now=now)
 
 
-@router.post("/memberships/{membership_id}/eject", response_model=MembershipRead)
+@router.post(
+    "/memberships/{membership_id}/eject",
+    response_model=MembershipRead,
+    responses=error_responses(502),  # the live call could not be ended
+)
 def eject(
     membership: ModeratedMembership,
     session: SessionDep,
@@ -312,7 +318,7 @@ def erase(
 
 
 # Listed with the other deliveries in the API docs, as it has always been: the PIN goes by SMS.
-deliveries_router = APIRouter(prefix="/api/v1", tags=["notifications"])
+deliveries_router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=API_ERRORS)
 
 
 @deliveries_router.post(

@@ -19,6 +19,7 @@ from core.schemas import (
     Email,
     Language,
     LocalTime,
+    PlainText,
     RecordId,
     Schema,
     TimeZoneName,
@@ -41,8 +42,8 @@ Weekday = Annotated[
     AfterValidator(check_weekday),
     WithJsonSchema({"type": "string", "enum": list(WEEKDAYS)}),
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
-Topic = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120), PlainText()]
+Topic = Annotated[str, StringConstraints(min_length=1, max_length=200), PlainText()]
 
 
 class SlotSchema(Schema):
@@ -142,7 +143,7 @@ class GroupBrief(Schema):
 class LineCreate(Schema):
     number: E164Phone
     language: Language
-    label: Annotated[str, StringConstraints(max_length=80)] = ""
+    label: Annotated[str, StringConstraints(max_length=80), PlainText()] = ""
 
 
 class LineRead(Schema):
@@ -206,7 +207,9 @@ class ReferralCreate(Schema):
     email: Email
     language: Language
     consent: bool = Field(description="the caller agreed to be contacted and to the group's rules")
-    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    note: Annotated[str, StringConstraints(max_length=1000), PlainText(multiline=True)] | None = (
+        None
+    )
 
     @field_validator("consent")
     @classmethod
@@ -217,20 +220,30 @@ class ReferralCreate(Schema):
 
 
 class ReferralRead(Schema):
+    """A referral. Its two flags tell whoever decides on it what the group already knows of the
+    phone number; they are null for anyone else (a helper, a moderator of another group), whose
+    answer only says that the referral was filed — no staff login can ask who is in a group."""
+
     id: int
     group_id: int
     alias: str | None
     language: str
     status: ReferralStatus
-    flag_already_member: bool
-    flag_previously_ejected: bool
+    flag_already_member: bool | None = Field(
+        description="the phone number belongs to a member of the group; "
+        "null unless the caller moderates the group or is an admin"
+    )
+    flag_previously_ejected: bool | None = Field(
+        description="the phone number was ejected from the group before; "
+        "null unless the caller moderates the group or is an admin"
+    )
     note: str | None
     created_at: datetime
     decided_at: datetime | None
 
 
 class ReferralReject(Schema):
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500), PlainText()] | None = None
 
 
 class ApprovalRead(Schema):

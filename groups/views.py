@@ -9,13 +9,15 @@ from sqlalchemy.orm import Session
 from auth.models import Staff
 from core.clock import local_time
 from groups import meetings, service
-from groups.models import Group, Meeting
+from groups import members as members_service
+from groups.models import Group, Meeting, Referral
 from groups.schemas import (
     CredentialsRead,
     GroupRead,
     LineRef,
     MeetingRead,
     ModeratorRef,
+    ReferralRead,
     SlotSchema,
 )
 from groups.service import Credentials
@@ -74,3 +76,11 @@ def credentials_read(credentials: Credentials, group: Group) -> CredentialsRead:
         pin_is_temporary=credentials.membership.pin_is_temporary,
         dial_in_numbers=[line.number for line in group.lines],
     )
+
+
+def referral_read(session: Session, referral: Referral, *, viewer: Staff) -> ReferralRead:
+    """The referral as ``viewer`` may see it: the flags for those who decide on it only."""
+    read = ReferralRead.model_validate(referral)
+    if members_service.decides_on(session, staff=viewer, referral=referral):
+        return read
+    return read.model_copy(update={"flag_already_member": None, "flag_previously_ejected": None})

@@ -11,7 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from core.clock import Now
 from core.database import SessionDep
-from core.errors import InvalidInput
+from core.errors import API_ERRORS, InvalidInput
 from core.schemas import MAX_ID, Page, PageParams
 from core.webhooks import TwilioRouter, Webhook
 from groups.dependencies import ModeratedGroup, ModeratedMembership, ModeratingStaff
@@ -20,7 +20,7 @@ from notifications import service as notifications_service
 from notifications.models import Status
 from notifications.schemas import DeliveryRead
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(tags=["notifications"], responses=API_ERRORS)
 twilio_router = TwilioRouter("/twilio/sms")  # served by core.webhooks.TwilioWebhooks
 Paging = Annotated[PageParams, Depends()]
 

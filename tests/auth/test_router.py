@@ -29,6 +29,24 @@ def test_wrong_password_is_refused_with_a_clear_message(client: TestClient, db: 
     assert response.json() == {"error": "unauthorized", "detail": "wrong username or password"}
 
 
+def test_a_json_login_is_told_to_send_form_fields(client: TestClient, db: Session) -> None:
+    # The OAuth2 password flow posts a form; a JSON body used to get "username: Field required".
+    staff = create_staff(db)
+    as_json = client.post(
+        "/api/v1/auth/token", json={"username": staff.username, "password": PASSWORD}
+    )
+    for response in (as_json, client.post("/api/v1/auth/token")):
+        assert response.status_code == 422
+        assert response.json() == {
+            "error": "invalid_input",
+            "detail": "send username and password as form fields, "
+            "with Content-Type: application/x-www-form-urlencoded",
+        }
+    # A form that misses a field is told which one.
+    half = client.post("/api/v1/auth/token", data={"username": staff.username})
+    assert half.json()["detail"] == "password: Field required"
+
+
 def test_a_password_of_thousands_of_characters_is_just_wrong(
     client: TestClient, db: Session
 ) -> None:

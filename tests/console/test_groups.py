@@ -140,6 +140,9 @@ def test_setting_and_clearing_a_topic(client: TestClient, db: Session, clock: Cl
     assert "Topic: Relapse and shame" in client.get(f"/console/groups/{group.id}").text
     too_long = post_form(client, path, {"topic": "x" * 201})
     assert too_long.status_code == 422 and 'id="topic-error"' in too_long.text
+    invisible = post_form(client, path, {"topic": "\u200b"})
+    assert invisible.status_code == 422 and 'id="topic-error"' in invisible.text
+    assert "invisible character (U+200B)" in invisible.text
     assert post_form(client, path, {"topic": ""}).status_code == 303
     assert meeting.topic is None
 

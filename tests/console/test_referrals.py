@@ -71,6 +71,25 @@ def test_bad_referral_input_is_explained_next_to_each_field(
     assert _pending(db, group.id) == []
 
 
+def test_text_that_hides_itself_is_explained_next_to_its_field(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    group = create_group(db, now=clock.now())
+    sign_in(client, create_staff(db, Role.helper))
+    # A right-to-left override would show "Kasia" as "aisaK"; a textarea's lines arrive as CR LF.
+    fields = _referral_fields(group.id, alias="\u202eaisaK", note="שלום.\r\nDzwoni po 19:00")
+    response = post_form(client, "/console/referrals", fields, page="/console/referrals/new")
+    assert response.status_code == 422
+    assert 'id="alias-error"' in response.text and 'id="note-error"' not in response.text
+    assert "invisible direction control (U+202E)" in response.text
+    assert "type it again rather than pasting it" in response.text
+    assert _pending(db, group.id) == []
+    fields = _referral_fields(group.id, alias="קסיה", note="שלום.\r\nDzwoni po 19:00")
+    assert post_form(client, "/console/referrals", fields).status_code == 303
+    [referral] = _pending(db, group.id)
+    assert (referral.alias, referral.note) == ("קסיה", "שלום.\nDzwoni po 19:00")
+
+
 def test_helpers_cannot_open_the_queue_or_member_lists(
     client: TestClient, db: Session, clock: Clock
 ) -> None:

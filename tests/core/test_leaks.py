@@ -114,6 +114,8 @@ def run_lifecycle(client: TestClient) -> str:
     flagged = client.post(
         "/api/v1/referrals", headers=helper, json=referral_json(group["id"], PEOPLE[0])
     ).json()
+    assert flagged["flag_previously_ejected"] is None  # for the group's moderators only
+    flagged = client.get(f"/api/v1/referrals/{flagged['id']}", headers=moderator).json()
     assert flagged["flag_previously_ejected"] is True
     bad_email = PEOPLE[1][3].replace("@", "@@")
     refused = client.post(

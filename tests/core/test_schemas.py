@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from core.schemas import DigitsPin, E164Phone, Email, LocalTime
+from core.schemas import Alias, DigitsPin, E164Phone, Email, LocalTime, PlainText
 from supportline.app import create_app
 
 
@@ -57,3 +57,65 @@ def test_the_api_description_offers_no_null_for_fields_a_patch_may_leave_out() -
         described = json.dumps(components[name])
         assert '"null"' not in described, name
         assert components[name]["properties"]["capacity" if name == "GroupUpdate" else "is_active"]
+
+
+ONE_LINE = TypeAdapter(Alias)
+LINES = TypeAdapter(Annotated[str, PlainText(multiline=True)])
+HEBREW_AND_POLISH = [
+    "דנה",
+    "שלום, מה שלומכם? נתראה ביום ה׳ בשעה 20:00.",
+    "קבוצת ערב - ״אמונה״ (עד 12 משתתפים)!",
+    "Zażółć gęślą jaźń",
+    "Łucja, Śląsk — spotkanie o 20:00?",
+    "רחל (Rachel) z Łodzi",
+    "\u200fשלום!\u200f",  # right-to-left marks placing the "!" stay: they hide nothing
+]
+
+
+@pytest.mark.parametrize("value", HEBREW_AND_POLISH)
+def test_hebrew_and_polish_text_passes_unchanged(value: str) -> None:
+    assert ONE_LINE.validate_python(value) == value
+    assert LINES.validate_python(f"{value}\n{value}") == f"{value}\n{value}"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("\u202eenoD", "it holds an invisible direction control (U+202E)"),  # shows "Done" reversed
+        ("Dana\u202a", "it holds an invisible direction control (U+202A)"),
+        ("דנה\u2067x\u2069", "it holds an invisible direction control (U+2067)"),
+        ("Da\x00na", "it holds a control character (U+0000)"),
+        ("Da\x07na", "it holds a control character (U+0007)"),
+        ("Da\tna", "it holds a control character (U+0009)"),
+        ("Da\nna", "keep it on one line: it holds a line break (U+000A)"),
+        ("Da\rna", "keep it on one line: it holds a line break (U+000D)"),
+        ("Da\u2028na", "keep it on one line: it holds a line break (U+2028)"),
+        ("Da\u200bna", "it holds an invisible character (U+200B)"),
+        ("\u200c\u200d", "it holds an invisible character (U+200C)"),
+        ("Dana\u2060", "it holds an invisible character (U+2060)"),
+        ("\ufeffDana", "it holds an invisible character (U+FEFF)"),
+        ("\u200f", "nothing in it can be seen"),
+        ("\u3164\u3164", "nothing in it can be seen"),
+    ],
+)
+def test_text_that_hides_itself_is_refused(value: str, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ONE_LINE.validate_python(value)
+    (error,) = caught.value.errors()
+    assert message in error["msg"]
+    assert "Dana" not in error["msg"] and "enoD" not in error["msg"]
+
+
+def test_multiline_text_keeps_line_breaks_only() -> None:
+    # A browser sends a textarea's lines with CR LF.
+    assert LINES.validate_python("first line\r\nsecond\rthird") == "first line\nsecond\nthird"
+    for value, message in [
+        ("first\n\u202elast", "it holds an invisible direction control (U+202E)"),
+        ("first\x00", "it holds a control character (U+0000)"),
+        ("first\u2029second", "it holds an unusual line break (U+2029)"),
+        ("\u200b\n\u200b", "it holds an invisible character (U+200B)"),
+        ("\n\u200e\n", "nothing in it can be seen"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            LINES.validate_python(value)
+        assert message in caught.value.errors()[0]["msg"], value

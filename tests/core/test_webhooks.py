@@ -149,6 +149,7 @@ def test_a_get_is_refused_with_405() -> None:
     response = TestClient(_app()).get("/twilio/echo")
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
+    assert response.headers["allow"] == "POST"
 
 
 def test_an_oversized_form_is_refused_before_anything_runs() -> None:

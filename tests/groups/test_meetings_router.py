@@ -98,6 +98,13 @@ def test_move_refuses_the_past_an_overlap_and_a_time_without_offset(
     naive = client.post(url, headers=headers, json={"starts_at": "2026-03-06T19:00:00"})
     assert naive.status_code == 422
     assert "UTC offset" in naive.json()["detail"]
+    # Not a date-time at all: the format expected, with an example (not "input is too short").
+    for malformed in ("2026-03", "next Friday", "2026-13-06T19:00:00+01:00", True):
+        refused = client.post(url, headers=headers, json={"starts_at": malformed})
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == (
+            "starts_at: expected an ISO 8601 date-time such as 2026-03-02T19:00:00+01:00"
+        )
     db.refresh(meeting)
     assert meeting.original_starts_at is None
 

@@ -364,3 +364,37 @@ def test_role_matrix(
     if response.status_code >= 400:
         body = response.json()
         assert set(body) == {"error", "detail"} and body["detail"]
+
+
+# Filing is open to all staff; what the group knows of the phone number is not. To a helper or
+# another group's moderator the flags would answer "is this number in that group?".
+SEES_FLAGS = {"admin": True, "moderator": True, "other_moderator": False, "helper": False}
+FLAGS = ("flag_already_member", "flag_previously_ejected")
+
+
+@pytest.mark.parametrize("caller", sorted(SEES_FLAGS))
+def test_only_who_decides_on_a_referral_sees_its_flags(
+    client: TestClient, db: Session, clock: Clock, caller: str
+) -> None:
+    world = build_world(db, clock.now())
+    staff = world.caller(caller)
+    assert staff is not None
+    headers = auth_headers(client, staff)
+    body = {**referral_body(world), "phone": world.member.phone}
+    filed = client.post("/api/v1/referrals", headers=headers, json=body)
+    assert filed.status_code == 201, filed.text
+    referral = filed.json()
+    detail = client.get(f"/api/v1/referrals/{referral['id']}", headers=headers)
+    listed = client.get("/api/v1/referrals", headers=headers)
+    if SEES_FLAGS[caller]:
+        assert [referral[flag] for flag in FLAGS] == [True, False]
+        assert [detail.json()[flag] for flag in FLAGS] == [True, False]
+        (same,) = [item for item in listed.json()["items"] if item["id"] == referral["id"]]
+        assert [same[flag] for flag in FLAGS] == [True, False]
+    else:
+        assert [referral[flag] for flag in FLAGS] == [None, None]
+        # Nor can the flags be read another way: the referral is out of reach.
+        assert detail.status_code in (403, 404)
+        assert listed.status_code == 403 or referral["id"] not in {
+            item["id"] for item in listed.json()["items"]
+        }

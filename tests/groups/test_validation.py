@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -334,3 +335,80 @@ def test_a_body_that_is_no_json_object_says_so(
     )
     assert response.status_code == 422, response.text
     assert response.json() == {"error": "invalid_input", "detail": message}
+
+
+# Free text staff type is shown to other staff: what would be invisible or misleading there is
+# refused, naming the field and the character (core.schemas.PlainText).
+Build = Callable[[Group, Meeting, int], tuple[str, str, dict[str, Any]]]
+TEXT_FIELDS: list[tuple[Build, str]] = [
+    (
+        lambda g, _m, _r: ("POST", "/api/v1/referrals", referral(g.id, alias="\u202eenoD")),
+        "alias: it holds an invisible direction control (U+202E)",
+    ),
+    (
+        lambda g, _m, _r: ("POST", "/api/v1/referrals", referral(g.id, note="late\x00")),
+        "note: it holds a control character (U+0000)",
+    ),
+    (
+        lambda g, _m, _r: ("POST", "/api/v1/groups", group_body(g.lines[0].id, name="\u200b")),
+        "name: it holds an invisible character (U+200B)",
+    ),
+    (
+        lambda g, _m, _r: ("POST", "/api/v1/groups", group_body(g.lines[0].id, topic="a\nb")),
+        "topic: keep it on one line: it holds a line break (U+000A)",
+    ),
+    (
+        lambda g, _m, _r: ("PATCH", f"/api/v1/groups/{g.id}", {"name": "\u3164"}),
+        "name: nothing in it can be seen",
+    ),
+    (
+        lambda _g, m, _r: ("PUT", f"/api/v1/meetings/{m.id}/topic", {"topic": "\u2067x\u2069"}),
+        "topic: it holds an invisible direction control (U+2067)",
+    ),
+    (
+        lambda _g, _m, r: ("POST", f"/api/v1/referrals/{r}/reject", {"reason": "spam\rmore"}),
+        "reason: keep it on one line: it holds a line break (U+000D)",
+    ),
+    (
+        lambda _g, _m, _r: (
+            "POST",
+            "/api/v1/lines",
+            {"number": "+12025550177", "language": "en", "label": "desk\ufeff"},
+        ),
+        "label: it holds an invisible character (U+FEFF)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "message"), TEXT_FIELDS)
+def test_text_that_hides_itself_is_refused(
+    client: TestClient, db: Session, clock: Clock, build: Build, message: str
+) -> None:
+    headers = auth_headers(client, create_staff(db, Role.admin))
+    group = create_group(db, now=clock.now(), name="Before")
+    meeting = db.scalars(select(Meeting).where(Meeting.group_id == group.id)).first()
+    assert meeting is not None
+    filed = client.post("/api/v1/referrals", headers=headers, json=referral(group.id)).json()
+    method, url, body = build(group, meeting, filed["id"])
+    response = client.request(method, url, headers=headers, json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_input"
+    assert response.json()["detail"].startswith(message), response.text
+
+
+def test_hebrew_and_polish_text_is_kept_as_typed(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    headers = auth_headers(client, create_staff(db, Role.admin))
+    line = create_line(db)
+    name, topic = "ערב ״אמונה״ - קבוצה א׳", "אמונה, ספק ותקווה (שיחה פתוחה)?"
+    group = client.post(
+        "/api/v1/groups", headers=headers, json=group_body(line.id, name=name, topic=topic)
+    ).json()
+    assert (group["name"], group["topic"]) == (name, topic)
+    alias, note = "Zażółć Gęślą", "מכירה אותו מהקו.\nDzwoni wieczorem, po 19:00!"
+    filed = client.post(
+        "/api/v1/referrals", headers=headers, json=referral(group["id"], alias=alias, note=note)
+    )
+    assert filed.status_code == 201, filed.text
+    assert (filed.json()["alias"], filed.json()["note"]) == (alias, note)
