@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging.config
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -137,13 +138,24 @@ def announce_providers() -> None:
     if not settings.twilio_configured:
         console.print(
             "no provider configured for SMS (Twilio): SMS stay in the outbox marked "
-            "'no_provider' (see `supportline outbox`)"
+            "'no_provider' (see `supportline outbox`); the moderators' controls (mute, kick, "
+            "end) and the meetings' announcements and end reach no call"
+        )
+    elif settings.twilio_api_url:
+        console.print(
+            f"Twilio: the emulator at {settings.twilio_api_url} (SUPPORTLINE_TWILIO_API_URL) "
+            "gets the SMS and the conference controls, not Twilio"
         )
     if not settings.smtp_configured:
         console.print(
             "no provider configured for e-mail (SMTP): e-mail stays in the outbox marked "
             "'no_provider' (see `supportline outbox`)"
         )
+
+
+def program_name() -> str:
+    """How this command was run (``.venv/bin/supportline``), for commands printed to copy."""
+    return sys.argv[0] if Path(sys.argv[0]).name == "supportline" else "supportline"
 
 
 @app.command()
@@ -169,11 +181,12 @@ def demo(
         seeded = demo_service.seed(session, now=utcnow(), meeting_now=meeting_now)
         payload = demo_service.as_json(seeded)
         notes = demo_service.meeting_notes(seeded)
+        phone_notes = demo_service.dial_in_notes(seeded, program_name())
     if json_output:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     typer.echo(demo_service.as_text(payload))
-    for note in notes:
+    for note in [*notes, *phone_notes]:
         typer.echo(note)
 
 

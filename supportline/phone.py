@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 KEYPAD = "keypad> "
 KEYS = frozenset("0123456789*#")
-IN_CONFERENCE = "[in the conference: Enter or ctrl-D hangs up]"
+IN_CONFERENCE = "[Enter or ctrl-D hangs up]"
 POLL_SECONDS = 20.0  # how long one request for events may wait for one
 
 
