@@ -54,7 +54,8 @@ BODY_SENT = frozenset({"http11.send_request_body.complete", "http2.send_request_
 @dataclass(frozen=True)
 class HttpTransport:
     """Posts to a server listening at ``server`` whose public address (the one Twilio signs
-    and the server checks) is ``public_url``; anything but a 2xx is an error (Twilio's 11200)."""
+    and the server checks) is ``public_url``; anything but a 2xx is an error: Twilio's 11200
+    (https://www.twilio.com/docs/api/errors/11200)."""
 
     http: Poster
     server: str
