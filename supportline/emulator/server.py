@@ -146,7 +146,10 @@ class EmulatorConfig:
 
     def refusal(self) -> str | None:
         """Why this configuration may not run, if it may not: loopback only, both ways."""
-        server = httpx.URL(self.server)
+        try:
+            server = httpx.URL(self.server)
+        except httpx.InvalidURL:
+            return f"{self.server!r} is not a URL"
         if not is_loopback_host(self.host):
             return f"the emulator listens on loopback only, not {self.host}"
         if server.scheme not in ("http", "https") or not is_loopback_host(server.host):
