@@ -99,8 +99,8 @@ class TwilioConferenceControl:
 class FakeConferenceControl:
     """In memory: records every action; ``gone`` SIDs answer like Twilio's 20404.
 
-    Used by unit tests and, when no Twilio account is configured (development, the demo), by
-    the server itself: then there is no real conference to act on.
+    Used by unit tests and, when no Twilio account is configured (development without the
+    demo's Twilio emulator), by the server itself: then there is no real conference to act on.
     """
 
     actions: list[tuple[str, ...]] = field(default_factory=list)

@@ -166,8 +166,9 @@ class Settings(BaseSettings):
     def webhook_auth_token(self) -> str:
         """The token Twilio signs webhooks with.
 
-        Without a Twilio account (development, demo) the server still validates every webhook,
-        against a key derived from the secret key; ``supportline call`` signs with the same one.
+        Without a Twilio account (development) the server still validates every webhook, against
+        a key derived from the secret key (the tests sign with it). The demo gives the server an
+        account on the Twilio emulator instead, whose token signs its webhooks.
         """
         token = self.twilio_auth_token.get_secret_value()
         if token:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging.config
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,8 @@ from core.database import Base, get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
 from core.logs import log_config
 from core.settings import Environment, get_settings
+from supportline.emulator.delivery import Mode
+from supportline.emulator.hooks import ACCOUNT_SID
 
 app = typer.Typer(
     help="supportline: anonymous telephone support groups.",
@@ -135,13 +138,24 @@ def announce_providers() -> None:
     if not settings.twilio_configured:
         console.print(
             "no provider configured for SMS (Twilio): SMS stay in the outbox marked "
-            "'no_provider' (see `supportline outbox`)"
+            "'no_provider' (see `supportline outbox`); the moderators' controls (mute, kick, "
+            "end) and the meetings' announcements and end reach no call"
+        )
+    elif settings.twilio_api_url:
+        console.print(
+            f"Twilio: the emulator at {settings.twilio_api_url} (SUPPORTLINE_TWILIO_API_URL) "
+            "gets the SMS and the conference controls, not Twilio"
         )
     if not settings.smtp_configured:
         console.print(
             "no provider configured for e-mail (SMTP): e-mail stays in the outbox marked "
             "'no_provider' (see `supportline outbox`)"
         )
+
+
+def program_name() -> str:
+    """How this command was run (``.venv/bin/supportline``), for commands printed to copy."""
+    return sys.argv[0] if Path(sys.argv[0]).name == "supportline" else "supportline"
 
 
 @app.command()
@@ -167,11 +181,12 @@ def demo(
         seeded = demo_service.seed(session, now=utcnow(), meeting_now=meeting_now)
         payload = demo_service.as_json(seeded)
         notes = demo_service.meeting_notes(seeded)
+        phone_notes = demo_service.dial_in_notes(seeded, program_name())
     if json_output:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     typer.echo(demo_service.as_text(payload))
-    for note in notes:
+    for note in [*notes, *phone_notes]:
         typer.echo(note)
 
 
@@ -293,35 +308,78 @@ def outbox(
     Console().print(table)
 
 
+EMULATOR_URL = "http://127.0.0.1:8001"
+
+
+@app.command("twilio-emulator")
+def twilio_emulator(
+    host: Annotated[str, typer.Option(help="address to listen on (loopback only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8001,
+    server: Annotated[
+        str | None,
+        typer.Option(help="where the server listens (default: its public base URL)"),
+    ] = None,
+    delivery: Annotated[
+        Mode, typer.Option(help="the order of callbacks (during: before the REST answer)")
+    ] = Mode.in_order,
+) -> None:
+    """Twilio on loopback: its REST API for the server, a phone network for `supportline call`.
+
+    The server reaches it with SUPPORTLINE_TWILIO_API_URL and the same
+    SUPPORTLINE_TWILIO_ACCOUNT_SID and SUPPORTLINE_TWILIO_AUTH_TOKEN.
+    """
+    from supportline.emulator import server as emulator  # noqa: PLC0415 - keeps `--help` fast
+
+    logging.config.dictConfig(log_config())
+    settings = get_settings()
+    account = settings.twilio_account_sid or ACCOUNT_SID
+    if account != ACCOUNT_SID:
+        raise fail(
+            f"the emulator's account is {ACCOUNT_SID}: set SUPPORTLINE_TWILIO_ACCOUNT_SID to it"
+        )
+    config = emulator.EmulatorConfig(
+        host=host,
+        port=port,
+        server=server or settings.public_base_url,
+        public_url=settings.public_base_url,
+        account=account,
+        auth_token=settings.twilio_auth_token.get_secret_value(),
+        mode=delivery,
+    )
+    refusal = config.refusal()
+    if refusal is not None:
+        raise fail(refusal)
+    console.print(
+        f"Twilio emulator on http://{host}:{port}: the REST API for the server, phones for "
+        f"`supportline call`; webhooks go to {config.server} (callbacks: {delivery})"
+    )
+    emulator.serve(config)
+
+
 @app.command()
 def call(
-    number: Annotated[str, typer.Argument(help="the line to dial, e.g. +48221234567")],
+    number: Annotated[str, typer.Argument(help="the line to dial, e.g. +12025550100")],
     caller: Annotated[str, typer.Option("--from", help="the caller's number")] = "+15005550006",
-    server: Annotated[
-        str | None, typer.Option(help="where the server listens (default: public base URL)")
-    ] = None,
+    emulator: Annotated[
+        str, typer.Option(help="the Twilio emulator (`supportline twilio-emulator`)")
+    ] = EMULATOR_URL,
 ) -> None:
-    """A terminal phone: dial a running server as Twilio would, type keypad digits."""
+    """A terminal phone: call a line through the Twilio emulator, type keypad digits."""
     import httpx  # noqa: PLC0415 - keeps `--help` fast
 
-    from supportline.phone import Phone, PhoneError  # noqa: PLC0415
+    from supportline.phone import PhoneError, TerminalPhone  # noqa: PLC0415
 
-    settings = get_settings()
-    with httpx.Client(timeout=30.0) as http:
-        phone = Phone(
-            http=http,
-            server=(server or settings.public_base_url).rstrip("/"),
-            public_url=settings.public_base_url,
-            auth_token=settings.webhook_auth_token,
-            number=number,
-            caller=caller,
-            read=input,
-            write=typer.echo,
-        )
+    with httpx.Client(base_url=emulator, timeout=30.0, trust_env=False) as http:
+        phone = TerminalPhone(http, read=input, write=typer.echo)
         try:
-            phone.dial()
-        except (PhoneError, httpx.HTTPError, EOFError) as exc:
-            raise fail(str(exc) or type(exc).__name__) from None
+            phone.call(number, caller)
+        except KeyboardInterrupt:
+            raise typer.Exit(code=130) from None
+        except (PhoneError, httpx.HTTPError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise fail(
+                f"{reason} (is `supportline twilio-emulator` running at {emulator}?)"
+            ) from None
 
 
 def main() -> None:

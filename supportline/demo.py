@@ -40,6 +40,7 @@ STAFF = (
     ("demo-helper", Role.helper),
 )
 # Numbers from the 555-0100..0199 range, reserved for fiction in North America.
+MODERATOR_PHONE = "+12025550199"  # the demo moderator's own phone, to dial in from
 LINES = (
     ("+12025550100", "en", "demo line (English)"),
     ("+12025550101", "pl", "demo line (Polish)"),
@@ -397,3 +398,27 @@ def meeting_notes(demo: Demo) -> list[str]:
             "so no other meeting could start later today"
         )
     return notes
+
+
+def dial_in_notes(demo: Demo, program: str) -> list[str]:
+    """How to call the meeting in progress with terminal phones: the moderator and a member of
+    its group, each in a terminal of its own, through the Twilio emulator (``program``: how the
+    ``supportline`` command is run here)."""
+    if demo.meeting_now is None:
+        return [
+            f"To call a meeting now: `{program} demo --meeting-now` puts one in progress and "
+            "says how to dial in."
+        ]
+    seeded = next(g for g in demo.groups if g.group.id == demo.meeting_now.group_id)
+    moderator, member = seeded.moderators[0], seeded.members[0]
+    call = f"{program} call {seeded.line} --from"
+    return [
+        "Dial in with terminal phones (the Twilio emulator runs beside the server), each in a "
+        "terminal of its own:",
+        f"  moderator:  {call} {MODERATOR_PHONE}   number {moderator.participant_number}, "
+        f"PIN {moderator.pin}",
+        f"  {member.alias + ':':<11} {call} {member.phone}   number {member.participant_number}, "
+        f"PIN {member.pin}",
+        "The first call with these PINs asks for a new one; later calls take the new one.",
+        f"Live panel: {get_settings().public_base_url}/console/ as demo-moderator, then Live panel",
+    ]

@@ -1,161 +1,142 @@
-"""A terminal phone: dials a running server exactly as Twilio would (``supportline call``).
+"""The terminal phone (``supportline call``): a phone on the Twilio emulator's phone network.
 
-It signs every request like Twilio (``X-Twilio-Signature`` over the public URL), follows the
-TwiML (Say, Play, Pause, Gather, Redirect, Dial, Hangup), prints what would be spoken, reads
-keypad digits from the terminal, and on joining a conference sends the status callbacks Twilio
-would send, so the moderators' roster shows the caller.
+It dials a line through the emulator (``supportline twilio-emulator``), which runs the call as
+Twilio would against the server; the phone only shows what the call hears, as it happens —
+speech as text, sounds in [brackets] — and sends what the person at the keyboard does: keypad
+digits while the call is gathering them (Enter alone is silence), and in the conference Enter
+or ctrl-D to hang up.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from twilio.request_validator import RequestValidator
-
-MAX_STEPS = 200
+KEYPAD = "keypad> "
+KEYS = frozenset("0123456789*#")
+IN_CONFERENCE = "[Enter or ctrl-D hangs up]"
+POLL_SECONDS = 20.0  # how long one request for events may wait for one
 
 
 class PhoneError(RuntimeError):
-    """The server refused or broke the call (bad signature, error status, not TwiML)."""
+    """The emulator refused or broke the call."""
 
 
 class Answer(Protocol):
     @property
     def status_code(self) -> int: ...
 
-    @property
-    def text(self) -> str: ...
+    def json(self) -> Any: ...
 
 
-class Poster(Protocol):
-    def post(self, url: str, *, data: Mapping[str, str], headers: Mapping[str, str]) -> Answer: ...
+class Http(Protocol):
+    """An HTTP client (httpx's, or a test client) with the emulator's address as its base."""
+
+    def get(self, url: str, *, params: dict[str, Any]) -> Answer: ...
+
+    def post(self, url: str, *, json: dict[str, str] | None = None) -> Answer: ...
 
 
-@dataclass
-class Phone:
-    http: Poster
-    server: str  # where requests go
-    public_url: str  # the base URL the server rebuilds and checks signatures against
-    auth_token: str
-    number: str
-    caller: str
-    read: Callable[[str], str]
-    write: Callable[[str], None]
-    call_sid: str = field(default_factory=lambda: "CA" + secrets.token_hex(16))
-    joined: str | None = None
+class TerminalPhone:
+    """One call: :meth:`call` returns when it has ended.
 
-    def post(self, url: str, params: Mapping[str, str]) -> str:
-        if url.startswith("/"):
-            url = self.public_url + url
-        signature = RequestValidator(self.auth_token).compute_signature(url, dict(params))
-        target = self.server + url.removeprefix(self.public_url)
-        response = self.http.post(
-            target, data=dict(params), headers={"X-Twilio-Signature": signature}
+    ``read(prompt)`` returns a line the person typed, or raises ``EOFError``; it is called from
+    a thread of its own, so what the call hears is shown while the person types.
+    """
+
+    def __init__(
+        self, http: Http, *, read: Callable[[str], str], write: Callable[[str], None]
+    ) -> None:
+        self.http, self.read, self.write = http, read, write
+        self.sid = ""
+        self.stage = "ringing"
+        self.stages = 0  # stage changes seen: the keyboard acts once on each
+        self.changed = threading.Condition()
+        self.acting = threading.Lock()  # held while the keyboard's request is on its way
+
+    def call(self, line: str, caller: str) -> None:
+        """Dial ``line`` from ``caller`` and show the call until it ends."""
+        self.write(f"[dialling {line}]")
+        self.sid = str(
+            self._ok(self.http.post("/phone/calls", json={"line": line, "caller": caller}))["sid"]
         )
-        if response.status_code != 200:
-            raise PhoneError(f"the server answered {response.status_code} to {target}")
-        return response.text
-
-    def params(self, **extra: str) -> dict[str, str]:
-        return {
-            "AccountSid": "AC" + "0" * 32,
-            "CallSid": self.call_sid,
-            "From": self.caller,
-            "To": self.number,
-            "Direction": "inbound",
-            "CallStatus": "in-progress",
-            **extra,
-        }
-
-    def dial(self) -> None:
-        """Ring the line and follow the call until it ends."""
-        self.write(f"[dialling {self.number}]")
-        twiml = self.post("/twilio/voice", self.params(CallStatus="ringing"))
-        for _ in range(MAX_STEPS):
-            next_request = self.follow(twiml)
-            if next_request is None:
-                self.write("[call ended]")
-                return
-            url, params = next_request
-            twiml = self.post(url, params)
-        raise PhoneError("the call did not end after many steps")
-
-    def follow(self, twiml: str) -> tuple[str, dict[str, str]] | None:
-        """Play one TwiML document; return the next request to make, or None when it hangs up."""
+        threading.Thread(target=self._keyboard, name="keyboard", daemon=True).start()
         try:
-            verbs = list(ET.fromstring(twiml))  # noqa: S314 - our own server's TwiML
-        except ET.ParseError as exc:
-            raise PhoneError("the server did not answer with TwiML") from exc
-        for verb in verbs:
-            if verb.tag == "Say":
-                self.write(f"  {verb.text or ''}")
-            elif verb.tag in ("Play", "Pause"):
-                self.write(f"[{verb.tag.lower()}]")
-            elif verb.tag == "Gather":
-                for say in verb.iter("Say"):
-                    self.write(f"  {say.text or ''}")
-                digits = self.read("keypad> ").strip().rstrip("#")
-                if digits:
-                    return verb.get("action", ""), self.params(Digits=digits)
-            elif verb.tag == "Redirect":
-                return verb.text or "", self.params()
-            elif verb.tag == "Hangup":
-                return None
-            elif verb.tag == "Dial":
-                return self.conference(verb)
-        return None
+            self._listen()
+        except KeyboardInterrupt:
+            self.hang_up()
+            raise
+        finally:
+            with self.acting, self.changed:  # the keyboard's last request is over; it stops
+                self.stage, self.stages = "ended", self.stages + 1
+                self.changed.notify_all()
 
-    def conference(self, dial: ET.Element) -> tuple[str, dict[str, str]] | None:
-        room = dial.find("Conference")
-        if room is None or not room.text:
-            return None
-        moderator = room.get("startConferenceOnEnter") == "true"
-        callback = room.get("statusCallback", "")
-        sid = "CF" + hashlib.sha256(room.text.encode()).hexdigest()[:32]
-        event = self._event(callback, sid, room, moderator)
-        if moderator:
-            event("conference-start", with_call=False)
-        event("participant-join", with_call=True)
-        self.joined = room.text
-        self.write(f"[joined the conference as {'moderator' if moderator else 'member'}]")
-        if not moderator and room.get("waitUrl"):
-            self.follow_wait(room.get("waitUrl", ""), sid)
-        self.read("[in the call: press Enter to hang up] ")
-        event("participant-leave", with_call=True)
-        action = dial.get("action")
-        return (action, self.params(CallStatus="completed")) if action else None
+    def hang_up(self) -> None:
+        self._ok(self.http.post(f"/phone/calls/{self.sid}/hangup"))
 
-    def follow_wait(self, url: str, conference_sid: str) -> None:
-        for verb in ET.fromstring(self.post(url, self.params(ConferenceSid=conference_sid))):  # noqa: S314
-            if verb.tag == "Say":
-                self.write(f"  {verb.text or ''}")
-            elif verb.tag == "Play":
-                self.write("[music while waiting]")
+    def _listen(self) -> None:
+        after = 0
+        while self.stage != "ended":
+            answer = self.http.get(
+                f"/phone/calls/{self.sid}/events", params={"after": after, "wait": POLL_SECONDS}
+            )
+            found = self._ok(answer)
+            for event in found["events"]:
+                self._show(event)
+            after = int(found["next"])
 
-    def _event(
-        self, callback: str, sid: str, room: ET.Element, moderator: bool
-    ) -> Callable[..., None]:
-        def send(name: str, *, with_call: bool) -> None:
-            params = {
-                "AccountSid": "AC" + "0" * 32,
-                "ConferenceSid": sid,
-                "FriendlyName": room.text or "",
-                "StatusCallbackEvent": name,
-            }
-            if with_call:
-                params.update(
-                    CallSid=self.call_sid,
-                    ParticipantLabel=room.get("participantLabel", ""),
-                    Muted="false",
-                    Hold="false",
-                    StartConferenceOnEnter=str(moderator).lower(),
+    def _show(self, event: dict[str, str]) -> None:
+        if "heard" in event:
+            self.write(event["heard"])
+        elif "sms" in event:
+            self.write(f"[SMS from {event['from']}] {event['sms']}")
+        elif "stage" in event:
+            if event["stage"] == "in_conference":
+                self.write(IN_CONFERENCE)
+            with self.changed:
+                self.stage = event["stage"]
+                self.stages += 1
+                self.changed.notify_all()
+
+    def _keyboard(self) -> None:
+        """Keys while gathering; Enter or ctrl-D in the conference hangs up."""
+        acted = 0
+        while True:
+            stage, acted = self._next_stage(acted)
+            if stage == "ended":
+                return
+            keys = self._type(KEYPAD if stage == "gathering" else "")
+            with self.acting:
+                if self.stage == "ended":  # while the person typed
+                    return
+                if keys is None or stage == "in_conference":
+                    self.hang_up()
+                    return
+                self._ok(self.http.post(f"/phone/calls/{self.sid}/keys", json={"digits": keys}))
+
+    def _next_stage(self, acted: int) -> tuple[str, int]:
+        """The first stage after the ``acted`` first changes that the keyboard acts on."""
+        with self.changed:
+            self.changed.wait_for(
+                lambda: (
+                    self.stages > acted and self.stage in ("gathering", "in_conference", "ended")
                 )
-            if callback:
-                self.post(callback, params)
+            )
+            return self.stage, self.stages
 
-        return send
+    def _type(self, prompt: str) -> str | None:
+        """What was typed, once it is keypad keys only; None for ctrl-D."""
+        while True:
+            try:
+                typed = self.read(prompt).strip()
+            except EOFError:
+                return None
+            if all(key in KEYS for key in typed):
+                return typed
+            self.write("[a keypad has 0-9, * and # only]")
+
+    def _ok(self, answer: Answer) -> Any:
+        if answer.status_code >= 300:
+            raise PhoneError(f"the emulator answered {answer.status_code}")
+        return answer.json() if answer.status_code != 204 else None

@@ -27,12 +27,13 @@ pytest_plugins = [
     "tests.fixtures.own_database",
     "tests.fixtures.calls",
     "tests.fixtures.committed",
+    "tests.fixtures.phones",
 ]
 
 
 # Fixtures that start a real part beside the test: whoever uses one is an integration test.
 INTEGRATION_FIXTURES = frozenset(
-    {"prism_url", "twilio_client", "live_server", "twilio_live_server"}
+    {"prism_url", "twilio_client", "live_server", "twilio_live_server", "emulated_live_server"}
 )
 
 

@@ -30,32 +30,82 @@ from twilio.request_validator import RequestValidator
 from supportline.emulator.engine import Engine
 from supportline.emulator.hooks import Purpose, Webhook
 
-# (absolute URL, params, signature header) → the answer's body; raises when it is not a 200
+# (absolute URL, params, signature header) → the answer's body; raises when it is not a 2xx
 Transport = Callable[[str, dict[str, str], str], str]
 
 
 class Poster(Protocol):
     """An HTTP client's post (httpx's, or a test client's)."""
 
-    def post(self, url: str, *, data: Mapping[str, str], headers: Mapping[str, str]) -> Any: ...
+    def post(
+        self,
+        url: str,
+        *,
+        data: Mapping[str, str],
+        headers: Mapping[str, str],
+        extensions: dict[str, Any] | None = None,
+    ) -> Any: ...
 
 
-def http_transport(http: Poster, *, server: str, public_url: str) -> Transport:
-    """Post to a server listening at ``server`` whose public address (the one Twilio signs
-    and the server checks) is ``public_url``; anything but a 200 is an error."""
+# httpcore's trace events once a request is wholly written to its connection
+BODY_SENT = frozenset({"http11.send_request_body.complete", "http2.send_request_body.complete"})
 
-    def post(url: str, params: dict[str, str], signature: str) -> str:
-        target = server.rstrip("/") + url.removeprefix(public_url.rstrip("/"))
-        response = http.post(target, data=params, headers={"X-Twilio-Signature": signature})
-        if response.status_code != 200:
+
+@dataclass(frozen=True)
+class HttpTransport:
+    """Posts to a server listening at ``server`` whose public address (the one Twilio signs
+    and the server checks) is ``public_url``; anything but a 2xx is an error: Twilio's 11200
+    (https://www.twilio.com/docs/api/errors/11200)."""
+
+    http: Poster
+    server: str
+    public_url: str
+
+    def __call__(self, url: str, params: dict[str, str], signature: str) -> str:
+        return self.post(url, params, signature)
+
+    def post(
+        self,
+        url: str,
+        params: dict[str, str],
+        signature: str,
+        *,
+        on_sent: Callable[[], None] | None = None,
+    ) -> str:
+        """``on_sent`` is told once the request is wholly on its connection, before any answer
+        comes; with a client that has no connections (a test client), or when the post fails,
+        it is told when the post is over."""
+        public_url = self.public_url.rstrip("/")
+        if not url.startswith(public_url + "/"):
+            raise WebhookRefused(f"{url} is not an address of the server ({public_url})")
+        target = self.server.rstrip("/") + url.removeprefix(public_url)
+        told = False
+
+        def tell(event: str = "", _info: object = None) -> None:
+            nonlocal told
+            if on_sent is not None and not told and (not event or event in BODY_SENT):
+                told = True
+                on_sent()
+
+        headers = {"X-Twilio-Signature": signature}
+        try:
+            response = self.http.post(
+                target, data=params, headers=headers, extensions={"trace": tell}
+            )
+        finally:
+            tell()
+        if not 200 <= response.status_code < 300:
             raise WebhookRefused(f"the server answered {response.status_code} to {target}")
         return str(response.text)
 
-    return post
+
+def http_transport(http: Poster, *, server: str, public_url: str) -> HttpTransport:
+    """Webhooks posted over ``http`` (see :class:`HttpTransport`)."""
+    return HttpTransport(http, server, public_url)
 
 
 class WebhookRefused(RuntimeError):
-    """The server answered a webhook with something other than 200 (Twilio's error 11200)."""
+    """The server answered a webhook with something other than a 2xx (Twilio's error 11200)."""
 
 
 class Mode(StrEnum):

@@ -187,6 +187,24 @@ class Engine:
                 return self._end(call)
             return self._run(call, verbs)
 
+    def unreachable(self, hook: Webhook) -> list[Webhook]:
+        """The server did not answer ``hook`` with a 2xx (error 11200). A call waiting for the
+        document hears Twilio's application error message and ends, as without a fallback URL
+        (https://www.twilio.com/docs/usage/security/availability-reliability); a wait document
+        that does not come leaves silence; a callback is only noted in the debugger."""
+        with self.lock:
+            self.errors.append(f"11200 HTTP retrieval failure ({hook.purpose})")
+            if hook.purpose in (Purpose.status, Purpose.announce) or hook.call_sid is None:
+                return []
+            call = self.calls[hook.call_sid]
+            if hook.purpose is Purpose.wait:
+                call.hear("[silence]")
+                return []
+            if call.stage is Stage.ended:
+                return []
+            call.hear("[an application error has occurred]")
+            return self._end(call)
+
     def advance(self) -> list[Webhook]:
         """Time has passed (the clock): Dial time limits, the calls' own limits, waiting music."""
         with self.lock:

@@ -112,6 +112,8 @@ class Conference:
     status: str = "init"  # init (waiting) | in-progress | completed
     legs: dict[str, Leg] = field(default_factory=dict)
     sequence: int = 0
+    created_at: datetime | None = None
+    ended_by: str = ""  # ReasonConferenceEnded, once completed
 
     @property
     def started(self) -> bool:
@@ -163,7 +165,9 @@ class Rooms:
             raise TwilioError(16023, "participantLabel is longer than 128 characters")
         conference = self.active(leg.room)
         if conference is None:
-            conference = Conference(new_sid("CF"), leg.room, leg.status_callback, leg.events)
+            conference = Conference(
+                new_sid("CF"), leg.room, leg.status_callback, leg.events, created_at=self.clock()
+            )
             self.conferences[conference.sid] = conference
         if leg.label and leg.label in conference.labels():
             raise TwilioError(16025, "participantLabel already in use in this conference")
@@ -209,7 +213,7 @@ class Rooms:
         return _marked([hook for hook in hooks if hook is not None], by_rest)
 
     def _finish(self, conference: Conference, reason: str) -> list[Webhook]:
-        conference.status = "completed"
+        conference.status, conference.ended_by = "completed", reason
         hooks: list[Webhook | None] = []
         for call_sid in list(conference.legs):
             leg = conference.legs.pop(call_sid)

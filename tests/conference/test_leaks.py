@@ -17,14 +17,12 @@ from sqlalchemy.orm import Session
 
 from conference import tasks
 from core.database import Base
-from core.settings import get_settings
 from supportline.emulator.local import LocalTwilio
-from supportline.phone import Phone
 from tests.clock import Clock
 from tests.factories import auth_headers
 from tests.fixtures.calls import MEETING_START, World, login
+from tests.fixtures.phones import dial, emulator_for
 
-BASE = "https://line.example.org"
 CALLERS = ["+48601000901", "+48601000902", "+48601000903", "+48601000904", "+48601000905"]
 
 
@@ -77,19 +75,18 @@ def play_every_kind_of_call(
     answers.append(client.post(f"{base}/conference/extend", headers=headers).text)
     tasks.run_due_steps(db, MEETING_START + timedelta(minutes=75), sim)
     sim.deliver()
-    printed: list[str] = []
-    phone = Phone(
-        http=client,
-        server=BASE,
-        public_url=BASE,
-        auth_token=get_settings().webhook_auth_token,
-        number=world.line_number,
-        caller=CALLERS[2],
-        read=lambda _prompt: "",
-        write=printed.append,
-    )
-    phone.dial()
-    return {"api errors": [a for a in answers if '"error"' in a], "terminal phone": printed}
+    # The terminal phone, through the Twilio emulator: the member dials again, typing the
+    # participant number and the PIN; neither they nor the caller's number may be printed.
+    with emulator_for(client) as emulator:
+        phone = dial(emulator.url, world.line_number, CALLERS[2])
+        printed = phone.type(world.member.participant_number, "590317", "").ended()
+        assert emulator.board.wait_idle(10)
+        journal = list(emulator.board.journal)
+    return {
+        "api errors": [a for a in answers if '"error"' in a],
+        "terminal phone": printed,
+        "emulator journal": journal,
+    }
 
 
 def secrets_of(world: World) -> list[str]:
@@ -122,7 +119,7 @@ def test_nothing_personal_leaks_through_any_kind_of_call(
         **seen,
     }
     assert len(sim.twiml) > 30 and len(caplog.records) > 30
-    assert seen["api errors"] and len(seen["terminal phone"]) > 3
+    assert seen["api errors"] and len(seen["terminal phone"]) > 3 and seen["emulator journal"]
     for what, texts in outputs.items():
         for value in secrets_of(world):
             leaked = [text for text in texts if value in text]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import TypeVar
 
 import httpx2
@@ -16,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
 from core.database import utcnow
-from groups import service as groups_service
-from groups.models import Group, Meeting, Membership, MembershipStatus
+from groups.models import Group, Membership, MembershipStatus
 from groups.service import Credentials
 from notifications.models import Kind, OutboxMessage, Status
 from supportline.emulator.delivery import http_transport
@@ -28,10 +25,10 @@ from tests.factories import (
     MEMBER_PHONES,
     PASSWORD,
     create_group,
-    create_line,
     create_member,
     create_staff,
 )
+from tests.fixtures.live import LiveMeeting, meeting_in_progress
 
 pytestmark = pytest.mark.browser
 T = TypeVar("T")
@@ -223,34 +220,6 @@ def test_admin_pages_and_the_audited_contact_view(page: Page, live_server: LiveS
     look(page, "eject-confirm")
 
 
-@dataclass(frozen=True)
-class LiveMeeting:
-    moderator: Staff
-    moderator_phone: Credentials  # the moderator's own dial-in credentials
-    member: Credentials
-    meeting: Meeting
-    line_number: str
-
-
-def _meeting_in_progress(session: Session) -> LiveMeeting:
-    """A group on its own line whose meeting started five minutes ago; PINs already chosen."""
-    now = utcnow()
-    moderator = create_staff(session)
-    line = create_line(session)
-    group = create_group(session, now=now, moderator=moderator, line=line, name="Live circle")
-    (moderator_membership,) = groups_service.moderators(session, group.id)
-    moderator_phone = groups_service.issue_credentials(session, moderator_membership)
-    member = create_member(session, group, now=now, alias="Zofia")
-    for credentials in (moderator_phone, member):
-        credentials.membership.pin_is_temporary = False
-    meeting = session.scalars(
-        select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at)
-    ).first()
-    assert meeting is not None
-    meeting.starts_at, meeting.ends_at = now - timedelta(minutes=5), now + timedelta(minutes=55)
-    return LiveMeeting(moderator, moderator_phone, member, meeting, line.number)
-
-
 def _dial_in(twilio: LocalTwilio, live: LiveMeeting, credentials: Credentials) -> Handset:
     call = twilio.dial(live.line_number, MEMBER_PHONES[7])
     call.press(credentials.participant_number).press(credentials.pin)
@@ -262,7 +231,7 @@ def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twi
     page: Page, twilio_live_server: TwilioLiveServer
 ) -> None:
     server = twilio_live_server.server
-    live = seed(server, _meeting_in_progress)
+    live = seed(server, meeting_in_progress)
     with httpx2.Client(timeout=10) as http:
         twilio = LocalTwilio(
             http_transport(http, server=server.url, public_url=server.url),

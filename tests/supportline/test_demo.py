@@ -210,3 +210,21 @@ def test_meeting_now_near_local_midnight_says_there_is_no_later_meeting(
         notes = demo.meeting_notes(seeded)
     assert seeded.meeting_now is not None and seeded.meeting_later is None
     assert notes[-1].startswith("Later today: none;")
+
+
+def test_the_demo_says_how_to_dial_into_the_meeting_in_progress(own_database: Path) -> None:
+    with get_sessionmaker().begin() as session:
+        seeded = demo.seed(session, now=MONDAY_NOON, meeting_now=True)
+        notes = demo.dial_in_notes(seeded, ".venv/bin/supportline")
+        without = demo.dial_in_notes(demo.seed(session, now=MONDAY_NOON), "supportline")
+    group = seeded.groups[0]
+    moderator, alex = group.moderators[0], group.members[0]
+    call = ".venv/bin/supportline call +12025550100 --from"
+    assert f"{call} {demo.MODERATOR_PHONE}" in notes[1]
+    assert f"number {moderator.participant_number}, PIN {moderator.pin}" in notes[1]
+    assert f"{call} {alex.phone}   number {alex.participant_number}, PIN {alex.pin}" in notes[2]
+    assert notes[-1].startswith("Live panel: https://line.example.org/console/")
+    assert without == [
+        "To call a meeting now: `supportline demo --meeting-now` puts one in progress and says "
+        "how to dial in."
+    ]
