@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export SCARF_ANALYTICS=false
 
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh test
 bash scripts/install-test-tools.sh
 bash scripts/install-services.sh
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging.config
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from core.database import Base, get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
 from core.logs import log_config
 from core.settings import Environment, get_settings
+from supportline.emulator import EMULATOR_URL
 from supportline.emulator.delivery import Mode
 from supportline.emulator.hooks import ACCOUNT_SID
 
@@ -37,6 +39,20 @@ app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(pii_app, name="pii")
 console = Console(stderr=True)
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (another program holds it), or None."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return (
+                f"port {port} on {host} is already in use (another supportline, or another "
+                "program): stop it, or choose another port with --port"
+            )
+    return None
 
 
 def fail(message: str) -> typer.Exit:
@@ -173,19 +189,20 @@ def demo(
 ) -> None:
     """Seed a demo organisation (idempotent) and print its credentials. Demo data only."""
     from supportline import demo as demo_service  # noqa: PLC0415 - keeps `--help` fast
+    from supportline import demo_output  # noqa: PLC0415
 
     if get_settings().environment is Environment.production:
         raise fail("the demo writes made-up people and known passwords; not in production")
     migrate.upgrade()
     with get_sessionmaker().begin() as session:
         seeded = demo_service.seed(session, now=utcnow(), meeting_now=meeting_now)
-        payload = demo_service.as_json(seeded)
-        notes = demo_service.meeting_notes(seeded)
-        phone_notes = demo_service.dial_in_notes(seeded, program_name())
+        payload = demo_output.as_json(seeded)
+        notes = demo_output.meeting_notes(seeded)
+        phone_notes = demo_output.dial_in_notes(seeded, program_name())
     if json_output:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    typer.echo(demo_service.as_text(payload))
+    typer.echo(demo_output.as_text(payload))
     for note in [*notes, *phone_notes]:
         typer.echo(note)
 
@@ -204,6 +221,9 @@ def serve(
     from core.scheduler import SchedulerRunner  # noqa: PLC0415 - keeps `--help` fast
     from supportline.jobs import JOBS  # noqa: PLC0415
 
+    taken = port_taken(host, port)
+    if taken is not None:
+        raise fail(taken)
     logging.config.dictConfig(log_config())  # the scheduler starts before uvicorn configures it
     check_keys()
     migrate.upgrade()
@@ -308,9 +328,6 @@ def outbox(
     Console().print(table)
 
 
-EMULATOR_URL = "http://127.0.0.1:8001"
-
-
 @app.command("twilio-emulator")
 def twilio_emulator(
     host: Annotated[str, typer.Option(help="address to listen on (loopback only)")] = "127.0.0.1",
@@ -346,7 +363,7 @@ def twilio_emulator(
         auth_token=settings.twilio_auth_token.get_secret_value(),
         mode=delivery,
     )
-    refusal = config.refusal()
+    refusal = config.refusal() or port_taken(host, port)
     if refusal is not None:
         raise fail(refusal)
     console.print(

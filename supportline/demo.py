@@ -12,7 +12,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +31,7 @@ from groups.models import (
     MembershipRole,
 )
 from groups.schemas import GroupCreate, LineCreate, ReferralCreate, SlotSchema
+from notifications import notices
 from supportline import demo_meetings
 
 STAFF = (
@@ -92,14 +92,14 @@ GROUPS = (
 @dataclass(frozen=True)
 class DemoCredentials:
     participant_number: str
-    pin: str
+    pin: str | None  # None once its owner chose a PIN of their own on a first call
 
 
 @dataclass(frozen=True)
 class DemoMember:
     alias: str
     participant_number: str
-    pin: str
+    pin: str | None  # as in DemoCredentials
     phone: str
     email: str
     language: str
@@ -241,7 +241,7 @@ def _moderator(
             session, actor=admin, group=group, staff_id=moderator.id
         )
         membership = credentials.membership
-        _set_demo_credentials(session, membership, f"group{group_index}:moderator")
+        _set_demo_credentials(session, membership, f"group{group_index}:moderator", now=None)
     return _credentials_of(membership, f"group{group_index}:moderator")
 
 
@@ -284,7 +284,7 @@ def _member(
             session, actor=moderator, referral=referral, now=now
         )
         membership = approved.membership
-        _set_demo_credentials(session, membership, key)
+        _set_demo_credentials(session, membership, key, now=now)
     credentials = _credentials_of(membership, key)
     return DemoMember(
         alias=alias,
@@ -296,8 +296,12 @@ def _member(
     )
 
 
-def _set_demo_credentials(session: Session, membership: Membership, key: str) -> None:
-    """Replace the random credentials of a fresh membership by reproducible ones."""
+def _set_demo_credentials(
+    session: Session, membership: Membership, key: str, *, now: datetime | None
+) -> None:
+    """Replace the random credentials of a fresh membership by reproducible ones; the PIN SMS
+    queued at approval is replaced too (``now``: when), so a demo member with a real SMS account
+    gets the PIN that works."""
     settings = get_settings()
     for attempt in range(100):
         number = demo_digits(f"number:{key}:{attempt}", settings.participant_number_length)
@@ -313,112 +317,16 @@ def _set_demo_credentials(session: Session, membership: Membership, key: str) ->
         raise RuntimeError("no free demo participant number")
     membership.participant_number = number
     membership.participant_number_index = index
-    membership.pin_hash = security.hash_secret(demo_digits(f"pin:{key}", settings.pin_length))
+    pin = demo_digits(f"pin:{key}", settings.pin_length)
+    membership.pin_hash = security.hash_secret(pin)
     session.flush()
+    if now is not None and membership.phone is not None:
+        notices.send_pin(session, membership=membership, pin=pin, now=now)
 
 
 def _credentials_of(membership: Membership, key: str) -> DemoCredentials:
     assert membership.participant_number is not None
+    pin = demo_digits(f"pin:{key}", get_settings().pin_length)
     return DemoCredentials(
-        membership.participant_number, demo_digits(f"pin:{key}", get_settings().pin_length)
+        membership.participant_number, pin if membership.pin_is_temporary else None
     )
-
-
-# --- output -------------------------------------------------------------------------------------
-
-
-def as_json(demo: Demo) -> dict[str, Any]:
-    """The shape ``supportline demo --json`` prints."""
-    return {
-        "staff": [
-            {"username": username, "password": password, "role": role.value}
-            for username, password, role in demo.staff
-        ],
-        "lines": demo.lines,
-        "groups": [
-            {
-                "id": seeded.group.id,
-                "name": seeded.group.name,
-                "language": seeded.group.language,
-                "line": seeded.line,
-                "moderators": [
-                    {"participant_number": m.participant_number, "pin": m.pin}
-                    for m in seeded.moderators
-                ],
-                "members": [
-                    {
-                        "alias": m.alias,
-                        "participant_number": m.participant_number,
-                        "pin": m.pin,
-                        "phone": m.phone,
-                        "email": m.email,
-                        "language": m.language,
-                    }
-                    for m in seeded.members
-                ],
-            }
-            for seeded in demo.groups
-        ],
-    }
-
-
-def as_text(payload: dict[str, Any]) -> str:
-    """The same credentials for a person reading a terminal."""
-    lines = ["Demo staff (web console and API):"]
-    lines += [f"  {s['role']:<10} {s['username']:<16} {s['password']}" for s in payload["staff"]]
-    lines.append("Demo lines: " + ", ".join(payload["lines"]))
-    for group in payload["groups"]:
-        lines.append(f"Group {group['id']}: {group['name']} ({group['language']}), {group['line']}")
-        lines += [
-            f"  moderator   number {m['participant_number']}  PIN {m['pin']}"
-            for m in group["moderators"]
-        ]
-        lines += [
-            f"  {m['alias']:<10}  number {m['participant_number']}  PIN {m['pin']}"
-            for m in group["members"]
-        ]
-    return "\n".join(lines)
-
-
-def meeting_notes(demo: Demo) -> list[str]:
-    notes = []
-    if demo.meeting_now is not None:
-        notes.append(
-            f"In progress now: {demo.meeting_now.group.name}, "
-            f"until {demo.meeting_now.ends_at:%H:%M} UTC"
-        )
-    if demo.meeting_later is not None:
-        notes.append(
-            f"Later today: {demo.meeting_later.group.name}, "
-            f"at {demo.meeting_later.starts_at:%H:%M} UTC"
-        )
-    elif demo.meeting_now is not None:
-        notes.append(
-            "Later today: none; the groups' local day ends within the next hour or so, "
-            "so no other meeting could start later today"
-        )
-    return notes
-
-
-def dial_in_notes(demo: Demo, program: str) -> list[str]:
-    """How to call the meeting in progress with terminal phones: the moderator and a member of
-    its group, each in a terminal of its own, through the Twilio emulator (``program``: how the
-    ``supportline`` command is run here)."""
-    if demo.meeting_now is None:
-        return [
-            f"To call a meeting now: `{program} demo --meeting-now` puts one in progress and "
-            "says how to dial in."
-        ]
-    seeded = next(g for g in demo.groups if g.group.id == demo.meeting_now.group_id)
-    moderator, member = seeded.moderators[0], seeded.members[0]
-    call = f"{program} call {seeded.line} --from"
-    return [
-        "Dial in with terminal phones (the Twilio emulator runs beside the server), each in a "
-        "terminal of its own:",
-        f"  moderator:  {call} {MODERATOR_PHONE}   number {moderator.participant_number}, "
-        f"PIN {moderator.pin}",
-        f"  {member.alias + ':':<11} {call} {member.phone}   number {member.participant_number}, "
-        f"PIN {member.pin}",
-        "The first call with these PINs asks for a new one; later calls take the new one.",
-        f"Live panel: {get_settings().public_base_url}/console/ as demo-moderator, then Live panel",
-    ]

@@ -9,3 +9,5 @@ and feeds the answers back. ``delivery`` posts them in one of several orders (as
 API for the server (``rest``), a small API for terminal phones, and the threads that post the
 webhooks and tick the clock (``switchboard``).
 """
+
+EMULATOR_URL = "http://127.0.0.1:8001"  # where `supportline call` finds it unless told

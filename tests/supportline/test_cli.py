@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -248,3 +249,27 @@ def test_serve_and_worker_refuse_to_start_with_malformed_pii_keys(
     said = " ".join((done.stdout + done.stderr).split())
     assert "SUPPORTLINE_PII_KEYS holds a value that is not a Fernet key" in said
     assert not (tmp_path / "x.db").exists()  # stopped before touching the database
+
+
+def test_serve_says_in_one_line_that_its_port_is_taken() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code != 0
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output
+    assert "Traceback" not in result.output and "{" not in result.output
+
+
+def test_the_demo_script_takes_a_port_and_refuses_one_that_is_not_a_number() -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        ["bash", "scripts/demo.sh", "--port", "80a"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "demo.sh: --port takes a number, e.g. --port 8011"

@@ -22,7 +22,8 @@ from core.audit import AuditEntry
 from core.database import Base, get_sessionmaker
 from groups import members
 from groups.models import Group, Meeting, MeetingStatus, Referral, ReferralStatus
-from supportline import demo
+from notifications.models import Kind, OutboxMessage, Status
+from supportline import demo, demo_output
 from supportline.cli import app
 from tests.fixtures.settings import change_settings
 
@@ -32,7 +33,7 @@ runner = CliRunner()
 
 def seed(now: datetime, meeting_now: bool = False) -> dict[str, Any]:
     with get_sessionmaker().begin() as session:
-        return demo.as_json(demo.seed(session, now=now, meeting_now=meeting_now))
+        return demo_output.as_json(demo.seed(session, now=now, meeting_now=meeting_now))
 
 
 def row_counts() -> dict[str, int]:
@@ -207,7 +208,7 @@ def test_meeting_now_near_local_midnight_says_there_is_no_later_meeting(
     late = datetime(2026, 3, 2, 21, 50, tzinfo=UTC)  # 22:50 in Warsaw, 23:50 in Jerusalem
     with get_sessionmaker().begin() as session:
         seeded = demo.seed(session, now=late, meeting_now=True)
-        notes = demo.meeting_notes(seeded)
+        notes = demo_output.meeting_notes(seeded)
     assert seeded.meeting_now is not None and seeded.meeting_later is None
     assert notes[-1].startswith("Later today: none;")
 
@@ -215,8 +216,8 @@ def test_meeting_now_near_local_midnight_says_there_is_no_later_meeting(
 def test_the_demo_says_how_to_dial_into_the_meeting_in_progress(own_database: Path) -> None:
     with get_sessionmaker().begin() as session:
         seeded = demo.seed(session, now=MONDAY_NOON, meeting_now=True)
-        notes = demo.dial_in_notes(seeded, ".venv/bin/supportline")
-        without = demo.dial_in_notes(demo.seed(session, now=MONDAY_NOON), "supportline")
+        notes = demo_output.dial_in_notes(seeded, ".venv/bin/supportline")
+        without = demo_output.dial_in_notes(demo.seed(session, now=MONDAY_NOON), "supportline")
     group = seeded.groups[0]
     moderator, alex = group.moderators[0], group.members[0]
     call = ".venv/bin/supportline call +12025550100 --from"
@@ -228,3 +229,36 @@ def test_the_demo_says_how_to_dial_into_the_meeting_in_progress(own_database: Pa
         "To call a meeting now: `supportline demo --meeting-now` puts one in progress and says "
         "how to dial in."
     ]
+
+
+def test_the_pin_sms_queued_for_a_demo_member_is_the_pin_the_demo_prints(
+    own_database: Path,
+) -> None:
+    payload = seed(MONDAY_NOON)
+    alex = payload["groups"][0]["members"][0]
+    with get_sessionmaker().begin() as session:
+        membership = members.find_by_participant_number(session, alex["participant_number"])
+        assert membership is not None
+        queued = session.scalars(
+            select(OutboxMessage.secret).where(
+                OutboxMessage.membership_id == membership.id,
+                OutboxMessage.kind == Kind.pin,
+                OutboxMessage.status.in_([Status.pending, Status.no_provider]),
+            )
+        ).all()
+    assert queued == [alex["pin"]]  # the random PIN of the approval no longer goes out
+
+
+def test_a_pin_its_owner_changed_is_printed_as_changed_not_as_working(
+    own_database: Path,
+) -> None:
+    alex = seed(MONDAY_NOON)["groups"][0]["members"][0]
+    with get_sessionmaker().begin() as session:
+        membership = members.find_by_participant_number(session, alex["participant_number"])
+        assert membership is not None
+        membership.pin_is_temporary = False  # Alex's first call chose a PIN of Alex's own
+    again = seed(MONDAY_NOON)["groups"][0]["members"][0]
+    assert again["pin"] is None
+    result = CliRunner().invoke(app, ["demo"])
+    assert f"number {alex['participant_number']}  PIN changed by its owner" in result.stdout
+    assert alex["pin"] not in result.stdout

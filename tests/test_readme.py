@@ -1,0 +1,115 @@
+"""README's quick start, run exactly as printed: the demo starts (server and Twilio emulator), and
+the two terminal-phone commands it shows dial in with the numbers and PINs the demo printed.
+
+The demo keeps its data in a directory of the test's own (``SUPPORTLINE_DATA_DIR``), so a
+developer's demo database is left alone; the commands themselves are README's, word for word.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+NEW_PIN = "590317"
+
+
+def code_blocks(text: str) -> list[list[str]]:
+    """The shell lines of each fenced block, comments removed."""
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)
+    return [
+        [line.split("  #")[0].strip() for line in block.splitlines() if line] for block in blocks
+    ]
+
+
+def test_readme_starts_with_the_demo_and_the_test_commands() -> None:
+    first, *_ = code_blocks(README)
+    assert first == ["bash scripts/demo.sh", "bash scripts/test.sh"]
+    assert README.index("```sh") < README.index("\n## ")  # before anything else is explained
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """README's quick-start command, running; yields the process and what it printed first."""
+    found = re.search(r"`(bash scripts/demo\.sh --meeting-now)`", README)
+    assert found is not None, "README's quick start shows `bash scripts/demo.sh --meeting-now`"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTLINE_")}
+    env["SUPPORTLINE_DATA_DIR"] = str(tmp_path_factory.mktemp("readme-demo"))
+    process = subprocess.Popen(
+        shlex.split(found.group(1)),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    printed = _until_serving(process)
+    try:
+        yield process, printed
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal: both processes stop
+        process.wait(timeout=30)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def _until_serving(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    printed: list[str] = []
+    deadline = time.monotonic() + 240  # a fresh clone installs the runtime first
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            raise AssertionError("the demo stopped:\n" + "".join(printed))
+        printed.append(line)
+        if "Live panel:" in line:
+            break
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get("http://127.0.0.1:8000/healthz", timeout=1).status_code == 200:
+                return "".join(printed)
+        except httpx.TransportError:
+            time.sleep(0.2)  # waiting for a process to start, not for application time
+    raise AssertionError("the demo's server did not answer:\n" + "".join(printed))
+
+
+def credentials(printed: str, who: str) -> tuple[str, str]:
+    found = re.search(rf"{who}:.*number (\d+), PIN (\d+)", printed)
+    assert found is not None, printed
+    return found.group(1), found.group(2)
+
+
+@pytest.mark.integration
+def test_the_quick_start_phones_dial_in_as_printed(
+    demo: tuple[subprocess.Popen[str], str],
+) -> None:
+    _process, printed = demo
+    calls = [line for block in code_blocks(README) for line in block if " call " in line]
+    assert len(calls) == 2, calls
+    for command, who in zip(calls, ("moderator", "Alex"), strict=True):
+        number, pin = credentials(printed, who)
+        keys = f"{number}#\n{pin}#\n{NEW_PIN}#\n{NEW_PIN}#\n"  # then ctrl-D: hang up
+        done = subprocess.run(
+            shlex.split(command),
+            cwd=ROOT,
+            input=keys,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Thank you. Your new PIN is saved." in done.stdout
+        assert "You are joining your group now." in done.stdout
+        assert "[hung up]" in done.stdout
