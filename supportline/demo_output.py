@@ -56,7 +56,8 @@ def as_json(demo: Demo) -> dict[str, Any]:
 
 def as_text(payload: dict[str, Any]) -> str:
     """The same credentials for a person reading a terminal."""
-    lines = ["Demo staff (web console and API):"]
+    console = f"{get_settings().public_base_url}/console/"
+    lines = [f"Demo staff: sign in to the web console at {console} (or the API) as"]
     lines += [f"  {s['role']:<10} {s['username']:<16} {s['password']}" for s in payload["staff"]]
     lines.append("Demo lines: " + ", ".join(payload["lines"]))
     for group in payload["groups"]:

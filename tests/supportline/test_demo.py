@@ -262,3 +262,11 @@ def test_a_pin_its_owner_changed_is_printed_as_changed_not_as_working(
     result = CliRunner().invoke(app, ["demo"])
     assert f"number {alex['participant_number']}  PIN changed by its owner" in result.stdout
     assert alex["pin"] not in result.stdout
+
+
+def test_the_demo_names_the_consoles_address_beside_the_logins(own_database: Path) -> None:
+    result = CliRunner().invoke(app, ["demo"])
+    first, logins = result.stdout.splitlines()[:2]
+    console = "https://line.example.org/console/"
+    assert first == f"Demo staff: sign in to the web console at {console} (or the API) as"
+    assert "demo-admin" in logins
