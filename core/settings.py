@@ -6,14 +6,16 @@ Nothing else in the code base reads ``os.environ``; everything goes through :fun
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development"})
@@ -122,15 +124,28 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
-        if self.environment is not Environment.production:
-            return self
-        if self.secret_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
-            raise ValueError("SUPPORTLINE_SECRET_KEY must be set to a real secret in production")
-        if not self.pii_keys.get_secret_value().strip():
-            raise ValueError("SUPPORTLINE_PII_KEYS must be set in production")
-        if not self.database_url:
-            raise ValueError("SUPPORTLINE_DATABASE_URL must be set in production")
+        problems = self.production_problems() if self.environment is Environment.production else []
+        if problems:
+            raise ValueError("\n".join(problems))  # one line each, naming the setting
         return self
+
+    def production_problems(self) -> list[str]:
+        """What would make a production server fail its callers, one sentence each; never a
+        value of any setting."""
+        problems = []
+        if self.secret_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            problems.append("SUPPORTLINE_SECRET_KEY: set it to a real secret in production")
+        if not self.pii_keys.get_secret_value().strip():
+            problems.append("SUPPORTLINE_PII_KEYS: set it in production")
+        if not self.database_url:
+            problems.append("SUPPORTLINE_DATABASE_URL: set it in production")
+        problems += _public_url_problems(self.public_base_url)
+        if not self.twilio_configured:
+            problems.append(
+                "SUPPORTLINE_TWILIO_ACCOUNT_SID, SUPPORTLINE_TWILIO_AUTH_TOKEN: set both in "
+                "production; without the token every call's signature is refused"
+            )
+        return problems
 
     @property
     def effective_database_url(self) -> str:
@@ -174,6 +189,43 @@ class Settings(BaseSettings):
         if token:
             return token
         return hashlib.sha256(b"twilio-webhook:" + self.effective_secret_key).hexdigest()[:32]
+
+
+def _public_url_problems(url: str) -> list[str]:
+    """Twilio signs each webhook over the URL it was given, and the server checks the signature
+    against URLs rebuilt from ``PUBLIC_BASE_URL``: it must be the https address Twilio reaches
+    (https://www.twilio.com/docs/usage/security)."""
+    parts = urlsplit(url)
+    name = "SUPPORTLINE_PUBLIC_BASE_URL"
+    if parts.scheme != "https" or not parts.hostname:
+        return [f"{name}: give the https address Twilio reaches, such as https://line.example.org"]
+    host = parts.hostname
+    if host == "localhost" or host.endswith(".localhost") or _is_loopback(host):
+        return [f"{name}: a loopback address; Twilio cannot reach it in production"]
+    return []
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """Invalid settings as one line per problem, naming the environment variable and never a
+    value (pydantic's own text repeats every setting's input, secrets included)."""
+    lines = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if not item["loc"]:
+            lines += message.splitlines()
+            continue
+        field = str(item["loc"][0])
+        info = Settings.model_fields.get(field)
+        name = info.alias if info is not None and info.alias else f"SUPPORTLINE_{field.upper()}"
+        lines.append(f"{name}: {message[:1].lower()}{message[1:]}")
+    return lines
 
 
 def _development_file(path: Path, make: Callable[[], str]) -> bytes:

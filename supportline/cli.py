@@ -20,7 +20,7 @@ from core import migrate, pii
 from core.database import Base, get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
 from core.logs import log_config
-from core.settings import Environment, get_settings
+from core.settings import Environment, get_settings, settings_problems
 from supportline.emulator import EMULATOR_URL
 from supportline.emulator.delivery import Mode
 from supportline.emulator.hooks import ACCOUNT_SID
@@ -400,4 +400,16 @@ def call(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        typer.echo("supportline: the settings cannot be used:", err=True)
+        for line in settings_problems(exc):
+            typer.echo(f"  {line}", err=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -195,7 +195,12 @@ def test_cli_demo_json_is_stable_and_its_admin_logs_in(own_database: Path) -> No
 def test_the_demo_refuses_a_production_database(
     own_database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    change_settings(environment="production", pii_keys=Fernet.generate_key().decode())
+    change_settings(
+        environment="production",
+        pii_keys=Fernet.generate_key().decode(),
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="a-real-looking-token",
+    )
     result = runner.invoke(app, ["demo", "--json"])
     assert result.exit_code == 1
     assert "not in production" in result.output
