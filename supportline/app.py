@@ -31,6 +31,7 @@ from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
+from supportline.readiness import check_stored_keys
 
 
 @asynccontextmanager
@@ -109,8 +110,10 @@ def create_app() -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     def readyz(session: SessionDep) -> dict[str, str]:
-        """Readiness: the database can be read and written (503 when it cannot)."""
+        """Readiness: the database can be read and written, and the keys decrypt and find the
+        stored data (503 with the reason when not)."""
         check_database(session)
+        check_stored_keys(session)
         return {"status": "ready"}
 
     return app

@@ -8,12 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import migrate
 from core.database import get_session, make_engine, unit_of_work
+from tests.clock import Clock
+from tests.factories import create_group, create_member
 from tests.fixtures.settings import Change
 from tests.twilio_signing import signed_post
 
@@ -112,3 +115,19 @@ def test_readiness_finds_a_read_only_database(
 
 def test_readiness_answers_ready_on_the_tests_database(client: TestClient) -> None:
     assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_readiness_finds_keys_that_are_not_the_datas(
+    client: TestClient, db: Session, clock: Clock, settings: Change
+) -> None:
+    group = create_group(db, now=clock.now())
+    create_member(db, group, now=clock.now())
+    assert client.get("/readyz").json() == {"status": "ready"}
+    settings(secret_key="another-secret-" + "x" * 20)
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["detail"].startswith("SUPPORTLINE_SECRET_KEY is not the key")
+    settings(pii_keys=Fernet.generate_key().decode())
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["detail"].startswith("SUPPORTLINE_PII_KEYS does not decrypt")
