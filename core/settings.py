@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # How long a request waits for another writer on SQLite before it is answered "busy": under
     # Twilio's 15-second webhook timeout (core/outage.py).
     database_busy_seconds: int = Field(default=8, ge=1, le=12)
+    # PostgreSQL connections per pool: each web process has two pools (the call's relaxed one and
+    # the rest) and keeps 8 more for the webhooks; the worker one pool. README says how to count.
+    database_pool_size: int = Field(default=5, ge=1, le=100)
+    database_max_overflow: int = Field(default=5, ge=0, le=100)
 
     # The dial-in call (conference/): brute-force limits, the dial-in window, the moderator grace.
     pin_tries_per_call: int = Field(default=3, ge=1, le=10)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from core.database import (
     durable_commit,
@@ -199,3 +200,13 @@ def test_the_sqlite_files_are_readable_by_their_owner_only(tmp_path: Path) -> No
     finally:
         os.umask(old_umask)
     assert modes == dict.fromkeys(modes, 0o600)
+
+
+def test_postgresql_pools_take_their_sizes_from_the_settings(settings: Change) -> None:
+    settings(database_pool_size=3, database_max_overflow=2)
+    engine = make_engine("postgresql+psycopg://supportline@127.0.0.1:5432/never_connected")
+    try:
+        assert isinstance(engine.pool, QueuePool)
+        assert (engine.pool.size(), engine.pool._max_overflow) == (3, 2)
+    finally:
+        engine.dispose()
