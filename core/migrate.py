@@ -9,6 +9,9 @@ from alembic.config import Config
 from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# On PostgreSQL every migration runs under this transaction-level advisory lock (migrations/env.py):
+# processes started together on one database migrate one after the other.
+MIGRATION_LOCK_KEY = 0x5355_504D  # "SUPM"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

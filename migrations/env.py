@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 import supportline.models  # noqa: F401 - registers every table on the metadata
 from core.database import Base, UTCDateTime, make_engine
+from core.migrate import MIGRATION_LOCK_KEY
 from core.pii import EncryptedText
 from core.settings import get_settings
 
@@ -34,6 +35,14 @@ def _run(connection: Connection) -> None:
         render_item=_render_item,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # `serve` and `worker` started together on a fresh database both migrated, and one
+            # died on a duplicate type. The second waits here until the first has committed, then
+            # finds nothing left to do. (On SQLite the transaction's BEGIN IMMEDIATE already
+            # takes the database's only write lock.)
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         context.run_migrations()
 
 

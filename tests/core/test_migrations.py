@@ -4,6 +4,7 @@ keep what they move."""
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, column, insert, select, table
+from sqlalchemy import Engine, column, insert, select, table, text
 from sqlalchemy.exc import IntegrityError, SAWarning
 from sqlalchemy.orm import Session
 
@@ -105,3 +106,29 @@ def test_usernames_that_differ_only_in_case_are_renamed_oldest_first(own_engine:
     first = rows[0].id
     renamed = ["Victim3", f"victim3-{first + 1}", f"VICTIM3-{first + 2}", "other"]
     assert [name for _, name in rows] == renamed
+
+
+@pytest.mark.postgres_only
+def test_a_migration_waits_for_one_already_running(own_engine: Engine) -> None:
+    # serve and worker started together on a fresh database both migrated at once, and one died
+    # on a duplicate type: each now waits for the migration lock (migrations/env.py).
+    with own_engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "base")
+    holder = own_engine.connect()
+    holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": migrate.MIGRATION_LOCK_KEY})
+    done: list[str] = []
+
+    def migrating() -> None:
+        with own_engine.begin() as connection:
+            migrate.upgrade(connection)
+        done.append("migrated")
+
+    other = threading.Thread(target=migrating)
+    other.start()
+    other.join(timeout=2.0)  # the lock is held: the migration has not begun
+    with own_engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM alembic_version")) == 0
+    holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": migrate.MIGRATION_LOCK_KEY})
+    holder.close()
+    other.join(timeout=60)
+    assert done == ["migrated"]
