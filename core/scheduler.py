@@ -12,6 +12,7 @@ of jobs and the reference APScheduler's persistent store keeps for running one.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from sqlalchemy import (
     make_url,
     text,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -78,6 +80,8 @@ class Jobs:
 class SchedulerLock(Protocol):
     def acquire(self) -> bool: ...
 
+    def held(self) -> bool: ...
+
     def release(self) -> None: ...
 
 
@@ -104,14 +108,48 @@ class AdvisoryLock:
         self.connection = connection
         return True
 
+    def held(self) -> bool:
+        """Whether this session still holds the lock: a database restart or a terminated
+        connection ends the session and the lock with it, without a word to this process."""
+        if self.connection is None:
+            return False
+        try:
+            count = self.connection.scalar(_HELD, _held_params(self.key))
+        except SQLAlchemyError:
+            count = 0
+        if count:
+            return True
+        self._forget()
+        return False
+
     def release(self) -> None:
         if self.connection is None:
             return
         try:
             self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        except SQLAlchemyError:
+            pass  # the session is gone, and its lock with it
         finally:
-            self.connection.close()
-            self.connection = None
+            self._forget()
+
+    def _forget(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self.connection.invalidate()  # closes the database connection itself, now
+                self.connection.close()
+        self.connection = None
+
+
+# A bigint key is held as (classid, objid) = (high, low 32 bits), objsubid 1
+# (https://www.postgresql.org/docs/current/view-pg-locks.html).
+_HELD = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND pid = pg_backend_pid() AND classid = :high AND objid = :low AND objsubid = 1"
+)
+
+
+def _held_params(key: int) -> dict[str, int]:
+    return {"high": key >> 32, "low": key & 0xFFFF_FFFF}
 
 
 class FileSchedulerLock:
@@ -129,6 +167,9 @@ class FileSchedulerLock:
         except Timeout:
             return False
         return True
+
+    def held(self) -> bool:
+        return bool(self.lock.is_locked)  # dies only with the process
 
     def release(self) -> None:
         if self.lock.is_locked:
@@ -169,8 +210,23 @@ def register_jobs(scheduler: BackgroundScheduler, jobs: Jobs) -> list[str]:
     return names
 
 
+class LockLost(RuntimeError):
+    """This process no longer holds the one-scheduler lock: its jobs must not run."""
+
+
+_acting: list[SchedulerRunner] = []  # the runner of this process whose scheduler acts
+
+
+def guard() -> None:
+    """Called by every job before it runs: refuses (``LockLost``) when this process's scheduler
+    lost its lock, so that no job runs beside another process's scheduler."""
+    for runner in list(_acting):
+        runner.check_lock()
+
+
 class SchedulerRunner:
-    """Waits for the lock, then runs the scheduler until :meth:`stop`."""
+    """Waits for the lock, runs the scheduler while it holds it, and stands by again when the
+    lock is lost (a database restart); database errors on the way are logged and retried."""
 
     def __init__(
         self, jobs: Jobs, engine: Engine | None = None, *, retry_seconds: float = 30.0
@@ -180,8 +236,10 @@ class SchedulerRunner:
         self.lock = make_lock(self.engine)
         self.retry_seconds = retry_seconds
         self.scheduler: BackgroundScheduler | None = None
+        self.failed = False  # the loop ended by an error it could not handle
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._changing = threading.Lock()
 
     @property
     def active(self) -> bool:
@@ -193,23 +251,56 @@ class SchedulerRunner:
 
     def try_start(self) -> bool:
         """One attempt: take the lock and start the scheduler; False while another one acts."""
-        if self.scheduler is not None:
-            return True
-        if not self.lock.acquire():
-            return False
-        scheduler = make_scheduler(self.engine)
-        names = register_jobs(scheduler, self.jobs)
-        scheduler.start()
-        self.scheduler = scheduler
+        with self._changing:
+            if self.scheduler is not None:
+                return True
+            if not self.lock.acquire():
+                return False
+            scheduler = make_scheduler(self.engine)
+            names = register_jobs(scheduler, self.jobs)
+            scheduler.start()
+            self.scheduler = scheduler
+            _acting.append(self)
         log.info("scheduler.started", extra={"jobs": names})
         return True
 
+    def check_lock(self) -> None:
+        """Stand down (and raise ``LockLost``) when the lock is no longer held."""
+        if self.scheduler is None or self.lock.held():
+            return
+        self._stand_down()
+        raise LockLost("the one-scheduler lock was lost; standing by")
+
+    def _stand_down(self) -> None:
+        with self._changing:
+            scheduler, self.scheduler = self.scheduler, None
+            if self in _acting:
+                _acting.remove(self)
+        if scheduler is not None:
+            log.warning("scheduler.lock_lost")
+            scheduler.shutdown(wait=False)
+
     def _run(self) -> None:
-        while not self._stop.is_set():
-            if self.try_start():
-                break
-            log.info("scheduler.standby")
-            self._stop.wait(self.retry_seconds)
+        try:
+            while not self._stop.is_set():
+                self._step()
+                self._stop.wait(self.retry_seconds)
+        except BaseException:
+            self.failed = True
+            log.exception("scheduler.failed")
+            self._stop.set()
+            raise
+
+    def _step(self) -> None:
+        try:
+            if self.scheduler is None:
+                if not self.try_start():
+                    log.info("scheduler.standby")
+            else:
+                with contextlib.suppress(LockLost):
+                    self.check_lock()
+        except SQLAlchemyError as exc:  # the database restarting: the next round tries again
+            log.warning("scheduler.database_error", extra={"error": type(exc).__name__})
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -218,9 +309,12 @@ class SchedulerRunner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=True)
-            self.scheduler = None
+        with self._changing:
+            scheduler, self.scheduler = self.scheduler, None
+            if self in _acting:
+                _acting.remove(self)
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
         self.lock.release()
 
     def wait(self) -> None:

@@ -270,6 +270,8 @@ def worker() -> None:
     console.print("worker: scheduler started (standing by if another one holds the lock)")
     runner.wait()
     runner.stop()
+    if runner.failed:  # a supervisor restarts it; a process whose scheduler died would idle
+        raise fail("worker: the scheduler stopped on an error it could not handle")
     console.print("worker: stopped")
 
 

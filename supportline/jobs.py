@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from conference import tasks as conference_tasks
 from core.database import get_sessionmaker, utcnow
-from core.scheduler import Jobs, JobSpec
+from core.scheduler import Jobs, JobSpec, guard
 from core.settings import get_settings
 from groups import tasks as groups_tasks
 from notifications import tasks as notification_tasks
@@ -41,6 +41,7 @@ def job_specs() -> list[JobSpec]:
 
 def run_job(name: str) -> None:
     """What APScheduler calls (by reference, so the persistent store holds no code)."""
+    guard()  # only while this process holds the one-scheduler lock
     spec = next(spec for spec in job_specs() if spec.name == name)
     spec.function(get_sessionmaker(), utcnow())
 

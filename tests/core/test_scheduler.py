@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from auth.models import Role
 from conference.models import Room
 from core import migrate
 from core.database import get_sessionmaker, make_engine
-from core.scheduler import SchedulerRunner
+from core.scheduler import AdvisoryLock, Jobs, LockLost, SchedulerRunner, guard
 from groups import meetings as groups_meetings
 from supportline.jobs import JOBS as REGISTERED
 from supportline.jobs import job_specs
@@ -111,3 +112,58 @@ def test_a_store_written_before_the_jobs_moved_is_rewritten_on_start(sqlite_engi
         assert {job.func_ref for job in jobs} == {"supportline.jobs:run_job"}
     finally:
         runner.stop()
+
+
+NO_JOBS = Jobs(specs=list, run_job="supportline.jobs:run_job")
+
+
+@pytest.fixture
+def engines(engine: Engine) -> Iterator[list[Engine]]:
+    """Two engines of the test's own, one per worker as in two processes: a scheduler's job
+    store disposes its engine when it shuts down."""
+    url = engine.url.render_as_string(hide_password=False)
+    own = [make_engine(url), make_engine(url)]
+    yield own
+    for one in own:
+        one.dispose()
+
+
+@pytest.mark.postgres_only
+def test_after_the_database_drops_the_lock_exactly_one_scheduler_acts(
+    engines: list[Engine],
+) -> None:
+    # The two-schedulers drill: the database terminates the acting worker's connections (a
+    # restart), a second worker starts and takes the lock; the first must stand down.
+    first, second = SchedulerRunner(NO_JOBS, engines[0]), SchedulerRunner(NO_JOBS, engines[1])
+    try:
+        assert first.try_start()
+        assert isinstance(first.lock, AdvisoryLock) and first.lock.connection is not None
+        pid = first.lock.connection.scalar(text("SELECT pg_backend_pid()"))
+        with engines[1].connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert second.try_start()  # the lock died with the session
+        with pytest.raises(LockLost):
+            guard()  # the first's next job would run beside the second's: refused
+        assert not first.active and second.active
+        guard()  # the second's jobs run
+        assert not first.try_start()  # standing by: the second holds the lock
+    finally:
+        second.stop()
+        first.stop()
+
+
+@pytest.mark.postgres_only
+def test_the_standby_keeps_trying_through_database_errors(engines: list[Engine]) -> None:
+    holder = SchedulerRunner(NO_JOBS, engines[0])
+    broken = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    waiting = SchedulerRunner(NO_JOBS, broken, retry_seconds=0.05)
+    try:
+        assert holder.try_start()
+        waiting.start()
+        time.sleep(0.5)  # several rounds, each failing to reach the database
+        assert waiting._thread is not None and waiting._thread.is_alive()
+        assert not waiting.failed and not waiting.active
+    finally:
+        waiting.stop()
+        holder.stop()
+        broken.dispose()
