@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -346,3 +347,37 @@ def test_deliveries_show_a_failure_and_the_invitation_is_sent_again(
     page.get_by_role("link", name="failed").click()
     expect(page.locator(".delivery")).to_have_count(1)
     look(page, "deliveries-failed")
+
+
+def _offline(page: Page) -> list[str]:
+    """Let the page reach this machine's server only, as on a network without internet; the
+    addresses of everything else it tried are returned (filled in as it loads)."""
+    tried: list[str] = []
+
+    def only_here(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            tried.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    return tried
+
+
+def test_the_api_docs_list_the_operations_without_internet(
+    page: Page, live_server: LiveServer
+) -> None:
+    tried = _offline(page)
+    page.goto(f"{live_server.url}/docs")
+    token = page.locator(".opblock", has_text="/api/v1/auth/token")
+    expect(token).to_be_visible()
+    assert page.locator(".opblock").count() > 20
+    # Not look(): Swagger UI and ReDoc are others' pages, with icon buttons of their own.
+    page.screenshot(path=str(SCREENSHOTS / "api-docs.png"))
+
+    page.goto(f"{live_server.url}/redoc")
+    expect(page.get_by_role("heading", name=re.compile(r"\bReadyz$")).first).to_be_attached()
+    expect(page.get_by_text("/api/v1/auth/token").first).to_be_attached()
+    page.screenshot(path=str(SCREENSHOTS / "api-redoc.png"))
+    assert tried == []
