@@ -15,6 +15,7 @@ from core.clock import Now
 from core.database import SessionDep
 from groups import members as members_service
 from groups import service as groups_service
+from groups.models import ReferralStatus
 from groups.schemas import ReferralCreate, ReferralReject
 from groups.views import credentials_read
 
@@ -76,6 +77,31 @@ def approve(
         "alias": referral.alias,
     }
     return render(request, "credentials.html", context, staff=staff)
+
+
+@router.get("/referrals/{referral_id}/approve")
+@router.get("/referrals/{referral_id}/reject")
+def decided_again(
+    request: Request, referral: ConsoleReferral, staff: ConsoleModerator, session: SessionDep
+) -> Response:
+    """The address of Approve or Reject opened as a page (the approval's result reloaded, the
+    browser's history): nothing is done again; back to where the referral is now, told why."""
+    if referral.status is ReferralStatus.pending:
+        flash(request, "Nothing was done: the referral is still waiting. Use its buttons below.")
+        return redirect(f"{QUEUE}#referral-{referral.id}")
+    if referral.status is ReferralStatus.rejected:
+        flash(request, "This referral was rejected earlier; nothing was changed.")
+        return redirect(QUEUE)
+    flash(
+        request,
+        "This referral was approved earlier; nothing was done again. The participant number "
+        "and PIN are shown only once: if they were not written down, use Reset the PIN to "
+        "show new ones.",
+    )
+    membership = members_service.membership_of_referral(session, referral)
+    if membership is None:
+        return redirect(f"{PREFIX}/groups/{referral.group_id}")
+    return redirect(f"{PREFIX}/memberships/{membership.id}")
 
 
 @router.post("/referrals/{referral_id}/reject")

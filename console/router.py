@@ -18,17 +18,31 @@ from console import (
     group_pages,
     live_pages,
     member_pages,
+    missing_pages,
     referral_pages,
     views,
 )
-from console.dependencies import ConsoleStaff, FormFields, check_csrf, sign_in, sign_out
+from console.dependencies import (
+    ConsoleStaff,
+    FormFields,
+    check_csrf,
+    get_console_viewer,
+    sign_in,
+    sign_out,
+)
 from console.rendering import PREFIX, flash, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.settings import get_settings
 from core.work import ClientAddress, WorkDep
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(check_csrf)])
+# Who is signed in is known before the CSRF check, so that its refusal too is a page with the
+# navigation (dependencies run in this order; the endpoints' ConsoleStaff reuses the answer).
+router = APIRouter(
+    prefix=PREFIX,
+    include_in_schema=False,
+    dependencies=[Depends(get_console_viewer), Depends(check_csrf)],
+)
 
 
 @router.get("/login")
@@ -87,9 +101,15 @@ def home(request: Request, staff: ConsoleStaff, session: SessionDep, now: Now) -
     return render(request, "home.html", {"cards": cards}, staff=staff)
 
 
-router.include_router(group_pages.router)
-router.include_router(live_pages.router)
-router.include_router(delivery_pages.router)
-router.include_router(member_pages.router)
-router.include_router(referral_pages.router)
-router.include_router(admin_pages.router)
+PAGES = (
+    group_pages.router,
+    live_pages.router,
+    delivery_pages.router,
+    member_pages.router,
+    referral_pages.router,
+    admin_pages.router,
+)
+for pages in PAGES:
+    router.include_router(pages)
+# Last: what no route above answers (it is told them all, to find the page of a form's address).
+router.include_router(missing_pages.last_router(router, PAGES))

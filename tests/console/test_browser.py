@@ -140,7 +140,14 @@ def test_helper_refers_a_caller_and_the_moderator_approves_and_sees_the_credenti
     expect(page.locator("#pin")).to_have_text(re.compile(r"^\d{4,12}$"))
     expect(page.get_by_text("Shown only once.")).to_be_visible()
     look(page, "credentials")
-    page.get_by_role("link", name="Go to the group").click()
+    # The phone's browser opens the same address again (a restored tab): nothing is repeated,
+    # the moderator lands on the new member with a word why, the console around them.
+    page.goto(page.url)
+    expect(page.get_by_role("heading", name="Marta")).to_be_visible()
+    expect(page.locator(".flash")).to_contain_text("approved earlier; nothing was done again")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    look(page, "approve-address-opened-again")
+    page.get_by_role("link", name="Monday support group").click()
     expect(page.get_by_role("link", name="Marta")).to_be_visible()
 
 
@@ -175,6 +182,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(
     suspend.get_by_role("button", name="Suspend").click()
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     expect(page.get_by_text("could not be accepted")).to_be_visible()
+    expect(page.get_by_role("link", name="Referral queue")).to_be_visible()
     look(page, "csrf-refused")
     status = seed(
         live_server, lambda session: session.get_one(Membership, member.membership.id).status
@@ -191,6 +199,8 @@ def test_a_moderator_cannot_open_another_groups_pages(page: Page, live_server: L
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(page.get_by_text("Not my group")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Console")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     look(page, "other-group-404")
 
 
