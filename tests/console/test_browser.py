@@ -151,6 +151,30 @@ def test_helper_refers_a_caller_and_the_moderator_approves_and_sees_the_credenti
     expect(page.get_by_role("link", name="Marta")).to_be_visible()
 
 
+def test_the_referral_forms_language_follows_the_group_chosen(
+    page: Page, live_server: LiveServer
+) -> None:
+    def build(session: Session) -> tuple[Staff, Group, Group]:
+        helper = create_staff(session, Role.helper)
+        polish = create_group(session, now=utcnow(), name="Kraków circle", language="pl")
+        hebrew = create_group(session, now=utcnow(), name="Haifa circle", language="he")
+        return helper, polish, hebrew
+
+    helper, polish, hebrew = seed(live_server, build)
+    sign_in(page, live_server, helper)
+    group, language = page.get_by_label("Group", exact=True), page.get_by_label("Language")
+    first = group.locator("option:checked").get_attribute("data-language")
+    expect(language).to_have_value(first or "")  # the group shown first, with its language
+    group.select_option(label=f"{hebrew.name} (he)")
+    expect(language).to_have_value("he")
+    group.select_option(label=f"{polish.name} (pl)")
+    expect(language).to_have_value("pl")
+    look(page, "referral-form-language")
+    language.select_option("en")  # the caller prefers English: a choice by hand stays
+    group.select_option(label=f"{hebrew.name} (he)")
+    expect(language).to_have_value("en")
+
+
 def test_a_cancelled_meeting_shows_its_notice(page: Page, live_server: LiveServer) -> None:
     moderator, _group = _moderated_group(live_server)
     sign_in(page, live_server, moderator)
