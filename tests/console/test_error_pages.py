@@ -15,10 +15,9 @@ from auth.models import Role, Staff
 from console import views
 from groups import members as members_service
 from groups.models import Referral, ReferralStatus
-from groups.schemas import ReferralCreate
 from tests.clock import Clock
 from tests.console.helpers import csrf_from, post_form, sign_in
-from tests.factories import MEMBER_PHONES, create_group, create_member, create_staff
+from tests.factories import create_group, create_member, create_referral, create_staff
 
 NOTHING_DONE = "Nothing was done: that address works only with its button"
 
@@ -35,15 +34,7 @@ def _referral_signed_in(client: TestClient, db: Session, clock: Clock) -> Referr
     moderator = create_staff(db)
     sign_in(client, moderator)
     group = create_group(db, now=clock.now(), moderator=moderator)
-    data = ReferralCreate(
-        group_id=group.id,
-        alias="Kasia",
-        phone=MEMBER_PHONES[3],
-        email="kasia@example.org",
-        language="en",
-        consent=True,
-    )
-    return members_service.create_referral(db, actor=moderator, data=data, now=clock.now())
+    return create_referral(db, group, now=clock.now(), alias="Kasia")
 
 
 def test_opening_the_approve_address_after_approving_leads_to_the_new_member(
