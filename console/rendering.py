@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+from babel import support
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -84,6 +85,13 @@ def sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
+# Counted words ("1 referral", "2 referrals") in ngettext's form, in pages and in messages alike:
+# {{ ngettext("%(num)d referral", "%(num)d referrals", count) }}. The console speaks English;
+# the same calls take a Babel catalogue of another language's plural forms as they are.
+TRANSLATIONS = support.NullTranslations()
+ngettext = TRANSLATIONS.ngettext
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+TEMPLATES.env.install_gettext_translations(TRANSLATIONS, newstyle=True)  # type: ignore[attr-defined]
 TEMPLATES.env.filters["local"] = local_date_time
 TEMPLATES.env.filters["sentence"] = sentence
 # The choices of every form's language field: each language the service speaks, by name.

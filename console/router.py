@@ -30,7 +30,7 @@ from console.dependencies import (
     sign_in,
     sign_out,
 )
-from console.rendering import PREFIX, flash, redirect, reject_form, render
+from console.rendering import PREFIX, flash, ngettext, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.settings import get_settings
@@ -73,9 +73,10 @@ async def login(
         return render(request, "login.html", {**context, "error": error}, status_code=401)
     except LoginThrottled:
         minutes = get_settings().login_failure_window_minutes
+        pause = ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
         error = (
             "There were too many unsuccessful attempts to sign in to this account, so signing in "
-            f"is paused for up to {minutes} minutes to keep it safe. Please take a break and try "
+            f"is paused for up to {pause} to keep it safe. Please take a break and try "
             "again later. If you have forgotten your password, a coordinator can set a new one."
         )
         return render(request, "login.html", {**context, "error": error}, status_code=429)
