@@ -45,6 +45,7 @@ class GroupCard:
     members: int
     pending_referrals: int
     live: frozenset[int]  # meetings in progress or opening soon: their live panel is linked
+    now: frozenset[int]  # the meeting in progress, marked as such
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def _card(session: Session, group: Group, now: datetime, meetings: int) -> Group
         members=groups_service.count_members(session, group.id),
         pending_referrals=groups_service.count_pending_referrals(session, group.id),
         live=frozenset(m.id for m in upcoming if is_live(m, now)),
+        now=frozenset(m.id for m in upcoming if in_progress(m, now)),
     )
 
 
@@ -96,6 +98,13 @@ def is_live(meeting: Meeting, now: datetime) -> bool:
     if meeting.status is not MeetingStatus.scheduled:
         return False
     return meeting.starts_at - LIVE_PANEL_OPENS <= now < meeting_end(meeting)
+
+
+def in_progress(meeting: Meeting, now: datetime) -> bool:
+    """Started and not ended (extensions count): "now", not one of the upcoming ones."""
+    if meeting.status is not MeetingStatus.scheduled:
+        return False
+    return meeting.starts_at <= now < meeting_end(meeting)
 
 
 def my_groups(session: Session, *, staff: Staff, now: datetime) -> list[GroupCard]:

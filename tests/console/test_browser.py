@@ -306,6 +306,9 @@ def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twi
         )
         _dial_in(twilio, live, live.moderator_phone)
         sign_in(page, server, live.moderator)
+        expect(page.locator(".meetings li", has_text="now — in progress")).to_contain_text(
+            "Live panel"
+        )
         look(page, "my-groups-meeting-in-progress")
         page.get_by_role("link", name=re.compile("^Live panel")).first.click()
         expect(page.get_by_role("heading", name="Live: Live circle")).to_be_visible()
