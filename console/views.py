@@ -70,13 +70,63 @@ class LivePanel:
     attempts: list[tuple[AccessEvent, Membership]]
 
 
+# What each action code of the audit log (every audit.record in the domains) says, after who did
+# it; a code missing here is shown as it is.
+AUDIT_ACTIONS = {
+    "staff.create": "created a staff account",
+    "staff.update": "changed a staff account",
+    "line.create": "registered a phone line",
+    "group.create": "created a group",
+    "group.update": "changed a group's schedule or settings",
+    "moderator.assign": "made someone a moderator of a group",
+    "moderator.remove": "removed a moderator from a group",
+    "meeting.add": "added a meeting",
+    "meeting.cancel": "cancelled a meeting",
+    "meeting.move": "moved a meeting to another time",
+    "meeting.topic": "set the topic of a meeting",
+    "referral.create": "filed a referral",
+    "referral.approve": "approved a referral",
+    "referral.reject": "rejected a referral",
+    "membership.view_contact": "looked at a member's phone and e-mail",
+    "membership.reset_pin": "gave a member a new PIN",
+    "membership.resend_invitation": "sent a member's invitation again",
+    "membership.unlock": "unlocked a member after wrong PINs",
+    "membership.suspend": "suspended a member",
+    "membership.reinstate": "reinstated a member",
+    "membership.eject": "ejected a member for good",
+    "membership.erase": "erased a member's data",
+    "conference.mute": "muted someone in the call",
+    "conference.unmute": "unmuted someone in the call",
+    "conference.hold": "put someone on hold in the call",
+    "conference.resume": "took someone off hold in the call",
+    "conference.kick": "removed someone from the call",
+    "conference.mute_all": "muted all members in the call",
+    "conference.lock": "locked the call's room",
+    "conference.unlock": "unlocked the call's room",
+    "conference.extend": "extended a meeting's call",
+    "conference.end": "ended a meeting's call",
+}
+# What the record acted on, in words: "member #12".
+AUDIT_TARGETS = {
+    "membership": "member",
+    "referral": "referral",
+    "staff": "staff account",
+    "line": "phone line",
+    "group": "group",
+    "meeting": "meeting",
+}
+
+
 @dataclass(frozen=True)
 class AuditPage:
     entries: list[audit.AuditEntry]
     usernames: dict[int, str]
+    group_names: dict[int, str]
     total: int
     offset: int
     limit: int
+    actions: dict[str, str] = field(default_factory=lambda: dict(AUDIT_ACTIONS))
+    targets: dict[str, str] = field(default_factory=lambda: dict(AUDIT_TARGETS))
 
 
 def _card(session: Session, group: Group, now: datetime, meetings: int) -> GroupCard:
@@ -166,6 +216,7 @@ def audit_page(session: Session, *, offset: int) -> AuditPage:
     return AuditPage(
         entries=entries,
         usernames={person.id: person.username for person in staff},
+        group_names={group.id: group.name for group in groups_service.directory(session)},
         total=total,
         offset=offset,
         limit=AUDIT_PAGE,
