@@ -26,8 +26,9 @@ from groups.models import (
     Referral,
     ReferralStatus,
 )
+from notifications import notices
 from notifications import service as notifications_service
-from notifications.models import Kind, OutboxMessage, Status
+from notifications.models import Channel, Kind, OutboxMessage, Status
 
 NEXT_MEETINGS_ON_CARD = 3
 MEETINGS_ON_PAGE = 10
@@ -240,7 +241,7 @@ STATUS_LABELS = {
     Status.sent: "sent",
     Status.delivered: "delivered",
     Status.failed: "failed",
-    Status.no_provider: "held: no provider configured",
+    Status.no_provider: "held",
     Status.skipped: "not sent",
     Status.expired: "too late",
     Status.cancelled: "withdrawn",
@@ -254,12 +255,20 @@ RESEND = {
 }
 
 
+# A held message's one line: nothing is wrong with it, it waits for the server's settings.
+HELD = {
+    Channel.sms: "Held: no SMS service is set up on this server yet; it is sent once one is.",
+    Channel.email: "Held: no e-mail service is set up on this server yet; it is sent once one is.",
+}
+
+
 @dataclass(frozen=True)
 class DeliveryItem:
     message: OutboxMessage
     membership: Membership | None
     meeting: Meeting | None
     resend: tuple[str, str] | None
+    resend_refused: str | None = None  # why the resend is offered but cannot be sent now
 
 
 @dataclass(frozen=True)
@@ -275,6 +284,7 @@ class DeliveriesPage:
     statuses: dict[str, str] = field(
         default_factory=lambda: {k.value: v for k, v in STATUS_LABELS.items()}
     )
+    held: dict[str, str] = field(default_factory=lambda: {k.value: v for k, v in HELD.items()})
     filters: list[tuple[str, str]] = field(
         default_factory=lambda: [(s.value, STATUS_LABELS[s]) for s in FILTERS]
     )
@@ -288,8 +298,12 @@ def _delivery_item(session: Session, message: OutboxMessage) -> DeliveryItem:
     if message.meeting_id is not None:
         meeting = groups_meetings.get_meeting(session, message.meeting_id)
     resend = RESEND.get(message.kind)
-    seated = membership is not None and membership.status in SEATED
-    return DeliveryItem(message, membership, meeting, resend if seated else None)
+    if membership is None or membership.status not in SEATED:
+        return DeliveryItem(message, membership, meeting, None)
+    refused = None
+    if message.kind is Kind.pin:
+        refused = notices.why_no_sms(session, membership)
+    return DeliveryItem(message, membership, meeting, resend, refused)
 
 
 def deliveries_page(

@@ -361,12 +361,14 @@ def test_deliveries_show_a_failure_and_the_invitation_is_sent_again(
         moderator = create_staff(session)
         group = create_group(session, now=utcnow(), moderator=moderator, name="Deliveries group")
         member = create_member(session, group, now=utcnow(), alias="Ewa")
-        pin = session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.membership_id == member.membership.id, OutboxMessage.kind == Kind.pin
-            )
-        ).one()
+        messages = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.membership_id == member.membership.id)
+        )
+        by_kind = {message.kind: message for message in messages}
+        pin, invitation = by_kind[Kind.pin], by_kind[Kind.invitation]
         pin.status, pin.last_error = Status.failed, "twilio refused the number (error 21610)"
+        # What the dispatcher does on a server without an e-mail service.
+        invitation.status, invitation.last_error = Status.no_provider, "no provider configured"
         return moderator, group
 
     moderator, group = seed(live_server, build)
@@ -376,6 +378,12 @@ def test_deliveries_show_a_failure_and_the_invitation_is_sent_again(
     expect(page.get_by_role("heading", name="Deliveries: Deliveries group")).to_be_visible()
     failed = page.locator(".delivery", has_text="PIN by SMS")
     expect(failed).to_contain_text("Reason: Twilio refused the number (error 21610).")
+    # No SMS service on this server: the new PIN is offered, disabled, with why beside it.
+    expect(failed.get_by_role("button", name="Send a new PIN")).to_be_disabled()
+    expect(failed).to_contain_text("Cannot be sent: no SMS service is set up on this server yet.")
+    held = page.locator(".delivery", has_text="Invitation e-mail")
+    expect(held).to_contain_text("Held: no e-mail service is set up on this server yet")
+    expect(held.locator(".badge, .reason")).to_have_count(0)
     look(page, "deliveries")
     page.locator(".delivery", has_text="Invitation e-mail").get_by_role(
         "button", name="Send the invitation again"
