@@ -96,6 +96,8 @@ TEMPLATES.env.filters["local"] = local_date_time
 TEMPLATES.env.filters["sentence"] = sentence
 # The choices of every form's language field: each language the service speaks, by name.
 LANGUAGE_NAMES = {"en": "English", "pl": "Polish", "he": "Hebrew"}
+# A language on a page: its name ("Polish"), never its code.
+TEMPLATES.env.filters["language"] = lambda code: LANGUAGE_NAMES.get(code, code)
 TEMPLATES.env.globals["language_options"] = [
     (code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES
 ]

@@ -114,7 +114,7 @@ def test_helper_refers_a_caller_and_the_moderator_approves_and_sees_the_credenti
     sign_in(page, live_server, helper)
     expect(page.get_by_role("heading", name="Refer a caller to a group")).to_be_visible()
     look(page, "referral-form")
-    page.get_by_label("Group", exact=True).select_option(label=f"{group.name} (en)")
+    page.get_by_label("Group", exact=True).select_option(label=f"{group.name} (English)")
     page.get_by_label("Alias").fill("Marta")
     page.get_by_label("Phone number").fill("12345")
     page.get_by_label("E-mail address").fill("marta@example.org")
@@ -165,13 +165,13 @@ def test_the_referral_forms_language_follows_the_group_chosen(
     group, language = page.get_by_label("Group", exact=True), page.get_by_label("Language")
     first = group.locator("option:checked").get_attribute("data-language")
     expect(language).to_have_value(first or "")  # the group shown first, with its language
-    group.select_option(label=f"{hebrew.name} (he)")
+    group.select_option(label=f"{hebrew.name} (Hebrew)")
     expect(language).to_have_value("he")
-    group.select_option(label=f"{polish.name} (pl)")
+    group.select_option(label=f"{polish.name} (Polish)")
     expect(language).to_have_value("pl")
     look(page, "referral-form-language")
     language.select_option("en")  # the caller prefers English: a choice by hand stays
-    group.select_option(label=f"{hebrew.name} (he)")
+    group.select_option(label=f"{hebrew.name} (Hebrew)")
     expect(language).to_have_value("en")
 
 

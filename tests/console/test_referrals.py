@@ -171,3 +171,16 @@ def test_a_language_left_as_offered_becomes_the_chosen_groups_and_a_chosen_one_s
     again = post_form(client, "/console/referrals", mistake, page="/console/referrals/new")
     assert '<option value="he" selected>Hebrew</option>' in again.text
     assert 'name="language_offered" value="he"' in again.text
+
+
+def test_languages_are_shown_by_name(client: TestClient, db: Session, clock: Clock) -> None:
+    moderator = create_staff(db)
+    group = create_group(db, now=clock.now(), moderator=moderator, name="Circle", language="pl")
+    member = create_member(db, group, now=clock.now())
+    sign_in(client, moderator)
+    post_form(client, "/console/referrals", _referral_fields(group.id, language="he"))
+    assert ">Circle (Polish)</option>" in client.get("/console/referrals/new").text
+    assert "· in Hebrew ·" in client.get("/console/referrals").text
+    assert "· in Polish ·" in client.get(f"/console/groups/{group.id}").text
+    member_page = client.get(f"/console/memberships/{member.membership.id}").text
+    assert "<dt>Language</dt><dd>English</dd>" in member_page
