@@ -93,6 +93,7 @@ class Viewer:
 
 
 VIEWER = "console_viewer"  # where a request keeps its Viewer (request.state)
+SIGN_IN_PATH = "/console/login"
 
 
 def get_console_viewer(request: Request, session: SessionDep, now: Now) -> Staff | None:
@@ -100,7 +101,9 @@ def get_console_viewer(request: Request, session: SessionDep, now: Now) -> Staff
     idle. Every console request asks first (a dependency of the router), so that any page, an
     error page too, shows who is signed in with the navigation and Sign out."""
     token = request.session.get(SESSION_TOKEN)
-    if not isinstance(token, str):
+    if not isinstance(token, str) or request.url.path == SIGN_IN_PATH:
+        # Not asked on the sign-in page: its form verifies a password with no transaction open
+        # (auth_service.log_in), and a look-up here would open one for the whole request.
         return None
     # A token without a session (issued before sign-out could revoke sessions) cannot be
     # signed out: it is not renewed, its holder signs in once more.
