@@ -8,6 +8,7 @@ only the way the caller is identified differs: a session cookie instead of a bea
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from auth import dependencies as auth_dependencies
 from auth import service as auth_service
 from auth.exceptions import InvalidToken
-from auth.models import Staff
+from auth.models import Role, Staff
 from console.exceptions import CsrfRefused, SignInRequired
 from core.clock import Now
 from core.database import SessionDep
@@ -82,11 +83,28 @@ def sign_out(request: Request, session: Session, *, now: datetime) -> None:
     request.session.clear()
 
 
-def get_console_staff(request: Request, session: SessionDep, now: Now) -> Staff:
-    """The signed-in staff member; the session holds a token that expires when left idle."""
+@dataclass(frozen=True)
+class Viewer:
+    """Who is signed in, as the page header shows it. Kept apart from the database row: an error
+    page is rendered after its unit of work rolled back, when the row can no longer be read."""
+
+    username: str
+    role: Role
+
+
+VIEWER = "console_viewer"  # where a request keeps its Viewer (request.state)
+SIGN_IN_PATH = "/console/login"
+
+
+def get_console_viewer(request: Request, session: SessionDep, now: Now) -> Staff | None:
+    """The signed-in staff member, or None; the session holds a token that expires when left
+    idle. Every console request asks first (a dependency of the router), so that any page, an
+    error page too, shows who is signed in with the navigation and Sign out."""
     token = request.session.get(SESSION_TOKEN)
-    if not isinstance(token, str):
-        raise SignInRequired()
+    if not isinstance(token, str) or request.url.path == SIGN_IN_PATH:
+        # Not asked on the sign-in page: its form verifies a password with no transaction open
+        # (auth_service.log_in), and a look-up here would open one for the whole request.
+        return None
     # A token without a session (issued before sign-out could revoke sessions) cannot be
     # signed out: it is not renewed, its holder signs in once more.
     session_id = auth_service.session_of(token)
@@ -95,12 +113,30 @@ def get_console_staff(request: Request, session: SessionDep, now: Now) -> Staff:
             raise InvalidToken()
         staff = auth_service.staff_from_token(session, token, now=now)
     except InvalidToken:
-        request.session.pop(SESSION_TOKEN, None)
-        raise SignInRequired() from None
+        # Kept in the cookie, not dropped: signing out of a tab that timed out still ends the
+        # copies of its session that kept themselves alive (auth_service.session_of).
+        return None
     # Sliding expiry: a moderator busy running a meeting is not signed out in the middle of it.
     renewed = auth_service.issue_token(staff, now=now, session_id=session_id)
     request.session[SESSION_TOKEN] = renewed.access_token
+    setattr(request.state, VIEWER, Viewer(staff.username, staff.role))
     return staff
+
+
+ConsoleViewer = Annotated[Staff | None, Depends(get_console_viewer)]
+
+
+def viewer_of(request: Request) -> Viewer | None:
+    """Who is signed in, for a page rendered where no dependency runs (an error handler)."""
+    viewer = getattr(request.state, VIEWER, None)
+    return viewer if isinstance(viewer, Viewer) else None
+
+
+def get_console_staff(viewer: ConsoleViewer) -> Staff:
+    """The signed-in staff member; without one the console answers with the sign-in page."""
+    if viewer is None:
+        raise SignInRequired()
+    return viewer
 
 
 ConsoleStaff = Annotated[Staff, Depends(get_console_staff)]

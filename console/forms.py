@@ -53,9 +53,17 @@ def pick(fields: dict[str, str], *names: str) -> dict[str, Any]:
     return {name: fields[name] for name in names if fields.get(name, "").strip()}
 
 
-def referral_data(fields: dict[str, str]) -> dict[str, Any]:
+def referral_data(fields: dict[str, str], group_languages: dict[str, str]) -> dict[str, Any]:
+    """The referral form's fields; ``group_languages``: each group's language by its id."""
     data = pick(fields, "group_id", "alias", "phone", "email", "language", "note")
     data["consent"] = fields.get("consent") == "yes"
+    # The form offers the language of the group it shows first, and a script keeps it in step
+    # with the group chosen. Left as offered (without the script: another group chosen, the
+    # language not touched), it is the chosen group's language; one picked by hand is kept.
+    group_language = group_languages.get(fields.get("group_id", ""))
+    offered = fields.get("language_offered")
+    if group_language and offered is not None and fields.get("language") == offered:
+        data["language"] = group_language
     return data
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from auth.models import Staff
 from console.dependencies import ConsoleMembership, ConsoleModerator
 from console.rendering import PREFIX, flash, redirect, render
 from core.clock import Now
@@ -107,13 +108,29 @@ CHANGES: dict[StatusChange, tuple[Change, str]] = {
 }
 
 
-@router.get("/memberships/{membership_id}/{change}")
-def confirm_page(
-    request: Request, change: Permanent, membership: ConsoleMembership, staff: ConsoleModerator
+def _confirm_page(
+    request: Request, change: Permanent, membership: Membership, staff: Staff
 ) -> Response:
-    """Confirm an ejection or an erasure, saying that it is permanent."""
     context = {"membership": membership, "action": change.value}
     return render(request, "confirm.html", context, staff=staff)
+
+
+# Fixed addresses, not "/memberships/{membership_id}/{change}": that one would also answer the
+# address of every other button of the page (contact, reset-pin), opened again, with a 422.
+@router.get("/memberships/{membership_id}/eject")
+def confirm_eject(
+    request: Request, membership: ConsoleMembership, staff: ConsoleModerator
+) -> Response:
+    """Confirm an ejection, saying that it is permanent."""
+    return _confirm_page(request, Permanent.eject, membership, staff)
+
+
+@router.get("/memberships/{membership_id}/erase")
+def confirm_erase(
+    request: Request, membership: ConsoleMembership, staff: ConsoleModerator
+) -> Response:
+    """Confirm an erasure, saying that it is permanent."""
+    return _confirm_page(request, Permanent.erase, membership, staff)
 
 
 @router.post("/memberships/{membership_id}/{change}")

@@ -9,17 +9,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+from babel import support
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from auth.models import Role, Staff
-from console.dependencies import csrf_token
+from console.dependencies import Viewer, csrf_token, viewer_of
 from console.exceptions import FormRejected, SignInRequired
 from core.clock import local_time
 from core.errors import AppError, http_error_headers
+from core.outage import UNAVAILABLE, is_outage, record_outage
 from core.schemas import LANGUAGES
 
 PREFIX = "/console"
@@ -62,7 +65,7 @@ NAVIGATION = (
 )
 
 
-def navigation(staff: Staff | None) -> list[NavItem]:
+def navigation(staff: Staff | Viewer | None) -> list[NavItem]:
     if staff is None:
         return []
     return [item for item in NAVIGATION if staff.role in item.roles]
@@ -82,10 +85,19 @@ def sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
+# Counted words ("1 referral", "2 referrals") in ngettext's form, in pages and in messages alike:
+# {{ ngettext("%(num)d referral", "%(num)d referrals", count) }}. The console speaks English;
+# the same calls take a Babel catalogue of another language's plural forms as they are.
+TRANSLATIONS = support.NullTranslations()
+ngettext = TRANSLATIONS.ngettext
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+TEMPLATES.env.install_gettext_translations(TRANSLATIONS, newstyle=True)  # type: ignore[attr-defined]
 TEMPLATES.env.filters["local"] = local_date_time
 TEMPLATES.env.filters["sentence"] = sentence
 # The choices of every form's language field: each language the service speaks, by name.
 LANGUAGE_NAMES = {"en": "English", "pl": "Polish", "he": "Hebrew"}
+# A language on a page: its name ("Polish"), never its code.
+TEMPLATES.env.filters["language"] = lambda code: LANGUAGE_NAMES.get(code, code)
 TEMPLATES.env.globals["language_options"] = [
     (code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES
 ]
@@ -110,7 +122,7 @@ def render(
     template: str,
     context: dict[str, Any] | None = None,
     *,
-    staff: Staff | None = None,
+    staff: Staff | Viewer | None = None,
     status_code: int = 200,
 ) -> Response:
     page = {
@@ -159,13 +171,30 @@ TITLES = {
     409: "That cannot be done now",
     422: "Please check what you entered",
     429: "Please wait a moment",
+    503: "Please try again in a minute",
+}
+NO_SUCH_PAGE = "there is no such page. Check the address, or go back to the console"
+# Some errors carry no words of their own (a wrong method, an unexpected fault).
+SAID_FOR = {
+    404: NO_SUCH_PAGE,
+    405: "this address does not take that kind of request, so nothing was changed",
+    500: (
+        "something went wrong on the server. Please go back and try again; if it keeps "
+        "happening, tell a coordinator"
+    ),
 }
 
 
 def error_page(request: Request, status_code: int, detail: str) -> Response:
+    """The page for an error: its words, and the header with the navigation and Sign out for
+    whoever is signed in (known from the request, the database row being gone by now)."""
     title = TITLES.get(status_code, "Something went wrong")
-    context = {"title": title, "detail": detail, "status": status_code}
-    return render(request, "error.html", context, status_code=status_code)
+    context = {
+        "title": title,
+        "detail": detail or SAID_FOR.get(status_code, ""),
+        "status": status_code,
+    }
+    return render(request, "error.html", context, staff=viewer_of(request), status_code=status_code)
 
 
 JsonHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -185,6 +214,10 @@ def install_error_pages(app: FastAPI) -> None:
                 return redirect(f"{PREFIX}/login")
             if isinstance(exc, FormRejected):
                 return exc.page
+            if isinstance(exc, DBAPIError) and not is_outage(exc):
+                raise exc  # a fault, not an outage: the page for the unexpected below
+            if isinstance(exc, DBAPIError):
+                record_outage(exc, request.url.path)
             status_code, detail = describe(exc)
             page = error_page(request, status_code, detail)
             if isinstance(exc, StarletteHTTPException):  # a 405's Allow, for one
@@ -198,7 +231,13 @@ def install_error_pages(app: FastAPI) -> None:
         RequestValidationError,
         lambda _exc: (422, "this address or form is not valid; go back and try again"),
     )
-    for_console(
-        StarletteHTTPException,
-        lambda exc: (exc.status_code, "there is no such page" if exc.status_code == 404 else ""),
-    )
+    for_console(StarletteHTTPException, lambda exc: (exc.status_code, ""))
+    for_console(DBAPIError, lambda _exc: (503, UNAVAILABLE))
+
+    async def unexpected(request: Request, _exc: Exception) -> Response:
+        # What Starlette answers without a handler; the error is still raised and logged after.
+        if not request.url.path.startswith(PREFIX) or "session" not in request.scope:
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        return error_page(request, 500, "")
+
+    app.add_exception_handler(Exception, unexpected)

@@ -18,17 +18,31 @@ from console import (
     group_pages,
     live_pages,
     member_pages,
+    missing_pages,
     referral_pages,
     views,
 )
-from console.dependencies import ConsoleStaff, FormFields, check_csrf, sign_in, sign_out
-from console.rendering import PREFIX, flash, redirect, reject_form, render
+from console.dependencies import (
+    ConsoleStaff,
+    FormFields,
+    check_csrf,
+    get_console_viewer,
+    sign_in,
+    sign_out,
+)
+from console.rendering import PREFIX, flash, ngettext, redirect, reject_form, render
 from core.clock import Now
 from core.database import SessionDep
 from core.settings import get_settings
 from core.work import ClientAddress, WorkDep
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(check_csrf)])
+# Who is signed in is known before the CSRF check, so that its refusal too is a page with the
+# navigation (dependencies run in this order; the endpoints' ConsoleStaff reuses the answer).
+router = APIRouter(
+    prefix=PREFIX,
+    include_in_schema=False,
+    dependencies=[Depends(get_console_viewer), Depends(check_csrf)],
+)
 
 
 @router.get("/login")
@@ -59,9 +73,10 @@ async def login(
         return render(request, "login.html", {**context, "error": error}, status_code=401)
     except LoginThrottled:
         minutes = get_settings().login_failure_window_minutes
+        pause = ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
         error = (
             "There were too many unsuccessful attempts to sign in to this account, so signing in "
-            f"is paused for up to {minutes} minutes to keep it safe. Please take a break and try "
+            f"is paused for up to {pause} to keep it safe. Please take a break and try "
             "again later. If you have forgotten your password, a coordinator can set a new one."
         )
         return render(request, "login.html", {**context, "error": error}, status_code=429)
@@ -87,9 +102,15 @@ def home(request: Request, staff: ConsoleStaff, session: SessionDep, now: Now) -
     return render(request, "home.html", {"cards": cards}, staff=staff)
 
 
-router.include_router(group_pages.router)
-router.include_router(live_pages.router)
-router.include_router(delivery_pages.router)
-router.include_router(member_pages.router)
-router.include_router(referral_pages.router)
-router.include_router(admin_pages.router)
+PAGES = (
+    group_pages.router,
+    live_pages.router,
+    delivery_pages.router,
+    member_pages.router,
+    referral_pages.router,
+    admin_pages.router,
+)
+for pages in PAGES:
+    router.include_router(pages)
+# Last: what no route above answers (it is told them all, to find the page of a form's address).
+router.include_router(missing_pages.last_router(router, PAGES))

@@ -26,8 +26,9 @@ from groups.models import (
     Referral,
     ReferralStatus,
 )
+from notifications import notices
 from notifications import service as notifications_service
-from notifications.models import Kind, OutboxMessage, Status
+from notifications.models import Channel, Kind, OutboxMessage, Status
 
 NEXT_MEETINGS_ON_CARD = 3
 MEETINGS_ON_PAGE = 10
@@ -45,6 +46,7 @@ class GroupCard:
     members: int
     pending_referrals: int
     live: frozenset[int]  # meetings in progress or opening soon: their live panel is linked
+    now: frozenset[int]  # the meeting in progress, marked as such
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,63 @@ class LivePanel:
     attempts: list[tuple[AccessEvent, Membership]]
 
 
+# What each action code of the audit log (every audit.record in the domains) says, after who did
+# it; a code missing here is shown as it is.
+AUDIT_ACTIONS = {
+    "staff.create": "created a staff account",
+    "staff.update": "changed a staff account",
+    "line.create": "registered a phone line",
+    "group.create": "created a group",
+    "group.update": "changed a group's schedule or settings",
+    "moderator.assign": "made someone a moderator of a group",
+    "moderator.remove": "removed a moderator from a group",
+    "meeting.add": "added a meeting",
+    "meeting.cancel": "cancelled a meeting",
+    "meeting.move": "moved a meeting to another time",
+    "meeting.topic": "set the topic of a meeting",
+    "referral.create": "filed a referral",
+    "referral.approve": "approved a referral",
+    "referral.reject": "rejected a referral",
+    "membership.view_contact": "looked at a member's phone and e-mail",
+    "membership.reset_pin": "gave a member a new PIN",
+    "membership.resend_invitation": "sent a member's invitation again",
+    "membership.unlock": "unlocked a member after wrong PINs",
+    "membership.suspend": "suspended a member",
+    "membership.reinstate": "reinstated a member",
+    "membership.eject": "ejected a member for good",
+    "membership.erase": "erased a member's data",
+    "conference.mute": "muted someone in the call",
+    "conference.unmute": "unmuted someone in the call",
+    "conference.hold": "put someone on hold in the call",
+    "conference.resume": "took someone off hold in the call",
+    "conference.kick": "removed someone from the call",
+    "conference.mute_all": "muted all members in the call",
+    "conference.lock": "locked the call's room",
+    "conference.unlock": "unlocked the call's room",
+    "conference.extend": "extended a meeting's call",
+    "conference.end": "ended a meeting's call",
+}
+# What the record acted on, in words: "member #12".
+AUDIT_TARGETS = {
+    "membership": "member",
+    "referral": "referral",
+    "staff": "staff account",
+    "line": "phone line",
+    "group": "group",
+    "meeting": "meeting",
+}
+
+
 @dataclass(frozen=True)
 class AuditPage:
     entries: list[audit.AuditEntry]
     usernames: dict[int, str]
+    group_names: dict[int, str]
     total: int
     offset: int
     limit: int
+    actions: dict[str, str] = field(default_factory=lambda: dict(AUDIT_ACTIONS))
+    targets: dict[str, str] = field(default_factory=lambda: dict(AUDIT_TARGETS))
 
 
 def _card(session: Session, group: Group, now: datetime, meetings: int) -> GroupCard:
@@ -88,6 +140,7 @@ def _card(session: Session, group: Group, now: datetime, meetings: int) -> Group
         members=groups_service.count_members(session, group.id),
         pending_referrals=groups_service.count_pending_referrals(session, group.id),
         live=frozenset(m.id for m in upcoming if is_live(m, now)),
+        now=frozenset(m.id for m in upcoming if in_progress(m, now)),
     )
 
 
@@ -96,6 +149,13 @@ def is_live(meeting: Meeting, now: datetime) -> bool:
     if meeting.status is not MeetingStatus.scheduled:
         return False
     return meeting.starts_at - LIVE_PANEL_OPENS <= now < meeting_end(meeting)
+
+
+def in_progress(meeting: Meeting, now: datetime) -> bool:
+    """Started and not ended (extensions count): "now", not one of the upcoming ones."""
+    if meeting.status is not MeetingStatus.scheduled:
+        return False
+    return meeting.starts_at <= now < meeting_end(meeting)
 
 
 def my_groups(session: Session, *, staff: Staff, now: datetime) -> list[GroupCard]:
@@ -157,6 +217,7 @@ def audit_page(session: Session, *, offset: int) -> AuditPage:
     return AuditPage(
         entries=entries,
         usernames={person.id: person.username for person in staff},
+        group_names={group.id: group.name for group in groups_service.directory(session)},
         total=total,
         offset=offset,
         limit=AUDIT_PAGE,
@@ -180,7 +241,7 @@ STATUS_LABELS = {
     Status.sent: "sent",
     Status.delivered: "delivered",
     Status.failed: "failed",
-    Status.no_provider: "held: no provider configured",
+    Status.no_provider: "held",
     Status.skipped: "not sent",
     Status.expired: "too late",
     Status.cancelled: "withdrawn",
@@ -194,12 +255,20 @@ RESEND = {
 }
 
 
+# A held message's one line: nothing is wrong with it, it waits for the server's settings.
+HELD = {
+    Channel.sms: "Held: no SMS service is set up on this server yet; it is sent once one is.",
+    Channel.email: "Held: no e-mail service is set up on this server yet; it is sent once one is.",
+}
+
+
 @dataclass(frozen=True)
 class DeliveryItem:
     message: OutboxMessage
     membership: Membership | None
     meeting: Meeting | None
     resend: tuple[str, str] | None
+    resend_refused: str | None = None  # why the resend is offered but cannot be sent now
 
 
 @dataclass(frozen=True)
@@ -215,6 +284,7 @@ class DeliveriesPage:
     statuses: dict[str, str] = field(
         default_factory=lambda: {k.value: v for k, v in STATUS_LABELS.items()}
     )
+    held: dict[str, str] = field(default_factory=lambda: {k.value: v for k, v in HELD.items()})
     filters: list[tuple[str, str]] = field(
         default_factory=lambda: [(s.value, STATUS_LABELS[s]) for s in FILTERS]
     )
@@ -228,8 +298,12 @@ def _delivery_item(session: Session, message: OutboxMessage) -> DeliveryItem:
     if message.meeting_id is not None:
         meeting = groups_meetings.get_meeting(session, message.meeting_id)
     resend = RESEND.get(message.kind)
-    seated = membership is not None and membership.status in SEATED
-    return DeliveryItem(message, membership, meeting, resend if seated else None)
+    if membership is None or membership.status not in SEATED:
+        return DeliveryItem(message, membership, meeting, None)
+    refused = None
+    if message.kind is Kind.pin:
+        refused = notices.why_no_sms(session, membership)
+    return DeliveryItem(message, membership, meeting, resend, refused)
 
 
 def deliveries_page(

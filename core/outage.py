@@ -47,7 +47,8 @@ def unavailable_response() -> JSONResponse:
 
 
 def install_outage_handler(app: FastAPI) -> None:
-    """The API's and the console's answer to a database that cannot be used now: a JSON 503."""
+    """The API's answer to a database that cannot be used now: a JSON 503 (the console shows a
+    page with the same words instead, ``console.rendering``)."""
 
     async def outage(request: Request, exc: Exception) -> JSONResponse:
         if not is_outage(exc):

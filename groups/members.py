@@ -166,6 +166,11 @@ def approve_referral(
     return credentials
 
 
+def membership_of_referral(session: Session, referral: Referral) -> Membership | None:
+    """The membership an approved referral created; None before approval."""
+    return session.scalar(select(Membership).where(Membership.referral_id == referral.id))
+
+
 def reject_referral(
     session: Session, *, actor: Staff, referral: Referral, reason: str | None, now: datetime
 ) -> Referral:

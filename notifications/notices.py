@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core.logs import get_logger
+from core.settings import get_settings
 from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus, Referral
 from notifications import optout, outbox
 from notifications.exceptions import NoContact
@@ -49,6 +50,18 @@ def send_invitation(
 def sms_opted_out(session: Session, membership: Membership) -> bool:
     """Whether the member's number replied STOP (Twilio then refuses every SMS to it)."""
     return optout.is_opted_out(session, membership.phone_index)
+
+
+def why_no_sms(session: Session, membership: Membership) -> str | None:
+    """Why an SMS to the member would not reach them now, in words for the staff (None when it
+    would): no SMS service set up (it would wait in the outbox), no number, or a STOP."""
+    if not get_settings().twilio_configured:
+        return "no SMS service is set up on this server yet"
+    if membership.phone is None:
+        return "this member has no phone number"
+    if sms_opted_out(session, membership):
+        return "this member replied STOP, so no SMS reaches them"
+    return None
 
 
 def send_pin(session: Session, *, membership: Membership, pin: str, now: datetime) -> OutboxMessage:

@@ -31,6 +31,7 @@ from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
+from supportline.api_docs import install_api_docs
 from supportline.readiness import check_stored_keys
 
 
@@ -67,6 +68,8 @@ def create_app() -> FastAPI:
         title="supportline",
         summary="Anonymous telephone support groups: groups, referrals, dial-in calls, reminders.",
         version="0.1.0",
+        docs_url=None,  # served from local files instead: supportline.api_docs
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_outage_handler(app)
@@ -97,6 +100,7 @@ def create_app() -> FastAPI:
     app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)
+    install_api_docs(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import ast
 from base64 import b64decode
+from html import unescape
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
@@ -11,13 +14,17 @@ from sqlalchemy.orm import Session
 from auth import service as auth_service
 from auth.exceptions import UsernameTaken
 from auth.models import Role, Staff
-from console import admin_pages, group_pages, member_pages, referral_pages
+from conference.controls import ParticipantAction
+from console import admin_pages, group_pages, member_pages, referral_pages, views
 from console import router as console_router
 from console.rendering import PREFIX
+from core import audit
 from groups import service as groups_service
 from tests.clock import Clock
 from tests.console.helpers import post_form, sign_in
 from tests.factories import create_group, create_member, create_staff
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def session_cookie(client: TestClient) -> str:
@@ -66,19 +73,57 @@ def test_admin_registers_lines(client: TestClient, db: Session) -> None:
     assert bad.status_code == 422 and 'id="number-error"' in bad.text
 
 
-def test_audit_log_shows_who_did_what_without_personal_data(
+def test_audit_log_shows_who_did_what_in_words_without_personal_data(
     client: TestClient, db: Session, clock: Clock
 ) -> None:
     admin = create_staff(db, Role.admin)
-    group = create_group(db, now=clock.now())
+    group = create_group(db, now=clock.now(), name="Tuesday circle")
     member = create_member(db, group, now=clock.now(), alias="Hidden Alias")
     sign_in(client, admin)
     post_form(client, f"/console/memberships/{member.membership.id}/contact")
-    page = client.get("/console/admin/audit").text
-    assert "membership.view_contact" in page
-    assert admin.username in page
+    audit.record(db, actor_id=admin.id, action="someday.new", target_type="x", target_id=None)
+    page = unescape(client.get("/console/admin/audit").text)
+    [entry] = [row for row in page.split("<li") if "phone and e-mail" in row]
+    assert f"<strong>{admin.username}</strong>" in entry
+    assert "looked at a member's phone and e-mail" in entry
+    assert f"member #{member.membership.id} · Tuesday circle" in entry
+    assert "membership.view_contact" not in page
+    assert "someday.new" in page  # a code without words yet is shown as it is
     assert "Hidden Alias" not in page
     assert member.membership.phone is not None and member.membership.phone not in page
+
+
+def _recorded_actions() -> set[str]:
+    """Every action code the application can write to the audit log, read from its source: the
+    ``action=`` of each ``audit.record`` call, and the codes the domains' wrappers are given."""
+    codes: set[str] = set()
+    for path in ROOT.rglob("*.py"):
+        if {".cache", ".venv", "tests", "bench"} & set(path.relative_to(ROOT).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            name = node.func.id if isinstance(node.func, ast.Name) else name
+            values = [k.value for k in node.keywords if k.arg == "action" and name == "record"]
+            values += node.args[2:3] if name == "_record" else []  # groups.members._record
+            for value in values:
+                for constant in ast.walk(value):
+                    if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
+                        codes.add(constant.value)
+    # conference.controls._audit: f"conference.{action}" for the participant actions but an
+    # ejection (written as membership.eject).
+    codes.discard("conference.")
+    codes |= {
+        f"conference.{a.value}" for a in ParticipantAction if a is not ParticipantAction.eject
+    }
+    return codes
+
+
+def test_every_action_of_the_audit_log_has_words() -> None:
+    codes = _recorded_actions()
+    assert {"referral.approve", "conference.kick", "membership.resend_invitation"} <= codes
+    assert codes - set(views.AUDIT_ACTIONS) == set()
 
 
 @pytest.mark.parametrize("role", [Role.moderator, Role.helper])

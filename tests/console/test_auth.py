@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import json
 from base64 import b64encode
+from datetime import datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth import service as auth_service
-from auth.models import RevokedSession, Role
+from auth.models import RevokedSession, Role, Staff
 from core.settings import get_settings
 from tests.clock import Clock
 from tests.console.helpers import csrf_from, post_form, sign_in
@@ -183,3 +185,23 @@ def test_cookie_is_not_secure_on_a_plain_http_address(db: Session, settings: Cha
         cookie = plain.get("/console/login").headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "secure" not in cookie
+
+
+def test_signing_in_again_looks_nobody_up_before_the_password_is_checked(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sign-in form verifies the password with no transaction open; reading who is signed
+    # in (for the header of other pages) would open one for the whole request.
+    staff = create_staff(db)
+    sign_in(client, staff)
+    looked_up: list[str] = []
+    original = auth_service.staff_from_token
+
+    def staff_from_token(session: Session, token: str, *, now: datetime) -> Staff:
+        looked_up.append(token)
+        return original(session, token, now=now)
+
+    monkeypatch.setattr(auth_service, "staff_from_token", staff_from_token)
+    assert sign_in(client, staff).status_code == 303
+    assert looked_up == []
+    assert client.get("/console/").status_code == 200 and len(looked_up) == 1

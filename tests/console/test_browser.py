@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -110,7 +111,7 @@ def test_helper_refers_a_caller_and_the_moderator_approves_and_sees_the_credenti
     sign_in(page, live_server, helper)
     expect(page.get_by_role("heading", name="Refer a caller to a group")).to_be_visible()
     look(page, "referral-form")
-    page.get_by_label("Group", exact=True).select_option(label=f"{group.name} (en)")
+    page.get_by_label("Group", exact=True).select_option(label=f"{group.name} (English)")
     page.get_by_label("Alias").fill("Marta")
     page.get_by_label("Phone number").fill("12345")
     page.get_by_label("E-mail address").fill("marta@example.org")
@@ -136,8 +137,39 @@ def test_helper_refers_a_caller_and_the_moderator_approves_and_sees_the_credenti
     expect(page.locator("#pin")).to_have_text(re.compile(r"^\d{4,12}$"))
     expect(page.get_by_text("Shown only once.")).to_be_visible()
     look(page, "credentials")
-    page.get_by_role("link", name="Go to the group").click()
+    # The phone's browser opens the same address again (a restored tab): nothing is repeated,
+    # the moderator lands on the new member with a word why, the console around them.
+    page.goto(page.url)
+    expect(page.get_by_role("heading", name="Marta")).to_be_visible()
+    expect(page.locator(".flash")).to_contain_text("approved earlier; nothing was done again")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    look(page, "approve-address-opened-again")
+    page.get_by_role("link", name="Monday support group").click()
     expect(page.get_by_role("link", name="Marta")).to_be_visible()
+
+
+def test_the_referral_forms_language_follows_the_group_chosen(
+    page: Page, live_server: LiveServer
+) -> None:
+    def build(session: Session) -> tuple[Staff, Group, Group]:
+        helper = create_staff(session, Role.helper)
+        polish = create_group(session, now=utcnow(), name="Kraków circle", language="pl")
+        hebrew = create_group(session, now=utcnow(), name="Haifa circle", language="he")
+        return helper, polish, hebrew
+
+    helper, polish, hebrew = seed(live_server, build)
+    sign_in(page, live_server, helper)
+    group, language = page.get_by_label("Group", exact=True), page.get_by_label("Language")
+    first = group.locator("option:checked").get_attribute("data-language")
+    expect(language).to_have_value(first or "")  # the group shown first, with its language
+    group.select_option(label=f"{hebrew.name} (Hebrew)")
+    expect(language).to_have_value("he")
+    group.select_option(label=f"{polish.name} (Polish)")
+    expect(language).to_have_value("pl")
+    look(page, "referral-form-language")
+    language.select_option("en")  # the caller prefers English: a choice by hand stays
+    group.select_option(label=f"{hebrew.name} (Hebrew)")
+    expect(language).to_have_value("en")
 
 
 def test_a_cancelled_meeting_shows_its_notice(page: Page, live_server: LiveServer) -> None:
@@ -171,6 +203,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(
     suspend.get_by_role("button", name="Suspend").click()
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     expect(page.get_by_text("could not be accepted")).to_be_visible()
+    expect(page.get_by_role("link", name="Referral queue")).to_be_visible()
     look(page, "csrf-refused")
     status = seed(
         live_server, lambda session: session.get_one(Membership, member.membership.id).status
@@ -187,6 +220,8 @@ def test_a_moderator_cannot_open_another_groups_pages(page: Page, live_server: L
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(page.get_by_text("Not my group")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Console")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     look(page, "other-group-404")
 
 
@@ -213,7 +248,8 @@ def test_admin_pages_and_the_audited_contact_view(page: Page, live_server: LiveS
     page.get_by_role("link", name="Lines").click()
     look(page, "lines")
     page.get_by_role("link", name="Audit log").click()
-    expect(page.get_by_text("membership.view_contact").first).to_be_visible()
+    expect(page.get_by_text("looked at a member's phone and e-mail").first).to_be_visible()
+    expect(page.get_by_text("membership.view_contact")).to_have_count(0)
     look(page, "audit")
     page.goto(f"{live_server.url}/console/memberships/{membership.id}/eject")
     expect(page.get_by_text("This is permanent.")).to_be_visible()
@@ -240,6 +276,9 @@ def test_a_caller_appears_in_the_live_panel_and_is_muted_then_kicked_through_twi
         )
         _dial_in(twilio, live, live.moderator_phone)
         sign_in(page, server, live.moderator)
+        expect(page.locator(".meetings li", has_text="now — in progress")).to_contain_text(
+            "Live panel"
+        )
         look(page, "my-groups-meeting-in-progress")
         page.get_by_role("link", name=re.compile("^Live panel")).first.click()
         expect(page.get_by_role("heading", name="Live: Live circle")).to_be_visible()
@@ -291,12 +330,14 @@ def test_deliveries_show_a_failure_and_the_invitation_is_sent_again(
         moderator = create_staff(session)
         group = create_group(session, now=utcnow(), moderator=moderator, name="Deliveries group")
         member = create_member(session, group, now=utcnow(), alias="Ewa")
-        pin = session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.membership_id == member.membership.id, OutboxMessage.kind == Kind.pin
-            )
-        ).one()
+        messages = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.membership_id == member.membership.id)
+        )
+        by_kind = {message.kind: message for message in messages}
+        pin, invitation = by_kind[Kind.pin], by_kind[Kind.invitation]
         pin.status, pin.last_error = Status.failed, "twilio refused the number (error 21610)"
+        # What the dispatcher does on a server without an e-mail service.
+        invitation.status, invitation.last_error = Status.no_provider, "no provider configured"
         return moderator, group
 
     moderator, group = seed(live_server, build)
@@ -306,6 +347,12 @@ def test_deliveries_show_a_failure_and_the_invitation_is_sent_again(
     expect(page.get_by_role("heading", name="Deliveries: Deliveries group")).to_be_visible()
     failed = page.locator(".delivery", has_text="PIN by SMS")
     expect(failed).to_contain_text("Reason: Twilio refused the number (error 21610).")
+    # No SMS service on this server: the new PIN is offered, disabled, with why beside it.
+    expect(failed.get_by_role("button", name="Send a new PIN")).to_be_disabled()
+    expect(failed).to_contain_text("Cannot be sent: no SMS service is set up on this server yet.")
+    held = page.locator(".delivery", has_text="Invitation e-mail")
+    expect(held).to_contain_text("Held: no e-mail service is set up on this server yet")
+    expect(held.locator(".badge, .reason")).to_have_count(0)
     look(page, "deliveries")
     page.locator(".delivery", has_text="Invitation e-mail").get_by_role(
         "button", name="Send the invitation again"
@@ -315,3 +362,37 @@ def test_deliveries_show_a_failure_and_the_invitation_is_sent_again(
     page.get_by_role("link", name="failed").click()
     expect(page.locator(".delivery")).to_have_count(1)
     look(page, "deliveries-failed")
+
+
+def _offline(page: Page) -> list[str]:
+    """Let the page reach this machine's server only, as on a network without internet; the
+    addresses of everything else it tried are returned (filled in as it loads)."""
+    tried: list[str] = []
+
+    def only_here(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            tried.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    return tried
+
+
+def test_the_api_docs_list_the_operations_without_internet(
+    page: Page, live_server: LiveServer
+) -> None:
+    tried = _offline(page)
+    page.goto(f"{live_server.url}/docs")
+    token = page.locator(".opblock", has_text="/api/v1/auth/token")
+    expect(token).to_be_visible()
+    assert page.locator(".opblock").count() > 20
+    # Not look(): Swagger UI and ReDoc are others' pages, with icon buttons of their own.
+    page.screenshot(path=str(SCREENSHOTS / "api-docs.png"))
+
+    page.goto(f"{live_server.url}/redoc")
+    expect(page.get_by_role("heading", name=re.compile(r"\bReadyz$")).first).to_be_attached()
+    expect(page.get_by_text("/api/v1/auth/token").first).to_be_attached()
+    page.screenshot(path=str(SCREENSHOTS / "api-redoc.png"))
+    assert tried == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,10 +14,12 @@ from core.audit import AuditEntry
 from groups import members as members_service
 from groups.models import Group
 from groups.service import Credentials
+from notifications import optout
 from notifications.models import Kind, OutboxMessage, Status
 from tests.clock import Clock
 from tests.console.helpers import csrf_from, post_form, sign_in
 from tests.factories import create_group, create_member, create_staff
+from tests.fixtures.settings import Change
 
 
 def _messages(db: Session, membership_id: int, kind: Kind) -> list[OutboxMessage]:
@@ -124,3 +128,47 @@ def test_another_groups_moderator_gets_404_and_a_csrf_less_post_is_refused(
     path = f"/console/memberships/{membership.id}/resend/invitation"
     assert client.post(path, data={}, follow_redirects=False).status_code == 403
     assert len(_messages(db, membership.id, Kind.invitation)) == 1
+
+
+def _row(page: str, message: OutboxMessage) -> str:
+    return page.split(f'id="delivery-{message.id}"')[1].split("</li>", maxsplit=1)[0]
+
+
+def test_a_held_message_reads_as_one_calm_line(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    moderator, group, member = _member_of_my_group(db, clock)
+    (invitation,) = _messages(db, member.membership.id, Kind.invitation)
+    (pin,) = _messages(db, member.membership.id, Kind.pin)
+    for message in (invitation, pin):  # what the dispatcher does without a provider
+        message.status, message.last_error = Status.no_provider, "no provider configured"
+    db.flush()
+    sign_in(client, moderator)
+    page = client.get(_deliveries(group)).text
+    held_email = "Held: no e-mail service is set up on this server yet; it is sent once one is."
+    assert held_email in _row(page, invitation)
+    assert "Held: no SMS service is set up on this server yet" in _row(page, pin)
+    for row in (_row(page, invitation), _row(page, pin)):
+        assert 'class="badge' not in row and "Reason:" not in row and "provider" not in row
+
+
+def test_a_new_pin_is_offered_only_when_an_sms_can_reach_the_member(
+    client: TestClient, db: Session, clock: Clock, settings: Change
+) -> None:
+    moderator, group, member = _member_of_my_group(db, clock)
+    (pin,) = _messages(db, member.membership.id, Kind.pin)
+    sign_in(client, moderator)
+    no_service = _row(client.get(_deliveries(group)).text, pin)
+    assert '<button type="button" class="small" disabled' in no_service
+    assert "Cannot be sent: no SMS service is set up on this server yet." in no_service
+    assert f'action="/console/memberships/{member.membership.id}/resend/pin"' not in no_service
+    settings(twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t" * 32)
+    offered = _row(client.get(_deliveries(group)).text, pin)
+    assert f'action="/console/memberships/{member.membership.id}/resend/pin"' in offered
+    assert "disabled" not in offered and "Cannot be sent" not in offered
+    assert member.membership.phone_index is not None
+    optout.opt_out(db, phone_index=member.membership.phone_index, now=clock.now())
+    stopped = _row(client.get(_deliveries(group)).text, pin)
+    assert "disabled" in stopped
+    assert "Cannot be sent: this member replied STOP, so no SMS reaches them." in stopped
+    assert "Reset the PIN</a> on the member's page" in unescape(stopped)

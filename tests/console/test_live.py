@@ -15,6 +15,7 @@ from conference.providers import FakeConferenceControl, get_conference_control
 from core.audit import AuditEntry
 from groups.models import MembershipStatus
 from supportline.emulator.local import Handset, LocalTwilio
+from tests.clock import Clock
 from tests.console.helpers import csrf_from, post_form, sign_in
 from tests.factories import create_group, create_staff
 from tests.fixtures.calls import World, login
@@ -220,6 +221,19 @@ def test_the_group_page_links_the_panel_of_the_meeting_in_progress_only(
         page = client.get(path).text
         links = re.findall(r'href="/console/meetings/(\d+)/live"', page)
         assert links == [str(world.meeting.id)], path
+
+
+def test_the_meeting_in_progress_is_marked_now_with_its_panel_beside_it(
+    world: World, client: TestClient, clock: Clock
+) -> None:
+    sign_in(client, world.moderator_staff)
+    assert "now — in progress" not in client.get("/console/").text  # 19:55: it opens soon
+    clock.advance(minutes=15)  # 20:10 in Warsaw: the meeting of 20:00 is on
+    live_link = f'href="/console/meetings/{world.meeting.id}/live"'
+    for path in (f"/console/groups/{world.group.id}", "/console/"):
+        rows = client.get(path).text.split("<li")
+        [running] = [row for row in rows if "now — in progress" in row]
+        assert "20:00" in running and live_link in running, path
 
 
 def test_a_moderator_of_another_group_gets_404_everywhere(

@@ -158,3 +158,48 @@ def test_rejecting_a_referral(client: TestClient, db: Session, clock: Clock) -> 
     assert referral.status is ReferralStatus.rejected
     assert referral.decision_reason == "already in another group"
     assert "No referrals are waiting." in client.get("/console/referrals").text
+
+
+def test_the_form_offers_the_language_of_the_group_it_shows_first(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    polish = create_group(db, now=clock.now(), name="Anonymous circle", language="pl")
+    create_group(db, now=clock.now(), name="Zebra circle", language="en")
+    sign_in(client, create_staff(db, Role.helper))
+    form = client.get("/console/referrals/new").text
+    assert f'<option value="{polish.id}" selected data-language="pl">' in form
+    assert '<option value="pl" selected>Polish</option>' in form
+    assert '<option value="en" selected>' not in form
+    assert 'name="language_offered" value="pl"' in form
+
+
+def test_a_language_left_as_offered_becomes_the_chosen_groups_and_a_chosen_one_stays(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    # What a browser without the form's script sends: the Hebrew group chosen, the language
+    # field as the page offered it (Polish, the first group's), or changed by hand.
+    create_group(db, now=clock.now(), name="Anonymous circle", language="pl")
+    hebrew = create_group(db, now=clock.now(), name="Zebra circle", language="he")
+    sign_in(client, create_staff(db, Role.helper))
+    for alias, language in (("Left", "pl"), ("Chosen", "en")):
+        fields = _referral_fields(hebrew.id, alias=alias, language=language, language_offered="pl")
+        post_form(client, "/console/referrals", fields, page="/console/referrals/new")
+    languages = {referral.alias: referral.language for referral in _pending(db, hebrew.id)}
+    assert languages == {"Left": "he", "Chosen": "en"}
+    mistake = _referral_fields(hebrew.id, phone="12345", language="pl", language_offered="pl")
+    again = post_form(client, "/console/referrals", mistake, page="/console/referrals/new")
+    assert '<option value="he" selected>Hebrew</option>' in again.text
+    assert 'name="language_offered" value="he"' in again.text
+
+
+def test_languages_are_shown_by_name(client: TestClient, db: Session, clock: Clock) -> None:
+    moderator = create_staff(db)
+    group = create_group(db, now=clock.now(), moderator=moderator, name="Circle", language="pl")
+    member = create_member(db, group, now=clock.now())
+    sign_in(client, moderator)
+    post_form(client, "/console/referrals", _referral_fields(group.id, language="he"))
+    assert ">Circle (Polish)</option>" in client.get("/console/referrals/new").text
+    assert "· in Hebrew ·" in client.get("/console/referrals").text
+    assert "· in Polish ·" in client.get(f"/console/groups/{group.id}").text
+    member_page = client.get(f"/console/memberships/{member.membership.id}").text
+    assert "<dt>Language</dt><dd>English</dd>" in member_page
