@@ -1,30 +1,40 @@
-"""Simulated callers for the dial-in benchmark: they follow the app's TwiML as Twilio would.
+"""Callers of the dial-in benchmark, placed through Twilio's voice engine (supportline.emulator).
 
-Each caller signs every webhook with ``RequestValidator`` over the URL it posts to, answers
-``<Gather>`` with its participant number then its PIN, follows ``<Redirect>``, and on
-``<Dial><Conference>`` sends the participant-join status callback Twilio would send. Every request
-is timed and tagged with the step it belongs to. Optionally the call then leaves again
-(participant-leave callback and the ``<Dial action>`` with a completed call), as a hang-up would.
+Every call of the real app is a call of the engine: the engine dials the line and says which
+webhooks Twilio would request; each is posted with the benchmark's HTTP client, signed as Twilio
+signs it, and its answer is handed back to the engine, which executes the TwiML. At each
+``<Gather>`` the caller types its participant number, then its PIN, each ending with ``#``. A
+member who joins before a moderator waits, and the engine requests the conference's wait URL.
+With ``leave``, the caller hangs up once in the room: the engine sends the participant-leave
+callback and requests the ``<Dial action>`` (and, when the room is then empty, sends the
+conference-end callback).
+
+Every request is timed and tagged with the step it belongs to (``step``), as the tables of
+``bench.phases`` read them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
-import secrets
 import time
-import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from twilio.request_validator import RequestValidator
 
 from bench.loadclient import Client, HttpError
+from supportline.emulator.engine import Engine, Stage
+from supportline.emulator.hooks import Purpose, Webhook
 
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+VOICE_PATH = "/twilio/voice"  # the line's "a call comes in" URL, on the server's public address
 PIN_STEP = "pin"
+CALLBACK_STEPS = {
+    "participant-join": "join_callback",
+    "participant-leave": "leave_callback",
+    "conference-end": "conference_end",
+}
 
 
 @dataclass
@@ -32,9 +42,10 @@ class CallResult:
     timings: list[tuple[str, float]] = field(default_factory=list)
     joined: bool = False
     room: str | None = None
+    call_sid: str | None = None
     error: str | None = None
     started: float = 0.0
-    finished: float = 0.0
+    finished: float = 0.0  # when the server answered the join callback (else when it stopped)
 
 
 @dataclass(frozen=True)
@@ -45,15 +56,17 @@ class Caller:
     pin: str
 
 
-class Signer:
+class Twilio:
+    """Twilio for one run against one server: one account's engine, shared by every caller of
+    the run, and the signature its webhooks carry."""
+
     def __init__(self, base_url: str, token: str) -> None:
         self.base_url = base_url.rstrip("/")
+        self.engine = Engine(voice_url=self.base_url + VOICE_PATH)
         self.validator = RequestValidator(token)
 
-    def absolute(self, url: str) -> str:
-        return url if url.startswith("http") else self.base_url + url
-
     def headers(self, url: str, params: dict[str, str]) -> dict[str, str]:
+        """``X-Twilio-Signature`` over the URL posted to (https://www.twilio.com/docs/usage/security)."""
         return {"X-Twilio-Signature": str(self.validator.compute_signature(url, params))}
 
 
@@ -61,16 +74,26 @@ class NotOk(RuntimeError):
     pass
 
 
-def conference_sid(room: str) -> str:
-    """Twilio gives each running room one ConferenceSid; derive a stable one from its name."""
-    return "CF" + hashlib.sha256(room.encode()).hexdigest()[:32]
+def step(hook: Webhook, pressed: str | None = None) -> str:
+    """The step a webhook belongs to in the tables; ``pressed``: the step of the keys whose
+    ``<Gather>`` action this may be."""
+    if hook.purpose is Purpose.voice:
+        return "entry"
+    if hook.purpose is Purpose.wait:
+        return "wait"
+    if hook.purpose is Purpose.status:
+        return CALLBACK_STEPS.get(hook.event, "other")
+    if "DialCallStatus" in hook.params:
+        return "dial_ended"
+    if pressed is not None and "Digits" in hook.params:
+        return pressed
+    return "other"
 
 
 async def post(
-    client: Client, signer: Signer, url: str, params: dict[str, str]
+    client: Client, twilio: Twilio, url: str, params: dict[str, str]
 ) -> tuple[str, float]:
-    url = signer.absolute(url)
-    headers = signer.headers(url, params)
+    headers = twilio.headers(url, params)
     started = time.perf_counter()
     status, text = await client.post(url, params, headers)
     elapsed = time.perf_counter() - started
@@ -79,128 +102,109 @@ async def post(
     return text, elapsed
 
 
-def _call_params(caller: Caller) -> dict[str, str]:
-    return {
-        "AccountSid": ACCOUNT_SID,
-        "CallSid": "CA" + secrets.token_hex(16),
-        "From": caller.caller_id,
-        "To": caller.line,
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-        "CallStatus": "in-progress",
-    }
+async def follow(
+    client: Client,
+    twilio: Twilio,
+    hooks: Iterable[Webhook],
+    result: CallResult,
+    pressed: str | None = None,
+) -> None:
+    """Post ``hooks`` and the webhooks their answers lead to, one after the other in the order
+    they arose (the engine's own order), each timed into ``result``."""
+    queue = list(hooks)
+    while queue:
+        hook = queue.pop(0)
+        tag = step(hook, pressed)
+        body, elapsed = await post(client, twilio, hook.url, hook.params)
+        result.timings.append((tag, elapsed))
+        if tag == "join_callback" and hook.call_sid == result.call_sid:
+            result.joined, result.room = True, hook.params.get("FriendlyName")
+            result.finished = time.perf_counter()
+        queue += twilio.engine.answer(hook, body)
 
 
 async def place_call(
-    client: Client, signer: Signer, caller: Caller, *, leave: bool = False
+    client: Client, twilio: Twilio, caller: Caller, *, leave: bool = False
 ) -> CallResult:
-    """One complete dial-in: entry, participant number, PIN, admission, conference join."""
+    """One complete dial-in through the engine: entry, participant number, PIN, admission, the
+    conference's join callback and wait URL; with ``leave``, the hang-up's requests."""
     result = CallResult(started=time.perf_counter())
-    base = _call_params(caller)
-    answers = [("participant_number", caller.participant_number), (PIN_STEP, caller.pin)]
+    engine = twilio.engine
+    call, hooks = engine.dial(caller.line, caller.caller_id)
+    result.call_sid = call.sid
+    keys = [("participant_number", caller.participant_number), (PIN_STEP, caller.pin)]
     try:
-        body, elapsed = await post(client, signer, "/twilio/voice", base)
-        result.timings.append(("entry", elapsed))
-        for _ in range(12):
-            document = ET.fromstring(body)  # our own server's TwiML
-            gather = document.find("Gather")
-            redirect = document.find("Redirect")
-            dial = document.find("Dial")
-            if dial is not None and dial.find("Conference") is not None:
-                await _join(client, signer, dial, base, result, leave=leave)
-                break
-            if gather is not None and answers:
-                step, digits = answers.pop(0)
-                params = {**base, "Digits": digits, "FinishedOnKey": "#"}
-                body, elapsed = await post(client, signer, gather.get("action", ""), params)
-                result.timings.append((step, elapsed))
-            elif redirect is not None and redirect.text:
-                body, elapsed = await post(client, signer, redirect.text, base)
-                result.timings.append(("other", elapsed))
-            else:
-                spoken = " ".join(say.text or "" for say in document.iter("Say"))
-                result.error = "not admitted: " + spoken[:100]
-                break
-    except (HttpError, NotOk, ET.ParseError) as exc:
+        await follow(client, twilio, hooks, result)
+        while call.stage is Stage.gathering and keys:
+            name, digits = keys.pop(0)
+            await follow(client, twilio, engine.press(call.sid, digits + "#"), result, name)
+        if not result.joined:
+            result.error = "not admitted: " + call.said[-100:]
+        elif leave:
+            await follow(client, twilio, engine.hang_up(call.sid), result)
+    except (HttpError, NotOk) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
-    result.finished = time.perf_counter()
+    if not result.joined:
+        engine.hang_up(call.sid)  # the phone is put down; nothing of it reaches the server
+        result.finished = time.perf_counter()
     return result
 
 
-async def _join(
-    client: Client,
-    signer: Signer,
-    dial: ET.Element,
-    base: dict[str, str],
-    result: CallResult,
-    *,
-    leave: bool,
-) -> None:
-    conference = dial.find("Conference")
-    assert conference is not None
-    room = conference.text or ""
-    params = {
-        **base,
-        "ConferenceSid": conference_sid(room),
-        "FriendlyName": room,
-        "StatusCallbackEvent": "participant-join",
-        "Muted": "false",
-        "Hold": "false",
-        "Coaching": "false",
-        "EndConferenceOnExit": "false",
-        "StartConferenceOnEnter": conference.get("startConferenceOnEnter", "false"),
-        "SequenceNumber": "1",
-        "Timestamp": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
-    }
-    if conference.get("participantLabel"):
-        params["ParticipantLabel"] = conference.get("participantLabel", "")
-    callback = conference.get("statusCallback", "")
-    _, elapsed = await post(client, signer, callback, params)
-    result.timings.append(("join_callback", elapsed))
-    result.joined, result.room = True, room
-    result.finished = time.perf_counter()
-    if leave:
-        leaving = {**params, "StatusCallbackEvent": "participant-leave", "SequenceNumber": "2"}
-        _, elapsed = await post(client, signer, callback, leaving)
-        result.timings.append(("leave_callback", elapsed))
-        ended = {**base, "CallStatus": "completed", "DialCallStatus": "completed"}
-        _, elapsed = await post(client, signer, dial.get("action", ""), ended)
-        result.timings.append(("dial_ended", elapsed))
+async def end_conferences(client: Client, twilio: Twilio) -> None:
+    """Everybody still in a room hangs up: the engine sends each participant-leave callback,
+    requests each ``<Dial action>`` and, once a room is empty, sends its conference-end callback,
+    so the rooms empty as Twilio reports it. The rooms in parallel, each one's callers in turn."""
+    with twilio.engine.lock:
+        rooms = [
+            list(conference.legs)
+            for conference in twilio.engine.rooms.conferences.values()
+            if not conference.ended
+        ]
 
+    async def empty(call_sids: list[str]) -> None:
+        for call_sid in call_sids:
+            await follow(client, twilio, twilio.engine.hang_up(call_sid), CallResult())
 
-async def end_conferences(base_url: str, token: str, rooms: set[str]) -> None:
-    """The conference-end callbacks Twilio sends when everybody hung up: the rooms empty."""
-    signer = Signer(base_url, token)
-    async with Client(max_connections=10) as client:
-        for room in sorted(rooms):
-            params = {
-                "AccountSid": ACCOUNT_SID,
-                "ConferenceSid": conference_sid(room),
-                "FriendlyName": room,
-                "StatusCallbackEvent": "conference-end",
-            }
-            await post(client, signer, "/twilio/conference/status", params)
+    await asyncio.gather(*(empty(call_sids) for call_sids in rooms))
 
 
 BASELINE_STEPS = ("entry", "participant_number", PIN_STEP, "join_callback")
 
 
 async def place_baseline_call(
-    client: Client, signer: Signer, caller: Caller, *, leave: bool = False
+    client: Client, twilio: Twilio, caller: Caller, *, leave: bool = False
 ) -> CallResult:
-    """As many signed form posts as a real call makes, against a reference app
-    (``bench.baseline_app``): each to ``/baseline/<step>``, the PIN step with the caller's PIN."""
+    """As many signed form posts as a real call makes up to its join, against a reference app
+    (``bench.baseline_app``): each to ``/baseline/<step>``, with the parameters of an engine call.
+
+    The reference app answers every request with the same ``<Gather>``: the engine executes it
+    and the caller types its participant number, then its PIN, so each form is the one Twilio
+    would post. There is no ``<Dial>`` to follow, so the fourth post (the join callback's place)
+    carries the call's own parameters, and no wait URL is requested: the reference makes the
+    four posts it always made, and the wait request stays a cost of the real app's."""
     result = CallResult(started=time.perf_counter())
-    base = _call_params(caller)
-    digits = {"participant_number": caller.participant_number, PIN_STEP: caller.pin}
+    engine = twilio.engine
+    call, (hook,) = engine.dial(caller.line, caller.caller_id)
+    keys = [caller.participant_number, caller.pin]
+    params = hook.params
     try:
-        for step in BASELINE_STEPS:
-            params = {**base, "Digits": digits.get(step, "")}
-            _, elapsed = await post(client, signer, f"/baseline/{step}", params)
-            result.timings.append((step, elapsed))
+        for name in BASELINE_STEPS:
+            url = f"{twilio.base_url}/baseline/{name}"
+            body, elapsed = await post(client, twilio, url, params)
+            result.timings.append((name, elapsed))
+            if not keys:
+                params = call.params()
+                continue
+            engine.answer(hook, body)
+            pressed = engine.press(call.sid, keys.pop(0) + "#")
+            if not pressed:
+                raise NotOk(f"no <Gather> in the answer from /baseline/{name}")
+            hook = pressed[0]
+            params = hook.params
         result.joined = True
     except (HttpError, NotOk) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
+    engine.hang_up(call.sid)
     result.finished = time.perf_counter()
     return result
 
@@ -228,8 +232,7 @@ def _client(connections: int) -> Client:
 
 
 async def run_open_loop(
-    base_url: str,
-    token: str,
+    twilio: Twilio,
     callers: list[Caller],
     *,
     offsets: list[float],
@@ -238,20 +241,18 @@ async def run_open_loop(
     """One call per offset (seconds from now; see ``arrivals``), open loop: arrivals never
     wait for answers. ``place=place_baseline_call`` for a reference app, with the same arrivals
     and requests."""
-    signer = Signer(base_url, token)
     async with _client(1000) as client:
         start = time.perf_counter()
 
         async def one(index: int) -> CallResult:
             await asyncio.sleep(max(0.0, offsets[index] - (time.perf_counter() - start)))
-            return await place(client, signer, callers[index])
+            return await place(client, twilio, callers[index])
 
         return list(await asyncio.gather(*(one(index) for index in range(len(offsets)))))
 
 
 async def run_closed_loop(
-    base_url: str,
-    token: str,
+    twilio: Twilio,
     callers: list[Caller],
     *,
     concurrency: int,
@@ -263,7 +264,6 @@ async def run_closed_loop(
     once unless ``leave`` (then a credential is free again once its call left).
 
     Returns the results and the elapsed time (shorter when the credentials ran out)."""
-    signer = Signer(base_url, token)
     pool: Iterator[Caller] = iter(callers)
     if leave:
         pool = (callers[index % len(callers)] for index in range(10**9))
@@ -276,7 +276,7 @@ async def run_closed_loop(
             for caller in pool:
                 if time.perf_counter() >= deadline:
                     return
-                results.append(await place(client, signer, caller, leave=leave))
+                results.append(await place(client, twilio, caller, leave=leave))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return results, time.perf_counter() - start

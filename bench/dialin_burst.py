@@ -6,12 +6,13 @@
                                         # the app on CPU 0; PostgreSQL and the callers on CPU 1
 
 One run: seeds G groups x M members with meetings open now, starts the real server (uvicorn, N
-worker processes), drives the callers through the complete flow (signed webhooks, participant
-number, PIN, admission, conference join callback), then the same arrivals against the bare
-baseline app, one argon2 verification timed alone, and a closed-loop saturation run; then the same
-burst and saturation against the hash-only app (the bare baseline plus the PIN's verification on
-the real hashing threads), the ceiling of this machine and framework. Prints the figures and the
-ratios the targets are about. All traffic stays on 127.0.0.1; nothing asserts.
+worker processes), places the calls through Twilio's voice engine (``supportline.emulator``; signed
+webhooks: entry, participant number, PIN, admission, the conference's join callback and wait URL),
+then the same arrivals against the bare baseline app, one argon2 verification timed alone, and a
+closed-loop saturation run; then the same burst and saturation against the hash-only app (the bare
+baseline plus the PIN's verification on the real hashing threads), the ceiling of this machine and
+framework. Prints the figures and the ratios the targets are about. All traffic stays on 127.0.0.1;
+nothing asserts.
 """
 
 from __future__ import annotations
@@ -229,21 +230,22 @@ def run(args: argparse.Namespace, report: dict[str, Any], *, cores: int, app_cor
                 f"seeded {args.groups} x {args.members} members on {args.db} in "
                 f"{time.perf_counter() - started:.0f} s"
             )
-            targets = start_servers(servers, workdir, args, env=env, port=port, pin_hash=pin_hash)
+            targets = start_servers(
+                servers, workdir, args, env=env, port=port, pin_hash=pin_hash, token=token
+            )
             log = server_log(args.db)
-            bursts = interleaved_bursts(targets, token, callers[: args.callers], args)
+            bursts = interleaved_bursts(targets, callers[: args.callers], args)
             for target in targets:
                 report[target.name] = bursts[target.name].figures()
                 print_phase(target.title, report[target.name])
             print(f"  server log of the app: {log}")
             if args.saturation_seconds > 0:
-                empty_rooms(targets[0].server, token, bursts["app"].results)
+                empty_rooms(targets[0])
                 time_verification(report, pin_hash, "before the saturation")
                 print("\nsaturation (closed loop; every server at each level in turn):")
                 closed = [target for target in targets if target.name != "baseline"]
                 rows = saturation(
                     closed,
-                    token,
                     callers,
                     args,
                     pin_hash=pin_hash,
@@ -275,9 +277,11 @@ def start_servers(
     env: dict[str, str],
     port: int,
     pin_hash: str,
+    token: str,
 ) -> list[Target]:
     """The real app, the bare baseline and the hash-only app, running side by side (idle while
-    another is measured) so that their phases can take turns."""
+    another is measured) so that their phases can take turns; each with the engine (one Twilio
+    account) all its calls of the run are placed through."""
     app = servers.enter_context(
         harness.run_server(
             "supportline.app:create_served_app",
@@ -290,7 +294,8 @@ def start_servers(
         )
     )
     title = f"app on {args.db}, {args.workers} workers"
-    targets = [Target("app", title, app, calls.place_call, args.saturation_leave)]
+    twilio = calls.Twilio(app.url, token)
+    targets = [Target("app", title, app, calls.place_call, args.saturation_leave, twilio)]
     if not args.skip_baseline:
         baseline = servers.enter_context(
             harness.run_server(
@@ -302,8 +307,8 @@ def start_servers(
                 cpus=args.app_cpus,
             )
         )
-        place = calls.place_baseline_call
-        targets.append(Target("baseline", "bare baseline", baseline, place, True))
+        place, twilio = calls.place_baseline_call, calls.Twilio(baseline.url, token)
+        targets.append(Target("baseline", "bare baseline", baseline, place, True, twilio))
     if not args.skip_ceiling:
         ceiling = servers.enter_context(
             harness.run_server(
@@ -315,8 +320,9 @@ def start_servers(
                 cpus=args.app_cpus,
             )
         )
-        place = calls.place_baseline_call
-        targets.append(Target("ceiling", "hash-only app (the ceiling)", ceiling, place, True))
+        place, twilio = calls.place_baseline_call, calls.Twilio(ceiling.url, token)
+        title = "hash-only app (the ceiling)"
+        targets.append(Target("ceiling", title, ceiling, place, True, twilio))
     return targets
 
 

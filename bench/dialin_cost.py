@@ -3,13 +3,14 @@
     .venv/bin/python -m bench.dialin_cost --db sqlite            # 300 calls, one at a time
     .venv/bin/python -m bench.dialin_cost --db postgres --profile yappi.txt
 
-The same simulated callers as ``dialin_burst`` (signed webhooks: entry, participant number, PIN,
-join callback), but driven straight through the ASGI interface of the real app in this process, one
-call at a time, with members whose PIN hash is cheap (argon2 at 8 KiB, one pass): what remains is
-the application's own cost — signature checks, dependency solving, the thread hop, queries,
-commits, TwiML, logging. Measured as this process's CPU time (every thread), against the bare
-baseline app driven the same way in the same run. No sockets at all, so the load generator's own
-cost and the machine's noise stay out of the figures; a PostgreSQL server's CPU is reported apart.
+The same callers as ``dialin_burst``, placed through Twilio's voice engine (signed webhooks: entry,
+participant number, PIN, join callback, wait URL), but driven straight through the ASGI interface of
+the real app in this process, one call at a time, with members whose PIN hash is cheap (argon2 at
+8 KiB, one pass): what remains is the application's own cost — signature checks, dependency solving,
+the thread hop, queries, commits, TwiML, logging. Measured as this process's CPU time (every
+thread), against the bare baseline app driven the same way in the same run. No sockets at all, so
+the load generator's own cost and the machine's noise stay out of the figures; a PostgreSQL server's
+CPU is reported apart.
 
 This is the figure the saturation target depends on: calls/s ≤ cores ÷ (hash + this cost).
 """
@@ -104,16 +105,16 @@ async def drive(
     """Every caller in turn (``None``: as many baseline calls); results, the app's CPU seconds
     (the simulated callers' own signing and parsing excluded), wall seconds."""
     client = AsgiClient(app)
-    signer = calls.Signer(base_url, token)
+    twilio = calls.Twilio(base_url, token)
     count = len(callers) if callers is not None else BASELINE_CALLS
     results = []
     wall = time.perf_counter()
     for index in range(count):
         if callers is None:
             caller = calls.Caller("+12025550100", "+15005550006", "1234", "1234")
-            results.append(await calls.place_baseline_call(cast(Client, client), signer, caller))
+            results.append(await calls.place_baseline_call(cast(Client, client), twilio, caller))
         else:
-            results.append(await calls.place_call(cast(Client, client), signer, callers[index]))
+            results.append(await calls.place_call(cast(Client, client), twilio, callers[index]))
     return results, client.cpu, time.perf_counter() - wall
 
 

@@ -126,16 +126,22 @@ def measured(server: harness.Server) -> Iterator[dict[str, float]]:
         figures["machine_busy"] = (busy_after - busy) / max(total_after - total, 1e-9)
 
 
-def open_loop(
-    server: harness.Server,
-    token: str,
-    callers: list[Caller],
-    offsets: list[float],
-    place: calls.Place = calls.place_call,
-) -> Phase:
-    with measured(server) as figures:
+@dataclass(frozen=True)
+class Target:
+    """A server under test: the real app, the bare baseline or the hash-only app."""
+
+    name: str
+    title: str
+    server: harness.Server
+    place: calls.Place
+    leave: bool  # its saturation callers hang up after joining (a reference app keeps no state)
+    twilio: calls.Twilio  # the engine its calls are placed through, one for the whole run
+
+
+def open_loop(target: Target, callers: list[Caller], offsets: list[float]) -> Phase:
+    with measured(target.server) as figures:
         results = loadclient.run(
-            calls.run_open_loop(server.url, token, callers, offsets=offsets, place=place)
+            calls.run_open_loop(target.twilio, callers, offsets=offsets, place=target.place)
         )
     return Phase(
         results,
@@ -147,19 +153,8 @@ def open_loop(
     )
 
 
-@dataclass(frozen=True)
-class Target:
-    """A server under test: the real app, the bare baseline or the hash-only app."""
-
-    name: str
-    title: str
-    server: harness.Server
-    place: calls.Place
-    leave: bool  # its saturation callers hang up after joining (a reference app keeps no state)
-
-
 def interleaved_bursts(
-    targets: list[Target], token: str, callers: list[Caller], args: argparse.Namespace
+    targets: list[Target], callers: list[Caller], args: argparse.Namespace
 ) -> dict[str, Phase]:
     """The same arrivals against every target, in ``args.blocks`` blocks of time taken in turn
     (app, baseline, hash-only; then baseline, hash-only, app; …): the host's speed drifts within
@@ -177,25 +172,27 @@ def interleaved_bursts(
         turn = block % len(targets)
         for target in targets[turn:] + targets[:turn]:
             part = open_loop(
-                target.server,
-                token,
+                target,
                 [callers[i] for i in indices],
                 [offsets[i] - block * span for i in indices],
-                target.place,
             )
             parts[target.name].append(part)
     return {name: Phase.combine(phases) for name, phases in parts.items()}
 
 
-def empty_rooms(server: harness.Server, token: str, results: list[CallResult]) -> None:
-    """Everybody hangs up: conference-end for every room used, so credentials work again."""
-    rooms = {result.room for result in results if result.room is not None}
-    loadclient.run(calls.end_conferences(server.url, token, rooms))
+def empty_rooms(target: Target) -> None:
+    """Everybody still in a room hangs up, so the credentials work again: the engine reports
+    each leave and each room's end to the server as Twilio would (untimed)."""
+    loadclient.run(_end_conferences(target.twilio))
+
+
+async def _end_conferences(twilio: calls.Twilio) -> None:
+    async with loadclient.Client(max_connections=10) as client:
+        await calls.end_conferences(client, twilio)
 
 
 def saturation_level(
     target: Target,
-    token: str,
     callers: list[Caller],
     *,
     concurrency: int,
@@ -206,8 +203,7 @@ def saturation_level(
     with measured(target.server) as figures:
         results, elapsed = loadclient.run(
             calls.run_closed_loop(
-                target.server.url,
-                token,
+                target.twilio,
                 callers,
                 concurrency=concurrency,
                 seconds=seconds,
@@ -215,7 +211,7 @@ def saturation_level(
                 place=target.place,
             )
         )
-    empty_rooms(target.server, token, results)
+    empty_rooms(target)
     joined = [r for r in results if r.joined]
     durations = [r.finished - r.started for r in joined]
     busy = figures["machine_busy"] * figures["elapsed"] * cores
@@ -241,7 +237,6 @@ def saturation_level(
 
 def saturation(
     targets: list[Target],
-    token: str,
     callers: list[Caller],
     args: argparse.Namespace,
     *,
@@ -263,7 +258,7 @@ def saturation(
         done = []
         for target in rising[turn:] + rising[:turn]:
             row = saturation_level(
-                target, token, callers, concurrency=concurrency, seconds=seconds, cores=cores
+                target, callers, concurrency=concurrency, seconds=seconds, cores=cores
             )
             rows[target.name].append(row)
             previous = rows[target.name][-2:-1]
