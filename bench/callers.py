@@ -145,7 +145,9 @@ async def place_call(
     except (HttpError, NotOk) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     if not result.joined:
-        engine.hang_up(call.sid)  # the phone is put down; nothing of it reaches the server
+        # The phone is put down. Refused, it is out of any room and nothing follows; after an
+        # error, what Twilio would report of it is not posted (the call counts as failed).
+        engine.hang_up(call.sid)
         result.finished = time.perf_counter()
     return result
 
