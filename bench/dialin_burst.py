@@ -150,8 +150,9 @@ def configure(workdir: Path, url: str, port: int) -> tuple[dict[str, str], str]:
         "SUPPORTLINE_SECRET_KEY": os.urandom(24).hex(),
         "SUPPORTLINE_PII_KEYS": Fernet.generate_key().decode(),
     }
-    os.environ.update(env)
-    os.environ.update({"SUPPORTLINE_ARGON2_MEMORY_COST": "8", "SUPPORTLINE_ARGON2_TIME_COST": "1"})
+    harness.use_environment(
+        {**env, "SUPPORTLINE_ARGON2_MEMORY_COST": "8", "SUPPORTLINE_ARGON2_TIME_COST": "1"}
+    )
     from core.settings import get_settings
 
     return env, get_settings().webhook_auth_token

@@ -26,6 +26,15 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _MACHINE_CPUS = frozenset(os.sched_getaffinity(0))  # before a benchmark pins itself anywhere
 
 
+def use_environment(env: Mapping[str, str]) -> None:
+    """Set the server's settings in this process's environment, read afresh: preparing the
+    database (engines, migrations) has already read and cached the settings before them."""
+    from core.settings import use_settings
+
+    os.environ.update(env)
+    use_settings(None)
+
+
 def machine_cpus() -> frozenset[int]:
     """The CPUs this process was let run on at its start (before any pinning)."""
     return _MACHINE_CPUS

@@ -64,7 +64,7 @@ def configure(workdir: Path, url: str, prism_url: str, concurrency: int | None) 
     """This process is the dispatcher: Twilio configured, its API pointed at Prism."""
     if concurrency is not None:
         os.environ["SUPPORTLINE_OUTBOX_SEND_CONCURRENCY"] = str(concurrency)
-    os.environ.update(
+    harness.use_environment(
         {
             "SUPPORTLINE_ENVIRONMENT": "development",
             "SUPPORTLINE_DATA_DIR": str(workdir),
