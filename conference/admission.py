@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from conference import calls, logins, rooms
@@ -325,21 +325,18 @@ def _may_rejoin(
     return meeting, membership
 
 
-@runs(Mode.normal)
-def wait_prompt(session: Session, *, call_sid: str) -> Wait:
+@runs(Mode.autocommit)
+def wait_prompt(connection: Connection, *, call_sid: str) -> Wait:
     """While the conference has not started: when the meeting starts, then music.
 
     "Conferences will not start until at least two participants join"
     (https://www.twilio.com/docs/voice/twiml/conference), so a moderator who dials in first
     waits too: they hear that the members will join them, not to wait for a moderator.
     """
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
-    if call is None or call.meeting_id is None:
+    waiting = calls.waiting(connection, call_sid)
+    if waiting is None:
         return Wait("en")
-    membership = session.get(Membership, call.membership_id) if call.membership_id else None
-    if membership is not None and membership.role == MembershipRole.moderator:
-        return Wait(call.language, (line(Prompt.moderator_wait),))
-    meeting = session.get_one(Meeting, call.meeting_id)
-    group = session.get_one(Group, meeting.group_id)
-    when = local_time(meeting.starts_at, group.time_zone)
-    return Wait(call.language, (line(Prompt.wait, time=when),))
+    if waiting.moderator:
+        return Wait(waiting.language, (line(Prompt.moderator_wait),))
+    when = local_time(waiting.starts_at, waiting.time_zone)
+    return Wait(waiting.language, (line(Prompt.wait, time=when),))

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conference.models import CallStage
-from conference.tables import AT, calls, dialect_of, failures, lines, members
+from conference.tables import AT, calls, dialect_of, failures, groups, lines, meetings, members
 from groups.models import group_lines
 
 
@@ -233,3 +233,30 @@ def admitted(
 
 def set_call(connection: Connection, call_id: int, **values: Any) -> None:
     connection.execute(update(calls).where(calls.c.id == call_id).values(**values))
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """An admitted call waiting for its conference to start."""
+
+    language: str
+    moderator: bool
+    starts_at: datetime
+    time_zone: str  # the group's
+
+
+_WAITING = (
+    select(calls.c.language, calls.c.is_moderator, meetings.c.starts_at, groups.c.time_zone)
+    .join(meetings, meetings.c.id == calls.c.meeting_id)
+    .join(groups, groups.c.id == meetings.c.group_id)
+    .where(calls.c.call_sid == bindparam("sid"))
+)
+
+
+def waiting(connection: Connection, call_sid: str) -> Waiting | None:
+    """What the wait URL says to the call (None: no admitted call by this sid). One read,
+    repeated each time Twilio fetches the wait URL, so it takes no lock."""
+    row = connection.execute(_WAITING, {"sid": call_sid}).first()
+    if row is None:
+        return None
+    return Waiting(row.language, bool(row.is_moderator), row.starts_at, row.time_zone)

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Table
 
 from conference.models import Call, PinFailure, Room
 from core.database import UTCDateTime
-from groups.models import Line, Meeting, Membership
+from groups.models import Group, Line, Meeting, Membership
 
 
 def _table(model: type[Any]) -> Table:
@@ -24,6 +24,7 @@ failures = _table(PinFailure)
 members = _table(Membership)
 meetings = _table(Meeting)
 lines = _table(Line)
+groups = _table(Group)
 
 AT = UTCDateTime()  # UTC datetimes on every backend, for parameters SQL cannot type
 
