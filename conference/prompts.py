@@ -8,17 +8,13 @@ filled after translation; they never carry personal data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date
-from babel.messages.pofile import read_po
 
 from core.schemas import language_or_default
+from core.speech import VOICES, local_day, read_catalog, translate
+
+__all__ = ["LOCALE_DIR", "VOICES", "Prompt", "catalog", "local_day", "text"]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
@@ -66,41 +62,11 @@ class Prompt(StrEnum):
     goodbye = "Goodbye."
 
 
-@dataclass(frozen=True)
-class Voice:
-    """A Twilio ``<Say>`` voice and the language code it speaks."""
-
-    voice: str
-    language: str
-
-
-# Voices Twilio lists for each language: Amazon Polly for English and Polish, Google for Hebrew
-# (Polly has no Hebrew voice).
-VOICES = {
-    "en": Voice("Polly.Joanna", "en-US"),
-    "pl": Voice("Polly.Ewa", "pl-PL"),
-    "he": Voice("Google.he-IL-Standard-A", "he-IL"),
-}
-
-
-@lru_cache
 def catalog(language: str) -> dict[str, str]:
     """msgid → msgstr of one language (fuzzy and empty entries left out)."""
-    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as handle:
-        parsed = read_po(handle, locale=language)
-    return {
-        str(message.id): str(message.string)
-        for message in parsed
-        if message.id and message.string and not message.fuzzy
-    }
+    return read_catalog(LOCALE_DIR, language)
 
 
 def text(language: str, prompt: Prompt, **values: str) -> str:
     """The prompt in ``language`` (English when a translation is missing), placeholders filled."""
-    translated = catalog(language_or_default(language)).get(prompt.value, prompt.value)
-    return translated.format(**values) if values else translated
-
-
-def local_day(at: datetime, zone: str, language: str) -> str:
-    return str(format_date(at.astimezone(ZoneInfo(zone)).date(), "EEEE d MMMM", locale=language))
+    return translate(catalog(language_or_default(language)), prompt.value, **values)

@@ -20,6 +20,7 @@ from conference.models import AccessEvent, AccessEventKind, Call, CallStage, Pin
 from conference.prompts import Prompt
 from conference.replies import Ask, Farewell, Join, Line, line
 from core import pii, security
+from core.callers import is_withheld
 from core.database import durable_commit
 from core.logs import get_logger
 from core.settings import get_settings
@@ -31,31 +32,6 @@ from notifications import notices
 log = get_logger(__name__)
 
 MAX_PIN_LENGTH = 12
-
-
-# What carriers and Twilio put in ``From`` when the caller withholds their number: the words,
-# or the words spelled on a keypad (+266696687 is ANONYMOUS).
-WITHHELD_WORDS = (
-    "anonymous",
-    "restricted",
-    "unavailable",
-    "blocked",
-    "unknown",
-    "private",
-    "withheld",
-)
-_KEYPAD = str.maketrans("abcdefghijklmnopqrstuvwxyz", "22233344455566677778889999")
-# "" too: no ``From`` at all.
-WITHHELD = frozenset({"", *WITHHELD_WORDS, *(word.translate(_KEYPAD) for word in WITHHELD_WORDS)})
-
-
-def is_withheld(caller: str) -> bool:
-    """True when the call carries no caller number (``From`` empty or a withheld placeholder,
-    also as the user of a SIP address: ``sip:anonymous@…``)."""
-    who = caller.strip().lower()
-    if who.startswith(("sip:", "sips:")):
-        who = who.partition(":")[2].partition("@")[0]
-    return who.lstrip("+") in WITHHELD
 
 
 def caller_index(caller: str, call_sid: str) -> str:
