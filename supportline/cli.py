@@ -112,30 +112,56 @@ def pii_rotate() -> None:
 
 
 @pii_app.command("reindex")
-def pii_reindex() -> None:
+def pii_reindex(
+    without_previous_key: Annotated[
+        bool,
+        typer.Option(
+            "--without-previous-key",
+            help="the previous key is lost: rebuild every index from the decrypted data and "
+            "carry STOPs over through the numbers still stored; say what is left behind",
+        ),
+    ] = False,
+) -> None:
     """After SUPPORTLINE_SECRET_KEY changed: recompute the blind indexes with the new key.
 
     Without it no participant number is found and STOP replies no longer match. The previous
-    key comes from SUPPORTLINE_PREVIOUS_SECRET_KEY or is asked for.
+    key comes from SUPPORTLINE_PREVIOUS_SECRET_KEY or is asked for; when it is lost,
+    --without-previous-key rebuilds all it can without it.
     """
     from supportline.reindex import WrongPreviousKey, reindex  # noqa: PLC0415 - every model
 
-    given = get_settings().previous_secret_key.get_secret_value() or typer.prompt(
-        "The previous SUPPORTLINE_SECRET_KEY", hide_input=True
-    )  # never an argument: it would stay in the shell's history
-    previous = given.strip().encode()
-    if not previous:
-        raise fail("the previous secret key is empty")
+    previous = None if without_previous_key else read_previous_secret_key()
     pii.reset_caches()
     try:
         with get_sessionmaker().begin() as session:
             done = reindex(session, previous_secret_key=previous)
     except WrongPreviousKey as exc:
         raise fail(str(exc)) from None
+    if previous is not None:
+        console.print(
+            f"recomputed the indexes of {done.records} records; {done.opt_outs} SMS opt-outs "
+            f"carried over; {done.left} of numbers no longer stored left as they were"
+        )
+        return
     console.print(
-        f"recomputed the indexes of {done.records} records; {done.opt_outs} SMS opt-outs "
-        f"carried over; {done.left} of numbers no longer stored left as they were"
+        f"recomputed the indexes of {done.records} records without the previous key; "
+        f"{done.opt_outs} SMS opt-outs carried over through the numbers still stored"
     )
+    console.print(
+        f"not carried over: {done.left} SMS opt-outs of numbers no longer stored or of staff "
+        "phones (they get SMS again until they reply STOP again); the counts of failed logins "
+        "and failed PINs start afresh"
+    )
+
+
+def read_previous_secret_key() -> bytes:
+    given = get_settings().previous_secret_key.get_secret_value() or typer.prompt(
+        "The previous SUPPORTLINE_SECRET_KEY", hide_input=True
+    )  # never an argument: it would stay in the shell's history
+    previous = given.strip().encode()
+    if not previous:
+        raise fail("the previous secret key is empty")
+    return previous
 
 
 def check_keys() -> None:

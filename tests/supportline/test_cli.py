@@ -18,6 +18,7 @@ from auth import service as auth_service
 from auth.models import Role, Staff
 from core import migrate, pii
 from core.database import get_sessionmaker
+from core.outage import NotReady
 from core.pii import PiiKeyError
 from core.settings import get_settings
 from groups import members
@@ -26,6 +27,7 @@ from groups.service import Credentials
 from notifications import notices, optout
 from notifications.models import Kind, OutboxMessage
 from supportline.cli import app
+from supportline.readiness import check_stored_keys
 from tests.factories import create_group, create_member
 from tests.fixtures.settings import as_environment, change_settings, forget_settings
 from tests.notifications.smtp_server import free_port
@@ -181,6 +183,37 @@ def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their
         # A STOP arriving now is computed with the new key and stops the member it came from.
         optout.opt_out(session, phone_index=pii.phone_index("+48601888001"), now=NOW)
         assert notices.reachable_member_ids(session, group_id) == []
+
+
+def test_pii_reindex_without_the_previous_key_lets_members_dial_in_and_names_what_is_left(
+    own_database: Path,
+) -> None:
+    group_id, reminded = group_with_a_stop()
+    number = reminded.participant_number
+    with get_sessionmaker().begin() as session:  # the previous key is lost: nobody dials in
+        assert members.find_by_participant_number(session, number) is None
+        with pytest.raises(NotReady, match="SUPPORTLINE_SECRET_KEY is not the key"):
+            check_stored_keys(session)
+
+    result = runner.invoke(app, ["pii", "reindex", "--without-previous-key"])  # asks nothing
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "1 SMS opt-outs carried over through the numbers still stored" in said
+    assert "not carried over: 1 SMS opt-outs of numbers no longer stored or of staff phones" in said
+    assert "failed PINs start afresh" in said
+    assert not [value for value in (OLD_KEY, NEW_KEY, "48601888") if value in said]
+    with get_sessionmaker().begin() as session:
+        check_stored_keys(session)  # /readyz is ready again
+        found = members.find_by_participant_number(session, number)
+        assert found is not None and found.id == reminded.membership.id
+        # The member who replied STOP under the lost key still gets no reminder.
+        assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
+
+    again = runner.invoke(app, ["pii", "reindex", "--without-previous-key"])
+    assert again.exit_code == 0, again.output
+    assert "1 SMS opt-outs carried over" in " ".join(again.output.split())
+    with get_sessionmaker().begin() as session:
+        assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
 
 
 def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(own_database: Path) -> None:
