@@ -143,7 +143,7 @@ class Settings(BaseSettings):
             problems.append("SUPPORTLINE_PII_KEYS: set it in production")
         if not self.database_url:
             problems.append("SUPPORTLINE_DATABASE_URL: set it in production")
-        problems += _public_url_problems(self.public_base_url)
+        problems += public_url_problems(self.public_base_url)
         if not self.twilio_configured:
             problems.append(
                 "SUPPORTLINE_TWILIO_ACCOUNT_SID, SUPPORTLINE_TWILIO_AUTH_TOKEN: set both in "
@@ -195,7 +195,7 @@ class Settings(BaseSettings):
         return hashlib.sha256(b"twilio-webhook:" + self.effective_secret_key).hexdigest()[:32]
 
 
-def _public_url_problems(url: str) -> list[str]:
+def public_url_problems(url: str) -> list[str]:
     """Twilio signs each webhook over the URL it was given, and the server checks the signature
     against URLs rebuilt from ``PUBLIC_BASE_URL``: it must be the https address Twilio reaches
     (https://www.twilio.com/docs/usage/security)."""

@@ -21,6 +21,7 @@ from core.database import Base, get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
 from core.logs import log_config
 from core.settings import Environment, get_settings, settings_problems
+from supportline import version
 from supportline.emulator import EMULATOR_URL
 from supportline.emulator.delivery import Mode
 from supportline.emulator.hooks import ACCOUNT_SID
@@ -32,6 +33,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+def show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"supportline {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=show_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """supportline: anonymous telephone support groups."""
+
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 pii_app = typer.Typer(help="Encryption of personal data.", no_args_is_help=True)
@@ -195,6 +216,20 @@ def announce_providers() -> None:
         )
 
 
+def startup_block() -> str:
+    """What a server says first: which version runs where, and the URLs Twilio must call."""
+    settings = get_settings()
+    base = settings.public_base_url
+    return "\n".join(
+        [
+            f"supportline {version()}, environment {settings.environment.value}",
+            f"  public URL:                          {base}",
+            f"  every line's Voice URL (POST):       {base}/twilio/voice",
+            f"  every line's Messaging URL (POST):   {base}/twilio/sms",
+        ]
+    )
+
+
 def program_name() -> str:
     """How this command was run (``.venv/bin/supportline``), for commands printed to copy."""
     return sys.argv[0] if Path(sys.argv[0]).name == "supportline" else "supportline"
@@ -253,6 +288,7 @@ def serve(
     logging.config.dictConfig(log_config())  # the scheduler starts before uvicorn configures it
     check_keys()
     migrate.upgrade()
+    typer.echo(startup_block())
     announce_providers()
     runner = None if no_scheduler else SchedulerRunner(JOBS)
     if runner is not None:
@@ -354,6 +390,42 @@ def outbox(
                 row.last_error or "",
             )
     Console().print(table)
+
+
+@app.command()
+def doctor() -> None:
+    """Check before serving: settings, database and schema, keys, public URL, Twilio, SMTP.
+
+    Prints what to set in Twilio's Console for each line, and one line per problem (naming the
+    setting, never its value); exits 1 when there is any.
+    """
+    from supportline import doctor as checks  # noqa: PLC0415 - keeps `--help` fast
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for line in settings_problems(exc):
+            typer.echo(f"problem  {line}")
+        raise typer.Exit(code=1) from None
+    report = checks.run_checks(settings)
+    for line in report.ok:
+        typer.echo(f"ok       {line}")
+    for line in report.problems:
+        typer.echo(f"problem  {line}")
+    if report.console:
+        typer.echo("\nTwilio Console, Phone Numbers > Manage > Active numbers, each line:")
+        for line in report.console:
+            typer.echo(f"  {line}")
+        typer.echo(
+            "  Every other URL (keypad steps, the waiting room, conference status and "
+            "announcements, SMS status) the server gives Twilio itself with each call and "
+            'message: leave "Call status changes" and "Primary handler fails" empty.'
+        )
+    if report.problems:
+        count = len(report.problems)
+        typer.echo(f"\ndoctor: {count} problem{'s' if count != 1 else ''}")
+        raise typer.Exit(code=1)
+    typer.echo("\ndoctor: no problems")
 
 
 @app.command("twilio-emulator")

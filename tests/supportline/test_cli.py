@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import socket
 import subprocess
 import sys
@@ -306,3 +307,26 @@ def test_the_demo_script_takes_a_port_and_refuses_one_that_is_not_a_number() -> 
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "demo.sh: --port takes a number, e.g. --port 8011"
+
+
+def test_serve_says_first_its_version_environment_and_the_urls_twilio_calls(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+    monkeypatch.setattr("supportline.cli.uvicorn.run", lambda target, **_: started.append(target))
+    result = runner.invoke(app, ["serve", "--port", str(free_port()), "--no-scheduler"])
+    assert result.exit_code == 0, result.output
+    assert started == ["supportline.app:create_served_app"]
+    block = result.output.split("\n")[:4]
+    assert block == [
+        f"supportline {importlib.metadata.version('supportline')}, environment test",
+        "  public URL:                          https://line.example.org",
+        "  every line's Voice URL (POST):       https://line.example.org/twilio/voice",
+        "  every line's Messaging URL (POST):   https://line.example.org/twilio/sms",
+    ]
+
+
+def test_version_is_the_packages() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"supportline {importlib.metadata.version('supportline')}\n"
