@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("")
+    # While the auth token is rotated: the token before, still accepted on webhooks only.
+    twilio_previous_auth_token: SecretStr = SecretStr("")
     twilio_api_url: str | None = None
 
     smtp_host: str = ""
@@ -193,6 +195,14 @@ class Settings(BaseSettings):
         if token:
             return token
         return hashlib.sha256(b"twilio-webhook:" + self.effective_secret_key).hexdigest()[:32]
+
+    @property
+    def webhook_auth_tokens(self) -> tuple[str, ...]:
+        """Every token a webhook's signature may be made with: the auth token, and during a
+        rotation the previous one (Twilio signs with the primary token, and requests already
+        on their way were signed before the switch). REST requests use the auth token alone."""
+        previous = self.twilio_previous_auth_token.get_secret_value()
+        return (self.webhook_auth_token, previous) if previous else (self.webhook_auth_token,)
 
 
 def public_url_problems(url: str) -> list[str]:

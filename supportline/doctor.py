@@ -192,6 +192,11 @@ def check_twilio(settings: Settings, report: Report) -> None:
         report.problems.append(f"{names}: the Twilio account is {account.status}, not active")
         return
     report.ok.append(f"Twilio: the account answers at {where}")
+    if settings.twilio_previous_auth_token.get_secret_value():
+        report.ok.append(
+            "Twilio: webhooks signed with SUPPORTLINE_TWILIO_PREVIOUS_AUTH_TOKEN are accepted "
+            "too; unset it once the rotation is done (docs/twilio.md)"
+        )
 
 
 def check_smtp(settings: Settings, report: Report) -> None:
