@@ -21,6 +21,7 @@ from core.database import Base, get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
 from core.logs import log_config
 from core.settings import Environment, get_settings, settings_problems
+from notifications.models import OutboxMessage
 from supportline import version
 from supportline.emulator import EMULATOR_URL
 from supportline.emulator.delivery import Mode
@@ -343,6 +344,9 @@ def outbox(
         str | None, typer.Option(help="only this status, e.g. failed or no_provider")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="rows to show")] = 50,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="one JSON object: total and every row, all columns")
+    ] = False,
 ) -> None:
     """List outgoing messages: kind, status, attempts, errors; never addresses or texts."""
     from rich.table import Table  # noqa: PLC0415
@@ -355,11 +359,15 @@ def outbox(
     except ValueError:
         choices = ", ".join(s.value for s in Status)
         raise fail(f"unknown status {status!r}; one of: {choices}") from None
-    announce_providers()
+    if not json_output:  # standard output stays one JSON document
+        announce_providers()
     with get_sessionmaker().begin() as session:
         rows, total = notifications_service.list_deliveries(
             session, group_id=None, status=wanted, limit=limit
         )
+        if json_output:
+            typer.echo(json.dumps({"total": total, "rows": [outbox_row(row) for row in rows]}))
+            return
         table = Table(title=f"outbox: {len(rows)} of {total}")
         for column in (
             "id",
@@ -426,6 +434,23 @@ def doctor() -> None:
         typer.echo(f"\ndoctor: {count} problem{'s' if count != 1 else ''}")
         raise typer.Exit(code=1)
     typer.echo("\ndoctor: no problems")
+
+
+def outbox_row(row: OutboxMessage) -> dict[str, object]:
+    """One outbox row for ``outbox --json``: ids, states and times, never an address or text."""
+    return {
+        "id": row.id,
+        "created_at": row.created_at.isoformat(),
+        "kind": row.kind.value,
+        "via": row.channel.value,
+        "status": row.status.value,
+        "group_id": row.group_id,
+        "membership_id": row.membership_id,
+        "meeting_id": row.meeting_id,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at.isoformat(),
+        "last_error": row.last_error,
+    }
 
 
 @app.command("twilio-emulator")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import socket
 import subprocess
 import sys
@@ -330,3 +331,29 @@ def test_version_is_the_packages() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output == f"supportline {importlib.metadata.version('supportline')}\n"
+
+
+def test_outbox_json_has_every_column_and_no_address(own_database: Path) -> None:
+    with get_sessionmaker().begin() as session:
+        group = create_group(session, now=NOW)
+        create_member(session, group, now=NOW, phone="+48601888001", email="ola@example.org")
+    result = runner.invoke(app, ["outbox", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert listed["total"] == len(listed["rows"]) >= 1
+    pin = next(row for row in listed["rows"] if row["kind"] == "pin")
+    assert set(pin) == {
+        "id",
+        "created_at",
+        "kind",
+        "via",
+        "status",
+        "group_id",
+        "membership_id",
+        "meeting_id",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    }
+    assert pin["via"] == "sms" and pin["status"] == "pending" and pin["group_id"] == group.id
+    assert "48601888001" not in result.output and "ola@example.org" not in result.output
