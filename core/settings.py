@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("")
+    # While the auth token is rotated: the token before, still accepted on webhooks only.
+    twilio_previous_auth_token: SecretStr = SecretStr("")
     twilio_api_url: str | None = None
 
     smtp_host: str = ""
@@ -143,7 +145,7 @@ class Settings(BaseSettings):
             problems.append("SUPPORTLINE_PII_KEYS: set it in production")
         if not self.database_url:
             problems.append("SUPPORTLINE_DATABASE_URL: set it in production")
-        problems += _public_url_problems(self.public_base_url)
+        problems += public_url_problems(self.public_base_url)
         if not self.twilio_configured:
             problems.append(
                 "SUPPORTLINE_TWILIO_ACCOUNT_SID, SUPPORTLINE_TWILIO_AUTH_TOKEN: set both in "
@@ -194,8 +196,16 @@ class Settings(BaseSettings):
             return token
         return hashlib.sha256(b"twilio-webhook:" + self.effective_secret_key).hexdigest()[:32]
 
+    @property
+    def webhook_auth_tokens(self) -> tuple[str, ...]:
+        """Every token a webhook's signature may be made with: the auth token, and during a
+        rotation the previous one (Twilio signs with the primary token, and requests already
+        on their way were signed before the switch). REST requests use the auth token alone."""
+        previous = self.twilio_previous_auth_token.get_secret_value()
+        return (self.webhook_auth_token, previous) if previous else (self.webhook_auth_token,)
 
-def _public_url_problems(url: str) -> list[str]:
+
+def public_url_problems(url: str) -> list[str]:
     """Twilio signs each webhook over the URL it was given, and the server checks the signature
     against URLs rebuilt from ``PUBLIC_BASE_URL``: it must be the https address Twilio reaches
     (https://www.twilio.com/docs/usage/security)."""

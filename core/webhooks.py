@@ -4,7 +4,8 @@ handler runs, and is answered without FastAPI's per-request machinery.
 The URL Twilio signed is rebuilt from ``SUPPORTLINE_PUBLIC_BASE_URL`` (never from the Host header a
 proxy may rewrite). No setting turns this off: without a Twilio account the server signs and checks
 with a token derived from its secret key (``Settings.webhook_auth_token``), which is what
-``supportline call`` uses.
+``supportline call`` uses. While the auth token is rotated, a signature made with the previous one
+(``SUPPORTLINE_TWILIO_PREVIOUS_AUTH_TOKEN``) is accepted too, and only then.
 
 Why not FastAPI routes: at the top of the hour Twilio waits for every answer while the caller hears
 silence, and a webhook's work is small (one or two statements). FastAPI's dependency solving, its
@@ -226,8 +227,9 @@ async def _verified_form(scope: Scope, receive: Receive) -> dict[str, str]:
     signature = headers.get(b"x-twilio-signature", b"").decode("latin-1")
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     form = await _form_params(scope, receive, content_type)
-    token = get_settings().webhook_auth_token
-    if not signature_valid(public_url(scope), form, signature, token):
+    url = public_url(scope)
+    tokens = get_settings().webhook_auth_tokens
+    if not any(signature_valid(url, form, signature, token) for token in tokens):
         raise InvalidSignature()
     too_long = sorted(k for k, v in form.items() if k.endswith("Sid") and len(v) > MAX_SID_LENGTH)
     if too_long:  # Twilio's ids are 34 characters; the columns keeping them hold 64

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The parts of the test suite that come from Debian: Chromium (browser tests) and a running
-# PostgreSQL on 127.0.0.1:5432. Installs and starts what is missing; fails loudly if it cannot.
+# The parts of the test suite that come from Debian: Chromium (browser tests), a running
+# PostgreSQL on 127.0.0.1:5432, and its pg_dump and pg_restore (the restore drill). Installs and starts what is missing; fails loudly if it cannot.
 set -euo pipefail
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v pg_restore >/dev/null 2>&1 || need_apt+=(postgresql-client)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "installing ${need_apt[*]} from Debian's packages"
     apt-get update -qq

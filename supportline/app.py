@@ -31,6 +31,7 @@ from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
+from supportline import version
 from supportline.api_docs import install_api_docs
 from supportline.readiness import check_stored_keys
 
@@ -67,7 +68,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         title="supportline",
         summary="Anonymous telephone support groups: groups, referrals, dial-in calls, reminders.",
-        version="0.1.0",
+        version=version(),
         docs_url=None,  # served from local files instead: supportline.api_docs
         redoc_url=None,
     )

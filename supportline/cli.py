@@ -21,6 +21,8 @@ from core.database import Base, get_sessionmaker, utcnow
 from core.errors import AppError, describe_validation_errors
 from core.logs import log_config
 from core.settings import Environment, get_settings, settings_problems
+from notifications.models import OutboxMessage
+from supportline import version
 from supportline.emulator import EMULATOR_URL
 from supportline.emulator.delivery import Mode
 from supportline.emulator.hooks import ACCOUNT_SID
@@ -32,6 +34,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+def show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"supportline {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=show_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """supportline: anonymous telephone support groups."""
+
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 pii_app = typer.Typer(help="Encryption of personal data.", no_args_is_help=True)
@@ -112,30 +134,56 @@ def pii_rotate() -> None:
 
 
 @pii_app.command("reindex")
-def pii_reindex() -> None:
+def pii_reindex(
+    without_previous_key: Annotated[
+        bool,
+        typer.Option(
+            "--without-previous-key",
+            help="the previous key is lost: rebuild every index from the decrypted data and "
+            "carry STOPs over through the numbers still stored; say what is left behind",
+        ),
+    ] = False,
+) -> None:
     """After SUPPORTLINE_SECRET_KEY changed: recompute the blind indexes with the new key.
 
     Without it no participant number is found and STOP replies no longer match. The previous
-    key comes from SUPPORTLINE_PREVIOUS_SECRET_KEY or is asked for.
+    key comes from SUPPORTLINE_PREVIOUS_SECRET_KEY or is asked for; when it is lost,
+    --without-previous-key rebuilds all it can without it.
     """
     from supportline.reindex import WrongPreviousKey, reindex  # noqa: PLC0415 - every model
 
-    given = get_settings().previous_secret_key.get_secret_value() or typer.prompt(
-        "The previous SUPPORTLINE_SECRET_KEY", hide_input=True
-    )  # never an argument: it would stay in the shell's history
-    previous = given.strip().encode()
-    if not previous:
-        raise fail("the previous secret key is empty")
+    previous = None if without_previous_key else read_previous_secret_key()
     pii.reset_caches()
     try:
         with get_sessionmaker().begin() as session:
             done = reindex(session, previous_secret_key=previous)
     except WrongPreviousKey as exc:
         raise fail(str(exc)) from None
+    if previous is not None:
+        console.print(
+            f"recomputed the indexes of {done.records} records; {done.opt_outs} SMS opt-outs "
+            f"carried over; {done.left} of numbers no longer stored left as they were"
+        )
+        return
     console.print(
-        f"recomputed the indexes of {done.records} records; {done.opt_outs} SMS opt-outs "
-        f"carried over; {done.left} of numbers no longer stored left as they were"
+        f"recomputed the indexes of {done.records} records without the previous key; "
+        f"{done.opt_outs} SMS opt-outs carried over through the numbers still stored"
     )
+    console.print(
+        f"not carried over: {done.left} SMS opt-outs of numbers no longer stored or of staff "
+        "phones (they get SMS again until they reply STOP again); the counts of failed logins "
+        "and failed PINs start afresh"
+    )
+
+
+def read_previous_secret_key() -> bytes:
+    given = get_settings().previous_secret_key.get_secret_value() or typer.prompt(
+        "The previous SUPPORTLINE_SECRET_KEY", hide_input=True
+    )  # never an argument: it would stay in the shell's history
+    previous = given.strip().encode()
+    if not previous:
+        raise fail("the previous secret key is empty")
+    return previous
 
 
 def check_keys() -> None:
@@ -167,6 +215,20 @@ def announce_providers() -> None:
             "no provider configured for e-mail (SMTP): e-mail stays in the outbox marked "
             "'no_provider' (see `supportline outbox`)"
         )
+
+
+def startup_block() -> str:
+    """What a server says first: which version runs where, and the URLs Twilio must call."""
+    settings = get_settings()
+    base = settings.public_base_url
+    return "\n".join(
+        [
+            f"supportline {version()}, environment {settings.environment.value}",
+            f"  public URL:                          {base}",
+            f"  every line's Voice URL (POST):       {base}/twilio/voice",
+            f"  every line's Messaging URL (POST):   {base}/twilio/sms",
+        ]
+    )
 
 
 def program_name() -> str:
@@ -227,6 +289,7 @@ def serve(
     logging.config.dictConfig(log_config())  # the scheduler starts before uvicorn configures it
     check_keys()
     migrate.upgrade()
+    typer.echo(startup_block())
     announce_providers()
     runner = None if no_scheduler else SchedulerRunner(JOBS)
     if runner is not None:
@@ -281,6 +344,9 @@ def outbox(
         str | None, typer.Option(help="only this status, e.g. failed or no_provider")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="rows to show")] = 50,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="one JSON object: total and every row, all columns")
+    ] = False,
 ) -> None:
     """List outgoing messages: kind, status, attempts, errors; never addresses or texts."""
     from rich.table import Table  # noqa: PLC0415
@@ -293,11 +359,15 @@ def outbox(
     except ValueError:
         choices = ", ".join(s.value for s in Status)
         raise fail(f"unknown status {status!r}; one of: {choices}") from None
-    announce_providers()
+    if not json_output:  # standard output stays one JSON document
+        announce_providers()
     with get_sessionmaker().begin() as session:
         rows, total = notifications_service.list_deliveries(
             session, group_id=None, status=wanted, limit=limit
         )
+        if json_output:
+            typer.echo(json.dumps({"total": total, "rows": [outbox_row(row) for row in rows]}))
+            return
         table = Table(title=f"outbox: {len(rows)} of {total}")
         for column in (
             "id",
@@ -328,6 +398,59 @@ def outbox(
                 row.last_error or "",
             )
     Console().print(table)
+
+
+@app.command()
+def doctor() -> None:
+    """Check before serving: settings, database and schema, keys, public URL, Twilio, SMTP.
+
+    Prints what to set in Twilio's Console for each line, and one line per problem (naming the
+    setting, never its value); exits 1 when there is any.
+    """
+    from supportline import doctor as checks  # noqa: PLC0415 - keeps `--help` fast
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for line in settings_problems(exc):
+            typer.echo(f"problem  {line}")
+        raise typer.Exit(code=1) from None
+    report = checks.run_checks(settings)
+    for line in report.ok:
+        typer.echo(f"ok       {line}")
+    for line in report.problems:
+        typer.echo(f"problem  {line}")
+    if report.console:
+        typer.echo("\nTwilio Console, Phone Numbers > Manage > Active numbers, each line:")
+        for line in report.console:
+            typer.echo(f"  {line}")
+        typer.echo(
+            "  Every other URL (keypad steps, the waiting room, conference status and "
+            "announcements, SMS status) the server gives Twilio itself with each call and "
+            'message: leave "Call status changes" and "Primary handler fails" empty.'
+        )
+    if report.problems:
+        count = len(report.problems)
+        typer.echo(f"\ndoctor: {count} problem{'s' if count != 1 else ''}")
+        raise typer.Exit(code=1)
+    typer.echo("\ndoctor: no problems")
+
+
+def outbox_row(row: OutboxMessage) -> dict[str, object]:
+    """One outbox row for ``outbox --json``: ids, states and times, never an address or text."""
+    return {
+        "id": row.id,
+        "created_at": row.created_at.isoformat(),
+        "kind": row.kind.value,
+        "via": row.channel.value,
+        "status": row.status.value,
+        "group_id": row.group_id,
+        "membership_id": row.membership_id,
+        "meeting_id": row.meeting_id,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at.isoformat(),
+        "last_error": row.last_error,
+    }
 
 
 @app.command("twilio-emulator")

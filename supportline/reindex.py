@@ -11,6 +11,12 @@ Throttles (failed logins, failed PINs per caller) start afresh: their keys are n
 Before anything is written, every stored index is checked against the previous key (or the
 current one, where a run was interrupted or repeated): a mistyped previous key would otherwise
 leave every opt-out behind, and members who replied STOP would be reminded again.
+
+When the previous key is lost (``previous_secret_key=None``), every index is still rebuilt from
+the decrypted value, and an opt-out is carried over through the index stored beside a member's
+or referral's phone: that stored index is the number's index under the lost key. What no stored
+record names — numbers erased since, staff phones (stored without an index) — cannot be carried
+over and is counted in ``left``; nothing can be checked against a key nobody has.
 """
 
 from __future__ import annotations
@@ -40,22 +46,28 @@ class Reindexed:
 
 @dataclass
 class _Rekey:
-    previous: bytes  # the index key derived from the previous SECRET_KEY
+    previous: bytes | None  # the index key derived from the previous SECRET_KEY, if known
     carried: dict[str, str]  # a phone's index under the previous key -> under the current one
     mismatches: int = 0
 
     def index(self, kind: str, value: str, stored: str | None) -> str:
         current = pii.blind_index(kind, value)
-        before = pii.blind_index(kind, value, key=self.previous)
-        if stored is not None and stored not in (current, before):
-            self.mismatches += 1
-        if kind == "phone":
+        if self.previous is None:  # the stored index is the one under the lost key
+            before = stored
+        else:
+            before = pii.blind_index(kind, value, key=self.previous)
+            if stored is not None and stored not in (current, before):
+                self.mismatches += 1
+        if kind == "phone" and before is not None:
             self.carried[before] = current
         return current
 
 
-def reindex(session: Session, *, previous_secret_key: bytes) -> Reindexed:
-    rekey = _Rekey(pii.index_key(previous_secret_key), {})
+def reindex(session: Session, *, previous_secret_key: bytes | None) -> Reindexed:
+    """Recompute every blind index with the current key; ``previous_secret_key=None`` when the
+    previous key is lost (see the module's text for what is then left behind)."""
+    previous = None if previous_secret_key is None else pii.index_key(previous_secret_key)
+    rekey = _Rekey(previous, {})
     memberships = list(session.scalars(select(Membership)))
     referrals = list(session.scalars(select(Referral)))
     new_indexes: list[tuple[Membership | Referral, str, str]] = []
@@ -75,7 +87,8 @@ def reindex(session: Session, *, previous_secret_key: bytes) -> Reindexed:
     if rekey.mismatches:
         raise WrongPreviousKey(
             f"{rekey.mismatches} stored indexes match neither the previous key given nor the "
-            "current one: check the previous SUPPORTLINE_SECRET_KEY. Nothing was changed."
+            "current one: check the previous SUPPORTLINE_SECRET_KEY. Nothing was changed. If it is "
+            "lost: `supportline pii reindex --without-previous-key`."
         )
     for record, column, index in new_indexes:
         setattr(record, column, index)

@@ -18,6 +18,7 @@ import base64
 import binascii
 import email.utils
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -170,9 +171,7 @@ def _credentials(header: str) -> tuple[str, str]:
     return user, password
 
 
-def rest_router(board: Switchboard, *, account: str, auth_token: str) -> APIRouter:
-    """Conference, participant and call updates, and SMS, for the account ``account``."""
-
+def _authenticator(account: str, auth_token: str) -> Callable[[Request, str], None]:
     def authenticated(request: Request, account_sid: str) -> None:
         user, password = _credentials(request.headers.get("authorization", ""))
         valid = secrets.compare_digest(user.encode(), account.encode()) & secrets.compare_digest(
@@ -181,7 +180,25 @@ def rest_router(board: Switchboard, *, account: str, auth_token: str) -> APIRout
         if not valid or account_sid != account:
             raise TwilioError(20003, "Authenticate", status=401)
 
-    router = APIRouter(prefix=PREFIX, dependencies=[Depends(authenticated)])
+    return authenticated
+
+
+def account_router(*, account: str, auth_token: str) -> APIRouter:
+    """The account itself: what ``supportline doctor`` fetches to try the credentials
+    (https://www.twilio.com/docs/iam/api/account#fetch-an-account-resource)."""
+    router = APIRouter(dependencies=[Depends(_authenticator(account, auth_token))])
+
+    @router.get(f"/{API_VERSION}/Accounts/{{account_sid}}.json")
+    def fetch_account() -> dict[str, Any]:
+        """The account, always active."""
+        return {"sid": account, "friendly_name": "Twilio emulator", "status": "active"}
+
+    return router
+
+
+def rest_router(board: Switchboard, *, account: str, auth_token: str) -> APIRouter:
+    """Conference, participant and call updates, and SMS, for the account ``account``."""
+    router = APIRouter(prefix=PREFIX, dependencies=[Depends(_authenticator(account, auth_token))])
     engine = board.engine
 
     def resources() -> Resources:

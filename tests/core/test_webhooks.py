@@ -7,7 +7,9 @@ from fastapi.testclient import TestClient
 
 from core.errors import Conflict, install_error_handlers
 from core.settings import get_settings
+from core.twilio_http import get_twilio_client
 from core.webhooks import MAX_BODY_BYTES, TwilioRouter, TwilioWebhooks, Webhook
+from tests.fixtures.settings import Change
 from tests.twilio_signing import signature_for, signed_post
 
 
@@ -186,3 +188,42 @@ def test_other_paths_go_on_to_the_application() -> None:
     client = TestClient(_app())
     assert client.post("/twilio/other").json() == {"served_by": "fastapi"}
     assert client.post("/twilio/unknown").status_code == 404
+
+
+def test_while_the_auth_token_is_rotated_the_previous_tokens_signature_is_accepted(
+    settings: Change,
+) -> None:
+    url, params = "https://line.example.org/twilio/echo", {"CallSid": "CA1"}
+    old, new = "the auth token before", "the auth token now"
+    client = TestClient(_app())
+
+    def post(signature: str | None) -> int:
+        headers = {} if signature is None else {"X-Twilio-Signature": signature}
+        return client.post("/twilio/echo", data=params, headers=headers).status_code
+
+    settings(twilio_account_sid="AC" + "0" * 32, twilio_auth_token=new)
+    assert post(signature_for(url, params, new)) == 200
+    assert post(signature_for(url, params, old)) == 403  # not during a rotation: refused
+
+    settings(twilio_previous_auth_token=old)
+    assert post(signature_for(url, params, new)) == 200
+    assert post(signature_for(url, params, old)) == 200
+    assert post(signature_for(url, params, "some other token")) == 403
+    assert post(signature_for(url, {"CallSid": "CA2"}, old)) == 403  # over other parameters
+    assert post("") == 403
+    assert post(None) == 403
+
+    settings(twilio_previous_auth_token="")  # the rotation is over
+    assert post(signature_for(url, params, old)) == 403
+    assert post(signature_for(url, params, new)) == 200
+
+
+def test_rest_requests_use_the_new_auth_token_during_a_rotation(settings: Change) -> None:
+    settings(
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token="the auth token now",
+        twilio_previous_auth_token="the auth token before",
+    )
+    client = get_twilio_client()
+    assert client is not None
+    assert client.password == "the auth token now"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import socket
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from auth import service as auth_service
 from auth.models import Role, Staff
 from core import migrate, pii
 from core.database import get_sessionmaker
+from core.outage import NotReady
 from core.pii import PiiKeyError
 from core.settings import get_settings
 from groups import members
@@ -26,6 +29,7 @@ from groups.service import Credentials
 from notifications import notices, optout
 from notifications.models import Kind, OutboxMessage
 from supportline.cli import app
+from supportline.readiness import check_stored_keys
 from tests.factories import create_group, create_member
 from tests.fixtures.settings import as_environment, change_settings, forget_settings
 from tests.notifications.smtp_server import free_port
@@ -183,6 +187,37 @@ def test_pii_reindex_after_a_new_secret_key_lets_members_dial_in_and_keeps_their
         assert notices.reachable_member_ids(session, group_id) == []
 
 
+def test_pii_reindex_without_the_previous_key_lets_members_dial_in_and_names_what_is_left(
+    own_database: Path,
+) -> None:
+    group_id, reminded = group_with_a_stop()
+    number = reminded.participant_number
+    with get_sessionmaker().begin() as session:  # the previous key is lost: nobody dials in
+        assert members.find_by_participant_number(session, number) is None
+        with pytest.raises(NotReady, match="SUPPORTLINE_SECRET_KEY is not the key"):
+            check_stored_keys(session)
+
+    result = runner.invoke(app, ["pii", "reindex", "--without-previous-key"])  # asks nothing
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "1 SMS opt-outs carried over through the numbers still stored" in said
+    assert "not carried over: 1 SMS opt-outs of numbers no longer stored or of staff phones" in said
+    assert "failed PINs start afresh" in said
+    assert not [value for value in (OLD_KEY, NEW_KEY, "48601888") if value in said]
+    with get_sessionmaker().begin() as session:
+        check_stored_keys(session)  # /readyz is ready again
+        found = members.find_by_participant_number(session, number)
+        assert found is not None and found.id == reminded.membership.id
+        # The member who replied STOP under the lost key still gets no reminder.
+        assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
+
+    again = runner.invoke(app, ["pii", "reindex", "--without-previous-key"])
+    assert again.exit_code == 0, again.output
+    assert "1 SMS opt-outs carried over" in " ".join(again.output.split())
+    with get_sessionmaker().begin() as session:
+        assert notices.reachable_member_ids(session, group_id) == [reminded.membership.id]
+
+
 def test_pii_reindex_with_a_mistyped_previous_key_changes_nothing(own_database: Path) -> None:
     old = OLD_KEY
     group_id, reminded = group_with_a_stop()
@@ -273,3 +308,52 @@ def test_the_demo_script_takes_a_port_and_refuses_one_that_is_not_a_number() -> 
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "demo.sh: --port takes a number, e.g. --port 8011"
+
+
+def test_serve_says_first_its_version_environment_and_the_urls_twilio_calls(
+    own_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+    monkeypatch.setattr("supportline.cli.uvicorn.run", lambda target, **_: started.append(target))
+    result = runner.invoke(app, ["serve", "--port", str(free_port()), "--no-scheduler"])
+    assert result.exit_code == 0, result.output
+    assert started == ["supportline.app:create_served_app"]
+    block = result.output.split("\n")[:4]
+    assert block == [
+        f"supportline {importlib.metadata.version('supportline')}, environment test",
+        "  public URL:                          https://line.example.org",
+        "  every line's Voice URL (POST):       https://line.example.org/twilio/voice",
+        "  every line's Messaging URL (POST):   https://line.example.org/twilio/sms",
+    ]
+
+
+def test_version_is_the_packages() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"supportline {importlib.metadata.version('supportline')}\n"
+
+
+def test_outbox_json_has_every_column_and_no_address(own_database: Path) -> None:
+    with get_sessionmaker().begin() as session:
+        group = create_group(session, now=NOW)
+        create_member(session, group, now=NOW, phone="+48601888001", email="ola@example.org")
+    result = runner.invoke(app, ["outbox", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert listed["total"] == len(listed["rows"]) >= 1
+    pin = next(row for row in listed["rows"] if row["kind"] == "pin")
+    assert set(pin) == {
+        "id",
+        "created_at",
+        "kind",
+        "via",
+        "status",
+        "group_id",
+        "membership_id",
+        "meeting_id",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    }
+    assert pin["via"] == "sms" and pin["status"] == "pending" and pin["group_id"] == group.id
+    assert "48601888001" not in result.output and "ola@example.org" not in result.output
