@@ -214,9 +214,9 @@ class Dialing:
             return [*hooks, *self._finish(callee, "busy")]
         phone.screen.append(caller_id)
         callee.status = "ringing"
-        call.hear(f"[ringing: {caller_id}]")
-        for listener in phone.on_ring:
+        for listener in phone.on_ring:  # before the first sound: a terminal phone hears it
             listener(call)
+        call.hear(f"[ringing: {caller_id}]")
         return [*hooks, self._progress(callee, "ringing")]
 
     def _calling(self, number: str) -> bool:
