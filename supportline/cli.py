@@ -6,8 +6,9 @@ import json
 import logging.config
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -26,6 +27,9 @@ from supportline import version
 from supportline.emulator import EMULATOR_URL
 from supportline.emulator.delivery import Mode
 from supportline.emulator.hooks import ACCOUNT_SID
+
+if TYPE_CHECKING:
+    from supportline.phone import TerminalPhone
 
 app = typer.Typer(
     help="supportline: anonymous telephone support groups.",
@@ -498,15 +502,31 @@ def twilio_emulator(
     emulator.serve(config)
 
 
+EmulatorOption = Annotated[
+    str, typer.Option("--emulator", help="the Twilio emulator (`supportline twilio-emulator`)")
+]
+
+
 @app.command()
 def call(
     number: Annotated[str, typer.Argument(help="the line to dial, e.g. +12025550100")],
     caller: Annotated[str, typer.Option("--from", help="the caller's number")] = "+15005550006",
-    emulator: Annotated[
-        str, typer.Option(help="the Twilio emulator (`supportline twilio-emulator`)")
-    ] = EMULATOR_URL,
+    emulator: EmulatorOption = EMULATOR_URL,
 ) -> None:
     """A terminal phone: call a line through the Twilio emulator, type keypad digits."""
+    _on_terminal_phone(emulator, lambda phone: phone.call(number, caller))
+
+
+@app.command()
+def receive(
+    number: Annotated[str, typer.Argument(help="this phone's number, e.g. +48600100001")],
+    emulator: EmulatorOption = EMULATOR_URL,
+) -> None:
+    """A terminal phone that a <Dial> rings: shows the caller ID, Enter answers."""
+    _on_terminal_phone(emulator, lambda phone: phone.receive(number))
+
+
+def _on_terminal_phone(emulator: str, use: Callable[[TerminalPhone], None]) -> None:
     import httpx  # noqa: PLC0415 - keeps `--help` fast
 
     from supportline.phone import PhoneError, TerminalPhone  # noqa: PLC0415
@@ -514,7 +534,7 @@ def call(
     with httpx.Client(base_url=emulator, timeout=30.0, trust_env=False) as http:
         phone = TerminalPhone(http, read=input, write=typer.echo)
         try:
-            phone.call(number, caller)
+            use(phone)
         except KeyboardInterrupt:
             raise typer.Exit(code=130) from None
         except (PhoneError, httpx.HTTPError) as exc:

@@ -1,10 +1,12 @@
-"""The terminal phone (``supportline call``): a phone on the Twilio emulator's phone network.
+"""The terminal phone (``supportline call``, ``supportline receive``): a phone on the Twilio
+emulator's phone network.
 
 It dials a line through the emulator (``supportline twilio-emulator``), which runs the call as
-Twilio would against the server; the phone only shows what the call hears, as it happens —
-speech as text, sounds in [brackets] — and sends what the person at the keyboard does: keypad
-digits while the call is gathering them (Enter alone is silence), and in the conference Enter
-or ctrl-D to hang up.
+Twilio would against the server — or it waits as the phone of a number until a ``<Dial>`` rings
+it, shows the caller ID, and answers on Enter. The phone only shows what the call hears, as it
+happens — speech as text, sounds in [brackets] — and sends what the person at the keyboard does:
+keypad digits while the call is gathering them (Enter alone is silence), and in the conference
+or a connected call Enter or ctrl-D to hang up.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any, Protocol
 KEYPAD = "keypad> "
 KEYS = frozenset("0123456789*#")
 IN_CONFERENCE = "[Enter or ctrl-D hangs up]"
+RINGING = "[Enter answers, ctrl-D declines]"
+ON_THE_LINE = frozenset({"in_conference", "connected"})  # Enter hangs up
 POLL_SECONDS = 20.0  # how long one request for events may wait for one
 
 
@@ -61,6 +65,28 @@ class TerminalPhone:
         self.sid = str(
             self._ok(self.http.post("/phone/calls", json={"line": line, "caller": caller}))["sid"]
         )
+        self._follow()
+
+    def receive(self, number: str) -> None:
+        """Be the phone of ``number`` until one call that rings it ends: show its caller ID,
+        answer on Enter (or decline on ctrl-D), then show the call as :meth:`call` does."""
+        self._ok(self.http.post("/phone/numbers", json={"number": number}))
+        self.write(f"[waiting for calls to {number}]")
+        rings: list[dict[str, str]] = []
+        while not rings:
+            path = f"/phone/numbers/{number}/rings"
+            rings = self._ok(self.http.get(path, params={"wait": POLL_SECONDS}))["rings"]
+        self.sid = rings[0]["sid"]
+        self.write(f"[ringing: {rings[0]['caller_id']}] {RINGING}")
+        if self._type("") is None:
+            self._ok(self.http.post(f"/phone/calls/{self.sid}/decline"))
+            self.write("[declined]")
+            return
+        self._ok(self.http.post(f"/phone/calls/{self.sid}/answer"))
+        self._follow()
+
+    def _follow(self) -> None:
+        """Show the call until it ends, the keyboard acting on it meanwhile."""
         threading.Thread(target=self._keyboard, name="keyboard", daemon=True).start()
         try:
             self._listen()
@@ -92,7 +118,7 @@ class TerminalPhone:
         elif "sms" in event:
             self.write(f"[SMS from {event['from']}] {event['sms']}")
         elif "stage" in event:
-            if event["stage"] == "in_conference":
+            if event["stage"] in ON_THE_LINE:
                 self.write(IN_CONFERENCE)
             with self.changed:
                 self.stage = event["stage"]
@@ -100,7 +126,8 @@ class TerminalPhone:
                 self.changed.notify_all()
 
     def _keyboard(self) -> None:
-        """Keys while gathering; Enter or ctrl-D in the conference hangs up."""
+        """Keys while gathering; Enter or ctrl-D in the conference or a connected call hangs
+        up."""
         acted = 0
         while True:
             stage, acted = self._next_stage(acted)
@@ -110,7 +137,7 @@ class TerminalPhone:
             with self.acting:
                 if self.stage == "ended":  # while the person typed
                     return
-                if keys is None or stage == "in_conference":
+                if keys is None or stage in ON_THE_LINE:
                     self.hang_up()
                     return
                 self._ok(self.http.post(f"/phone/calls/{self.sid}/keys", json={"digits": keys}))
@@ -119,9 +146,7 @@ class TerminalPhone:
         """The first stage after the ``acted`` first changes that the keyboard acts on."""
         with self.changed:
             self.changed.wait_for(
-                lambda: (
-                    self.stages > acted and self.stage in ("gathering", "in_conference", "ended")
-                )
+                lambda: self.stages > acted and self.stage in ("gathering", *ON_THE_LINE, "ended")
             )
             return self.stage, self.stages
 

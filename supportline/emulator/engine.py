@@ -2,7 +2,8 @@
 
 No I/O happens here. Each step returns the webhooks Twilio would request now (``Webhook``); a
 driver posts them, signed, and hands each answer back to :meth:`Engine.answer`. Conferences and
-their rules are in ``supportline.emulator.rooms``; the REST side (what the server asks Twilio to
+their rules are in ``supportline.emulator.rooms``; ``<Dial><Number>``, the legs it places and the
+phones they ring in ``supportline.emulator.dialing``; the REST side (what the server asks Twilio to
 do) in :class:`Engine` methods named after the resources.
 
 Each rule names the documentation page it comes from.
@@ -13,80 +14,19 @@ from __future__ import annotations
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
-from supportline.emulator.hooks import (
-    ACCOUNT_SID,
-    Purpose,
-    TwilioError,
-    Webhook,
-    new_sid,
-    not_found,
-)
+from supportline.emulator.calls import MAX_CALL_SECONDS, Call, Stage
+from supportline.emulator.dialing import WHISPER_VERBS, Dialing, Phone
+from supportline.emulator.hooks import Purpose, TwilioError, Webhook, new_sid, not_found
 from supportline.emulator.rooms import Conference, Leg, Rooms
 
-# "Twilio will hang up the call after 4 hours" unless the account allows 24 hours
-# (https://www.twilio.com/docs/voice/api/call-resource, TimeLimit; Console → Voice → Settings).
-MAX_CALL_SECONDS = 4 * 3600
+__all__ = ["Call", "Engine", "Phone", "Stage"]
+
 MAX_DOCUMENT_STEPS = 50  # a Redirect loop without end is the server's fault: it is reported
 
 
 SOUNDS = frozenset({"Say", "Play", "Pause"})
-
-
-class Stage(StrEnum):
-    ringing = "ringing"
-    talking = "talking"  # executing TwiML, or waiting for the answer to a request
-    gathering = "gathering"
-    recording = "recording"
-    in_conference = "in_conference"
-    ended = "ended"
-
-
-@dataclass
-class Call:
-    """One inbound call: what the phone heard, and where its TwiML is."""
-
-    sid: str
-    caller: str
-    to: str
-    started_at: datetime
-    stage: Stage = Stage.ringing
-    heard: list[str] = field(default_factory=list)  # speech as text, sounds as [bracketed]
-    spoken: list[str] = field(default_factory=list)  # speech only
-    rest: list[ET.Element] = field(default_factory=list)  # verbs after the blocking one
-    gather: ET.Element | None = None
-    record: ET.Element | None = None
-    dial: ET.Element | None = None
-    time_limit: int = MAX_CALL_SECONDS
-    documents: int = 0
-    listeners: list[Callable[[str], None]] = field(default_factory=list)
-
-    @property
-    def said(self) -> str:
-        return " ".join(self.spoken)
-
-    def hear(self, what: str, *, speech: bool = False) -> None:
-        self.heard.append(what)
-        if speech:
-            self.spoken.append(what)
-        for listener in self.listeners:
-            listener(what)
-
-    def params(self, **extra: str) -> dict[str, str]:
-        status = "completed" if self.stage is Stage.ended else "in-progress"
-        return {
-            "AccountSid": ACCOUNT_SID,
-            "ApiVersion": "2010-04-01",
-            "CallSid": self.sid,
-            "CallStatus": status,
-            "Direction": "inbound",
-            "From": self.caller,
-            "To": self.to,
-            **extra,
-        }
 
 
 Step = Callable[[Call, ET.Element, list[ET.Element]], list[Webhook]]
@@ -106,6 +46,7 @@ class Engine:
         self.calls: dict[str, Call] = {}
         self.rooms = Rooms(self._leg_left, self.clock)
         self.errors: list[str] = []  # what Twilio's debugger would show (error codes, no data)
+        self.dialing = Dialing(self.calls, self.clock, self._dial_ended, self.errors)
         self.lock = threading.RLock()
         self._steps: dict[str, Step] = {
             "Gather": self._gather,
@@ -161,12 +102,28 @@ class Engine:
             in_room = call.stage is Stage.in_conference
             call.stage = Stage.ended
             call.hear("[hung up]")
-            return self.rooms.leave(call.sid, "participant_hung_up") if in_room else []
+            hooks = self.rooms.leave(call.sid, "participant_hung_up") if in_room else []
+            return hooks + self.dialing.ended(call)
 
     def speak(self, call_sid: str, *, speaking: bool = True) -> list[Webhook]:
         """The caller starts (or stops) talking in the conference."""
         with self.lock:
             return self.rooms.speech(call_sid, speaking=speaking)
+
+    def phone(self, number: str) -> Phone:
+        """The phone of that number, as a ``<Dial><Number>`` will find it (set how it answers)."""
+        with self.lock:
+            return self.dialing.phone(number)
+
+    def pick_up(self, call_sid: str) -> list[Webhook]:
+        """The phone a ``<Dial><Number>`` leg rings answers it."""
+        with self.lock:
+            return self.dialing.pick_up(call_sid)
+
+    def decline(self, call_sid: str) -> list[Webhook]:
+        """The phone a leg rings rejects it: Twilio hears busy."""
+        with self.lock:
+            return self.dialing.decline(call_sid)
 
     def answer(self, hook: Webhook, twiml: str) -> list[Webhook]:
         """The server answered ``hook``: the call goes on with the document it returned."""
@@ -218,13 +175,18 @@ class Engine:
                 ):
                     hooks += self._cut_off(call)
             hooks += self.rooms.advance(now)
-            return hooks
+            return hooks + self.dialing.advance(now)
 
     # --- executing TwiML ---------------------------------------------------------------------
 
     def _run(self, call: Call, verbs: list[ET.Element]) -> list[Webhook]:
         """Execute verbs until one waits (Gather, Dial, Record) or asks for a new document."""
         for index, verb in enumerate(verbs):
+            if call.dialled and verb.tag not in WHISPER_VERBS:
+                # "The url attribute does not support any other TwiML verbs"
+                # (https://www.twilio.com/docs/voice/twiml/number#attributes-url)
+                self.errors.append(f"{verb.tag} is not allowed in a <Number url> document")
+                return self._end(call)
             if verb.tag in SOUNDS:
                 _sound(call, verb)
                 continue
@@ -233,6 +195,8 @@ class Engine:
                 self.errors.append(f"12100 unknown verb {verb.tag}")
                 return self._end(call)
             return step(call, verb, verbs[index + 1 :])
+        if call.dialled:  # a whisper that ends without hanging up: the parties are connected
+            return self.dialing.whispered(call)
         # "If Twilio reaches the end of your TwiML document, it hangs up"
         # (https://www.twilio.com/docs/voice/twiml#twiml-and-the-call-flow).
         return self._end(call)
@@ -242,7 +206,7 @@ class Engine:
             if inner.tag in SOUNDS:
                 _sound(call, inner)
         call.stage, call.gather, call.rest = Stage.gathering, verb, rest
-        return []
+        return self.silence(call.sid) if call.machine else []  # a voicemail presses nothing
 
     def _record(self, call: Call, verb: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
         call.hear("[beep]")
@@ -261,7 +225,7 @@ class Engine:
     def _end(self, call: Call) -> list[Webhook]:
         call.stage = Stage.ended
         call.hear("[call ended]")
-        return []
+        return self.dialing.ended(call)
 
     def _action(self, call: Call, verb: ET.Element, params: dict[str, str]) -> Webhook:
         return Webhook(verb.get("action", ""), params, Purpose.action, call.sid)
@@ -274,11 +238,16 @@ class Engine:
         return [self._action(call, record, params)]
 
     def _dial(self, call: Call, dial: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
-        conference = dial.find("Conference")
-        if conference is None or not (conference.text or "").strip():
-            self.errors.append("only <Dial><Conference> is emulated")
-            return self._run(call, call.rest)
         call.dial, call.rest = dial, rest
+        conference = dial.find("Conference")
+        if conference is None:
+            if any(noun.tag != "Number" for noun in dial):
+                self.errors.append("only <Dial> of <Conference> or <Number>s is emulated")
+                return self._dial_over(call, "failed")
+            return self.dialing.start(call, dial)
+        if not (conference.text or "").strip():
+            self.errors.append("13237 a <Conference> needs a name")
+            return self._dial_over(call, "failed")
         limit = int(dial.get("timeLimit", str(MAX_CALL_SECONDS)))
         leg = Leg.of(conference, call.sid, call.params(), self.clock(), limit)
         try:
@@ -293,20 +262,23 @@ class Engine:
 
     def _leg_left(self, call_sid: str, status: str) -> list[Webhook]:
         """A conference leg is over: the Dial's action is requested, or the next verb runs."""
-        call = self.calls[call_sid]
-        if call.stage is Stage.ended:
-            dial = call.dial
-            call.dial = None
-            if dial is None or not dial.get("action"):
-                return []
-            return [self._action(call, dial, call.params(DialCallStatus="completed"))]
-        return self._dial_over(call, status)
+        return self._dial_ended(self.calls[call_sid], status, {})
 
     def _dial_over(self, call: Call, status: str) -> list[Webhook]:
+        return self._dial_ended(call, status, {})
+
+    def _dial_ended(self, call: Call, status: str, extra: dict[str, str]) -> list[Webhook]:
+        """The Dial is over: its action is requested (for a caller who hung up too, whose
+        answer is ignored: https://www.twilio.com/docs/voice/twiml/dial#action), or without
+        one the call goes on with the next verb."""
         dial, call.dial = call.dial, None
+        action = dial is not None and bool(dial.get("action"))
+        params = call.params(DialCallStatus=status, **extra)
+        if call.stage is Stage.ended:
+            return [self._action(call, dial, params)] if dial is not None and action else []
         call.stage = Stage.talking
-        if dial is not None and dial.get("action"):
-            return [self._action(call, dial, call.params(DialCallStatus=status))]
+        if dial is not None and action:
+            return [self._action(call, dial, params)]
         return self._run(call, call.rest)
 
     def _cut_off(self, call: Call) -> list[Webhook]:
@@ -314,7 +286,8 @@ class Engine:
         call.hear("[cut off: the call's time limit]")
         in_room = call.stage is Stage.in_conference
         call.stage = Stage.ended
-        return self.rooms.leave(call.sid, "participant_hung_up") if in_room else []
+        hooks = self.rooms.leave(call.sid, "participant_hung_up") if in_room else []
+        return hooks + self.dialing.ended(call)
 
     # --- the REST side: what the server asks Twilio to do --------------------------------------
 

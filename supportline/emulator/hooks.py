@@ -14,12 +14,13 @@ def new_sid(prefix: str) -> str:
 
 
 class Purpose(StrEnum):
-    """Why Twilio requests a URL; the answer to the first four is TwiML the call goes on with."""
+    """Why Twilio requests a URL; but for a status callback, its answer is TwiML to go on with."""
 
     voice = "voice"  # the number's Voice URL: a call comes in
     action = "action"  # a Gather's, Record's or Dial's action, or a Redirect
     wait = "wait"  # the conference's waitUrl, while the participant waits
     announce = "announce"  # a conference's announceUrl (REST update)
+    whisper = "whisper"  # a <Number url>: TwiML for the called phone before it is connected
     status = "status"  # a status callback: the answer is ignored
 
 

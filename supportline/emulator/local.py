@@ -1,6 +1,7 @@
-"""The engine in the server's own process: phones that dial it, and the ``ConferenceControl``
-the server uses to act on its conferences. Tests and the benchmark's reference runs use it; the
-terminal phone uses the same engine in a process of its own (``supportline.emulator.server``)."""
+"""The engine in the server's own process: phones that dial it, phones its ``<Dial><Number>``
+rings, and the ``ConferenceControl`` the server uses to act on its conferences. Tests and the
+benchmark's reference runs use it; the terminal phone uses the same engine in a process of its
+own (``supportline.emulator.server``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from conference.providers import ControlRejected, ParticipantGone
 from supportline.emulator.delivery import Courier, Mode, Transport
+from supportline.emulator.dialing import Phone, Pickup
 from supportline.emulator.engine import Call, Engine, Stage
 from supportline.emulator.hooks import TwilioError, Webhook
 from supportline.emulator.rooms import Conference, Leg
@@ -110,6 +112,93 @@ class Handset:
             self.twilio.courier.pending += hooks
 
 
+@dataclass
+class Receiver:
+    """A phone a ``<Dial><Number>`` rings: what its screen shows, what it heard, what it does.
+
+    Its properties describe its latest call (None or empty before any rang it)."""
+
+    twilio: LocalTwilio
+    number: str
+
+    @property
+    def phone(self) -> Phone:
+        return self.twilio.engine.phone(self.number)
+
+    @property
+    def call(self) -> Call | None:
+        return self.phone.calls[-1] if self.phone.calls else None
+
+    @property
+    def ringing(self) -> bool:
+        return self.call is not None and self.call.stage is Stage.ringing
+
+    @property
+    def caller_id(self) -> str | None:
+        """The number its screen showed for the latest call that rang it."""
+        return self.phone.screen[-1] if self.phone.screen else None
+
+    @property
+    def screen(self) -> list[str]:
+        """The caller ID of every call that rang it, in order."""
+        return self.phone.screen
+
+    @property
+    def state(self) -> Stage | None:
+        return None if self.call is None else self.call.stage
+
+    @property
+    def status(self) -> str | None:
+        """The latest leg's Call resource status: ringing, in-progress, completed, busy,
+        no-answer, canceled or failed."""
+        legs = self.twilio.engine.dialing.legs
+        return None if self.call is None else legs[self.call.sid][1].status
+
+    @property
+    def heard(self) -> list[str]:
+        return [] if self.call is None else self.call.heard
+
+    @property
+    def spoken(self) -> list[str]:
+        return [] if self.call is None else self.call.spoken
+
+    @property
+    def said(self) -> str:
+        return "" if self.call is None else self.call.said
+
+    def _sid(self) -> str:
+        assert self.call is not None, f"nothing rang {self.number}"
+        return self.call.sid
+
+    def answer(self) -> Receiver:
+        """Pick up the ringing call: its whisper runs, or it is connected."""
+        assert self.ringing, f"not ringing: {self.state}"
+        self.twilio.courier.run(self.twilio.engine.pick_up(self._sid()))
+        return self
+
+    def decline(self) -> None:
+        """Reject the ringing call (Twilio hears busy)."""
+        assert self.ringing, f"not ringing: {self.state}"
+        self.twilio.courier.run(self.twilio.engine.decline(self._sid()))
+
+    def press(self, digits: str) -> Receiver:
+        """Type digits at the whisper's pending ``<Gather>``."""
+        assert self.state is Stage.gathering, f"not gathering: {self.state}"
+        self.twilio.courier.run(self.twilio.engine.press(self._sid(), digits))
+        return self
+
+    def stay_silent(self) -> Receiver:
+        """Type nothing: the whisper's Gather times out."""
+        assert self.state is Stage.gathering, f"not gathering: {self.state}"
+        self.twilio.courier.run(self.twilio.engine.silence(self._sid()))
+        return self
+
+    def hang_up(self) -> None:
+        """Put the phone down: during the whisper the caller is not connected (the other
+        numbers ring on); once connected, the caller's Dial is over."""
+        self.twilio.courier.run(self.twilio.engine.hang_up(self._sid()))
+
+
 class LocalTwilio:
     """Twilio for one process: dial lines, and act on conferences as the server asks."""
 
@@ -154,6 +243,17 @@ class LocalTwilio:
         self.handsets.append(handset)
         self.courier.run(hooks)
         return handset
+
+    def phone(
+        self, number: str, *, pickup: Pickup = Pickup.person, call_waiting: bool = False
+    ) -> Receiver:
+        """The phone of ``number``, as ``<Dial><Number>`` finds it: a person who answers when
+        the test says (else it rings out), a voicemail that answers at once and presses
+        nothing, a busy line, or no such number; while on another call it is busy unless it
+        has call waiting."""
+        phone = self.engine.phone(number)
+        phone.pickup, phone.call_waiting = pickup, call_waiting
+        return Receiver(self, number)
 
     def room_of(self, handset: Handset) -> Conference:
         conference = self.engine.rooms.of_call(handset.sid)

@@ -7,7 +7,9 @@ It holds one :class:`Engine` and speaks on one port:
 - to terminal phones (``supportline call``), a small phone API under ``/phone``: dial a line from
   a number, press keys, hang up, and read what the call hears as it happens (long polling:
   ``GET /phone/calls/{sid}/events?after=N`` answers as soon as there is an event after the
-  first N, or after ``wait`` seconds with none).
+  first N, or after ``wait`` seconds with none); and to phones a ``<Dial><Number>`` rings
+  (``supportline receive``): register a number (``POST /phone/numbers``), wait for its calls
+  (``GET /phone/numbers/{number}/rings``, long polling too), answer or decline one.
 It posts the engine's webhooks to the server, signed with the auth token over the server's
 public URL, as Twilio does (``supportline.emulator.switchboard``).
 """
@@ -44,6 +46,10 @@ GRACE_SECONDS = 2
 class Dialled(BaseModel):
     line: str = Field(pattern=NUMBER, description="the number dialled")
     caller: str = Field(pattern=NUMBER, description="the number calling")
+
+
+class Registered(BaseModel):
+    number: str = Field(pattern=NUMBER, description="the phone's own number")
 
 
 class Keys(BaseModel):
@@ -85,6 +91,43 @@ def phone_router(board: Switchboard) -> APIRouter:
         """The phone is put down."""
         board.hang_up(known(sid))
         return Response(status_code=204)
+
+    @router.post("/{sid}/answer", status_code=204)
+    def answer(sid: str) -> Response:
+        """The phone a <Dial> rings is picked up."""
+        board.pick_up(known(sid))
+        return Response(status_code=204)
+
+    @router.post("/{sid}/decline", status_code=204)
+    def decline(sid: str) -> Response:
+        """The phone a <Dial> rings rejects the call (Twilio hears busy)."""
+        board.decline(known(sid))
+        return Response(status_code=204)
+
+    return router
+
+
+def number_router(board: Switchboard) -> APIRouter:
+    """Phones that a <Dial><Number> rings: register a number, then wait for its calls."""
+    router = APIRouter(prefix="/phone/numbers")
+
+    @router.post("", status_code=204)
+    def register(registered: Registered) -> Response:
+        """This phone answers to ``number`` from now on."""
+        board.register(registered.number)
+        return Response(status_code=204)
+
+    @router.get("/{number}/rings")
+    def rings(
+        number: str,
+        after: Annotated[int, Query(ge=0)] = 0,
+        wait: Annotated[float, Query(ge=0, le=LONGEST_WAIT_SECONDS)] = 20.0,
+    ) -> dict[str, Any]:
+        """The calls that rang the number (call SID, caller ID) after the first ``after``."""
+        if number not in board.rings:
+            raise not_found(f"/phone/numbers/{number}")
+        found = board.rings_of(number, after=after, wait=wait)
+        return {"rings": found, "next": after + len(found)}
 
     return router
 
@@ -132,6 +175,7 @@ def create_emulator_app(board: Switchboard, *, account: str, auth_token: str) ->
     app.include_router(rest_router(board, account=account, auth_token=auth_token))
     app.include_router(account_router(account=account, auth_token=auth_token))
     app.include_router(phone_router(board))
+    app.include_router(number_router(board))
     return app
 
 

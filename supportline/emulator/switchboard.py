@@ -91,6 +91,7 @@ class Switchboard:
         self.mode = mode
         self.changed = threading.Condition()
         self.feeds: dict[str, Feed] = {}
+        self.rings: dict[str, list[dict[str, str]]] = {}  # by a terminal phone's number
         self.busy = 0  # batches of webhooks waiting or being posted
         self.courier = _Courier(engine, wire, auth_token, mode, after_post=self.observe)
         self._queue: queue.SimpleQueue[list[Webhook] | None] = queue.SimpleQueue()
@@ -193,13 +194,51 @@ class Switchboard:
     def dial(self, to: str, caller: str) -> Call:
         """A phone calls the line ``to``; Twilio requests the Voice URL."""
         call, hooks = self.engine.dial(to, caller)
+        self._follow(call)
+        self.observe()
+        self.send(hooks)
+        return call
+
+    def _follow(self, call: Call) -> Feed:
         feed = Feed(call)
         call.listeners.append(partial(self._heard, feed))
         with self.changed:
             self.feeds[call.sid] = feed
+        return feed
+
+    def register(self, number: str) -> None:
+        """A terminal phone answers to ``number``: a ``<Dial><Number>`` rings it."""
+        phone = self.engine.phone(number)
+        with self.engine.lock, self.changed:
+            if number in self.rings:
+                return
+            self.rings[number] = []
+            phone.on_ring.append(partial(self._rung, number))
+
+    def _rung(self, number: str, call: Call) -> None:
+        self._follow(call)
+        with self.changed:
+            self.rings[number].append({"sid": call.sid, "caller_id": call.caller})
+            self.changed.notify_all()
+
+    def rings_of(self, number: str, *, after: int, wait: float) -> list[dict[str, str]]:
+        """The calls that rang ``number`` after the first ``after``, waiting up to ``wait``."""
+        rings = self.rings[number]
+        with self.changed:
+            self.changed.wait_for(
+                lambda: len(rings) > after or self._stopping.is_set(), timeout=wait
+            )
+            return rings[after:]
+
+    def pick_up(self, call_sid: str) -> None:
+        hooks = self.engine.pick_up(call_sid)
         self.observe()
         self.send(hooks)
-        return call
+
+    def decline(self, call_sid: str) -> None:
+        hooks = self.engine.decline(call_sid)
+        self.observe()
+        self.send(hooks)
 
     def press(self, call_sid: str, digits: str) -> None:
         hooks = self.engine.press(call_sid, digits)
