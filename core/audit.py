@@ -94,11 +94,14 @@ def record(
     target_id: int | None,
     group_id: int | None = None,
     details: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current unit of work. ``details`` must hold no personal data."""
+    """Add an audit entry to the current unit of work. ``details`` must hold no personal data.
+
+    ``at`` only for a job's entry, which records the job's ``now``."""
     lock_chain(session)
     entry = AuditEntry(
-        at=utcnow(),  # taken under the lock: the chain's order is also the order in time
+        at=at or utcnow(),  # taken under the lock: the chain's order is also the order in time
         actor_id=actor_id,
         action=action,
         target_type=target_type,

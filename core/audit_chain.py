@@ -9,14 +9,18 @@ content.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.audit import CUT_ACTION, GENESIS, HASHED, AuditEntry, entry_hash
+from core.audit import CUT_ACTION, GENESIS, HASHED, AuditEntry, entry_hash, record
+from core.retention import Rule, years_before
+from core.settings import get_settings
 
 BATCH = 1000
 
@@ -158,3 +162,41 @@ def _link_break(
     if following is not None and following.prev_hash == previous:
         return Break(current.id, BreakKind.inserted)  # the chain skips this one
     return Break(current.id, BreakKind.removed)
+
+
+# --- retention: the oldest entries go, behind a checkpoint ---
+
+
+def entries_due(now: datetime) -> Select[Any]:
+    """The entries before the first one written within the retention period: always a prefix
+    of the chain, so what stays is one unbroken chain."""
+    cutoff = years_before(now, get_settings().retention_audit_years)
+    first_kept = select(func.min(AuditEntry.id)).where(AuditEntry.at >= cutoff).scalar_subquery()
+    return select(AuditEntry.id).where(or_(first_kept.is_(None), AuditEntry.id < first_kept))
+
+
+def record_cut(session: Session, now: datetime) -> None:
+    """Before the oldest entries go: the checkpoint that says where the chain now starts."""
+    through = session.scalar(select(func.max(entries_due(now).subquery().c.id)))
+    if through is None or through <= anchor(session).after_id:
+        return  # nothing new to cut (a cut left unfinished is finished by the deletes alone)
+    last_hash = session.scalar(select(AuditEntry.row_hash).where(AuditEntry.id == through))
+    removed = session.scalar(select(func.count()).where(AuditEntry.id <= through))
+    details = {"through_id": through, "last_hash": last_hash, "removed": removed}
+    record(
+        session,
+        actor_id=None,
+        action=CUT_ACTION,
+        target_type="audit",
+        target_id=None,
+        details=details,
+        at=now,
+    )
+
+
+def delete_entries(session: Session, ids: Sequence[int], _now: datetime) -> None:
+    session.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids)))
+
+
+def retention_rule() -> Rule:
+    return Rule("audit log entries", entries_due, delete_entries, prepare=record_cut)

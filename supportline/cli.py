@@ -152,6 +152,26 @@ def audit_verify() -> None:
     console.print(report.describe())
 
 
+@app.command("retention")
+def retention_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="only count what would be destroyed, per rule")
+    ] = False,
+) -> None:
+    """Destroy personal data kept longer than its retention period (the daily job, now)."""
+    from supportline import retention  # noqa: PLC0415 - keeps `--help` fast
+
+    now, sessions = utcnow(), get_sessionmaker()
+    counts = retention.preview(sessions, now) if dry_run else retention.run(sessions, now)
+    for name, count in counts.items():
+        typer.echo(f"{count:>8}  {name}")
+    total = sum(counts.values())
+    if dry_run:
+        typer.echo(f"{total} records would be cleared or removed; nothing was changed (--dry-run)")
+    else:
+        typer.echo(f"{total} records cleared or removed")
+
+
 def check_keys() -> None:
     """Stop here, with the reason, when SUPPORTLINE_PII_KEYS is malformed: a server or worker
     started with it would fail every read and write of personal data (and uvicorn would restart

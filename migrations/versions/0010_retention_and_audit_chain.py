@@ -1,17 +1,21 @@
-"""The audit log becomes a hash chain; existing entries are chained in id order.
+"""The audit log becomes a hash chain; a call's per-call identifiers can be dropped.
 
-Each entry gets ``prev_hash`` and ``row_hash`` (``core.audit``): the chain is computed here for
-every entry already written, with the same function the application appends with.
+Each audit entry gets ``prev_hash`` and ``row_hash`` (``core.audit``): the chain is computed here
+for every entry already written, with the same function the application appends with. A call's
+Twilio id and caller HMAC become nullable: retention clears them after some weeks and keeps the
+attendance (``docs/data-protection.md``).
 
 Revision ID: 0010_retention_and_audit_chain
 Revises: 0009_staff_login_keys
 Create Date: 2026-12-08 09:00:00.000000
 """
 
+import warnings
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.exc import SAWarning
 
 from core.audit import GENESIS, entry_hash
 from core.database import UTCDateTime
@@ -66,8 +70,32 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("prev_hash", sa.String(length=64)))
         batch_op.add_column(sa.Column("row_hash", sa.String(length=64)))
     _chain_existing_entries()
+    _set_call_ids_nullable(True)
+
+
+def _set_call_ids_nullable(nullable: bool) -> None:
+    # SQLite copies the table; reflecting the tables it refers to meets the staff's expression
+    # index (lower(username)), which SQLite's reflection skips with a warning: it is not copied.
+    with (
+        warnings.catch_warnings(),
+        op.batch_alter_table("conference_calls", schema=None) as batch_op,
+    ):
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+        batch_op.alter_column("call_sid", existing_type=sa.String(length=64), nullable=nullable)
+        batch_op.alter_column("caller_index", existing_type=sa.String(length=64), nullable=nullable)
 
 
 def downgrade() -> None:
+    # Calls whose identifiers retention dropped get stand-ins that match no call and no caller.
+    calls = sa.table(
+        "conference_calls",
+        sa.column("id", sa.Integer),
+        sa.column("call_sid", sa.String),
+        sa.column("caller_index", sa.String),
+    )
+    stand_in = sa.literal("retained-") + sa.cast(calls.c.id, sa.String)
+    op.execute(sa.update(calls).where(calls.c.call_sid.is_(None)).values(call_sid=stand_in))
+    op.execute(sa.update(calls).where(calls.c.caller_index.is_(None)).values(caller_index=""))
+    _set_call_ids_nullable(False)
     op.drop_column("audit_entries", "row_hash")
     op.drop_column("audit_entries", "prev_hash")
