@@ -96,6 +96,7 @@ AUDIT_ACTIONS = {
     "membership.reinstate": "reinstated a member",
     "membership.eject": "ejected a member for good",
     "membership.erase": "erased a member's data",
+    "membership.export": "downloaded a member's own copy of their data",
     "conference.mute": "muted someone in the call",
     "conference.unmute": "unmuted someone in the call",
     "conference.hold": "put someone on hold in the call",
