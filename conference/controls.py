@@ -145,7 +145,7 @@ def mute_all(
         if call.is_moderator or call.muted:
             continue
         try:
-            _act(call, "mute", partial(control.set_muted, sid, call.call_sid, muted=True), now)
+            _act(call, "mute", partial(control.set_muted, sid, call.live_sid, muted=True), now)
         except ParticipantLeft:
             continue
         call.muted = True
@@ -185,7 +185,7 @@ def eject_membership(
             continue
         sid = room.conference_sid
         try:
-            control.remove(sid, call.call_sid)
+            control.remove(sid, call.live_sid)
         except ParticipantGone:
             pass  # already gone: exactly what we wanted
         except ControlError:
@@ -268,7 +268,7 @@ def extend(
     for call in live_calls(session, meeting.id):
         seconds = int((end - call.created_at).total_seconds())
         try:
-            control.set_time_limit(call.call_sid, seconds)
+            control.set_time_limit(call.live_sid, seconds)
         except ParticipantGone:
             events.mark_left(call, now)
         except ControlError:
@@ -316,7 +316,7 @@ def act_on_participant(
         eject_membership(session, actor=actor, membership=membership, control=control, now=now)
         return roster(session, meeting=meeting)
     sid = _sid(session, meeting)
-    sids = (sid, call.call_sid)
+    sids = (sid, call.live_sid)
     operations: dict[ParticipantAction, Callable[[], None]] = {
         ParticipantAction.mute: lambda: control.set_muted(*sids, muted=True),
         ParticipantAction.unmute: lambda: control.set_muted(*sids, muted=False),

@@ -37,8 +37,10 @@ class Call(Base):
     __tablename__ = "conference_calls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    caller_index: Mapped[str] = mapped_column(String(64), index=True)  # HMAC of the caller number
+    # Twilio's id of the call (Twilio's own logs hold the caller's number under it) and the
+    # HMAC of the caller's number: both dropped by retention, the attendance stays.
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    caller_index: Mapped[str | None] = mapped_column(String(64), index=True)
     line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id", ondelete="SET NULL"))
     language: Mapped[str] = mapped_column(String(2))
     stage: Mapped[CallStage] = mapped_column(string_enum(CallStage), default=CallStage.number)
@@ -62,6 +64,13 @@ class Call(Base):
     event_conference_sid: Mapped[str | None] = mapped_column(String(64))
     event_sequence: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def live_sid(self) -> str:
+        """Twilio's id of a call that is going on; retention clears it only weeks after."""
+        if self.call_sid is None:
+            raise ValueError("this call's Twilio id was removed by retention")
+        return self.call_sid
 
 
 class PinFailure(Base):

@@ -210,7 +210,7 @@ def _failed(
     if call.pin_tries >= settings.pin_tries_per_call:
         call.stage = CallStage.ended
         return Farewell(call.language, (line(Prompt.too_many_tries),))
-    if is_throttled(session, call.caller_index, now):
+    if call.caller_index is not None and is_throttled(session, call.caller_index, now):
         call.stage = CallStage.ended
         return Farewell(call.language, (line(Prompt.throttled),))
     call.stage = CallStage.number

@@ -13,6 +13,7 @@ from console.dependencies import ConsoleMembership, ConsoleModerator
 from console.rendering import PREFIX, flash, redirect, render
 from core.clock import Now
 from core.database import SessionDep
+from groups import export
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import Membership
@@ -46,6 +47,19 @@ def reveal_contact(
     """Show the member's phone and e-mail; the view is written to the audit log."""
     membership = members_service.reveal_contact(session, actor=staff, membership=membership)
     return render(request, "contact.html", {"membership": membership}, staff=staff)
+
+
+@router.post("/memberships/{membership_id}/export")
+def export_member_copy(
+    membership: ConsoleMembership, staff: ConsoleModerator, session: SessionDep, now: Now
+) -> Response:
+    """Download everything held about the member, for them (GDPR Art. 15); audited."""
+    copy = export.member_copy(session, actor=staff, membership=membership, now=now)
+    return Response(
+        copy.model_dump_json(indent=2),
+        media_type="application/json",
+        headers=export.download_headers(membership),
+    )
 
 
 @router.post("/memberships/{membership_id}/reset-pin")

@@ -13,7 +13,7 @@ from conference import controls
 from conference import service as conference_service
 from conference.admission import meeting_end
 from conference.models import AccessEvent, Call
-from core import audit
+from core import audit, audit_chain
 from groups import meetings as groups_meetings
 from groups import members as members_service
 from groups import service as groups_service
@@ -96,6 +96,7 @@ AUDIT_ACTIONS = {
     "membership.reinstate": "reinstated a member",
     "membership.eject": "ejected a member for good",
     "membership.erase": "erased a member's data",
+    "membership.export": "downloaded a member's own copy of their data",
     "conference.mute": "muted someone in the call",
     "conference.unmute": "unmuted someone in the call",
     "conference.hold": "put someone on hold in the call",
@@ -106,6 +107,7 @@ AUDIT_ACTIONS = {
     "conference.unlock": "unlocked the call's room",
     "conference.extend": "extended a meeting's call",
     "conference.end": "ended a meeting's call",
+    audit.CUT_ACTION: "removed the log's entries older than the retention period",
 }
 # What the record acted on, in words: "member #12".
 AUDIT_TARGETS = {
@@ -121,6 +123,7 @@ AUDIT_TARGETS = {
 @dataclass(frozen=True)
 class AuditPage:
     entries: list[audit.AuditEntry]
+    chain: audit_chain.ChainReport
     usernames: dict[int, str]
     group_names: dict[int, str]
     total: int
@@ -216,6 +219,7 @@ def audit_page(session: Session, *, offset: int) -> AuditPage:
     staff, _count = auth_service.list_staff(session, limit=1000, offset=0)
     return AuditPage(
         entries=entries,
+        chain=audit_chain.verify(session),
         usernames={person.id: person.username for person in staff},
         group_names={group.id: group.name for group in groups_service.directory(session)},
         total=total,

@@ -118,6 +118,16 @@ class Settings(BaseSettings):
     scheduler_plan_minutes: int = Field(default=60, ge=1)
     # The meeting lifecycle (announcements, the end) should land within seconds of its instant.
     scheduler_conference_seconds: int = Field(default=5, ge=1)
+    # Retention (supportline.retention, docs/data-protection.md): how long personal data is kept
+    # once it is no longer needed. Zero or less would destroy data the moment it is written.
+    retention_referral_days: int = Field(default=30, gt=0)  # rejected referrals' contact data
+    retention_ejected_days: int = Field(default=90, gt=0)  # ejected members' contact data
+    retention_call_days: int = Field(default=30, gt=0)  # a call's caller HMAC and Twilio id
+    retention_security_days: int = Field(default=90, gt=0)  # PIN and login failures, events
+    retention_outbox_days: int = Field(default=90, gt=0)  # messages after they are final
+    retention_audit_years: int = Field(default=5, gt=0)  # the audit log
+    retention_batch_size: int = Field(default=500, gt=0, le=10000)  # rows per transaction
+    scheduler_retention_hours: int = Field(default=24, gt=0)
     # Extra SMS keywords (comma-separated, any case) on top of the standard English ones.
     sms_stop_keywords: str = "KONIEC,STOPSMS,WYPISZ,עצור,הסר,הפסק"
     sms_start_keywords: str = "WZNOW,WZNÓW,התחל,חדש"

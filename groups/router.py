@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from auth.dependencies import AdminStaff, CurrentStaff
 from conference import controls as conference_controls
@@ -13,7 +13,7 @@ from core.clock import Now
 from core.database import SessionDep
 from core.errors import API_ERRORS, error_responses
 from core.schemas import Page, PageParams
-from groups import meetings, service
+from groups import export, meetings, service
 from groups import members as members_service
 from groups.dependencies import (
     GroupMembership,
@@ -37,6 +37,7 @@ from groups.schemas import (
     MeetingMove,
     MeetingRead,
     MeetingTopic,
+    MemberCopyRead,
     MembershipRead,
     ModeratorAssign,
     ReferralCreate,
@@ -258,6 +259,20 @@ def reveal_contact(
         phone=membership.phone,
         email=membership.email,
     )
+
+
+@router.get("/memberships/{membership_id}/export", response_model=MemberCopyRead)
+def export_member_copy(
+    membership: ModeratedMembership,
+    session: SessionDep,
+    staff: ModeratingStaff,
+    now: Now,
+    response: Response,
+) -> object:
+    """Everything held about this member, as a JSON download for them (GDPR Art. 15); audited."""
+    copy = export.member_copy(session, actor=staff, membership=membership, now=now)
+    response.headers.update(export.download_headers(membership))
+    return copy
 
 
 @router.post("/memberships/{membership_id}/reset-pin", response_model=CredentialsRead)

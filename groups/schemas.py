@@ -268,3 +268,62 @@ class ContactRead(Schema):
     alias: str | None
     phone: str | None
     email: str | None
+
+
+# --- a member's own copy (groups/export.py) -------------------------------------------------
+
+
+class CopyMembership(Schema):
+    membership_id: int
+    group_id: int
+    group_name: str
+    group_language: str
+    role: MembershipRole
+    status: MembershipStatus
+    created_at: datetime
+    status_changed_at: datetime | None
+
+
+class CopyReferral(Schema):
+    """The referral that led to the membership: when, and the consent; not the free texts."""
+
+    created_at: datetime
+    consent_at: datetime
+    status: ReferralStatus
+    decided_at: datetime | None
+
+
+class CopyEvent(Schema):
+    at: datetime
+    action: str
+
+
+class CopyAttendance(Schema):
+    meeting_starts_at: datetime | None
+    joined_at: datetime | None
+    left_at: datetime | None
+
+
+class CopyMessage(Schema):
+    """A message sent to the member: what kind, how, when and with what outcome; no text."""
+
+    kind: str
+    channel: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class MemberCopyRead(Schema):
+    produced_at: datetime
+    alias: str | None
+    phone: str | None
+    email: str | None
+    language: str
+    membership: CopyMembership
+    other_memberships: list[CopyMembership]
+    sms_reminders_stopped: bool
+    referral: CopyReferral | None
+    history: list[CopyEvent]
+    attendance: list[CopyAttendance]
+    messages: list[CopyMessage]

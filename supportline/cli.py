@@ -61,9 +61,11 @@ def main_options(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 pii_app = typer.Typer(help="Encryption of personal data.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(pii_app, name="pii")
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 
@@ -188,6 +190,38 @@ def read_previous_secret_key() -> bytes:
     if not previous:
         raise fail("the previous secret key is empty")
     return previous
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit log's hash chain; name the first entry changed, removed or inserted."""
+    from core import audit_chain  # noqa: PLC0415 - keeps `--help` fast
+
+    with get_sessionmaker().begin() as session:
+        report = audit_chain.verify(session)
+    if not report.verifies:
+        raise fail(report.describe())
+    console.print(report.describe())
+
+
+@app.command("retention")
+def retention_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="only count what would be destroyed, per rule")
+    ] = False,
+) -> None:
+    """Destroy personal data kept longer than its retention period (the daily job, now)."""
+    from supportline import retention  # noqa: PLC0415 - keeps `--help` fast
+
+    now, sessions = utcnow(), get_sessionmaker()
+    counts = retention.preview(sessions, now) if dry_run else retention.run(sessions, now)
+    for name, count in counts.items():
+        typer.echo(f"{count:>8}  {name}")
+    total = sum(counts.values())
+    if dry_run:
+        typer.echo(f"{total} records would be cleared or removed; nothing was changed (--dry-run)")
+    else:
+        typer.echo(f"{total} records cleared or removed")
 
 
 def check_keys() -> None:

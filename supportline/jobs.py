@@ -13,6 +13,7 @@ from core.scheduler import Jobs, JobSpec, guard
 from core.settings import get_settings
 from groups import tasks as groups_tasks
 from notifications import tasks as notification_tasks
+from supportline import retention
 
 RUN_JOB = "supportline.jobs:run_job"
 
@@ -36,6 +37,7 @@ def job_specs() -> list[JobSpec]:
             conference_tasks.lifecycle_job,
             settings.scheduler_conference_seconds,
         ),
+        JobSpec("retention", retention.retention_job, settings.scheduler_retention_hours * 3600),
     ]
 
 

@@ -3,12 +3,9 @@ keep what they move."""
 
 from __future__ import annotations
 
-import os
 import threading
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -21,11 +18,10 @@ from sqlalchemy.orm import Session
 import supportline.models  # noqa: F401 - every table known
 from auth.models import Staff
 from core import migrate
-from core.database import Base, make_engine
+from core.database import Base
 from groups.models import Meeting
 from notifications.tasks import enqueue_due_reminders
 from tests.clock import Clock
-from tests.conftest import _postgres_database
 from tests.factories import create_group, create_member
 
 ACCOUNT = {
@@ -55,18 +51,6 @@ def test_usernames_are_unique_whatever_their_case(engine: Engine) -> None:
         with pytest.raises(IntegrityError):
             connection.execute(insert(Staff).values(username="victim3", **ACCOUNT))
         connection.rollback()
-
-
-@pytest.fixture
-def own_engine(tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of its own on the backend under test, migrated to the head."""
-    url = os.environ.get("SUPPORTLINE_TEST_DATABASE_URL")
-    for own in _postgres_database(url) if url else [f"sqlite:///{tmp_path / 'own.db'}"]:
-        engine = make_engine(own)
-        with engine.begin() as connection:
-            migrate.upgrade(connection)
-        yield engine
-        engine.dispose()
 
 
 def test_reminders_queued_at_survives_a_downgrade_as_the_first_reminder_queued(

@@ -21,7 +21,7 @@ from supportline.jobs import JOBS as REGISTERED
 from supportline.jobs import job_specs
 from tests.factories import create_group, create_staff
 
-JOBS = {"plan_meetings", "enqueue_reminders", "dispatch_outbox", "meeting_lifecycle"}
+JOBS = {"plan_meetings", "enqueue_reminders", "dispatch_outbox", "meeting_lifecycle", "retention"}
 
 
 @pytest.fixture

@@ -283,6 +283,10 @@ MATRIX: dict[tuple[str, str], tuple[Build, dict[str, int]]] = {
         get(lambda w: M.format(w.member.id) + "/contact"),
         IN_GROUP,
     ),
+    ("GET", "/api/v1/memberships/{membership_id}/export"): (
+        get(lambda w: M.format(w.member.id) + "/export"),
+        IN_GROUP,
+    ),
 }
 # The live call (conference/): a moderator of this group or an admin, nobody else.
 MATRIX.update(
