@@ -25,11 +25,12 @@ from auth.models import Role, Staff
 from bench.callers import Caller
 from core import migrate
 from core.database import make_engine
+from core.schemas import WEEKDAYS
 from core.settings import Settings
 from groups import members as members_service
 from groups import service as groups_service
 from groups.models import Membership
-from groups.schemas import WEEKDAYS, GroupCreate, LineCreate, ReferralCreate, SlotSchema
+from groups.schemas import GroupCreate, LineCreate, ReferralCreate, SlotSchema
 
 LINE_NUMBER = "+12025550100"
 PIN = "204817"

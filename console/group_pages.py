@@ -22,11 +22,11 @@ from console.rendering import PREFIX, flash, local_date_time, redirect, reject_f
 from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
+from core.schemas import WEEKDAYS
 from groups import meetings as groups_meetings
 from groups import service as groups_service
 from groups.models import Group, Meeting
 from groups.schemas import (
-    WEEKDAYS,
     GroupCreate,
     GroupUpdate,
     MeetingTopic,

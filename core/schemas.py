@@ -221,6 +221,21 @@ LocalTime = Annotated[
     WithJsonSchema({"type": "string", "pattern": LOCAL_TIME.pattern}),
 ]
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def check_weekday(value: str) -> str:
+    if value not in WEEKDAYS:
+        raise ValueError("a weekday is one of mon, tue, wed, thu, fri, sat, sun")
+    return value
+
+
+Weekday = Annotated[
+    str,
+    StringConstraints(to_lower=True),
+    AfterValidator(check_weekday),
+    WithJsonSchema({"type": "string", "enum": list(WEEKDAYS)}),
+]
 DIGITS = re.compile(r"^\d+$")
 
 # Ids are 32-bit integers in PostgreSQL (and at most 64-bit in SQLite): a larger number in a path,

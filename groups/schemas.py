@@ -4,15 +4,14 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import (
-    AfterValidator,
     Field,
     StringConstraints,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from core.schemas import (
+    WEEKDAYS,
     Alias,
     Changes,
     E164Phone,
@@ -23,25 +22,11 @@ from core.schemas import (
     RecordId,
     Schema,
     TimeZoneName,
+    Weekday,
 )
 from groups.models import MeetingStatus, MembershipRole, MembershipStatus, ReferralStatus
 from groups.schedule import Slot, format_minute, overlapping, parse_minute
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def check_weekday(value: str) -> str:
-    if value not in WEEKDAYS:
-        raise ValueError("a weekday is one of mon, tue, wed, thu, fri, sat, sun")
-    return value
-
-
-Weekday = Annotated[
-    str,
-    StringConstraints(to_lower=True),
-    AfterValidator(check_weekday),
-    WithJsonSchema({"type": "string", "enum": list(WEEKDAYS)}),
-]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120), PlainText()]
 Topic = Annotated[str, StringConstraints(min_length=1, max_length=200), PlainText()]
 
