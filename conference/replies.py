@@ -9,22 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conference.prompts import Prompt
+from core.speech import Line, Lines, line
 
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One spoken sentence: a prompt and its placeholder values."""
-
-    prompt: Prompt
-    values: tuple[tuple[str, str], ...] = ()
-
-
-def line(prompt: Prompt, **values: str) -> Line:
-    return Line(prompt, tuple(values.items()))
-
-
-Lines = tuple[Line, ...]
+__all__ = ["Line", "Lines", "line"]
 
 
 @dataclass(frozen=True, slots=True)

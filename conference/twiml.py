@@ -12,10 +12,10 @@ from typing import assert_never
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from conference.prompts import VOICES, Prompt, text
+from conference.prompts import Prompt, catalog
 from conference.replies import Ask, Empty, Farewell, Join, Lines, Reply, Speak, Wait, line
-from core.schemas import language_or_default
 from core.settings import get_settings
+from core.speech import say
 
 CONFERENCE_EVENTS = "start end join leave mute hold speaker"
 
@@ -44,11 +44,7 @@ def render(reply: Reply) -> str:
 
 
 def _say(target: VoiceResponse | Gather, language: str, lines: Lines) -> None:
-    language = language_or_default(language)
-    voice = VOICES[language]
-    for item in lines:
-        spoken = text(language, item.prompt, **dict(item.values))
-        target.say(spoken, voice=voice.voice, language=voice.language)
+    say(target, language, lines, catalog)
 
 
 _NO_INPUT = (line(Prompt.no_input), line(Prompt.goodbye))

@@ -8,14 +8,17 @@ LC_MESSAGES/messages.po`` (no compiled binaries in the repository) and its promp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from core.schemas import language_or_default
 
@@ -60,3 +63,33 @@ def local_day(at: datetime, zone: str, language: str) -> str:
     """The weekday and date of ``at`` in ``zone``, as ``language`` says it."""
     day = at.astimezone(ZoneInfo(zone)).date()
     return str(format_date(day, "EEEE d MMMM", locale=language_or_default(language)))
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One spoken sentence: a prompt (a member of its domain's prompts, the English text) and
+    its placeholder values."""
+
+    prompt: StrEnum
+    values: tuple[tuple[str, str], ...] = ()
+
+
+def line(prompt: StrEnum, **values: str) -> Line:
+    return Line(prompt, tuple(values.items()))
+
+
+Lines = tuple[Line, ...]
+
+
+def say(
+    target: VoiceResponse | Gather,
+    language: str,
+    lines: Lines,
+    catalog: Callable[[str], dict[str, str]],
+) -> None:
+    """``<Say>`` each line in ``language``'s voice, translated by the domain's ``catalog``."""
+    language = language_or_default(language)
+    voice = VOICES[language]
+    for item in lines:
+        spoken = translate(catalog(language), item.prompt.value, **dict(item.values))
+        target.say(spoken, voice=voice.voice, language=voice.language)
