@@ -116,7 +116,8 @@ _FORGET_FAILURES = (
 
 def _upsert_call(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # The line dialled gives the call its line and language; an unknown line inserts nothing.
+    # The line dialled gives the call its line and language; a number that is no group's line
+    # (unknown, or the helpline's) inserts nothing.
     line = select(
         bindparam("sid", type_=String()),
         bindparam("caller_index", type_=String()),
@@ -124,7 +125,10 @@ def _upsert_call(dialect: str) -> Any:
         lines.c.language,
         bindparam("now", type_=AT),
         literal(CallStage.number, calls.c.stage.type),
-    ).where(lines.c.number == bindparam("number", type_=String()))
+    ).where(
+        lines.c.number == bindparam("number", type_=String()),
+        exists(select(group_lines.c.line_id).where(group_lines.c.line_id == lines.c.id)),
+    )
     columns = ["call_sid", "caller_index", "line_id", "language", "created_at", "stage"]
     statement = insert(calls).from_select(columns, line)
     # A retried first webhook (same CallSid) starts the keypad login again on the same row.
@@ -150,7 +154,7 @@ def start(
     now: datetime,
     failures_since: datetime,
 ) -> StartedCall | None:
-    """The call to the line ``number`` (None: not one of our lines), or a retried call put back
+    """The call to the line ``number`` (None: no group's line), or a retried call put back
     at the participant number; its caller's failed logins counted since ``failures_since``."""
     values = {
         "sid": call_sid,

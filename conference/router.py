@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from conference import admission, controls, events, service
 from conference import twiml as t
 from conference.dependencies import Control, LiveParticipant, verified_pin
-from conference.replies import Empty
+from conference.prompts import Prompt
+from conference.replies import Empty, Farewell, line
 from conference.schemas import AccessEventRead, AttendanceRead, RosterRead, roster_read
 from core.clock import Now
 from core.database import SessionDep
@@ -36,9 +37,9 @@ Paging = Annotated[PageParams, Depends()]
 # here, once the unit of work is over.
 
 
-@twilio_router.post("/voice", unavailable=t.unavailable)
-async def voice(hook: Webhook) -> str:
-    """Entry of every line: greet and ask for the participant number."""
+async def answer_call(hook: Webhook) -> str | None:
+    """A call to a group's line (the lines' Voice URL, ``supportline.voice``): greet and ask for
+    the participant number. None: the number dialled is no group's line."""
     reply = await hook.work.run(
         service.start_call,
         call_sid=hook.get("CallSid"),
@@ -46,7 +47,12 @@ async def voice(hook: Webhook) -> str:
         to=hook.get("To"),
         now=hook.now,
     )
-    return t.render(reply)
+    return None if reply is None else t.render(reply)
+
+
+def not_in_service() -> str:
+    """The answer to a call to a number that is none of our lines."""
+    return t.render(Farewell("en", (line(Prompt.not_in_service),)))
 
 
 @twilio_router.post("/voice/number", unavailable=t.unavailable)

@@ -72,8 +72,9 @@ def is_throttled(session: Session, index: str, now: datetime) -> bool:
 @runs(Mode.autocommit)  # one INSERT; a throttled caller's call then ends
 def start_call(
     connection: Connection, *, call_sid: str, caller: str, to: str, now: datetime
-) -> Ask | Farewell:
-    """The line's Voice URL: greet and ask for the participant number."""
+) -> Ask | Farewell | None:
+    """A group line's Voice URL: greet and ask for the participant number (None: ``to`` is
+    no group's line)."""
     call = calls.start(
         connection,
         call_sid=call_sid,
@@ -83,8 +84,7 @@ def start_call(
         failures_since=_window_start(now),
     )
     if call is None:
-        log.warning("call.unknown_line", extra={"call_sid": call_sid})
-        return Farewell("en", (line(Prompt.not_in_service),))
+        return None
     log.info("call.start", extra={"call_id": call.id, "line_id": call.line_id})
     if call.caller_failures >= get_settings().caller_throttle_failures:  # throttled
         calls.set_call(connection, call.id, stage=CallStage.ended)

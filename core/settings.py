@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     retention_security_days: int = Field(default=90, gt=0)  # PIN and login failures, events
     retention_outbox_days: int = Field(default=90, gt=0)  # messages after they are final
     retention_audit_years: int = Field(default=5, gt=0)  # the audit log
+    retention_helpline_caller_days: int = Field(default=90, gt=0)  # a helpline call's caller HMAC
+    retention_helpline_call_days: int = Field(default=365, gt=0)  # the helpline's call log
     retention_batch_size: int = Field(default=500, gt=0, le=10000)  # rows per transaction
     scheduler_retention_hours: int = Field(default=24, gt=0)
     # Extra SMS keywords (comma-separated, any case) on top of the standard English ones.

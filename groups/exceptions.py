@@ -48,6 +48,14 @@ class AlreadyMember(Conflict):
         super().__init__("this caller is already a member of the group")
 
 
+class LineUsedByHelpline(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "this line belongs to the helpline; take it off the helpline first, then give it to "
+            "the group"
+        )
+
+
 class LineTaken(Conflict):
     def __init__(self) -> None:
         super().__init__("this phone line is already registered")

@@ -23,6 +23,7 @@ from groups.exceptions import (
     InvalidMembershipState,
     LineNotFound,
     LineTaken,
+    LineUsedByHelpline,
 )
 from groups.models import (
     SEATED,
@@ -36,6 +37,7 @@ from groups.models import (
     ReferralStatus,
 )
 from groups.schemas import GroupCreate, GroupUpdate, LineCreate
+from helpline.models import HelplineLine
 from notifications import notices
 
 
@@ -101,9 +103,14 @@ def get_line_by_number(session: Session, number: str) -> Line | None:
 
 
 def _lines(session: Session, line_ids: Sequence[int]) -> list[Line]:
-    lines = list(session.scalars(select(Line).where(Line.id.in_(line_ids))))
+    """The lines a group answers on; a line is the helpline's or a group's, never both."""
+    query = select(Line).where(Line.id.in_(line_ids)).with_for_update()
+    lines = list(session.scalars(query))
     if len(lines) != len(set(line_ids)):
         raise LineNotFound()
+    helpline = select(HelplineLine.line_id).where(HelplineLine.line_id.in_(line_ids))
+    if session.scalar(helpline) is not None:
+        raise LineUsedByHelpline()
     return lines
 
 

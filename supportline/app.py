@@ -29,11 +29,14 @@ from core.webhooks import TwilioWebhooks
 from core.work import start_unit_threads, stop_unit_threads
 from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
+from helpline.api import router as helpline_router
+from helpline.router import twilio_router as helpline_twilio_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
 from supportline import version
 from supportline.api_docs import install_api_docs
 from supportline.readiness import check_stored_keys
+from supportline.voice import entry_router
 
 
 @asynccontextmanager
@@ -92,12 +95,19 @@ def create_app() -> FastAPI:
     # requests under load at the top of the hour, Twilio waiting for each answer in silence.
     # Added last, so it is the outermost of the application's own middleware.
     app.add_middleware(
-        TwilioWebhooks, routers=[conference_twilio_router, notifications_twilio_router]
+        TwilioWebhooks,
+        routers=[
+            entry_router,
+            conference_twilio_router,
+            helpline_twilio_router,
+            notifications_twilio_router,
+        ],
     )
     app.include_router(auth_router)
     app.include_router(groups_router)
     app.include_router(conference_api_router)
     app.include_router(notifications_router)
+    app.include_router(helpline_router)
     app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)

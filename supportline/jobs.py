@@ -12,6 +12,7 @@ from core.database import get_sessionmaker, utcnow
 from core.scheduler import Jobs, JobSpec, guard
 from core.settings import get_settings
 from groups import tasks as groups_tasks
+from helpline import tasks as helpline_tasks
 from notifications import tasks as notification_tasks
 from supportline import retention
 
@@ -23,6 +24,9 @@ def job_specs() -> list[JobSpec]:
     return [
         JobSpec(
             "plan_meetings", groups_tasks.plan_meetings_job, settings.scheduler_plan_minutes * 60
+        ),
+        JobSpec(
+            "plan_shifts", helpline_tasks.plan_shifts_job, settings.scheduler_plan_minutes * 60
         ),
         JobSpec(
             "enqueue_reminders",

@@ -7,6 +7,7 @@ import conference.models
 import core.audit
 import core.scheduler
 import groups.models
+import helpline.models
 import notifications.models
 
-__all__ = ["auth", "conference", "core", "groups", "notifications"]
+__all__ = ["auth", "conference", "core", "groups", "helpline", "notifications"]

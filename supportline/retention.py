@@ -18,6 +18,7 @@ from core import audit_chain, retention
 from core.logs import get_logger
 from core.settings import get_settings
 from groups import retention as groups_retention
+from helpline import retention as helpline_retention
 from notifications import retention as notifications_retention
 
 log = get_logger("retention")
@@ -29,6 +30,7 @@ def rules() -> list[retention.Rule]:
         *conference_retention.rules(),
         *auth_retention.rules(),
         *notifications_retention.rules(),
+        *helpline_retention.rules(),
         audit_chain.retention_rule(),
     ]
 

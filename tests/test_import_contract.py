@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("auth", "groups", "conference", "notifications")
+DOMAINS = ("auth", "groups", "conference", "notifications", "helpline")
 UPPER = ("console", "supportline")
 TYPES = ("models", "dependencies", "exceptions")
 # The one API module of each domain, besides its types.
@@ -23,6 +23,7 @@ API: dict[str, tuple[str, ...]] = {
     "groups": ("members", "schedule"),
     "conference": ("controls",),
     "notifications": ("notices",),
+    "helpline": (),
 }
 PUBLIC = {
     domain: {f"{domain}.{name}" for name in (*TYPES, *API[domain])} | {domain} for domain in DOMAINS

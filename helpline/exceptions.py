@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class ContactPointNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such contact point, or it is not one of yours")
+
+
+class CoordinatorsOnly(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("only this contact point's coordinators (or an admin) can do this")
+
+
+class ShiftNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such shift at this contact point")
+
+
+class TemplateNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such weekly shift at this contact point")
+
+
+class VolunteerNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such volunteer at this contact point")
+
+
+class DutyPhoneNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such duty phone at this contact point")
+
+
+class CallNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such call at this contact point")
+
+
+class NameTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("a contact point with this name exists already")
+
+
+class LineUsedByGroup(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "this line belongs to a group; take it off the group first, then give it to the "
+            "helpline"
+        )
+
+
+class PhoneTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this phone number is already used by another volunteer or duty phone")
+
+
+class StaffNotFound(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("no active staff account with this id")
+
+
+class ShiftsOverlap(Conflict):
+    def __init__(self, other: str) -> None:
+        super().__init__(f"this weekly shift overlaps another at this contact point ({other})")
+
+
+class SeatsBelowAssigned(Conflict):
+    def __init__(self, assigned: int) -> None:
+        super().__init__(
+            f"{assigned} volunteers are already signed up for a coming shift of this kind; "
+            "remove some of them before lowering the seats"
+        )
+
+
+class ShiftFull(Conflict):
+    def __init__(self) -> None:
+        super().__init__("every seat of this shift is taken; choose another shift")
+
+
+class AlreadySignedUp(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this volunteer already has a seat on this shift")
+
+
+class NotSignedUp(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this volunteer has no seat on this shift")
+
+
+class PastCutoff(Conflict):
+    def __init__(self, hours: int) -> None:
+        super().__init__(
+            f"sign-ups and withdrawals close {hours} hours before a shift; ask the coordinator"
+        )
+
+
+class ShiftOver(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this shift has ended or is cancelled")
+
+
+class NotOnThisContactPoint(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("this volunteer does not serve at this contact point; add them first")
+
+
+class NoCallerToBlock(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this call came from a withheld number, so its caller cannot be blocked")
+
+
+class NotAMobile(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("a seat can be given a duty mobile, not a desk phone")
+
+
+class VolunteersOnly(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("only volunteers of this contact point sign up for its shifts")

@@ -1,0 +1,283 @@
+"""The helpline's tables: contact points, their lines and duty phones, volunteers, the weekly
+shift templates and the planned shifts with their seats, and the calls with the legs they rang.
+
+Phone numbers of volunteers are encrypted and found through a blind index, like members'. A
+caller's number is never stored: only its keyed HMAC (``caller_key``), for a repeat-caller count
+and the block list. Duty phones and lines are the organisation's own numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.database import Base, string_enum, utcnow
+from core.pii import EncryptedText
+
+
+class RingStrategy(StrEnum):
+    """How the phones on duty ring (after a desk phone that rings first, if any)."""
+
+    ring_all = "ring_all"  # every free phone at once; the first to press 1 takes the call
+    in_turn = "in_turn"  # phone by phone, ``ring_seconds`` each, once round
+
+
+class RingsAt(StrEnum):
+    """Where a shift's seats ring."""
+
+    own_phone = "own_phone"  # the volunteer's own number
+    duty_mobile = "duty_mobile"  # the duty mobile the coordinator assigned to the seat
+    desk_phone = "desk_phone"  # the contact point's desk phone
+    # The desk phone alone for ``ring_seconds``, then each seat's mobile (its duty mobile, or
+    # the volunteer's own phone): "after seven rings the call goes on to the mobile".
+    desk_first = "desk_first"
+
+
+class DutyPhoneKind(StrEnum):
+    desk = "desk"
+    mobile = "mobile"
+
+
+class ShiftStatus(StrEnum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+
+
+class CallOutcome(StrEnum):
+    ringing = "ringing"  # still in progress
+    answered = "answered"
+    missed = "missed"  # rang, nobody took it
+    busy = "busy"  # on duty, but every seat was already in a call
+    out_of_hours = "out_of_hours"
+    hung_up = "hung_up"  # the caller hung up while it rang
+    blocked = "blocked"
+
+
+class LegOutcome(StrEnum):
+    ringing = "ringing"
+    taken = "taken"  # pressed 1 first
+    declined = "declined"  # answered without pressing 1 (or a voicemail picked up)
+    too_late = "too_late"  # pressed 1 after someone else took the call
+    not_answered = "not_answered"
+
+
+contact_point_coordinators = Table(
+    "contact_point_coordinators",
+    Base.metadata,
+    Column(
+        "contact_point_id", ForeignKey("contact_points.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+)
+
+contact_point_volunteers = Table(
+    "contact_point_volunteers",
+    Base.metadata,
+    Column(
+        "contact_point_id", ForeignKey("contact_points.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("volunteer_id", ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ContactPoint(Base):
+    __tablename__ = "contact_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    language: Mapped[str] = mapped_column(String(2))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    ring_strategy: Mapped[RingStrategy] = mapped_column(
+        string_enum(RingStrategy, 16), default=RingStrategy.ring_all
+    )
+    # Seconds one seat rings in turn, or the desk phone alone; seven rings are about 35 s.
+    ring_seconds: Mapped[int] = mapped_column(default=35)
+    # Connected to the national line: its place in the order (1 first); None: not connected.
+    national_order: Mapped[int | None]
+    # Out of hours, read out the national line's number.
+    announce_national: Mapped[bool] = mapped_column(default=False)
+    # Volunteers may sign up for or withdraw from a seat until this many hours before its start.
+    signup_cutoff_hours: Mapped[int] = mapped_column(default=24)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HelplineLine(Base):
+    """A line (``lines``) that belongs to the helpline: a contact point's, or, without a
+    contact point, the national line. A line belongs to a group or to the helpline, never both
+    (``helpline.service`` checks ``group_lines`` under the line's lock)."""
+
+    __tablename__ = "helpline_lines"
+
+    line_id: Mapped[int] = mapped_column(
+        ForeignKey("lines.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+
+
+class DutyPhone(Base):
+    """A phone the contact point owns: its desk phone, or a duty mobile handed over at shifts."""
+
+    __tablename__ = "duty_phones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[DutyPhoneKind] = mapped_column(string_enum(DutyPhoneKind, 8))
+    label: Mapped[str] = mapped_column(String(80))
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # E.164, the organisation's
+
+
+class Volunteer(Base):
+    """A staff account on helpline duty, with the phone its seats ring (encrypted)."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), unique=True)
+    phone: Mapped[str] = mapped_column(EncryptedText)
+    phone_index: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShiftTemplate(Base):
+    """A weekly shift in the contact point's local time. ``end_minute`` at or before
+    ``start_minute`` is an overnight shift, ending the next day."""
+
+    __tablename__ = "shift_templates"
+    __table_args__ = (
+        CheckConstraint("seats >= 1 AND seats <= 10", name="seats_range"),
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int]  # 0 = Monday
+    start_minute: Mapped[int]
+    end_minute: Mapped[int]
+    seats: Mapped[int]
+    rings_at: Mapped[RingsAt] = mapped_column(string_enum(RingsAt, 16))
+
+
+class Shift(Base):
+    """One planned occurrence of a template, in UTC, with its seats."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (UniqueConstraint("template_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shift_templates.id", ondelete="SET NULL")
+    )
+    local_date: Mapped[date]
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    rings_at: Mapped[RingsAt] = mapped_column(string_enum(RingsAt, 16))
+    status: Mapped[ShiftStatus] = mapped_column(
+        string_enum(ShiftStatus, 16), default=ShiftStatus.scheduled
+    )
+
+    seats: Mapped[list[Seat]] = relationship(
+        back_populates="shift", cascade="all, delete-orphan", order_by="Seat.position"
+    )
+
+
+class Seat(Base):
+    __tablename__ = "seats"
+    __table_args__ = (
+        UniqueConstraint("shift_id", "position"),
+        UniqueConstraint("shift_id", "volunteer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]  # 1, 2 …: the order seats ring in turn
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL"), index=True
+    )
+    duty_phone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("duty_phones.id", ondelete="SET NULL")
+    )
+
+    shift: Mapped[Shift] = relationship(back_populates="seats")
+
+
+class HelplineCall(Base):
+    """One call to a contact point or the national line, as the coordinator's log shows it."""
+
+    __tablename__ = "helpline_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id", ondelete="SET NULL"))
+    national: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str] = mapped_column(String(2))  # what the caller hears
+    # Where it was routed (for a national call: the contact point it went to, if any).
+    contact_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="SET NULL"), index=True
+    )
+    caller_key: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC; None: withheld
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    talk_seconds: Mapped[int | None]
+    outcome: Mapped[CallOutcome] = mapped_column(
+        string_enum(CallOutcome, 16), default=CallOutcome.ringing
+    )
+    step: Mapped[int] = mapped_column(default=0)  # which ring step runs (in turn, desk first)
+    taken_by_leg_id: Mapped[int | None]
+
+    legs: Mapped[list[Leg]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="Leg.id"
+    )
+
+
+class Leg(Base):
+    """One phone rung for a call: whose seat, which phone, and what came of it."""
+
+    __tablename__ = "helpline_legs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("helpline_calls.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[int]
+    seat_id: Mapped[int | None] = mapped_column(ForeignKey("seats.id", ondelete="SET NULL"))
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL"), index=True
+    )
+    duty_phone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("duty_phones.id", ondelete="SET NULL"), index=True
+    )
+    desk_first: Mapped[bool] = mapped_column(default=False)  # the desk phone, rung alone first
+    rung_at: Mapped[datetime]
+    outcome: Mapped[LegOutcome] = mapped_column(
+        string_enum(LegOutcome, 16), default=LegOutcome.ringing
+    )
+
+    call: Mapped[HelplineCall] = relationship(back_populates="legs")
+
+
+class CallerBlock(Base):
+    """A caller a coordinator blocked from a contact point for a time, by HMAC only."""
+
+    __tablename__ = "caller_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    caller_key: Mapped[str] = mapped_column(String(64), index=True)
+    until: Mapped[datetime]
+    blocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

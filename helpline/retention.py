@@ -1,0 +1,52 @@
+"""Retention of the helpline's records: a call's caller HMAC goes after the repeat-caller window
+(``RETENTION_HELPLINE_CALLER_DAYS``), the call log itself after ``RETENTION_HELPLINE_CALL_DAYS``,
+and a block once it has expired."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.orm import Session
+
+from core.retention import Rule, days_before
+from core.settings import get_settings
+from helpline.models import CallerBlock, HelplineCall
+
+
+def callers_due(now: datetime) -> Select[Any]:
+    cutoff = days_before(now, get_settings().retention_helpline_caller_days)
+    return select(HelplineCall.id).where(
+        HelplineCall.started_at < cutoff, HelplineCall.caller_key.is_not(None)
+    )
+
+
+def clear_callers(session: Session, ids: Sequence[int], _now: datetime) -> None:
+    session.execute(update(HelplineCall).where(HelplineCall.id.in_(ids)).values(caller_key=None))
+
+
+def calls_due(now: datetime) -> Select[Any]:
+    cutoff = days_before(now, get_settings().retention_helpline_call_days)
+    return select(HelplineCall.id).where(HelplineCall.started_at < cutoff)
+
+
+def delete_calls(session: Session, ids: Sequence[int], _now: datetime) -> None:
+    session.execute(delete(HelplineCall).where(HelplineCall.id.in_(ids)))  # legs cascade
+
+
+def blocks_due(now: datetime) -> Select[Any]:
+    return select(CallerBlock.id).where(CallerBlock.until < now)
+
+
+def delete_blocks(session: Session, ids: Sequence[int], _now: datetime) -> None:
+    session.execute(delete(CallerBlock).where(CallerBlock.id.in_(ids)))
+
+
+def rules() -> list[Rule]:
+    return [
+        Rule("helpline calls: caller HMAC", callers_due, clear_callers),
+        Rule("helpline calls", calls_due, delete_calls),
+        Rule("expired caller blocks", blocks_due, delete_blocks),
+    ]

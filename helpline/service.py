@@ -1,0 +1,433 @@
+"""Contact points, their lines and duty phones, volunteers and coordinators, blocks and the call
+log: the helpline's setup and records (the shifts are in ``helpline.shifts``).
+
+Who may do what (``helpline.dependencies``): admins everything; a contact point's coordinators
+its schedule, volunteers, duty phones, calls and blocks; its volunteers see its schedule and
+sign up. Every change is audited without personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from auth.models import Role, Staff
+from core import audit, pii
+from groups.exceptions import LineNotFound
+from groups.models import Line, group_lines
+from helpline import duty, shifts
+from helpline.exceptions import (
+    CallNotFound,
+    ContactPointNotFound,
+    DutyPhoneNotFound,
+    LineUsedByGroup,
+    NameTaken,
+    NoCallerToBlock,
+    PhoneTaken,
+    StaffNotFound,
+    VolunteerNotFound,
+)
+from helpline.models import (
+    CallerBlock,
+    CallOutcome,
+    ContactPoint,
+    DutyPhone,
+    HelplineCall,
+    HelplineLine,
+    Volunteer,
+    contact_point_coordinators,
+    contact_point_volunteers,
+)
+from helpline.schemas import (
+    ContactPointCreate,
+    ContactPointUpdate,
+    DutyPhoneCreate,
+    OnDutyRead,
+    VolunteerCreate,
+)
+
+REPEAT_WINDOW = timedelta(days=90)
+
+
+def _audit(session: Session, actor: Staff, action: str, kind: str, target: int | None) -> None:
+    audit.record(session, actor_id=actor.id, action=action, target_type=kind, target_id=target)
+
+
+# --- who may see what ------------------------------------------------------------------------
+
+
+def coordinated_ids(session: Session, staff: Staff) -> set[int] | None:
+    """The contact points ``staff`` coordinates (None: all, for an admin)."""
+    if staff.role is Role.admin:
+        return None
+    rows = session.scalars(
+        select(contact_point_coordinators.c.contact_point_id).where(
+            contact_point_coordinators.c.staff_id == staff.id
+        )
+    )
+    return set(rows)
+
+
+def served_ids(session: Session, staff: Staff) -> set[int]:
+    """The contact points ``staff`` serves at as a volunteer."""
+    rows = session.scalars(
+        select(contact_point_volunteers.c.contact_point_id)
+        .join(Volunteer, Volunteer.id == contact_point_volunteers.c.volunteer_id)
+        .where(Volunteer.staff_id == staff.id)
+    )
+    return set(rows)
+
+
+def is_coordinator(session: Session, staff: Staff, point_id: int) -> bool:
+    coordinated = coordinated_ids(session, staff)
+    return coordinated is None or point_id in coordinated
+
+
+def visible_ids(session: Session, staff: Staff) -> set[int] | None:
+    coordinated = coordinated_ids(session, staff)
+    return None if coordinated is None else coordinated | served_ids(session, staff)
+
+
+# --- contact points --------------------------------------------------------------------------
+
+
+def get_point(session: Session, point_id: int) -> ContactPoint:
+    point = session.get(ContactPoint, point_id)
+    if point is None:
+        raise ContactPointNotFound()
+    return point
+
+
+def list_points(session: Session, staff: Staff) -> list[ContactPoint]:
+    query = select(ContactPoint).order_by(ContactPoint.name)
+    visible = visible_ids(session, staff)
+    if visible is not None:
+        query = query.where(ContactPoint.id.in_(visible))
+    return list(session.scalars(query))
+
+
+def create_point(session: Session, *, actor: Staff, data: ContactPointCreate) -> ContactPoint:
+    if session.scalar(select(ContactPoint.id).where(ContactPoint.name == data.name)):
+        raise NameTaken()
+    point = ContactPoint(**data.model_dump(mode="python"))
+    point.language = data.language.value
+    session.add(point)
+    session.flush()
+    _audit(session, actor, "contact_point.create", "contact_point", point.id)
+    return point
+
+
+def update_point(
+    session: Session, point: ContactPoint, *, actor: Staff, data: ContactPointUpdate
+) -> ContactPoint:
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("national_order") == 0:
+        changes["national_order"] = None  # off the national line
+    if "name" in changes and changes["name"] != point.name:
+        taken = select(ContactPoint.id).where(ContactPoint.name == changes["name"])
+        if session.scalar(taken):
+            raise NameTaken()
+    for field, value in changes.items():
+        setattr(point, field, getattr(value, "value", value))
+    _audit(session, actor, "contact_point.update", "contact_point", point.id)
+    return point
+
+
+def point_lines(session: Session, point_id: int | None) -> list[str]:
+    """The numbers of a contact point's lines (None: the national line's)."""
+    query = select(Line.number).join(HelplineLine, HelplineLine.line_id == Line.id)
+    if point_id is None:
+        query = query.where(HelplineLine.contact_point_id.is_(None))
+    else:
+        query = query.where(HelplineLine.contact_point_id == point_id)
+    return list(session.scalars(query.order_by(Line.id)))
+
+
+def attach_line(
+    session: Session, *, actor: Staff, point: ContactPoint | None, line_id: int
+) -> Line:
+    """Give the line to a contact point (None: make it the national line). A line of a group is
+    refused; a line of another contact point moves, keeping no routing to the old one."""
+    line = session.scalar(select(Line).where(Line.id == line_id).with_for_update())
+    if line is None:
+        raise LineNotFound()
+    in_group = session.scalar(select(exists().where(group_lines.c.line_id == line_id)))
+    if in_group:
+        raise LineUsedByGroup()
+    session.execute(delete(HelplineLine).where(HelplineLine.line_id == line_id))
+    session.add(HelplineLine(line_id=line_id, contact_point_id=point.id if point else None))
+    if point is not None:
+        line.language = point.language  # what the line's callers hear
+    _audit(session, actor, "helpline.line_attach", "line", line_id)
+    session.flush()
+    return line
+
+
+def detach_line(session: Session, *, actor: Staff, line_id: int) -> None:
+    session.execute(delete(HelplineLine).where(HelplineLine.line_id == line_id))
+    _audit(session, actor, "helpline.line_detach", "line", line_id)
+
+
+# --- duty phones -----------------------------------------------------------------------------
+
+
+def add_duty_phone(
+    session: Session, point: ContactPoint, *, actor: Staff, data: DutyPhoneCreate
+) -> DutyPhone:
+    if _number_used(session, data.number):
+        raise PhoneTaken()
+    phone = DutyPhone(
+        contact_point_id=point.id, kind=data.kind, label=data.label, number=data.number
+    )
+    session.add(phone)
+    session.flush()
+    _audit(session, actor, "duty_phone.create", "duty_phone", phone.id)
+    return phone
+
+
+def list_duty_phones(session: Session, point: ContactPoint) -> list[DutyPhone]:
+    query = select(DutyPhone).where(DutyPhone.contact_point_id == point.id)
+    return list(session.scalars(query.order_by(DutyPhone.kind, DutyPhone.id)))
+
+
+def get_duty_phone(session: Session, point: ContactPoint, phone_id: int) -> DutyPhone:
+    phone = session.get(DutyPhone, phone_id)
+    if phone is None or phone.contact_point_id != point.id:
+        raise DutyPhoneNotFound()
+    return phone
+
+
+def remove_duty_phone(session: Session, phone: DutyPhone, *, actor: Staff) -> None:
+    session.delete(phone)
+    _audit(session, actor, "duty_phone.delete", "duty_phone", phone.id)
+
+
+def _number_used(session: Session, number: str) -> bool:
+    as_volunteer = select(Volunteer.id).where(Volunteer.phone_index == pii.phone_index(number))
+    as_duty = select(DutyPhone.id).where(DutyPhone.number == number)
+    return bool(session.scalar(as_volunteer) or session.scalar(as_duty))
+
+
+# --- volunteers and coordinators -------------------------------------------------------------
+
+
+def _active_staff(session: Session, staff_id: int) -> Staff:
+    staff = session.get(Staff, staff_id)
+    if staff is None or not staff.is_active:
+        raise StaffNotFound()
+    return staff
+
+
+def add_volunteer(
+    session: Session, point: ContactPoint, *, actor: Staff, data: VolunteerCreate
+) -> Volunteer:
+    """Attach a staff account to the contact point as a volunteer, with the phone its seats
+    ring. One account has one phone across the contact points it serves."""
+    _active_staff(session, data.staff_id)
+    volunteer = session.scalar(select(Volunteer).where(Volunteer.staff_id == data.staff_id))
+    index = pii.phone_index(data.phone)
+    changes_phone = volunteer is None or volunteer.phone_index != index
+    if changes_phone and _number_used(session, data.phone):
+        raise PhoneTaken()
+    if volunteer is None:
+        volunteer = Volunteer(staff_id=data.staff_id, phone=data.phone, phone_index=index)
+        session.add(volunteer)
+    else:
+        volunteer.phone, volunteer.phone_index = data.phone, index
+    session.flush()
+    serves = select(contact_point_volunteers).where(
+        contact_point_volunteers.c.contact_point_id == point.id,
+        contact_point_volunteers.c.volunteer_id == volunteer.id,
+    )
+    if session.execute(serves).first() is None:
+        session.execute(
+            insert(contact_point_volunteers).values(
+                contact_point_id=point.id, volunteer_id=volunteer.id
+            )
+        )
+    _audit(session, actor, "volunteer.add", "volunteer", volunteer.id)
+    return volunteer
+
+
+def list_volunteers(session: Session, point: ContactPoint) -> list[tuple[Volunteer, Staff]]:
+    rows = session.execute(
+        select(Volunteer, Staff)
+        .join(Staff, Staff.id == Volunteer.staff_id)
+        .join(
+            contact_point_volunteers,
+            contact_point_volunteers.c.volunteer_id == Volunteer.id,
+        )
+        .where(contact_point_volunteers.c.contact_point_id == point.id)
+        .order_by(func.lower(Staff.username))
+    )
+    return [(volunteer, staff) for volunteer, staff in rows]
+
+
+def get_volunteer(session: Session, point: ContactPoint, volunteer_id: int) -> Volunteer:
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None or not serves_at(session, volunteer.id, point.id):
+        raise VolunteerNotFound()
+    return volunteer
+
+
+def volunteer_of(session: Session, staff: Staff) -> Volunteer | None:
+    return session.scalar(select(Volunteer).where(Volunteer.staff_id == staff.id))
+
+
+def serves_at(session: Session, volunteer_id: int, point_id: int) -> bool:
+    found = session.execute(
+        select(contact_point_volunteers).where(
+            contact_point_volunteers.c.contact_point_id == point_id,
+            contact_point_volunteers.c.volunteer_id == volunteer_id,
+        )
+    ).first()
+    return found is not None
+
+
+def remove_volunteer(
+    session: Session, point: ContactPoint, volunteer: Volunteer, *, actor: Staff, now: datetime
+) -> int:
+    """The volunteer no longer serves here; their coming seats here are freed (how many is
+    returned, for the coordinator)."""
+    freed = shifts.free_coming_seats(session, point, volunteer, now=now)
+    session.execute(
+        delete(contact_point_volunteers).where(
+            contact_point_volunteers.c.contact_point_id == point.id,
+            contact_point_volunteers.c.volunteer_id == volunteer.id,
+        )
+    )
+    _audit(session, actor, "volunteer.remove", "volunteer", volunteer.id)
+    return freed
+
+
+def add_coordinator(session: Session, point: ContactPoint, *, actor: Staff, staff_id: int) -> Staff:
+    staff = _active_staff(session, staff_id)
+    statement = insert(contact_point_coordinators).values(
+        contact_point_id=point.id, staff_id=staff.id
+    )
+    try:
+        with session.begin_nested():
+            session.execute(statement)
+    except IntegrityError:
+        pass  # a coordinator already
+    _audit(session, actor, "coordinator.add", "staff", staff.id)
+    return staff
+
+
+def list_coordinators(session: Session, point: ContactPoint) -> list[Staff]:
+    return list(
+        session.scalars(
+            select(Staff)
+            .join(contact_point_coordinators, contact_point_coordinators.c.staff_id == Staff.id)
+            .where(contact_point_coordinators.c.contact_point_id == point.id)
+            .order_by(func.lower(Staff.username))
+        )
+    )
+
+
+# --- calls and blocks ------------------------------------------------------------------------
+
+
+def list_calls(
+    session: Session,
+    point: ContactPoint,
+    *,
+    limit: int,
+    offset: int,
+    outcome: str | None = None,
+    since: datetime | None = None,
+) -> tuple[list[HelplineCall], int]:
+    query = select(HelplineCall).where(HelplineCall.contact_point_id == point.id)
+    if outcome is not None:
+        query = query.where(HelplineCall.outcome == outcome)
+    if since is not None:
+        query = query.where(HelplineCall.started_at >= since)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(HelplineCall.started_at.desc(), HelplineCall.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total
+
+
+def get_call(session: Session, point: ContactPoint, call_id: int) -> HelplineCall:
+    call = session.get(HelplineCall, call_id)
+    if call is None or call.contact_point_id != point.id:
+        raise CallNotFound()
+    return call
+
+
+def earlier_calls(session: Session, call: HelplineCall) -> int:
+    """Calls from the same number within the repeat window before this one (by HMAC)."""
+    if call.caller_key is None:
+        return 0
+    found = session.scalar(
+        select(func.count(HelplineCall.id)).where(
+            HelplineCall.caller_key == call.caller_key,
+            HelplineCall.started_at < call.started_at,
+            HelplineCall.started_at >= call.started_at - REPEAT_WINDOW,
+        )
+    )
+    return found or 0
+
+
+def block_caller(
+    session: Session,
+    point: ContactPoint,
+    call: HelplineCall,
+    *,
+    actor: Staff,
+    days: int,
+    now: datetime,
+) -> CallerBlock:
+    """Block the caller of ``call`` from this contact point for ``days``: by its HMAC only."""
+    if call.caller_key is None:
+        raise NoCallerToBlock()
+    block = CallerBlock(
+        contact_point_id=point.id,
+        caller_key=call.caller_key,
+        until=now + timedelta(days=days),
+        blocked_by_id=actor.id,
+    )
+    session.add(block)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="helpline.block",
+        target_type="helpline_call",
+        target_id=call.id,
+        details={"days": days},
+    )
+    return block
+
+
+def on_duty_now(session: Session, point: ContactPoint, *, now: datetime) -> OnDutyRead:
+    """Who is on duty now, calls in progress, and calls nobody took since local midnight."""
+    on_duty = duty.on_duty(session, point.id, now)
+    names = session.scalars(
+        select(Staff.username)
+        .join(Volunteer, Volunteer.staff_id == Staff.id)
+        .where(Volunteer.id.in_({target.volunteer_id for target in on_duty}))
+        .order_by(func.lower(Staff.username))
+    )
+    midnight = now.astimezone(ZoneInfo(point.time_zone)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    mine = HelplineCall.contact_point_id == point.id
+    in_progress = select(func.count(HelplineCall.id)).where(mine, HelplineCall.ended_at.is_(None))
+    missed = select(func.count(HelplineCall.id)).where(
+        mine,
+        HelplineCall.started_at >= midnight,
+        HelplineCall.outcome.in_((CallOutcome.missed, CallOutcome.busy)),
+    )
+    return OnDutyRead(
+        on_duty=list(names),
+        calls_in_progress=session.scalar(in_progress) or 0,
+        missed_today=session.scalar(missed) or 0,
+    )
