@@ -39,10 +39,12 @@ from helpline.models import (
     ShiftStatus,
     ShiftTemplate,
     Volunteer,
+    contact_point_coordinators,
     contact_point_volunteers,
 )
 from helpline.schedule import Weekly, clash, dates, times
 from helpline.schemas import TemplateCreate, TemplateUpdate
+from notifications import notices
 
 PLAN_WEEKS = 8
 
@@ -53,6 +55,32 @@ def weekly(template: ShiftTemplate) -> Weekly:
 
 def _audit(session: Session, actor: Staff, action: str, kind: str, target: int) -> None:
     audit.record(session, actor_id=actor.id, action=action, target_type=kind, target_id=target)
+
+
+def _tell(session: Session, shift: Shift, event: str, staff_ids: list[int], now: datetime) -> None:
+    """A duty notice about ``shift`` to these accounts, through the outbox."""
+    notices.notify_duty(
+        session,
+        staff_ids=staff_ids,
+        event=event,
+        contact_point_id=shift.contact_point_id,
+        shift_id=shift.id,
+        now=now,
+    )
+
+
+def _seated_staff(session: Session, shift: Shift) -> list[int]:
+    ids = [seat.volunteer_id for seat in shift.seats if seat.volunteer_id is not None]
+    return list(session.scalars(select(Volunteer.staff_id).where(Volunteer.id.in_(ids))))
+
+
+def _coordinators(session: Session, point_id: int, *, but: int | None = None) -> list[int]:
+    rows = session.scalars(
+        select(contact_point_coordinators.c.staff_id).where(
+            contact_point_coordinators.c.contact_point_id == point_id
+        )
+    )
+    return [staff_id for staff_id in rows if staff_id != but]
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -161,6 +189,7 @@ def remove_template(
     for shift in _coming(session, template, now):
         if _taken(shift):
             shift.status = ShiftStatus.cancelled
+            _tell(session, shift, "shift_cancelled", _seated_staff(session, shift), now)
             cancelled += 1
         else:
             session.delete(shift)
@@ -248,6 +277,7 @@ def cancel_shift(session: Session, shift: Shift, *, actor: Staff, now: datetime)
     if shift.ends_at <= now:
         raise ShiftOver()
     shift.status = ShiftStatus.cancelled
+    _tell(session, shift, "shift_cancelled", _seated_staff(session, shift), now)
     _audit(session, actor, "shift.cancel", "shift", shift.id)
     return len(_taken(shift))
 
@@ -303,6 +333,8 @@ def withdraw(
     if seat is None:
         raise NotSignedUp()
     seat.volunteer_id, seat.duty_phone_id = None, None
+    coordinators = _coordinators(session, point.id, but=volunteer.staff_id)
+    _tell(session, shift, "seat_given_up", coordinators, now)
     audit.record(
         session,
         actor_id=volunteer.staff_id,
@@ -346,6 +378,8 @@ def unassign(
     if seat is None:
         raise NotSignedUp()
     seat.volunteer_id, seat.duty_phone_id = None, None
+    if volunteer.staff_id != actor.id:
+        _tell(session, shift, "seat_removed", [volunteer.staff_id], now)
     _audit(session, actor, "seat.unassign", "shift", shift.id)
     session.flush()
 
@@ -364,6 +398,7 @@ def free_coming_seats(
     ).all()
     for seat in seats:
         seat.volunteer_id, seat.duty_phone_id = None, None
+        _tell(session, seat.shift, "seat_removed", [volunteer.staff_id], now)
     return len(seats)
 
 

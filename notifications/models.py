@@ -26,6 +26,7 @@ class Kind(StrEnum):
     meeting_cancelled = "meeting_cancelled"  # SMS notice
     meeting_moved = "meeting_moved"  # SMS notice
     moderator_notice = "moderator_notice"  # e-mail (or SMS) to a moderator
+    duty_notice = "duty_notice"  # e-mail (or SMS) to a helpline volunteer or coordinator
 
 
 class Status(StrEnum):
@@ -67,6 +68,9 @@ class OutboxMessage(Base):
         ForeignKey("memberships.id", ondelete="SET NULL"), index=True
     )
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    # A message to a staff account itself (helpline duty), not to a membership. No reference:
+    # accounts are deactivated, never deleted, and SQLite could not add one in place.
+    staff_id: Mapped[int | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(default=0)
     # Non-personal parameters of the text (event name, previous start time...).
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

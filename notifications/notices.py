@@ -29,7 +29,7 @@ from notifications.schemas import DeliveryRead as DeliveryRead  # noqa: PLC0414
 
 log = get_logger("notifications")
 
-MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice}
+MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice, Kind.duty_notice}
 
 
 # --- members: invitation and PIN ---
@@ -282,3 +282,41 @@ def notify_failure(session: Session, row: OutboxMessage, now: datetime) -> None:
         notify_moderators(
             session, group_id=row.group_id, event="delivery_failed", now=now, subject_id=row.id
         )
+
+
+# --- helpline duty ---
+
+
+def notify_duty(
+    session: Session,
+    *,
+    staff_ids: Sequence[int],
+    event: str,
+    contact_point_id: int,
+    shift_id: int,
+    now: datetime,
+) -> int:
+    """Tell helpline staff about a shift: e-mail if they have one, else SMS.
+
+    ``event`` is ``shift_cancelled`` or ``seat_removed`` (to the volunteer whose seat it was) or
+    ``seat_given_up`` (to the coordinators); one message per person, event and shift.
+    """
+    count = 0
+    for staff_id in dict.fromkeys(staff_ids):
+        channel = _staff_channel(session.get(Staff, staff_id))
+        if channel is None:
+            log.warning("duty.no_contact", extra={"staff_id": staff_id})
+            continue
+        count += outbox.enqueue(
+            session,
+            kind=Kind.duty_notice,
+            channel=channel,
+            group_id=None,
+            membership_ids=(),
+            staff_ids=[staff_id],
+            version=shift_id,
+            payload={"event": event, "contact_point_id": contact_point_id, "shift_id": shift_id},
+            tag=event,
+            now=now,
+        )
+    return count

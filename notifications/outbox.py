@@ -74,8 +74,11 @@ def idempotency_key(
     meeting_id: int | None = None,
     version: int = 0,
     tag: str = "",
+    staff_id: int | None = None,
 ) -> str:
     key = f"{kind.value}:m{membership_id or '-'}:mt{meeting_id or '-'}:v{version}"
+    if staff_id is not None:
+        key = f"{kind.value}:s{staff_id}:v{version}"
     return f"{key}:{tag}" if tag else key
 
 
@@ -93,23 +96,33 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     secret: str | None = None,
     tag: str = "",
+    staff_ids: Sequence[int] = (),
 ) -> int:
-    """→ ``pending``: the same message to each of these members; how many rows were new.
+    """→ ``pending``: the same message to each of these members (or, with ``staff_ids`` and no
+    members, to each of these staff accounts); how many rows were new.
 
     A key already queued is left alone (``ON CONFLICT DO NOTHING``), so an event replayed, a job
     run twice or two runs at once queue each member's message once. One statement for all: it
     goes as multi-row ``VALUES`` pages ("insertmanyvalues", sized to the driver's limits).
     """
+    recipients: list[tuple[int | None, int | None]] = [(m, None) for m in membership_ids]
+    recipients += [(None, staff_id) for staff_id in staff_ids]
     rows = [
         {
             "idempotency_key": idempotency_key(
-                kind, membership_id=membership_id, meeting_id=meeting_id, version=version, tag=tag
+                kind,
+                membership_id=membership_id,
+                meeting_id=meeting_id,
+                version=version,
+                tag=tag,
+                staff_id=staff_id,
             ),
             "kind": kind,
             "channel": channel,
             "status": Status.pending,
             "group_id": group_id,
             "membership_id": membership_id,
+            "staff_id": staff_id,
             "meeting_id": meeting_id,
             "version": version,
             "payload": payload or {},
@@ -119,7 +132,7 @@ def enqueue(
             "expires_at": expires_at,
             "created_at": now,
         }
-        for membership_id in membership_ids
+        for membership_id, staff_id in recipients
     ]
     if not rows:
         return 0

@@ -25,7 +25,7 @@ from core.clock import local_time
 from core.schemas import language_or_default
 from core.settings import get_settings
 from groups.models import SEATED, Group, Meeting, MeetingStatus, Membership, MembershipStatus
-from notifications import ics, notices, optout
+from notifications import duty, ics, notices, optout
 from notifications.models import Channel, Kind, OutboxMessage
 from notifications.outbox import Moot, Skip
 from notifications.providers import Sms
@@ -142,6 +142,15 @@ def moderator_email(
     language = language_or_default(language)
     body = text(language, "moderator_body", event=event, group_name=group.name)
     subject = text(language, "moderator_event", event=event)
+    return staff_email(
+        to=to, message_id=message_id, subject=subject, body=body, language=language, now=now
+    )
+
+
+def staff_email(
+    *, to: str, message_id: str, subject: str, body: str, language: str, now: datetime
+) -> EmailMessage:
+    """A short plain notice to a staff member, with its HTML twin."""
     message = _message(to=to, subject=subject, message_id=message_id, now=now)
     message.set_content(body)
     html = environment().get_template("moderator.html")
@@ -212,6 +221,14 @@ def build(
     """
     if row.expires_at is not None and row.expires_at <= now:
         return Skip(Moot.late, "too late: the meeting started")
+    if row.kind is Kind.duty_notice:
+        return duty.message(session, row, now)
+    return _to_member(session, row, now=now, recipients=recipients)
+
+
+def _to_member(
+    session: Session, row: OutboxMessage, *, now: datetime, recipients: Recipients
+) -> Sms | EmailMessage | Skip:
     membership = recipients.memberships.get(row.membership_id) if row.membership_id else None
     if membership is None:
         return Skip(Moot.unwanted, "recipient no longer exists")

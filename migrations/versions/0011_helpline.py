@@ -1,9 +1,10 @@
 """The helpline: contact points with their lines, duty phones, volunteers and coordinators; weekly
-shift templates and planned shifts with their seats; calls with the legs they rang; caller blocks.
+shift templates and planned shifts with their seats; calls with the legs they rang; caller blocks;
+and outbox messages addressed to a staff account (duty notices).
 
 Revision ID: 0011_helpline
 Revises: 0010_retention_and_audit_chain
-Create Date: 2026-12-07 18:00:39.247861
+Create Date: 2026-12-07 18:10:59.893202
 """
 
 from collections.abc import Sequence
@@ -409,8 +410,15 @@ def upgrade() -> None:
             batch_op.f("ix_helpline_legs_volunteer_id"), ["volunteer_id"], unique=False
         )
 
+    # A nullable column alone: SQLite adds it in place, batch mode copies nothing.
+    op.add_column("outbox_messages", sa.Column("staff_id", sa.Integer(), nullable=True))
+    op.create_index("ix_outbox_messages_staff_id", "outbox_messages", ["staff_id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_messages_staff_id", table_name="outbox_messages")
+    op.drop_column("outbox_messages", "staff_id")  # SQLite 3.35 and later drop it in place
+
     with op.batch_alter_table("helpline_legs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_helpline_legs_volunteer_id"))
         batch_op.drop_index(batch_op.f("ix_helpline_legs_duty_phone_id"))

@@ -1,0 +1,62 @@
+"""The helpline's duty notices to its staff: a shift cancelled, a seat taken away or given up.
+
+The text names the contact point and the shift's local day and time — never a caller or another
+volunteer. An SMS goes from the contact point's own line, so the volunteer knows who writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auth.models import Staff
+from core.clock import local_time
+from core.speech import local_day
+from groups.models import Line
+from helpline.models import ContactPoint, HelplineLine, Shift
+from notifications import render
+from notifications.models import Channel, OutboxMessage
+from notifications.outbox import Moot, Skip
+from notifications.providers import Sms
+
+
+def message(session: Session, row: OutboxMessage, now: datetime) -> Sms | EmailMessage | Skip:
+    staff = session.get(Staff, row.staff_id) if row.staff_id else None
+    if staff is None or not staff.is_active:
+        return Skip(Moot.unwanted, "the account is no longer active")
+    point = session.get(ContactPoint, row.payload.get("contact_point_id", 0))
+    shift = session.get(Shift, row.payload.get("shift_id", 0))
+    if point is None or shift is None:
+        return Skip(Moot.unwanted, "the contact point or its shift no longer exists")
+    language, zone = point.language, point.time_zone
+    values = {
+        "event": str(row.payload.get("event", "")),
+        "point": point.name,
+        "day": local_day(shift.starts_at, zone, language),
+        "time": local_time(shift.starts_at, zone),
+    }
+    notice = render.text(language, "duty_notice", **values)
+    if row.channel is Channel.email and staff.email:
+        return render.staff_email(
+            to=staff.email,
+            message_id=f"outbox-{row.id}",
+            subject=notice,
+            body=render.text(language, "duty_body", **values),
+            language=language,
+            now=now,
+        )
+    if row.channel is Channel.sms and staff.phone:
+        sender = session.scalar(
+            select(Line.number)
+            .join(HelplineLine, HelplineLine.line_id == Line.id)
+            .where(HelplineLine.contact_point_id == point.id)
+            .order_by(Line.id)
+        )
+        if sender is None:
+            return Skip(Moot.impossible, "the contact point has no phone line to send from")
+        callback = render.status_callback_url(row.id)
+        return Sms(to=staff.phone, from_=sender, body=notice, status_callback=callback)
+    return Skip(Moot.unwanted, "the account has no contact for this channel")
