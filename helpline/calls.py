@@ -231,7 +231,7 @@ def _ring_next(
     rung = {(leg.volunteer_id, leg.duty_phone_id) for leg in call.legs}
     targets = [
         target
-        for target in duty.free(session, duty.on_duty(session, point.id, now))
+        for target in duty.free(session, duty.on_duty(session, point.id, now), now)
         if (target.volunteer_id, target.duty_phone_id) not in rung
     ]
     if not call.legs and any(target.desk_first for target in targets):
@@ -269,7 +269,9 @@ def _ring(
     phones: tuple[Phone, ...],
     lines: Lines,
 ) -> Ring:
-    return Ring(call.language, _caller_id(session, call, point), phones, point.ring_seconds, lines)
+    seconds = int(duty.longest_call().total_seconds())
+    caller_id = _caller_id(session, call, point)
+    return Ring(call.language, caller_id, phones, point.ring_seconds, seconds, lines)
 
 
 def _caller_id(session: Session, call: HelplineCall, point: ContactPoint) -> str:

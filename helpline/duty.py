@@ -9,11 +9,12 @@ once reach two different phones.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from core.settings import get_settings
 from helpline.models import (
     DutyPhone,
     DutyPhoneKind,
@@ -96,22 +97,33 @@ def _targets(
             return [*first, carried or own]
 
 
-def in_calls(session: Session) -> tuple[set[int], set[int]]:
-    """The volunteers and the duty phones in a helpline call now."""
+def longest_call() -> timedelta:
+    """No call lasts longer: the ``<Dial timeLimit>`` ends it (``MAX_CALL_HOURS``)."""
+    return timedelta(hours=get_settings().max_call_hours)
+
+
+def in_calls(session: Session, now: datetime) -> tuple[set[int], set[int]]:
+    """The volunteers and the duty phones in a helpline call now. A call whose end was never
+    heard of (the server was down when Twilio said so) stops counting after its time limit:
+    nobody is left out of the ringing for good."""
     rows = session.execute(
         select(Leg.volunteer_id, Leg.duty_phone_id)
         .join(HelplineCall, HelplineCall.id == Leg.call_id)
-        .where(Leg.outcome == LegOutcome.taken, HelplineCall.ended_at.is_(None))
+        .where(
+            Leg.outcome == LegOutcome.taken,
+            HelplineCall.ended_at.is_(None),
+            HelplineCall.answered_at > now - longest_call(),
+        )
     ).all()
     volunteers = {volunteer for volunteer, _ in rows if volunteer is not None}
     phones = {phone for _, phone in rows if phone is not None}
     return volunteers, phones
 
 
-def free(session: Session, targets: list[Target]) -> list[Target]:
+def free(session: Session, targets: list[Target], now: datetime) -> list[Target]:
     """``targets`` less those in a helpline call: a duty phone in a call, or a volunteer in a
     call (on any phone) for their own phone."""
-    volunteers, phones = in_calls(session)
+    volunteers, phones = in_calls(session, now)
 
     def busy(target: Target) -> bool:
         if target.duty_phone_id is not None:

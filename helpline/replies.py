@@ -44,6 +44,7 @@ class Ring:
     caller_id: str
     phones: tuple[Phone, ...]
     seconds: int
+    time_limit: int  # the longest a conversation may last, in seconds
     lines: Lines = ()
 
 

@@ -420,7 +420,11 @@ def on_duty_now(session: Session, point: ContactPoint, *, now: datetime) -> OnDu
         hour=0, minute=0, second=0, microsecond=0
     )
     mine = HelplineCall.contact_point_id == point.id
-    in_progress = select(func.count(HelplineCall.id)).where(mine, HelplineCall.ended_at.is_(None))
+    in_progress = select(func.count(HelplineCall.id)).where(
+        mine,
+        HelplineCall.ended_at.is_(None),
+        HelplineCall.started_at > now - duty.longest_call(),
+    )
     missed = select(func.count(HelplineCall.id)).where(
         mine,
         HelplineCall.started_at >= midnight,

@@ -70,6 +70,7 @@ def _ring(reply: Ring) -> str:
         action=url("/twilio/helpline/dialled"),
         method="POST",
         timeout=reply.seconds,
+        time_limit=reply.time_limit,
         caller_id=reply.caller_id,
     )
     for phone in reply.phones:

@@ -4,13 +4,14 @@ ends kindly after a bounded time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
+from helpline import duty
 from helpline.models import (
     CallOutcome,
     DutyPhoneKind,
@@ -288,3 +289,21 @@ def test_nobody_free_the_caller_hears_all_are_busy(
     assert second.state is Stage.ended
     assert text("pl", Prompt.all_busy) in second.spoken
     assert call_of(db, second.sid).outcome is CallOutcome.busy
+
+
+def test_a_call_whose_end_was_never_heard_stops_keeping_its_volunteer_busy(
+    db: Session, admin: Staff, clock: Clock, sim: LocalTwilio
+) -> None:
+    clock.set(MONDAY.replace(hour=15))  # 16:00 in Warsaw
+    point = warszawa(db, admin, clock)
+    first = sim.phone(point.phones[0])
+    sim.dial(point.line, CALLER)
+    first.answer().press("1")
+    # The server misses the end of that call (it was down when Twilio posted it).
+    db.expire_all()
+    busy = duty.free(db, duty.on_duty(db, point.point.id, clock.now()), clock.now())
+    assert [target.volunteer_id for target in busy] == [point.volunteers[1].id]
+
+    later = clock.now() + duty.longest_call() + timedelta(minutes=1)
+    again = duty.free(db, duty.on_duty(db, point.point.id, later), later)
+    assert point.volunteers[0].id in [target.volunteer_id for target in again]
