@@ -169,8 +169,16 @@ def eject_membership(
     control: ConferenceControl,
     now: datetime,
 ) -> Membership:
-    """Eject for good (groups.members.eject), then remove every live call of the membership."""
-    members_service.eject(session, actor=actor, membership=membership, now=now)
+    """Remove every live call of the membership, then eject it for good (groups.members.eject).
+
+    The membership's row is locked first, so a login of these credentials waits for this
+    transaction and then finds them ejected. The ejection, and with it the audit entry, comes
+    after the calls to Twilio: the audit chain's lock is held from the entry to the commit, and
+    no other staff action should wait behind a provider's answer.
+    """
+    session.execute(
+        select(Membership.id).where(Membership.id == membership.id).with_for_update()
+    )
     calls = session.scalars(
         select(Call).where(
             Call.membership_id == membership.id,
@@ -178,21 +186,24 @@ def eject_membership(
             Call.stage.in_((CallStage.admitted, CallStage.in_conference)),
         )
     )
+    still_in_call = False
     for call in list(calls):
         room = session.scalar(select(Room).where(Room.meeting_id == call.meeting_id))
         if room is None or room.conference_sid is None:
             events.mark_left(call, now)
             continue
-        sid = room.conference_sid
         try:
-            control.remove(sid, call.live_sid)
+            control.remove(room.conference_sid, call.live_sid)
         except ParticipantGone:
             pass  # already gone: exactly what we wanted
         except ControlError:
-            session.flush()
-            raise EjectedButStillInCall() from None
+            still_in_call = True
+            continue
         events.mark_left(call, now)
+    members_service.eject(session, actor=actor, membership=membership, now=now)
     session.flush()
+    if still_in_call:
+        raise EjectedButStillInCall()
     return membership
 
 
