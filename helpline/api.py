@@ -34,6 +34,7 @@ from helpline.schemas import (
     HelplineLineAttach,
     OnDutyRead,
     SeatAssign,
+    ShiftChange,
     ShiftRead,
     TemplateCreate,
     TemplateRead,
@@ -231,6 +232,22 @@ def list_shifts(
         raise InvalidInput(f"'to' must be on or after 'from', at most {MAX_DAYS} days later")
     found = shifts.shifts_between(session, point, first, last)
     return views.shift_reads(session, point, found, service.volunteer_of(session, staff))
+
+
+@router.patch(POINT + "/shifts/{shift_id}", response_model=ShiftRead)
+def change_shift(
+    *,
+    shift_id: PathId,
+    data: ShiftChange,
+    point: CoordinatedPoint,
+    session: SessionDep,
+    staff: CurrentStaff,
+    now: Now,
+) -> object:
+    """This one shift's seats (coordinators); the weekly shift stays as it is."""
+    shift = shifts.get_shift(session, point, shift_id, lock=True)
+    shifts.change_seats(session, shift, actor=staff, seats=data.seats, now=now)
+    return views.shift_reads(session, point, [shift], None)[0]
 
 
 @router.post(POINT + "/shifts/{shift_id}/cancel", response_model=ShiftRead)

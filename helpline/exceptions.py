@@ -74,6 +74,14 @@ class SeatsBelowAssigned(Conflict):
         )
 
 
+class ShiftSeatsBelowAssigned(Conflict):
+    def __init__(self, assigned: int) -> None:
+        super().__init__(
+            f"{assigned} volunteers are signed up for this shift; remove some of them before "
+            "lowering its seats"
+        )
+
+
 class ShiftFull(Conflict):
     def __init__(self) -> None:
         super().__init__("every seat of this shift is taken; choose another shift")

@@ -178,6 +178,10 @@ class ShiftRead(Schema):
     seats: list[SeatRead]
 
 
+class ShiftChange(Schema):
+    seats: int = Field(ge=1, le=10)
+
+
 class SeatAssign(Schema):
     volunteer_id: RecordId
     duty_phone_id: RecordId | None = None

@@ -27,6 +27,7 @@ from helpline.exceptions import (
     ShiftFull,
     ShiftNotFound,
     ShiftOver,
+    ShiftSeatsBelowAssigned,
     ShiftsOverlap,
     TemplateNotFound,
 )
@@ -280,6 +281,20 @@ def cancel_shift(session: Session, shift: Shift, *, actor: Staff, now: datetime)
     _tell(session, shift, "shift_cancelled", _seated_staff(session, shift), now)
     _audit(session, actor, "shift.cancel", "shift", shift.id)
     return len(_taken(shift))
+
+
+def change_seats(
+    session: Session, shift: Shift, *, actor: Staff, seats: int, now: datetime
+) -> Shift:
+    """One shift's seats, its template left as it is (a busy evening, a holiday)."""
+    _open(shift, now)
+    taken = len(_taken(shift))
+    if seats < taken:
+        raise ShiftSeatsBelowAssigned(taken)
+    _resize(shift, seats)
+    _audit(session, actor, "shift.seats", "shift", shift.id)
+    session.flush()
+    return shift
 
 
 def _open(shift: Shift, now: datetime) -> None:

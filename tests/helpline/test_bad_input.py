@@ -178,3 +178,19 @@ def _helpline_line_id(db: Session, point: Point) -> int:
     found = db.scalar(select(Line.id).where(Line.number == point.line))
     assert found is not None
     return found
+
+
+def test_one_shift_keeps_the_seats_its_volunteers_hold(
+    client: TestClient, db: Session, point: Point, admin: Staff
+) -> None:
+    headers = auth_headers(client, point.coordinator)
+    template(client, point, headers, weekday="wed", seats=2)
+    shift = shifts.shifts_between(db, point.point, NOW.date(), NOW.date().replace(day=4))[0]
+    for volunteer in point.volunteers:
+        shifts.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=None, now=NOW)
+    db.commit()
+    change = url(point, f"/shifts/{shift.id}")
+
+    refused(client.patch(change, json={"seats": 1}, headers=headers), 409, "2 volunteers")
+    grown = client.patch(change, json={"seats": 3}, headers=headers)
+    assert grown.status_code == 200 and grown.json()["open_seats"] == 1

@@ -261,6 +261,14 @@ MATRIX: dict[tuple[str, str], tuple[Build, dict[str, int]]] = {
         call("GET", at("/shifts")),
         visible(200),
     ),
+    ("PATCH", "/api/v1/helpline/contact-points/{point_id}/shifts/{shift_id}"): (
+        call(
+            "PATCH",
+            lambda w: P.format(w.point.id) + f"/shifts/{w.open_shift.id}",
+            lambda w: {"seats": 3},
+        ),
+        coordinators(200),
+    ),
     ("POST", "/api/v1/helpline/contact-points/{point_id}/shifts/{shift_id}/cancel"): (
         call("POST", lambda w: P.format(w.point.id) + f"/shifts/{w.open_shift.id}/cancel"),
         coordinators(200),
