@@ -7,7 +7,7 @@ for open seats. A contact point outside the caller's is a 404.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,11 @@ from helpline.schemas import (
     VolunteerCreate,
     VolunteerRead,
 )
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
+
 
 router = APIRouter(prefix="/api/v1/helpline", tags=["helpline"], responses=API_ERRORS)
 Paging = Annotated[PageParams, Depends()]
@@ -337,10 +342,12 @@ def list_calls(
     session: SessionDep,
     paging: Paging,
     outcome: CallOutcome | None = None,
+    since: Annotated[date | None, Query(description="local date: calls from this day on")] = None,
 ) -> object:
     """The call log, newest first (coordinators): outcome, waits, who took it, who was rung."""
+    start = local_midnight(since, point.time_zone) if since is not None else None
     calls, total = service.list_calls(
-        session, point, limit=paging.limit, offset=paging.offset, outcome=outcome
+        session, point, limit=paging.limit, offset=paging.offset, outcome=outcome, since=start
     )
     items = [views.call_read(session, call) for call in calls]
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from helpline.prompts import Prompt, digits, text
 from supportline.emulator.engine import Stage
 from supportline.emulator.local import LocalTwilio
 from tests.clock import Clock
-from tests.factories import create_staff
+from tests.factories import auth_headers, create_staff
 from tests.helpline.world import CALLER, Point, contact_point, own_numbers, seat_now, weekly
 
 MONDAY = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)  # 17:30 in Warsaw, 18:30 in Jerusalem
@@ -162,3 +163,26 @@ def test_a_number_that_is_no_line_is_not_in_service(sim: LocalTwilio) -> None:
     caller = sim.dial("+48221234000", CALLER)
     assert caller.state is Stage.ended
     assert caller.spoken[0] == "This number is not in service."
+
+
+def test_the_call_log_filters_by_outcome_and_day(
+    db: Session, admin: Staff, clock: Clock, sim: LocalTwilio, client: TestClient
+) -> None:
+    clock.set(MONDAY)
+    point = on_duty(db, admin, clock, "Płock", 1)
+    volunteer = sim.phone(point.phones[0])
+    sim.dial(point.line, CALLER).hang_up()
+    taken = sim.dial(point.line, CALLER)  # the same caller again
+    volunteer.answer().press("1")
+    assert taken.state is Stage.connected
+    url = f"/api/v1/helpline/contact-points/{point.point.id}/calls"
+    headers = auth_headers(client, point.coordinator)
+
+    everything = client.get(url, headers=headers).json()
+    answered = client.get(url, params={"outcome": "answered"}, headers=headers).json()
+    tomorrow = client.get(url, params={"since": "2026-03-03"}, headers=headers).json()
+
+    assert [c["outcome"] for c in everything["items"]] == ["answered", "hung_up"]
+    assert [c["earlier_calls"] for c in everything["items"]] == [1, 0]
+    assert answered["total"] == 1 and answered["items"][0]["taken_by"] == point.staff[0].username
+    assert tomorrow["total"] == 0
