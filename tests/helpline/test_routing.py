@@ -172,6 +172,7 @@ def test_the_call_log_filters_by_outcome_and_day(
     point = on_duty(db, admin, clock, "Płock", 1)
     volunteer = sim.phone(point.phones[0])
     sim.dial(point.line, CALLER).hang_up()
+    clock.advance(minutes=2)
     taken = sim.dial(point.line, CALLER)  # the same caller again
     volunteer.answer().press("1")
     assert taken.state is Stage.connected
