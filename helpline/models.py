@@ -218,7 +218,9 @@ class HelplineCall(Base):
     __tablename__ = "helpline_calls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    # Twilio's id of the call (Twilio's logs hold the caller's number under it): dropped with
+    # ``caller_key`` by retention; the rest of the record stays for the log.
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id", ondelete="SET NULL"))
     national: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(2))  # what the caller hears

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.retention import Rule, days_before
@@ -19,12 +19,14 @@ from helpline.models import CallerBlock, HelplineCall
 def callers_due(now: datetime) -> Select[Any]:
     cutoff = days_before(now, get_settings().retention_helpline_caller_days)
     return select(HelplineCall.id).where(
-        HelplineCall.started_at < cutoff, HelplineCall.caller_key.is_not(None)
+        HelplineCall.started_at < cutoff,
+        or_(HelplineCall.caller_key.is_not(None), HelplineCall.call_sid.is_not(None)),
     )
 
 
 def clear_callers(session: Session, ids: Sequence[int], _now: datetime) -> None:
-    session.execute(update(HelplineCall).where(HelplineCall.id.in_(ids)).values(caller_key=None))
+    forget = {"caller_key": None, "call_sid": None}
+    session.execute(update(HelplineCall).where(HelplineCall.id.in_(ids)).values(forget))
 
 
 def calls_due(now: datetime) -> Select[Any]:
@@ -46,7 +48,7 @@ def delete_blocks(session: Session, ids: Sequence[int], _now: datetime) -> None:
 
 def rules() -> list[Rule]:
     return [
-        Rule("helpline calls: caller HMAC", callers_due, clear_callers),
+        Rule("helpline calls: caller HMAC and call id", callers_due, clear_callers),
         Rule("helpline calls", calls_due, delete_calls),
         Rule("expired caller blocks", blocks_due, delete_blocks),
     ]

@@ -116,7 +116,7 @@ def upgrade() -> None:
     op.create_table(
         "helpline_calls",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("call_sid", sa.String(length=64), nullable=False),
+        sa.Column("call_sid", sa.String(length=64), nullable=True),
         sa.Column("line_id", sa.Integer(), nullable=True),
         sa.Column("national", sa.Boolean(), nullable=False),
         sa.Column("language", sa.String(length=2), nullable=False),
