@@ -176,9 +176,7 @@ def eject_membership(
     after the calls to Twilio: the audit chain's lock is held from the entry to the commit, and
     no other staff action should wait behind a provider's answer.
     """
-    session.execute(
-        select(Membership.id).where(Membership.id == membership.id).with_for_update()
-    )
+    session.execute(select(Membership.id).where(Membership.id == membership.id).with_for_update())
     calls = session.scalars(
         select(Call).where(
             Call.membership_id == membership.id,

@@ -107,6 +107,25 @@ AUDIT_ACTIONS = {
     "conference.unlock": "unlocked the call's room",
     "conference.extend": "extended a meeting's call",
     "conference.end": "ended a meeting's call",
+    "contact_point.create": "created a helpline contact point",
+    "contact_point.update": "changed a contact point's settings",
+    "helpline.line_attach": "gave a phone line to the helpline",
+    "helpline.line_detach": "took a phone line off the helpline",
+    "duty_phone.create": "added a duty phone",
+    "duty_phone.delete": "removed a duty phone",
+    "volunteer.add": "added a volunteer to a contact point",
+    "volunteer.remove": "removed a volunteer from a contact point",
+    "coordinator.add": "made someone a coordinator of a contact point",
+    "shift_template.create": "added a weekly duty shift",
+    "shift_template.update": "changed a weekly duty shift",
+    "shift_template.delete": "removed a weekly duty shift",
+    "shift.cancel": "cancelled a duty shift",
+    "shift.seats": "changed the seats of a duty shift",
+    "seat.sign_up": "signed up for a duty shift",
+    "seat.withdraw": "gave up a seat on a duty shift",
+    "seat.assign": "seated a volunteer on a duty shift",
+    "seat.unassign": "took a volunteer off a duty shift",
+    "helpline.block": "blocked a helpline caller for a time",
     audit.CUT_ACTION: "removed the log's entries older than the retention period",
 }
 # What the record acted on, in words: "member #12".
@@ -117,6 +136,12 @@ AUDIT_TARGETS = {
     "line": "phone line",
     "group": "group",
     "meeting": "meeting",
+    "contact_point": "contact point",
+    "duty_phone": "duty phone",
+    "volunteer": "volunteer",
+    "shift_template": "weekly shift",
+    "shift": "duty shift",
+    "helpline_call": "helpline call",
 }
 
 

@@ -21,7 +21,15 @@ from supportline.jobs import JOBS as REGISTERED
 from supportline.jobs import job_specs
 from tests.factories import create_group, create_staff
 
-JOBS = {"plan_meetings", "enqueue_reminders", "dispatch_outbox", "meeting_lifecycle", "retention"}
+JOBS = {
+    "plan_meetings",
+    "plan_shifts",
+    "enqueue_reminders",
+    "remind_duty",
+    "dispatch_outbox",
+    "meeting_lifecycle",
+    "retention",
+}
 
 
 @pytest.fixture
