@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     outbox_send_concurrency: int = Field(default=4, ge=1, le=32)
     scheduler_dispatch_seconds: int = Field(default=15, ge=1)
     scheduler_reminder_seconds: int = Field(default=60, ge=1)
+    # Helpline duty reminders: the evening before a shift at this local time, and hours before.
+    duty_reminder_evening: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    duty_reminder_hours_before: int = Field(default=2, ge=1, le=12)
     scheduler_plan_minutes: int = Field(default=60, ge=1)
     # The meeting lifecycle (announcements, the end) should land within seconds of its instant.
     scheduler_conference_seconds: int = Field(default=5, ge=1)

@@ -1,4 +1,5 @@
-"""The helpline's scheduled job: shifts planned some weeks ahead from the weekly templates."""
+"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, and the
+volunteers reminded of their shifts."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import shifts
+from helpline import reminders, shifts
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
     with sessions.begin() as session:
         shifts.plan_all(session, now=now)
+
+
+def remind_duty_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    with sessions.begin() as session:
+        reminders.queue_due(session, now=now)

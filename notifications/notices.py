@@ -295,11 +295,13 @@ def notify_duty(
     contact_point_id: int,
     shift_id: int,
     now: datetime,
+    expires_at: datetime | None = None,
 ) -> int:
     """Tell helpline staff about a shift: e-mail if they have one, else SMS.
 
-    ``event`` is ``shift_cancelled`` or ``seat_removed`` (to the volunteer whose seat it was) or
-    ``seat_given_up`` (to the coordinators); one message per person, event and shift.
+    ``event`` is ``shift_cancelled`` or ``seat_removed`` (to the volunteer whose seat it was),
+    ``seat_given_up`` (to the coordinators), or a reminder (``duty_tomorrow``, ``duty_soon``);
+    one message per person, event and shift, not sent after ``expires_at``.
     """
     count = 0
     for staff_id in dict.fromkeys(staff_ids):
@@ -317,6 +319,7 @@ def notify_duty(
             version=shift_id,
             payload={"event": event, "contact_point_id": contact_point_id, "shift_id": shift_id},
             tag=event,
+            expires_at=expires_at,
             now=now,
         )
     return count

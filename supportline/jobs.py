@@ -33,6 +33,7 @@ def job_specs() -> list[JobSpec]:
             notification_tasks.reminders_job,
             settings.scheduler_reminder_seconds,
         ),
+        JobSpec("remind_duty", helpline_tasks.remind_duty_job, settings.scheduler_reminder_seconds),
         JobSpec(
             "dispatch_outbox", notification_tasks.dispatch_job, settings.scheduler_dispatch_seconds
         ),
