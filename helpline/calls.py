@@ -17,7 +17,7 @@ on: the legs show the line's number (``callerId``), and no log line carries a nu
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -348,3 +348,36 @@ def _national_number(session: Session) -> str | None:
         .where(HelplineLine.contact_point_id.is_(None))
         .order_by(PhoneLine.id)
     )
+
+
+# Longer than any ringing can last (in turn, ten phones of two minutes each): a call still
+# ringing after this was left by a caller who hung up before any phone rang.
+FORGOTTEN_AFTER = timedelta(minutes=30)
+
+
+def close_forgotten(session: Session, *, now: datetime) -> int:
+    """Close the records of calls whose end Twilio never told us of: a caller who hung up during
+    the greeting (no ``<Dial>`` ever ran, so no action came), or a conversation whose end the
+    server missed. Returns how many were closed."""
+    connection = session.connection()
+    ringing = connection.execute(
+        update(HelplineCall)
+        .where(
+            HelplineCall.ended_at.is_(None),
+            HelplineCall.taken_by_leg_id.is_(None),
+            HelplineCall.started_at < now - FORGOTTEN_AFTER,
+        )
+        .values(outcome=CallOutcome.hung_up, ended_at=HelplineCall.started_at)
+    )
+    talking = connection.execute(
+        update(HelplineCall)
+        .where(
+            HelplineCall.ended_at.is_(None),
+            HelplineCall.answered_at < now - duty.longest_call(),
+        )
+        .values(ended_at=now)
+    )
+    closed = ringing.rowcount + talking.rowcount
+    if closed:
+        log.info("helpline.closed_forgotten", extra={"count": closed})
+    return closed

@@ -7,12 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import reminders, shifts
+from helpline import calls, reminders, shifts
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """Plan the coming shifts, and close the records of calls whose end was never heard of."""
     with sessions.begin() as session:
         shifts.plan_all(session, now=now)
+        calls.close_forgotten(session, now=now)
 
 
 def remind_duty_job(sessions: sessionmaker[Session], now: datetime) -> None:

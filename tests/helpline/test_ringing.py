@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
-from helpline import duty
+from helpline import calls, duty
 from helpline.models import (
     CallOutcome,
     DutyPhoneKind,
@@ -307,3 +307,19 @@ def test_a_call_whose_end_was_never_heard_stops_keeping_its_volunteer_busy(
     later = clock.now() + duty.longest_call() + timedelta(minutes=1)
     again = duty.free(db, duty.on_duty(db, point.point.id, later), later)
     assert point.volunteers[0].id in [target.volunteer_id for target in again]
+
+
+def test_a_caller_who_hangs_up_during_the_greeting_is_recorded_as_such_later(
+    db: Session, admin: Staff, clock: Clock, sim: LocalTwilio
+) -> None:
+    clock.set(MONDAY)
+    point = warszawa(db, admin, clock)
+    caller = sim.dial(point.line, CALLER)
+    record = call_of(db, caller.sid)
+    record.legs.clear()  # as if the caller was gone before the <Dial> ran: no phone rang
+    db.flush()
+
+    assert calls.close_forgotten(db, now=clock.now() + timedelta(minutes=29)) == 0
+    assert calls.close_forgotten(db, now=clock.now() + timedelta(minutes=31)) == 1
+    record = call_of(db, caller.sid)
+    assert record.outcome is CallOutcome.hung_up and record.ended_at == record.started_at
