@@ -145,11 +145,11 @@ def whisper(session: Session, *, leg_id: int) -> Reply:
     if leg is None:
         return HangUp("en")
     call = leg.call
+    point = session.get_one(ContactPoint, call.contact_point_id)
     if call.taken_by_leg_id is not None or call.ended_at is not None:
         leg.outcome = LegOutcome.too_late
-        return HangUp(call.language, (line(Prompt.taken_elsewhere),))
-    point = session.get_one(ContactPoint, call.contact_point_id)
-    return Whisper(call.language, point.name, leg.id)
+        return HangUp(point.language, (line(Prompt.taken_elsewhere),))
+    return Whisper(point.language, point.name, leg.id)  # the volunteer's language, not the caller's
 
 
 @runs(Mode.normal)
@@ -159,9 +159,10 @@ def accept(session: Session, *, leg_id: int, digits: str, now: datetime) -> Repl
     if leg is None:
         return HangUp("en")
     call = leg.call
+    language = session.get_one(ContactPoint, call.contact_point_id).language
     if digits != "1":
         leg.outcome = LegOutcome.declined
-        return HangUp(call.language)
+        return HangUp(language)
     taken = (
         session.connection()
         .execute(
@@ -177,7 +178,7 @@ def accept(session: Session, *, leg_id: int, digits: str, now: datetime) -> Repl
     )
     if taken != 1:
         leg.outcome = LegOutcome.too_late
-        return HangUp(call.language, (line(Prompt.taken_elsewhere),))
+        return HangUp(language, (line(Prompt.taken_elsewhere),))
     leg.outcome = LegOutcome.taken
     log.info("helpline.taken", extra={"call_id": call.id, "leg_id": leg.id})
     return PutThrough()

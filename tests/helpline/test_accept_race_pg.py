@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from helpline import calls
-from helpline.models import CallOutcome, HelplineCall, Leg, LegOutcome
+from helpline.models import CallOutcome, ContactPoint, HelplineCall, Leg, LegOutcome
 from helpline.replies import HangUp, PutThrough, Reply
 
 NOW = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)
@@ -20,7 +20,12 @@ NOW = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)
 @pytest.mark.postgres_only
 def test_two_volunteers_pressing_1_at_once_only_one_takes_the_call(own_engine: Engine) -> None:
     with Session(own_engine) as session, session.begin():
-        call = HelplineCall(call_sid="CA" + "6" * 32, language="pl", started_at=NOW)
+        point = ContactPoint(name="Warszawa", language="pl", time_zone="Europe/Warsaw")
+        session.add(point)
+        session.flush()
+        call = HelplineCall(
+            call_sid="CA" + "6" * 32, language="pl", contact_point_id=point.id, started_at=NOW
+        )
         call.legs.extend(Leg(step=0, rung_at=NOW) for _ in range(2))
         session.add(call)
         session.flush()

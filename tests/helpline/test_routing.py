@@ -105,7 +105,7 @@ def test_the_national_line_skips_a_contact_point_with_nobody_free(
     db: Session, admin: Staff, clock: Clock, sim: LocalTwilio
 ) -> None:
     clock.set(MONDAY)
-    national = national_line(db, admin)
+    national = national_line(db, admin, language="en")
     warszawa = on_duty(db, admin, clock, "Warszawa", 1)
     lodz = on_duty(db, admin, clock, "Łódź", 2)
     own_numbers(sim, warszawa.line, lodz.line)
@@ -116,10 +116,10 @@ def test_the_national_line_skips_a_contact_point_with_nobody_free(
 
     caller = sim.dial(national, CALLER)
 
-    assert caller.spoken[0] == text("pl", Prompt.national_greeting)
+    assert caller.spoken[0] == text("en", Prompt.national_greeting)  # the national line's
     assert free.ringing and free.caller_id == lodz.line  # the contact point's own number
     free.answer()
-    assert free.spoken == [text("pl", Prompt.whisper, name="Łódź")]
+    assert free.spoken == [text("pl", Prompt.whisper, name="Łódź")]  # the volunteer's
 
 
 def test_the_national_line_out_of_hours_everywhere(
