@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from auth import service as auth_service
 from auth.models import Staff
+from console.rendering import ngettext
 from core.clock import local_time
 from core.errors import InvalidInput
 from helpline import service, shifts, views
@@ -226,3 +227,15 @@ def describe(point: ContactPoint, shift: Shift | ShiftRead) -> str:
     start = local_time(shift.starts_at, point.time_zone)
     end = local_time(shift.ends_at, point.time_zone)
     return f"{shift.local_date:%a %d %b}, {start}–{end}"
+
+
+def duration(seconds: int | None) -> str:
+    """A wait or a talk in words: "45 seconds", "3 minutes 20 seconds"; nothing when unknown."""
+    if seconds is None:
+        return ""
+    minutes, rest = divmod(seconds, 60)
+    said = ngettext("%(num)d second", "%(num)d seconds", rest) % {"num": rest}
+    if not minutes:
+        return said
+    whole = ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
+    return whole if not rest else f"{whole} {said}"
