@@ -64,6 +64,7 @@ class ShiftRow:
     over: bool  # ended or cancelled: nothing can change
     self_service: bool  # a volunteer may still sign up or withdraw themself
     mine: bool  # the viewer has a seat on it
+    started: bool
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def _rows(
             over=shifts.is_over(shift, now),
             self_service=shifts.seats_open_to_volunteers(point, shift, now),
             mine=any(seat.mine for seat in read.seats),
+            started=shift.starts_at <= now,
         )
         for shift, read in zip(found, reads, strict=True)
     ]
