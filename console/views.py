@@ -107,6 +107,24 @@ AUDIT_ACTIONS = {
     "conference.unlock": "unlocked the call's room",
     "conference.extend": "extended a meeting's call",
     "conference.end": "ended a meeting's call",
+    "contact_point.create": "created a helpline contact point",
+    "contact_point.update": "changed a contact point's settings",
+    "helpline.line_attach": "gave a phone line to the helpline",
+    "helpline.line_detach": "took a phone line off the helpline",
+    "coordinator.add": "made someone a coordinator of a contact point",
+    "volunteer.add": "added a volunteer to a contact point",
+    "volunteer.remove": "removed a volunteer from a contact point",
+    "duty_phone.create": "added a duty phone",
+    "duty_phone.delete": "removed a duty phone",
+    "shift_template.create": "added a weekly shift",
+    "shift_template.update": "changed a weekly shift",
+    "shift_template.delete": "removed a weekly shift",
+    "shift.cancel": "cancelled a shift",
+    "seat.sign_up": "signed up for a shift",
+    "seat.withdraw": "withdrew from a shift",
+    "seat.assign": "assigned a seat on a shift",
+    "seat.unassign": "freed a seat on a shift",
+    "helpline.block": "blocked a helpline caller for a time",
     audit.CUT_ACTION: "removed the log's entries older than the retention period",
 }
 # What the record acted on, in words: "member #12".
@@ -117,6 +135,12 @@ AUDIT_TARGETS = {
     "line": "phone line",
     "group": "group",
     "meeting": "meeting",
+    "contact_point": "contact point",
+    "duty_phone": "duty phone",
+    "volunteer": "volunteer",
+    "shift_template": "weekly shift",
+    "shift": "shift",
+    "helpline_call": "helpline call",
 }
 
 
