@@ -118,7 +118,8 @@ def month_of(value: str | None, point: ContactPoint, now: datetime) -> date:
         return now.astimezone(ZoneInfo(point.time_zone)).date().replace(day=1)
     found = MONTH.fullmatch(value)
     try:
-        if found is None:
+        # Not the first or the last year a date can hold: the page links the months around it.
+        if found is None or not 1 < int(found[1]) < 9999:
             raise ValueError(value)
         return date(int(found[1]), int(found[2]), 1)
     except ValueError:

@@ -163,7 +163,11 @@ def test_a_volunteer_is_refused_a_coordinators_action_and_another_point_is_missi
         missing = client.get(path)
         assert missing.status_code == 404, path
         assert "Not found" in missing.text
-    assert client.get(f"{month_path(point)}?month=2026-13").status_code == 422
+    for month in ("2026-13", "9999-12", "0001-01", "March"):
+        assert client.get(f"{month_path(point)}?month={month}").status_code == 422, month
+    # A button's address opened as a page leads back to the shift, nothing done.
+    opened = client.get(f"{shift_page}/sign-up", follow_redirects=False)
+    assert (opened.status_code, opened.headers["location"]) == (303, shift_page)
 
 
 def test_previous_and_next_months(client: TestClient, point: Point) -> None:
@@ -176,3 +180,16 @@ def test_previous_and_next_months(client: TestClient, point: Point) -> None:
         "No shifts planned in February 2026"
         in client.get(f"{month_path(point)}?month=2026-02").text
     )
+
+
+def test_impossible_ids_are_a_clear_error(client: TestClient, point: Point) -> None:
+    huge = 2**63
+    sign_in(client, point.coordinator)
+    for path in (
+        f"/console/helpline/{huge}",
+        f"{month_path(point)}/shifts/{huge}",
+        f"{month_path(point)}/calls?offset={huge}",
+    ):
+        assert 400 <= client.get(path).status_code < 500, path
+    refused = post_form(client, f"{month_path(point)}/volunteers/{huge}/remove")
+    assert 400 <= refused.status_code < 500
