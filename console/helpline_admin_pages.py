@@ -44,6 +44,7 @@ def _calls_context(
     return {
         "page": page,
         "outcomes": helpline_views.OUTCOMES,
+        "filters": helpline_views.OUTCOME_FILTERS,
         "leg_outcomes": helpline_views.LEG_OUTCOMES,
         "duration": helpline_views.duration,
     }

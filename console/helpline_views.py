@@ -48,6 +48,16 @@ OUTCOMES = {
     CallOutcome.hung_up: "the caller hung up while it rang",
     CallOutcome.blocked: "blocked caller",
 }
+# The call log's filters: the same outcomes, short enough for a row of links on a phone.
+OUTCOME_FILTERS = {
+    CallOutcome.ringing: "In progress",
+    CallOutcome.answered: "Answered",
+    CallOutcome.missed: "Missed",
+    CallOutcome.busy: "All busy",
+    CallOutcome.out_of_hours: "Out of hours",
+    CallOutcome.hung_up: "Hung up",
+    CallOutcome.blocked: "Blocked",
+}
 LEG_OUTCOMES = {
     LegOutcome.ringing: "ringing",
     LegOutcome.taken: "took it",
