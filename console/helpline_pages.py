@@ -254,6 +254,22 @@ def unassign(
     return redirect(_month_path(point, shift))
 
 
+@router.get("/{point_id}/shifts/{shift_id}/cancel")
+def confirm_cancel(
+    request: Request,
+    *,
+    shift_id: PathId,
+    point: ConsoleCoordinatedPoint,
+    staff: ConsoleStaff,
+    session: SessionDep,
+    now: Now,
+) -> Response:
+    """Confirm a cancellation, naming who loses their seat; it cannot be undone."""
+    shift = shifts.get_shift(session, point, shift_id)
+    context = _shift_context(session, point, shift, staff, now)
+    return render(request, "helpline_cancel.html", context, staff=staff)
+
+
 @router.post("/{point_id}/shifts/{shift_id}/cancel")
 def cancel(
     request: Request,

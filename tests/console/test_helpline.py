@@ -115,7 +115,7 @@ def test_a_full_shift_and_the_cut_off_are_said_in_words(
 
 
 def test_a_coordinator_assigns_with_a_mobile_removes_and_cancels(
-    client: TestClient, db: Session, point: Point
+    client: TestClient, db: Session, point: Point, clock: Clock
 ) -> None:
     wednesday = shift_on(db, point, WEDNESDAY)
     volunteer = point.volunteers[0]
@@ -141,10 +141,22 @@ def test_a_coordinator_assigns_with_a_mobile_removes_and_cancels(
     db.refresh(wednesday)
     assert all(seat.volunteer_id is None for seat in wednesday.seats)
 
+    shifts.assign(
+        db,
+        point.point,
+        wednesday,
+        point.volunteers[1],
+        actor=point.coordinator,
+        duty_phone=None,
+        now=clock.now(),
+    )
+    confirm = client.get(f"{shift_page}/cancel").text
+    assert "Cancel the shift of Wed 04 Mar, 16:00–21:00?" in confirm
+    assert f"On duty then: {point.staff[1].username}; tell them yourself." in confirm
     assert post_form(client, f"{shift_page}/cancel").status_code == 303
     db.refresh(wednesday)
     assert wednesday.status is ShiftStatus.cancelled
-    assert "0 volunteers had a seat on it" in client.get(month_path(point)).text
+    assert "1 volunteer had a seat on it" in client.get(month_path(point)).text
 
 
 def test_a_volunteer_is_refused_a_coordinators_action_and_another_point_is_missing(
@@ -154,6 +166,7 @@ def test_a_volunteer_is_refused_a_coordinators_action_and_another_point_is_missi
     wednesday = shift_on(db, point, WEDNESDAY)
     sign_in(client, point.staff[0])
     shift_page = f"{month_path(point)}/shifts/{wednesday.id}"
+    assert client.get(f"{shift_page}/cancel").status_code == 403
     refused = post_form(client, f"{shift_page}/cancel")
     assert refused.status_code == 403
     assert "coordinators (or an admin) can do this" in refused.text
