@@ -25,6 +25,9 @@ from core.database import SessionDep
 from core.schemas import PathId
 from groups import dependencies as group_dependencies
 from groups.models import Group, Meeting, Membership, Referral
+from helpline import dependencies as helpline_dependencies
+from helpline import service as helpline_service
+from helpline.models import ContactPoint, Volunteer
 
 SESSION_TOKEN = "token"  # noqa: S105 - the session key's name, not a secret
 SESSION_CSRF = "csrf"
@@ -90,6 +93,7 @@ class Viewer:
 
     username: str
     role: Role
+    helpline: bool = False  # an admin, or a coordinator or volunteer of a contact point
 
 
 VIEWER = "console_viewer"  # where a request keeps its Viewer (request.state)
@@ -119,7 +123,8 @@ def get_console_viewer(request: Request, session: SessionDep, now: Now) -> Staff
     # Sliding expiry: a moderator busy running a meeting is not signed out in the middle of it.
     renewed = auth_service.issue_token(staff, now=now, session_id=session_id)
     request.session[SESSION_TOKEN] = renewed.access_token
-    setattr(request.state, VIEWER, Viewer(staff.username, staff.role))
+    on_helpline = helpline_service.takes_part(session, staff)
+    setattr(request.state, VIEWER, Viewer(staff.username, staff.role, on_helpline))
     return staff
 
 
@@ -176,3 +181,28 @@ ConsoleGroup = Annotated[Group, Depends(get_group)]
 ConsoleMeeting = Annotated[Meeting, Depends(get_meeting)]
 ConsoleReferral = Annotated[Referral, Depends(get_referral)]
 ConsoleMembership = Annotated[Membership, Depends(get_membership)]
+
+
+# The helpline's contact points: the API's rule, a 404 for one the caller neither coordinates
+# nor serves at, a 403 for a coordinator's action asked by one of its volunteers.
+
+
+def get_point(point_id: PathId, session: SessionDep, staff: ConsoleStaff) -> ContactPoint:
+    return helpline_dependencies.get_visible_point(point_id, session, staff)
+
+
+ConsolePoint = Annotated[ContactPoint, Depends(get_point)]
+
+
+def get_coordinated_point(
+    point: ConsolePoint, session: SessionDep, staff: ConsoleStaff
+) -> ContactPoint:
+    return helpline_dependencies.get_coordinated_point(point, session, staff)
+
+
+def get_own_volunteer(point: ConsolePoint, session: SessionDep, staff: ConsoleStaff) -> Volunteer:
+    return helpline_dependencies.get_own_volunteer(point, session, staff)
+
+
+ConsoleCoordinatedPoint = Annotated[ContactPoint, Depends(get_coordinated_point)]
+ConsoleVolunteer = Annotated[Volunteer, Depends(get_own_volunteer)]

@@ -48,6 +48,7 @@ class NavItem:
     label: str
     href: str
     roles: frozenset[Role]
+    helpline: bool = False  # also for whoever coordinates or serves at a contact point
 
 
 _STAFF = frozenset(Role)
@@ -59,16 +60,19 @@ NAVIGATION = (
     NavItem("My groups", f"{PREFIX}/", _MODERATING),
     NavItem("Referral queue", f"{PREFIX}/referrals", _MODERATING),
     NavItem("Refer a caller", f"{PREFIX}/referrals/new", _STAFF),
+    NavItem("Helpline", f"{PREFIX}/helpline", _ADMIN, helpline=True),
     NavItem("Staff", f"{PREFIX}/admin/staff", _ADMIN),
     NavItem("Lines", f"{PREFIX}/admin/lines", _ADMIN),
     NavItem("Audit log", f"{PREFIX}/admin/audit", _ADMIN),
 )
 
 
-def navigation(staff: Staff | Viewer | None) -> list[NavItem]:
+def navigation(staff: Staff | Viewer | None, *, on_helpline: bool = False) -> list[NavItem]:
     if staff is None:
         return []
-    return [item for item in NAVIGATION if staff.role in item.roles]
+    return [
+        item for item in NAVIGATION if staff.role in item.roles or (item.helpline and on_helpline)
+    ]
 
 
 def local_date_time(value: datetime | None, zone: str, pattern: str = "%a %d %b %Y, %H:%M") -> str:
@@ -125,9 +129,10 @@ def render(
     staff: Staff | Viewer | None = None,
     status_code: int = 200,
 ) -> Response:
+    viewer = viewer_of(request)
     page = {
         "staff": staff,
-        "navigation": navigation(staff),
+        "navigation": navigation(staff, on_helpline=viewer is not None and viewer.helpline),
         "csrf_token": csrf_token(request),
         "flashes": request.session.pop(FLASH, []),
         "current_path": request.url.path,

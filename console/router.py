@@ -16,6 +16,8 @@ from console import (
     admin_pages,
     delivery_pages,
     group_pages,
+    helpline_admin_pages,
+    helpline_pages,
     live_pages,
     member_pages,
     missing_pages,
@@ -109,6 +111,8 @@ PAGES = (
     member_pages.router,
     referral_pages.router,
     admin_pages.router,
+    helpline_pages.router,
+    helpline_admin_pages.router,
 )
 for pages in PAGES:
     router.include_router(pages)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,6 +90,22 @@ def is_coordinator(session: Session, staff: Staff, point_id: int) -> bool:
 def visible_ids(session: Session, staff: Staff) -> set[int] | None:
     coordinated = coordinated_ids(session, staff)
     return None if coordinated is None else coordinated | served_ids(session, staff)
+
+
+def takes_part(session: Session, staff: Staff) -> bool:
+    """Whether ``staff`` has a place on the helpline: an admin, or a coordinator or volunteer of
+    some contact point (what the console's navigation offers them)."""
+    if staff.role is Role.admin:
+        return True
+    coordinates = select(contact_point_coordinators.c.staff_id).where(
+        contact_point_coordinators.c.staff_id == staff.id
+    )
+    serves = (
+        select(Volunteer.id)
+        .join(contact_point_volunteers, contact_point_volunteers.c.volunteer_id == Volunteer.id)
+        .where(Volunteer.staff_id == staff.id)
+    )
+    return bool(session.scalar(select(or_(coordinates.exists(), serves.exists()))))
 
 
 # --- contact points --------------------------------------------------------------------------

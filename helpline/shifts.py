@@ -429,3 +429,19 @@ def _serves(session: Session, volunteer: Volunteer, point: ContactPoint) -> bool
 
 def open_seats(shift: Shift) -> int:
     return sum(1 for seat in shift.seats if seat.volunteer_id is None)
+
+
+def is_over(shift: Shift, now: datetime) -> bool:
+    """Ended or cancelled: its seats can no longer change."""
+    return shift.status is not ShiftStatus.scheduled or shift.ends_at <= now
+
+
+def seats_open_to_volunteers(point: ContactPoint, shift: Shift, now: datetime) -> bool:
+    """Whether a volunteer may still sign up for or withdraw from ``shift`` themself (the rule
+    ``sign_up`` and ``withdraw`` apply); after that only a coordinator changes its seats."""
+    try:
+        _open(shift, now)
+        _before_cutoff(point, shift, now)
+    except (ShiftOver, PastCutoff):
+        return False
+    return True
