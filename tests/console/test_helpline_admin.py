@@ -49,7 +49,7 @@ def point(db: Session, admin: Staff, clock: Clock) -> Point:
     calls.accept(db, leg_id=taker.id, digits="1", now=now + timedelta(seconds=12))
     calls.dialled(
         db,
-        call_sid=first.call_sid,
+        call_sid="CA" + "1" * 32,
         call_status="completed",
         talk_seconds="200",
         now=now + timedelta(minutes=4),
