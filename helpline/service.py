@@ -379,11 +379,13 @@ def get_call(session: Session, point: ContactPoint, call_id: int) -> HelplineCal
 
 
 def earlier_calls(session: Session, call: HelplineCall) -> int:
-    """Calls from the same number within the repeat window before this one (by HMAC)."""
+    """Calls from the same number to the same contact point within the repeat window before
+    this one (by HMAC): a coordinator learns nothing of the calls to other contact points."""
     if call.caller_key is None:
         return 0
     found = session.scalar(
         select(func.count(HelplineCall.id)).where(
+            HelplineCall.contact_point_id == call.contact_point_id,  # this log's calls only
             HelplineCall.caller_key == call.caller_key,
             HelplineCall.started_at < call.started_at,
             HelplineCall.started_at >= call.started_at - REPEAT_WINDOW,
@@ -404,13 +406,24 @@ def block_caller(
     """Block the caller of ``call`` from this contact point for ``days``: by its HMAC only."""
     if call.caller_key is None:
         raise NoCallerToBlock()
-    block = CallerBlock(
-        contact_point_id=point.id,
-        caller_key=call.caller_key,
-        until=now + timedelta(days=days),
-        blocked_by_id=actor.id,
+    until = now + timedelta(days=days)
+    block = session.scalar(
+        select(CallerBlock).where(
+            CallerBlock.contact_point_id == point.id,
+            CallerBlock.caller_key == call.caller_key,
+            CallerBlock.until > now,
+        )
     )
-    session.add(block)
+    if block is None:  # a caller blocked already gets the later end, not a second block
+        block = CallerBlock(
+            contact_point_id=point.id,
+            caller_key=call.caller_key,
+            until=until,
+            blocked_by_id=actor.id,
+        )
+        session.add(block)
+    else:
+        block.until, block.blocked_by_id = max(block.until, until), actor.id
     session.flush()
     audit.record(
         session,

@@ -407,7 +407,7 @@ def free_coming_seats(
         .join(Shift, Shift.id == Seat.shift_id)
         .where(
             Shift.contact_point_id == point.id,
-            Shift.starts_at > now,
+            Shift.ends_at > now,  # the shift under way too: they are no longer rung
             Seat.volunteer_id == volunteer.id,
         )
     ).all()

@@ -3,7 +3,7 @@ line, from a blocked caller, and to a line that is none of ours."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +14,7 @@ from auth.models import Role, Staff
 from groups import service as groups_service
 from groups.schemas import LineCreate
 from helpline import service
-from helpline.models import CallOutcome, HelplineCall
+from helpline.models import CallerBlock, CallOutcome, HelplineCall
 from helpline.prompts import Prompt, digits, text
 from supportline.emulator.engine import Stage
 from supportline.emulator.local import LocalTwilio
@@ -187,3 +187,32 @@ def test_the_call_log_filters_by_outcome_and_day(
     assert [c["earlier_calls"] for c in everything["items"]] == [1, 0]
     assert answered["total"] == 1 and answered["items"][0]["taken_by"] == point.staff[0].username
     assert tomorrow["total"] == 0
+
+
+def test_blocking_a_caller_again_extends_the_block_instead_of_adding_one(
+    db: Session, admin: Staff, clock: Clock, sim: LocalTwilio
+) -> None:
+    clock.set(MONDAY)
+    point = on_duty(db, admin, clock, "Płock", 1)
+    first = sim.dial(point.line, CALLER)
+    first.hang_up()
+    call = db.scalar(select(HelplineCall).where(HelplineCall.call_sid == first.sid))
+    assert call is not None
+    service.block_caller(db, point.point, call, actor=admin, days=1, now=clock.now())
+    service.block_caller(db, point.point, call, actor=admin, days=7, now=clock.now())
+
+    [block] = db.scalars(select(CallerBlock)).all()
+    assert block.until == clock.now() + timedelta(days=7)
+
+
+def test_a_removed_volunteer_is_not_rung_for_the_rest_of_the_running_shift(
+    db: Session, admin: Staff, clock: Clock, sim: LocalTwilio
+) -> None:
+    clock.set(MONDAY)
+    point = on_duty(db, admin, clock, "Płock", 1)
+    service.remove_volunteer(db, point.point, point.volunteers[0], actor=admin, now=clock.now())
+    phone = sim.phone(point.phones[0])
+
+    caller = sim.dial(point.line, CALLER)
+
+    assert phone.call is None and caller.state is Stage.ended
