@@ -7,6 +7,7 @@ import logging.config
 import socket
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -510,6 +511,7 @@ def twilio_emulator(
     SUPPORTLINE_TWILIO_ACCOUNT_SID and SUPPORTLINE_TWILIO_AUTH_TOKEN.
     """
     from supportline.emulator import server as emulator  # noqa: PLC0415 - keeps `--help` fast
+    from supportline.emulator_account import line_numbers  # noqa: PLC0415
 
     logging.config.dictConfig(log_config())
     settings = get_settings()
@@ -534,7 +536,7 @@ def twilio_emulator(
         f"Twilio emulator on http://{host}:{port}: the REST API for the server, phones for "
         f"`supportline call`; webhooks go to {config.server} (callbacks: {delivery})"
     )
-    emulator.serve(config)
+    emulator.serve(config, account_numbers=partial(line_numbers, get_sessionmaker()))
 
 
 EmulatorOption = Annotated[

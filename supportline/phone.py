@@ -70,12 +70,13 @@ class TerminalPhone:
     def receive(self, number: str) -> None:
         """Be the phone of ``number`` until one call that rings it ends: show its caller ID,
         answer on Enter (or decline on ctrl-D), then show the call as :meth:`call` does."""
-        self._ok(self.http.post("/phone/numbers", json={"number": number}))
+        after = int(self._ok(self.http.post("/phone/numbers", json={"number": number}))["next"])
         self.write(f"[waiting for calls to {number}]")
         rings: list[dict[str, str]] = []
-        while not rings:
+        while not rings:  # the calls that ring it from now on, not those before
             path = f"/phone/numbers/{number}/rings"
-            rings = self._ok(self.http.get(path, params={"wait": POLL_SECONDS}))["rings"]
+            params = {"after": after, "wait": POLL_SECONDS}
+            rings = self._ok(self.http.get(path, params=params))["rings"]
         self.sid = rings[0]["sid"]
         self.write(f"[ringing: {rings[0]['caller_id']}] {RINGING}")
         if self._type("") is None:
