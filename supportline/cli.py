@@ -566,10 +566,10 @@ def receive(
 def _on_terminal_phone(emulator: str, use: Callable[[TerminalPhone], None]) -> None:
     import httpx  # noqa: PLC0415 - keeps `--help` fast
 
-    from supportline.phone import PhoneError, TerminalPhone  # noqa: PLC0415
+    from supportline.phone import PhoneError, TerminalPhone, keyboard_line  # noqa: PLC0415
 
     with httpx.Client(base_url=emulator, timeout=30.0, trust_env=False) as http:
-        phone = TerminalPhone(http, read=input, write=typer.echo)
+        phone = TerminalPhone(http, read=keyboard_line, write=typer.echo)
         try:
             use(phone)
         except KeyboardInterrupt:
