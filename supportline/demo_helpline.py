@@ -307,21 +307,22 @@ def _staff_now(
     mobiles: tuple[str, ...],
     now: datetime,
 ) -> None:
-    """``volunteers`` on duty at ``now``: on the shift running now (others make room), or on
-    a one-off shift on their own phones until the next shift starts."""
+    """``volunteers`` on duty at ``now``, the n-th in seat n (with the n-th duty mobile where
+    the seats ring one), so the demo prints the same phone to ring every time: on the shift
+    running now, whose other volunteers make room, or on a one-off shift on their own phones
+    until the next shift starts."""
     running = shifts.running(session, point, now)
     shift = running[0] if running else _one_off(session, admin, point, now)
-    for volunteer in volunteers:
-        if any(seat.volunteer_id == volunteer.id for seat in shift.seats):
-            continue
-        if all(seat.volunteer_id is not None for seat in shift.seats):
-            other = next(
-                seat.volunteer_id
-                for seat in reversed(shift.seats)
-                if seat.volunteer_id not in {v.id for v in volunteers}
-            )
-            seated = session.get_one(Volunteer, other)
+    wanted = {position: volunteer.id for position, volunteer in enumerate(volunteers, start=1)}
+    if all(
+        wanted.get(seat.position, seat.volunteer_id) == seat.volunteer_id for seat in shift.seats
+    ):
+        return
+    for seat in shift.seats:
+        if seat.volunteer_id is not None:
+            seated = session.get_one(Volunteer, seat.volunteer_id)
             shifts.unassign(session, shift, seated, actor=admin, now=now)
+    for volunteer in volunteers:
         _seat(session, admin, point, shift, volunteer=volunteer, mobiles=mobiles, now=now)
 
 

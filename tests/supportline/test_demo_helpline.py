@@ -231,3 +231,25 @@ def test_the_printed_helpline_shows_demo_accounts_and_numbers_only(own_database:
 def _seeded(now: datetime) -> demo.Demo:
     with get_sessionmaker().begin() as session:
         return demo.seed(session, now=now)
+
+
+@pytest.mark.parametrize(
+    ("now", "rings"),
+    [
+        (MONDAY_NOON, "+12025550160"),  # a one-off shift on own phones
+        (MONDAY_EVENING, "+12025550160"),  # the weekday shift: own phones
+        (SATURDAY_EVENING, "+12025550150"),  # the weekend shift: duty mobile 1
+    ],
+)
+def test_the_printed_phone_to_receive_on_is_the_same_every_time(
+    own_database: Path, now: datetime, rings: str
+) -> None:
+    seed(now)  # the coming seats filled by turns, the shift running now too
+    with get_sessionmaker().begin() as session:
+        seeded = demo.seed(session, now=now, meeting_now=True)
+        notes = demo_output.helpline_notes(seeded, ".venv/bin/supportline")
+        assert seeded.helpline.points[0].ringing_now == [
+            ("demo-warszawa-1", rings),
+            ("demo-warszawa-2", f"{rings[:-1]}{int(rings[-1]) + 1}"),
+        ]
+    assert f".venv/bin/supportline receive {rings}   demo-warszawa-1's phone" in notes[1]
