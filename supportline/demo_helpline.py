@@ -168,10 +168,10 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
             volunteer.id: username
             for volunteer, (username, _phone) in zip(volunteers, seeded.volunteers, strict=True)
         }
-        seeded.ringing_now = [
+        seeded.ringing_now = [  # the demo's volunteers (a coordinator may have seated others)
             (names[target.volunteer_id], target.number)
             for target in duty.on_duty(session, seeded.point.id, now)
-            if not target.desk_first
+            if not target.desk_first and target.volunteer_id in names
         ]
     return demo
 
