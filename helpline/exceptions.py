@@ -127,3 +127,13 @@ class NotAMobile(InvalidInput):
 class VolunteersOnly(Forbidden):
     def __init__(self) -> None:
         super().__init__("only volunteers of this contact point sign up for its shifts")
+
+
+class OneOffOverlaps(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this shift overlaps another shift at this contact point")
+
+
+class OneOffTimes(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("a shift must end after it starts, and not in the past")

@@ -22,6 +22,8 @@ from helpline.exceptions import (
     NotAMobile,
     NotOnThisContactPoint,
     NotSignedUp,
+    OneOffOverlaps,
+    OneOffTimes,
     PastCutoff,
     SeatsBelowAssigned,
     ShiftFull,
@@ -35,6 +37,7 @@ from helpline.models import (
     ContactPoint,
     DutyPhone,
     DutyPhoneKind,
+    RingsAt,
     Seat,
     Shift,
     ShiftStatus,
@@ -48,6 +51,7 @@ from helpline.schemas import TemplateCreate, TemplateUpdate
 from notifications import notices
 
 PLAN_WEEKS = 8
+MAX_SEATS = 10  # as the templates' check constraint
 
 
 def weekly(template: ShiftTemplate) -> Weekly:
@@ -263,6 +267,43 @@ def running(session: Session, point: ContactPoint, now: datetime) -> list[Shift]
         Shift.ends_at > now,
     )
     return list(session.scalars(query.order_by(Shift.starts_at)))
+
+
+def add_one_off(
+    session: Session,
+    point: ContactPoint,
+    *,
+    actor: Staff,
+    starts_at: datetime,
+    ends_at: datetime,
+    seats: int,
+    rings_at: RingsAt,
+    now: datetime,
+) -> Shift:
+    """A shift of no weekly kind (an extra evening, cover for an event). Like the weekly ones
+    it may not overlap another scheduled shift of the contact point."""
+    if ends_at <= starts_at or ends_at <= now or not 1 <= seats <= MAX_SEATS:
+        raise OneOffTimes()
+    overlapping = select(Shift.id).where(
+        Shift.contact_point_id == point.id,
+        Shift.status == ShiftStatus.scheduled,
+        Shift.starts_at < ends_at,
+        Shift.ends_at > starts_at,
+    )
+    if session.scalar(overlapping.limit(1)) is not None:
+        raise OneOffOverlaps()
+    shift = Shift(
+        contact_point_id=point.id,
+        local_date=starts_at.astimezone(ZoneInfo(point.time_zone)).date(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        rings_at=rings_at,
+        seats=[Seat(position=n) for n in range(1, seats + 1)],
+    )
+    session.add(shift)
+    session.flush()
+    _audit(session, actor, "shift.add", "shift", shift.id)
+    return shift
 
 
 def get_shift(session: Session, point: ContactPoint, shift_id: int, *, lock: bool = False) -> Shift:

@@ -7,6 +7,7 @@ import logging.config
 import socket
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -299,6 +300,7 @@ def demo(
         payload = demo_output.as_json(seeded)
         notes = demo_output.meeting_notes(seeded)
         phone_notes = demo_output.dial_in_notes(seeded, program_name())
+        phone_notes += demo_output.helpline_notes(seeded, program_name())
     if json_output:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
@@ -509,6 +511,7 @@ def twilio_emulator(
     SUPPORTLINE_TWILIO_ACCOUNT_SID and SUPPORTLINE_TWILIO_AUTH_TOKEN.
     """
     from supportline.emulator import server as emulator  # noqa: PLC0415 - keeps `--help` fast
+    from supportline.emulator_account import line_numbers  # noqa: PLC0415
 
     logging.config.dictConfig(log_config())
     settings = get_settings()
@@ -533,7 +536,7 @@ def twilio_emulator(
         f"Twilio emulator on http://{host}:{port}: the REST API for the server, phones for "
         f"`supportline call`; webhooks go to {config.server} (callbacks: {delivery})"
     )
-    emulator.serve(config)
+    emulator.serve(config, account_numbers=partial(line_numbers, get_sessionmaker()))
 
 
 EmulatorOption = Annotated[
@@ -563,10 +566,10 @@ def receive(
 def _on_terminal_phone(emulator: str, use: Callable[[TerminalPhone], None]) -> None:
     import httpx  # noqa: PLC0415 - keeps `--help` fast
 
-    from supportline.phone import PhoneError, TerminalPhone  # noqa: PLC0415
+    from supportline.phone import PhoneError, TerminalPhone, keyboard_line  # noqa: PLC0415
 
     with httpx.Client(base_url=emulator, timeout=30.0, trust_env=False) as http:
-        phone = TerminalPhone(http, read=input, write=typer.echo)
+        phone = TerminalPhone(http, read=keyboard_line, write=typer.echo)
         try:
             use(phone)
         except KeyboardInterrupt:

@@ -2,21 +2,18 @@
 
 Demo only: staff passwords, participant numbers and PINs are derived from the secret key with
 HMAC, so every run prints the same credentials although only their hashes are stored. Members
-come through the real referral → approval path. No real system ever prints a PIN again.
+come through the real referral → approval path. No real system ever prints a PIN again. The
+helpline's contact points, volunteers and shifts are ``supportline.demo_helpline``'s.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from auth import service as auth_service
 from auth.models import Role, Staff
 from core import pii, security
 from core.settings import get_settings
@@ -32,7 +29,8 @@ from groups.models import (
 )
 from groups.schemas import GroupCreate, LineCreate, ReferralCreate, SlotSchema
 from notifications import notices
-from supportline import demo_meetings
+from supportline import demo_helpline, demo_meetings
+from supportline.demo_secrets import demo_digits, demo_password, demo_staff
 
 STAFF = (
     ("demo-admin", Role.admin),
@@ -118,27 +116,12 @@ class Demo:
     staff: list[tuple[str, str, Role]]  # username, password, role
     lines: list[str]
     groups: list[DemoGroup]
+    helpline: demo_helpline.DemoHelpline
     meeting_now: Meeting | None = None  # the first group's meeting in progress (--meeting-now)
     meeting_later: Meeting | None = None  # another group's next meeting, later today
 
 
-# --- deterministic demo secrets ----------------------------------------------------------------
-
-
-def _derive(purpose: str) -> bytes:
-    key = get_settings().effective_secret_key
-    return hmac.new(key, b"supportline demo\x00" + purpose.encode(), hashlib.sha256).digest()
-
-
-def demo_password(username: str) -> str:
-    return "demo-" + base64.b32encode(_derive(f"password:{username}"))[:16].decode().lower()
-
-
-def demo_digits(purpose: str, length: int) -> str:
-    """``length`` digits, the first never 0 (like real credentials)."""
-    value = int.from_bytes(_derive(purpose), "big")
-    low = 10 ** (length - 1)
-    return str(low + value % (9 * low))
+# --- demo contact data ------------------------------------------------------------------------
 
 
 def demo_phone(group_index: int, member_index: int) -> str:
@@ -154,7 +137,7 @@ def demo_email(group_index: int, member_index: int) -> str:
 
 def seed(session: Session, *, now: datetime, meeting_now: bool = False) -> Demo:
     """Create what is missing of the demo organisation and return its credentials."""
-    staff = {username: _staff(session, username, role) for username, role in STAFF}
+    staff = {username: demo_staff(session, username, role) for username, role in STAFF}
     admin, moderator, helper = (staff[username] for username, _role in STAFF)
     lines = [_line(session, admin, *spec) for spec in LINES]
     groups = []
@@ -180,27 +163,13 @@ def seed(session: Session, *, now: datetime, meeting_now: bool = False) -> Demo:
         staff=[(username, demo_password(username), role) for username, role in STAFF],
         lines=[line.number for line in lines],
         groups=groups,
+        helpline=demo_helpline.seed(session, admin, now=now, on_duty_now=meeting_now),
     )
     if meeting_now:
         others = [g.group for g in groups[1:]]
         demo.meeting_now = demo_meetings.in_progress(session, admin, groups[0].group, now)
         demo.meeting_later = demo_meetings.later_today(session, admin, others, now)
     return demo
-
-
-def _staff(session: Session, username: str, role: Role) -> Staff:
-    existing = auth_service.get_by_username(session, username)
-    if existing is not None:
-        return existing
-    # An address of the reserved example domain: the moderators' notices (a referral waiting)
-    # have somewhere to go, and show in the outbox like everything the demo sends.
-    return auth_service.create_staff(
-        session,
-        username=username,
-        password=demo_password(username),
-        role=role,
-        email=f"{username}@example.org",
-    )
 
 
 def _line(session: Session, admin: Staff, number: str, language: str, label: str) -> Line:

@@ -7,6 +7,8 @@ from typing import Any
 
 from core.settings import get_settings
 from supportline.demo import MODERATOR_PHONE, Demo
+from supportline.demo_helpline import HELPLINE_CALLER, DemoHelpline
+from supportline.demo_secrets import demo_password
 from supportline.emulator import EMULATOR_URL
 
 CHANGED = "changed by its owner on a first call"
@@ -51,6 +53,33 @@ def as_json(demo: Demo) -> dict[str, Any]:
             }
             for seeded in demo.groups
         ],
+        "helpline": _helpline(demo.helpline),
+    }
+
+
+def _helpline(helpline: DemoHelpline) -> dict[str, Any]:
+    return {
+        "national_line": helpline.national_line,
+        "contact_points": [
+            {
+                "id": seeded.point.id,
+                "name": seeded.point.name,
+                "language": seeded.point.language,
+                "time_zone": seeded.point.time_zone,
+                "line": seeded.line,
+                "national": seeded.point.national_order is not None,
+                "coordinators": [
+                    {"username": username, "password": demo_password(username)}
+                    for username in seeded.coordinators
+                ],
+                "volunteers": [
+                    {"username": username, "password": demo_password(username), "phone": phone}
+                    for username, phone in seeded.volunteers
+                ],
+                "on_duty_now": seeded.on_duty_now,
+            }
+            for seeded in helpline.points
+        ],
     }
 
 
@@ -70,7 +99,29 @@ def as_text(payload: dict[str, Any]) -> str:
             f"  {m['alias']:<10}  number {m['participant_number']}  {_pin(m['pin'])}"
             for m in group["members"]
         ]
-    return "\n".join(lines)
+    return "\n".join(lines + _helpline_text(payload["helpline"]))
+
+
+def _helpline_text(helpline: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Demo helpline: national line {helpline['national_line']}, answered by the contact "
+        "points on it; each contact point's volunteers and coordinators sign in as staff"
+    ]
+    for point in helpline["contact_points"]:
+        national = ", on the national line" if point["national"] else ""
+        on_duty = ", ".join(point["on_duty_now"]) or "nobody"
+        lines.append(
+            f"Contact point {point['id']}: {point['name']} ({point['language']}, "
+            f"{point['time_zone']}), {point['line']}{national}; on duty now: {on_duty}"
+        )
+        lines += [
+            f"  coordinator {c['username']:<26} {c['password']}" for c in point["coordinators"]
+        ]
+        lines += [
+            f"  volunteer   {v['username']:<26} {v['password']}  phone {v['phone']}"
+            for v in point["volunteers"]
+        ]
+    return lines
 
 
 def meeting_notes(demo: Demo) -> list[str]:
@@ -117,4 +168,29 @@ def dial_in_notes(demo: Demo, program: str) -> list[str]:
         f"{_pin(member.pin)}",
         "The first call with these PINs asks for a new one; later calls take the new one.",
         f"Live panel: {get_settings().public_base_url}/console/ as demo-moderator, then Live panel",
+    ]
+
+
+def helpline_notes(demo: Demo, program: str) -> list[str]:
+    """How to call the contact point on duty now with terminal phones: the caller, and the
+    phone of a volunteer on duty that the call rings (``program``: as in ``dial_in_notes``)."""
+    seeded = demo.helpline.on_duty
+    if seeded is None or not seeded.ringing_now:
+        return [
+            f"To ring a helpline volunteer now: `{program} demo --meeting-now` puts "
+            f"{demo.helpline.points[0].point.name} on duty and says how to call it."
+        ]
+    first = seeded.volunteers[0][0]
+    username, number = next(
+        (ringing for ringing in seeded.ringing_now if ringing[0] == first),
+        seeded.ringing_now[0],
+    )
+    emulator = get_settings().twilio_api_url
+    elsewhere = f" --emulator {emulator}" if emulator and emulator != EMULATOR_URL else ""
+    return [
+        f"On duty now: {seeded.point.name} ({', '.join(seeded.on_duty_now)}). Call it with "
+        "terminal phones, each in a terminal of its own:",
+        f"  volunteer:  {program} receive {number}{elsewhere}   {username}'s phone: Enter "
+        "answers, then 1 takes the call",
+        f"  caller:     {program} call {seeded.line} --from {HELPLINE_CALLER}{elsewhere}",
     ]

@@ -11,6 +11,8 @@ or a connected call Enter or ctrl-D to hang up.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -21,6 +23,22 @@ IN_CONFERENCE = "[Enter or ctrl-D hangs up]"
 RINGING = "[Enter answers, ctrl-D declines]"
 ON_THE_LINE = frozenset({"in_conference", "connected"})  # Enter hangs up
 POLL_SECONDS = 20.0  # how long one request for events may wait for one
+
+
+def keyboard_line(prompt: str) -> str:
+    """``input(prompt)`` without stdin's buffer. The keyboard thread may still wait for a line
+    when the other party ends the call; at exit CPython aborts ("could not acquire lock for
+    <stdin>") while a daemon thread is blocked in a buffered read, but not in ``os.read``."""
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    line = bytearray()
+    while (byte := os.read(sys.stdin.fileno(), 1)) != b"\n":
+        if not byte:
+            if line:
+                break
+            raise EOFError
+        line += byte
+    return line.decode(errors="replace").removesuffix("\r")
 
 
 class PhoneError(RuntimeError):
@@ -70,12 +88,13 @@ class TerminalPhone:
     def receive(self, number: str) -> None:
         """Be the phone of ``number`` until one call that rings it ends: show its caller ID,
         answer on Enter (or decline on ctrl-D), then show the call as :meth:`call` does."""
-        self._ok(self.http.post("/phone/numbers", json={"number": number}))
+        after = int(self._ok(self.http.post("/phone/numbers", json={"number": number}))["next"])
         self.write(f"[waiting for calls to {number}]")
         rings: list[dict[str, str]] = []
-        while not rings:
+        while not rings:  # the calls that ring it from now on, not those before
             path = f"/phone/numbers/{number}/rings"
-            rings = self._ok(self.http.get(path, params={"wait": POLL_SECONDS}))["rings"]
+            params = {"after": after, "wait": POLL_SECONDS}
+            rings = self._ok(self.http.get(path, params=params))["rings"]
         self.sid = rings[0]["sid"]
         self.write(f"[ringing: {rings[0]['caller_id']}] {RINGING}")
         if self._type("") is None:

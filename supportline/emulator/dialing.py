@@ -18,6 +18,8 @@ The rules, each from the documentation page named beside it:
 - ``callerId`` is what the called phone shows; by default the caller's own number. It may be only
   the call's ``To`` or ``From``, a number of the account, or a verified caller ID (Dial page,
   callerId); any other value is warning 13214 (https://www.twilio.com/docs/api/errors/13214).
+  The account's numbers are ``own_numbers`` and, for a running emulator, ``account_numbers()``:
+  the lines the server has, as a Twilio account has every line that reaches the server.
   **Not documented:** what the Dial then does; here it fails and rings nobody.
 - A number that is not E.164 cannot be called (error 13224,
   https://www.twilio.com/docs/api/errors/13224): that leg fails, the others ring.
@@ -39,7 +41,7 @@ from __future__ import annotations
 import email.utils
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -134,6 +136,8 @@ class Dialing:
         self.legs: dict[str, tuple[Ring, Callee]] = {}  # by the dialled leg's call SID
         self.unknown = Pickup.person  # how a number no test set up answers: it rings out
         self.own_numbers: set[str] = set()  # the account's numbers and verified caller IDs
+        # More of the account's numbers, asked for when a callerId is none of the above.
+        self.account_numbers: Callable[[], Collection[str]] = frozenset
 
     def phone(self, number: str) -> Phone:
         if number not in self.phones:
@@ -150,7 +154,8 @@ class Dialing:
         if len(numbers) > MAX_NUMBERS:
             self.errors.append(f"more than {MAX_NUMBERS} <Number> nouns: the rest are not dialled")
         caller_id = dial.get("callerId") or parent.caller
-        if caller_id not in {parent.caller, parent.to, *self.own_numbers}:
+        known = {parent.caller, parent.to, *self.own_numbers}
+        if caller_id not in known and caller_id not in self.account_numbers():
             self.errors.append("13214 Dial: Invalid callerId value")
             return self.dial_over(parent, "failed", {})
         timeout = self._seconds(dial, "timeout", DEFAULT_TIMEOUT)

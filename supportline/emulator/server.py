@@ -16,7 +16,7 @@ public URL, as Twilio does (``supportline.emulator.switchboard``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -111,11 +111,11 @@ def number_router(board: Switchboard) -> APIRouter:
     """Phones that a <Dial><Number> rings: register a number, then wait for its calls."""
     router = APIRouter(prefix="/phone/numbers")
 
-    @router.post("", status_code=204)
-    def register(registered: Registered) -> Response:
-        """This phone answers to ``number`` from now on."""
-        board.register(registered.number)
-        return Response(status_code=204)
+    @router.post("")
+    def register(registered: Registered) -> dict[str, int]:
+        """This phone answers to ``number`` from now on; ``next``: its rings so far, which a
+        phone that waits for the next call skips (another phone of the number had them)."""
+        return {"next": board.register(registered.number)}
 
     @router.get("/{number}/rings")
     def rings(
@@ -204,11 +204,18 @@ class EmulatorConfig:
         return None
 
 
-def build(config: EmulatorConfig, http: Poster) -> tuple[FastAPI, Switchboard]:
-    """The emulator for ``config``, posting its webhooks over ``http``."""
+Numbers = Callable[[], Collection[str]]
+
+
+def build(
+    config: EmulatorConfig, http: Poster, *, account_numbers: Numbers = frozenset
+) -> tuple[FastAPI, Switchboard]:
+    """The emulator for ``config``, posting its webhooks over ``http``; ``account_numbers``
+    tells the account's numbers, which a ``<Dial callerId>`` may show."""
     public_url = config.public_url.rstrip("/")
     wire = http_transport(http, server=config.server, public_url=public_url)
     engine = Engine(voice_url=f"{public_url}/twilio/voice")
+    engine.dialing.account_numbers = account_numbers
     board = Switchboard(engine, wire, auth_token=config.auth_token, mode=config.mode)
     return create_emulator_app(board, account=config.account, auth_token=config.auth_token), board
 
@@ -218,10 +225,10 @@ def webhook_client() -> httpx.Client:
     return httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS, trust_env=False, follow_redirects=False)
 
 
-def serve(config: EmulatorConfig) -> None:
+def serve(config: EmulatorConfig, *, account_numbers: Numbers = frozenset) -> None:
     """Run the emulator until it is stopped (SIGINT, SIGTERM)."""
     with webhook_client() as http:
-        app, _board = build(config, http)
+        app, _board = build(config, http, account_numbers=account_numbers)
         uvicorn.run(
             app,
             host=config.host,

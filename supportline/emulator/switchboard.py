@@ -206,14 +206,15 @@ class Switchboard:
             self.feeds[call.sid] = feed
         return feed
 
-    def register(self, number: str) -> None:
-        """A terminal phone answers to ``number``: a ``<Dial><Number>`` rings it."""
+    def register(self, number: str) -> int:
+        """A terminal phone answers to ``number``: a ``<Dial><Number>`` rings it. Returns how
+        many calls rang it before (a terminal phone of the number earlier had them)."""
         phone = self.engine.phone(number)
         with self.engine.lock, self.changed:
-            if number in self.rings:
-                return
-            self.rings[number] = []
-            phone.on_ring.append(partial(self._rung, number))
+            if number not in self.rings:
+                self.rings[number] = []
+                phone.on_ring.append(partial(self._rung, number))
+            return len(self.rings[number])
 
     def _rung(self, number: str, call: Call) -> None:
         self._follow(call)

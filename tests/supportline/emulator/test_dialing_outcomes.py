@@ -126,6 +126,24 @@ def test_a_verified_caller_id_is_shown() -> None:
     assert volunteer.caller_id == "+48225559999" and CALLER not in volunteer.screen
 
 
+def test_a_number_the_account_has_is_shown_as_asked_for_when_needed() -> None:
+    helpline = Helpline(ring_all(VOLUNTEERS[:1], callerId="+48225559999"))
+    sim = twilio_for(helpline, Clock())
+    asked: list[str] = []
+
+    def account_numbers() -> frozenset[str]:
+        asked.append("asked")
+        return frozenset({"+48225559999"})
+
+    sim.engine.dialing.account_numbers = account_numbers
+    volunteer = sim.phone(VOLUNTEERS[0])
+
+    call_in(sim)
+
+    assert volunteer.caller_id == "+48225559999" and sim.engine.errors == []
+    assert asked == ["asked"]
+
+
 def test_one_bad_number_fails_alone_and_the_others_ring() -> None:
     helpline = Helpline(ring_all(["0048 600", VOLUNTEERS[0]]))
     sim = twilio_for(helpline, Clock())
