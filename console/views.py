@@ -119,6 +119,7 @@ AUDIT_ACTIONS = {
     "shift_template.create": "added a weekly duty shift",
     "shift_template.update": "changed a weekly duty shift",
     "shift_template.delete": "removed a weekly duty shift",
+    "shift.add": "added a one-off duty shift",
     "shift.cancel": "cancelled a duty shift",
     "shift.seats": "changed the seats of a duty shift",
     "seat.sign_up": "signed up for a duty shift",

@@ -46,7 +46,7 @@ from helpline.models import (
     contact_point_coordinators,
     contact_point_volunteers,
 )
-from helpline.schedule import Weekly, clash, dates, times
+from helpline.schedule import Planned, Weekly, clash, dates, times
 from helpline.schemas import TemplateCreate, TemplateUpdate
 from notifications import notices
 
@@ -227,7 +227,7 @@ def plan(session: Session, point: ContactPoint, *, now: datetime, weeks: int = P
             if day in planned:
                 continue
             when = times(week, day, zone)
-            if when.ends_at <= now:
+            if when.ends_at <= now or _overlaps_one_off(session, point, when):
                 continue
             shift = Shift(
                 contact_point_id=point.id,
@@ -242,6 +242,21 @@ def plan(session: Session, point: ContactPoint, *, now: datetime, weeks: int = P
             added += 1
     session.flush()
     return added
+
+
+def _overlaps_one_off(session: Session, point: ContactPoint, when: Planned) -> bool:
+    """A one-off shift already covers that time: the weekly one is not planned on top of it
+    (both would ring)."""
+    found = session.scalar(
+        select(Shift.id).where(
+            Shift.contact_point_id == point.id,
+            Shift.template_id.is_(None),
+            Shift.status == ShiftStatus.scheduled,
+            Shift.starts_at < when.ends_at,
+            Shift.ends_at > when.starts_at,
+        )
+    )
+    return found is not None
 
 
 def plan_all(session: Session, *, now: datetime) -> int:

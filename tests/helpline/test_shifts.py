@@ -73,3 +73,28 @@ def test_a_one_off_shift_ends_after_it_starts_and_after_now(
     point = contact_point(db, admin, name="Poznań", volunteers=0)
     with pytest.raises(OneOffTimes):
         one_off(db, point.point, MONDAY_NOON + starts, MONDAY_NOON + ends)
+
+
+def test_a_weekly_shift_is_not_planned_on_top_of_a_one_off(db: Session) -> None:
+    admin = create_staff(db, Role.admin)
+    point = contact_point(db, admin, name="Gdańsk", volunteers=0)
+    wednesday = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # 16:00 in Warsaw
+    shifts.add_one_off(
+        db,
+        point.point,
+        actor=admin,
+        starts_at=wednesday,
+        ends_at=wednesday + timedelta(hours=2),
+        seats=1,
+        rings_at=RingsAt.own_phone,
+        now=MONDAY_NOON,
+    )
+
+    weekly(db, point, admin, MONDAY_NOON, days="wed", start="17:00", end="21:00")
+
+    found = shifts.shifts_between(db, point.point, wednesday.date(), wednesday.date())
+    assert [shift.template_id for shift in found] == [None]  # the one-off only
+    later = shifts.shifts_between(
+        db, point.point, wednesday.date() + timedelta(days=7), wednesday.date() + timedelta(days=7)
+    )
+    assert [shift.template_id is not None for shift in later] == [True]
