@@ -29,6 +29,7 @@ from core.outage import NotReady
 from core.settings import Environment, Settings, public_url_problems
 from core.twilio_http import is_loopback_host, make_twilio_client
 from groups.models import Line, group_lines
+from helpline.models import ContactPoint, HelplineLine
 from supportline.readiness import check_stored_keys
 
 ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
@@ -147,11 +148,23 @@ def _twilio_console(connection: Connection, settings: Settings, report: Report) 
             select(first_lines.c.first, func.count()).group_by(first_lines.c.first)
         ).all()
     )
+    helpline = dict(
+        connection.execute(
+            select(HelplineLine.line_id, ContactPoint.name).outerjoin(
+                ContactPoint, ContactPoint.id == HelplineLine.contact_point_id
+            )
+        ).all()
+    )
     base = settings.public_base_url
     for line_id, number in connection.execute(select(Line.id, Line.number).order_by(Line.id)):
         sends = senders.get(line_id, 0)
+        if line_id in helpline:  # a contact point's line sends its duty notices
+            point = helpline[line_id]
+            purpose = f" (the helpline: {point})" if point else " (the national helpline)"
+        else:
+            purpose = ""
         report.console += [
-            f"{number}",
+            f"{number}{purpose}",
             f'  Voice, "A call comes in": Webhook, HTTP POST, {base}/twilio/voice',
             f'  Messaging, "A message comes in": Webhook, HTTP POST, {base}/twilio/sms'
             + (f" (sends the SMS of {sends} group{'s' if sends != 1 else ''})" if sends else ""),

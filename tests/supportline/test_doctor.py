@@ -71,8 +71,10 @@ def test_doctor_passes_on_the_demo_database(own_database: Path) -> None:
     assert problems == []
     assert "ok       keys: decrypt a stored record and find it by its blind index" in output
     assert f"schema at {HEAD}" in output
-    # What to set in Twilio's Console, for each of the demo's two lines.
-    assert output.count('Voice, "A call comes in": Webhook, HTTP POST, ') == 2
+    # What to set in Twilio's Console, for each of the demo's lines: two groups' lines, three
+    # contact points' and the national helpline's.
+    assert output.count('Voice, "A call comes in": Webhook, HTTP POST, ') == 6
+    assert "(the helpline: Warszawa)" in output and "(the national helpline)" in output
     assert "https://line.example.org/twilio/voice" in output
     assert "https://line.example.org/twilio/sms (sends the SMS of 2 groups)" in output
     assert output.rstrip().endswith("doctor: no problems")
