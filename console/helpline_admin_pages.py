@@ -21,7 +21,7 @@ from core.clock import Now, local_time
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
 from core.schemas import MAX_ID, WEEKDAYS, PathId
-from helpline import service, shifts, views
+from helpline import records, service, shifts, views
 from helpline.models import CallOutcome, ContactPoint
 from helpline.schemas import (
     BlockCreate,
@@ -77,12 +77,12 @@ def block_caller(
     now: Now,
 ) -> Response:
     """Block this call's caller from the contact point for some days, by the number's hash."""
-    call = service.get_call(session, point, call_id)
+    call = records.get_call(session, point, call_id)
     data, errors = forms.validate(BlockCreate, forms.pick(fields, "days"))
     reason = sentence(errors.get("days", ""))
     if data is not None:
         try:
-            block = service.block_caller(session, point, call, actor=staff, days=data.days, now=now)
+            block = records.block_caller(session, point, call, actor=staff, days=data.days, now=now)
         except (Conflict, InvalidInput) as exc:
             reason = sentence(exc.detail)
     if data is None or reason:
@@ -163,10 +163,10 @@ def remove_volunteer(
     session: SessionDep,
     now: Now,
 ) -> Response:
-    """The volunteer leaves the team; their coming seats here are freed."""
+    """The volunteer leaves the team; their seats here, from the shift under way on, are freed."""
     volunteer = service.get_volunteer(session, point, volunteer_id)
     freed = service.remove_volunteer(session, point, volunteer, actor=staff, now=now)
-    seats = ngettext("%(num)d coming seat was freed", "%(num)d coming seats were freed", freed)
+    seats = ngettext("%(num)d seat was freed", "%(num)d seats were freed", freed)
     flash(request, f"The volunteer is no longer on the team; {seats % {'num': freed}}.")
     return redirect(f"{point_path(point.id)}/team")
 

@@ -28,7 +28,7 @@ from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
 from core.schemas import PathId
-from helpline import service, shifts
+from helpline import seats, service
 from helpline.models import ContactPoint, Shift, Volunteer
 from helpline.schemas import SeatAssign
 
@@ -108,7 +108,7 @@ def _change_own_seat(
     now: datetime,
 ) -> Response:
     """Sign up or withdraw; ``said`` is the confirmation, with the shift's ``{when}``."""
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
     try:
         change(session, point, shift, volunteer, now=now)
     except (Conflict, InvalidInput) as exc:
@@ -134,7 +134,7 @@ def sign_up(
     """Take an open seat (volunteers of this contact point, until the cut-off)."""
     return _change_own_seat(
         request,
-        shifts.sign_up,
+        seats.sign_up,
         "Thank you: you are on duty {when}.",
         shift_id=shift_id,
         point=point,
@@ -159,7 +159,7 @@ def withdraw(
     """Give up one's seat (until the cut-off; later, the coordinator)."""
     return _change_own_seat(
         request,
-        shifts.withdraw,
+        seats.withdraw,
         "You are no longer on duty {when}.",
         shift_id=shift_id,
         point=point,
@@ -191,7 +191,7 @@ def shift_page(
     now: Now,
 ) -> Response:
     """One shift: its seats, and for a coordinator the forms to assign and cancel."""
-    shift = shifts.get_shift(session, point, shift_id)
+    shift = seats.get_shift(session, point, shift_id)
     context = _shift_context(session, point, shift, staff, now)
     return render(request, "helpline_shift.html", context, staff=staff)
 
@@ -208,7 +208,7 @@ def assign(
     now: Now,
 ) -> Response:
     """Seat a volunteer of this contact point, or give a seated one a duty mobile."""
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
     context = {**_shift_context(session, point, shift, staff, now), "values": fields}
     data, errors = forms.validate(SeatAssign, forms.pick(fields, "volunteer_id", "duty_phone_id"))
     if data is None:
@@ -220,7 +220,7 @@ def assign(
         else None
     )
     try:
-        shifts.assign(session, point, shift, volunteer, actor=staff, duty_phone=phone, now=now)
+        seats.assign(session, point, shift, volunteer, actor=staff, duty_phone=phone, now=now)
     except (Conflict, InvalidInput) as exc:
         raise _refused(
             request, "helpline_shift.html", context, exc, shift=shift, staff=staff
@@ -241,10 +241,10 @@ def unassign(
     now: Now,
 ) -> Response:
     """Free a volunteer's seat (coordinators; no cut-off applies)."""
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
     volunteer = service.get_volunteer(session, point, volunteer_id)
     try:
-        shifts.unassign(session, shift, volunteer, actor=staff, now=now)
+        seats.unassign(session, shift, volunteer, actor=staff, now=now)
     except (Conflict, InvalidInput) as exc:
         context = _month_context(session, point, staff, shift, now)
         raise _refused(
@@ -265,7 +265,7 @@ def confirm_cancel(
     now: Now,
 ) -> Response:
     """Confirm a cancellation, naming who loses their seat; it cannot be undone."""
-    shift = shifts.get_shift(session, point, shift_id)
+    shift = seats.get_shift(session, point, shift_id)
     context = _shift_context(session, point, shift, staff, now)
     return render(request, "helpline_cancel.html", context, staff=staff)
 
@@ -281,9 +281,9 @@ def cancel(
     now: Now,
 ) -> Response:
     """Cancel one shift (coordinators): nobody's phone rings for it."""
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
     try:
-        seated = shifts.cancel_shift(session, shift, actor=staff, now=now)
+        seated = seats.cancel_shift(session, shift, actor=staff, now=now)
     except (Conflict, InvalidInput) as exc:
         context = _shift_context(session, point, shift, staff, now)
         raise _refused(

@@ -15,7 +15,7 @@ from auth.models import Staff
 from console.rendering import ngettext
 from core.clock import local_time
 from core.errors import InvalidInput
-from helpline import service, shifts, views
+from helpline import records, seats, service, shifts, views
 from helpline.models import (
     CallOutcome,
     ContactPoint,
@@ -151,8 +151,8 @@ def _rows(
     return [
         ShiftRow(
             shift=read,
-            over=shifts.is_over(shift, now),
-            self_service=shifts.seats_open_to_volunteers(point, shift, now),
+            over=seats.is_over(shift, now),
+            self_service=seats.seats_open_to_volunteers(point, shift, now),
             mine=any(seat.mine for seat in read.seats),
             started=shift.starts_at <= now,
         )
@@ -179,7 +179,7 @@ def month_page(
         previous=month_key((month - timedelta(days=1)).replace(day=1)),
         next=month_key(following),
         rows=_rows(session, point, found, volunteer, now),
-        on_duty=service.on_duty_now(session, point, now=now),
+        on_duty=records.on_duty_now(session, point, now=now),
         coordinator=service.is_coordinator(session, staff, point.id),
         volunteer=volunteer,
     )
@@ -207,7 +207,7 @@ def shift_page(
 def calls_page(
     session: Session, *, point: ContactPoint, outcome: CallOutcome | None, offset: int
 ) -> CallsPage:
-    calls, total = service.list_calls(
+    calls, total = records.list_calls(
         session, point, limit=CALLS_PAGE, offset=offset, outcome=outcome
     )
     items = [(views.call_read(session, call), _blockable(call)) for call in calls]

@@ -18,7 +18,7 @@ from core.clock import Now
 from core.database import SessionDep
 from core.errors import API_ERRORS, InvalidInput
 from core.schemas import Page, PageParams, PathId
-from helpline import service, shifts, views
+from helpline import records, seats, service, shifts, views
 from helpline.dependencies import CoordinatedPoint, OwnVolunteer, VisiblePoint
 from helpline.models import CallOutcome
 from helpline.schemas import (
@@ -153,7 +153,7 @@ def remove_volunteer(
     staff: CurrentStaff,
     now: Now,
 ) -> None:
-    """The volunteer leaves the team; their coming seats here are freed (coordinators)."""
+    """The volunteer leaves the team; their seats here are freed, the shift under way included."""
     volunteer = service.get_volunteer(session, point, volunteer_id)
     service.remove_volunteer(session, point, volunteer, actor=staff, now=now)
 
@@ -250,8 +250,8 @@ def change_shift(
     now: Now,
 ) -> object:
     """This one shift's seats (coordinators); the weekly shift stays as it is."""
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
-    shifts.change_seats(session, shift, actor=staff, seats=data.seats, now=now)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
+    seats.change_seats(session, shift, actor=staff, seats=data.seats, now=now)
     return views.shift_reads(session, point, [shift], None)[0]
 
 
@@ -264,8 +264,8 @@ def cancel_shift(
     staff: CurrentStaff,
     now: Now,
 ) -> object:
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
-    shifts.cancel_shift(session, shift, actor=staff, now=now)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
+    seats.cancel_shift(session, shift, actor=staff, now=now)
     return views.shift_reads(session, point, [shift], None)[0]
 
 
@@ -274,8 +274,8 @@ def sign_up(
     shift_id: PathId, point: VisiblePoint, volunteer: OwnVolunteer, session: SessionDep, now: Now
 ) -> object:
     """Take an open seat (volunteers of this contact point, until the cut-off)."""
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
-    shifts.sign_up(session, point, shift, volunteer, now=now)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
+    seats.sign_up(session, point, shift, volunteer, now=now)
     return views.shift_reads(session, point, [shift], volunteer)[0]
 
 
@@ -284,8 +284,8 @@ def withdraw(
     shift_id: PathId, point: VisiblePoint, volunteer: OwnVolunteer, session: SessionDep, now: Now
 ) -> object:
     """Give up one's seat (until the cut-off; later, ask the coordinator)."""
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
-    shifts.withdraw(session, point, shift, volunteer, now=now)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
+    seats.withdraw(session, point, shift, volunteer, now=now)
     return views.shift_reads(session, point, [shift], volunteer)[0]
 
 
@@ -300,14 +300,14 @@ def assign_seat(
     now: Now,
 ) -> object:
     """Seat a volunteer of this contact point, or give a seated one a duty mobile."""
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
     volunteer = service.get_volunteer(session, point, data.volunteer_id)
     phone = (
         service.get_duty_phone(session, point, data.duty_phone_id)
         if data.duty_phone_id is not None
         else None
     )
-    shifts.assign(session, point, shift, volunteer, actor=staff, duty_phone=phone, now=now)
+    seats.assign(session, point, shift, volunteer, actor=staff, duty_phone=phone, now=now)
     return views.shift_reads(session, point, [shift], None)[0]
 
 
@@ -321,9 +321,9 @@ def unassign_seat(
     staff: CurrentStaff,
     now: Now,
 ) -> object:
-    shift = shifts.get_shift(session, point, shift_id, lock=True)
+    shift = seats.get_shift(session, point, shift_id, lock=True)
     volunteer = service.get_volunteer(session, point, volunteer_id)
-    shifts.unassign(session, shift, volunteer, actor=staff, now=now)
+    seats.unassign(session, shift, volunteer, actor=staff, now=now)
     return views.shift_reads(session, point, [shift], None)[0]
 
 
@@ -333,7 +333,7 @@ def unassign_seat(
 @router.get(POINT + "/on-duty", response_model=OnDutyRead)
 def on_duty(point: VisiblePoint, session: SessionDep, now: Now) -> object:
     """Who is on duty now, calls in progress, and calls missed today."""
-    return service.on_duty_now(session, point, now=now)
+    return records.on_duty_now(session, point, now=now)
 
 
 @router.get(POINT + "/calls", response_model=Page[CallRead])
@@ -346,7 +346,7 @@ def list_calls(
 ) -> object:
     """The call log, newest first (coordinators): outcome, waits, who took it, who was rung."""
     start = local_midnight(since, point.time_zone) if since is not None else None
-    calls, total = service.list_calls(
+    calls, total = records.list_calls(
         session, point, limit=paging.limit, offset=paging.offset, outcome=outcome, since=start
     )
     items = [views.call_read(session, call) for call in calls]
@@ -365,5 +365,5 @@ def block_caller(
 ) -> object:
     """Block this call's caller from the contact point for a number of days (coordinators);
     they hear a neutral message. The block holds only the number's keyed hash."""
-    call = service.get_call(session, point, call_id)
-    return service.block_caller(session, point, call, actor=staff, days=data.days, now=now)
+    call = records.get_call(session, point, call_id)
+    return records.block_caller(session, point, call, actor=staff, days=data.days, now=now)

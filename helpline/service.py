@@ -8,8 +8,7 @@ sign up. Every change is audited without personal data.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -19,24 +18,19 @@ from auth.models import Role, Staff
 from core import audit, pii
 from groups.exceptions import LineNotFound
 from groups.models import Line, group_lines
-from helpline import duty, shifts
+from helpline import seats
 from helpline.exceptions import (
-    CallNotFound,
     ContactPointNotFound,
     DutyPhoneNotFound,
     LineUsedByGroup,
     NameTaken,
-    NoCallerToBlock,
     PhoneTaken,
     StaffNotFound,
     VolunteerNotFound,
 )
 from helpline.models import (
-    CallerBlock,
-    CallOutcome,
     ContactPoint,
     DutyPhone,
-    HelplineCall,
     HelplineLine,
     Volunteer,
     contact_point_coordinators,
@@ -46,11 +40,8 @@ from helpline.schemas import (
     ContactPointCreate,
     ContactPointUpdate,
     DutyPhoneCreate,
-    OnDutyRead,
     VolunteerCreate,
 )
-
-REPEAT_WINDOW = timedelta(days=90)
 
 
 def _audit(session: Session, actor: Staff, action: str, kind: str, target: int | None) -> None:
@@ -307,9 +298,9 @@ def serves_at(session: Session, volunteer_id: int, point_id: int) -> bool:
 def remove_volunteer(
     session: Session, point: ContactPoint, volunteer: Volunteer, *, actor: Staff, now: datetime
 ) -> int:
-    """The volunteer no longer serves here; their coming seats here are freed (how many is
-    returned, for the coordinator)."""
-    freed = shifts.free_coming_seats(session, point, volunteer, now=now)
+    """The volunteer no longer serves here; their seats here, the shift under way included, are
+    freed (how many is returned, for the coordinator)."""
+    freed = seats.free_coming_seats(session, point, volunteer, now=now)
     session.execute(
         delete(contact_point_volunteers).where(
             contact_point_volunteers.c.contact_point_id == point.id,
@@ -346,121 +337,3 @@ def list_coordinators(session: Session, point: ContactPoint) -> list[Staff]:
 
 
 # --- calls and blocks ------------------------------------------------------------------------
-
-
-def list_calls(
-    session: Session,
-    point: ContactPoint,
-    *,
-    limit: int,
-    offset: int,
-    outcome: str | None = None,
-    since: datetime | None = None,
-) -> tuple[list[HelplineCall], int]:
-    query = select(HelplineCall).where(HelplineCall.contact_point_id == point.id)
-    if outcome is not None:
-        query = query.where(HelplineCall.outcome == outcome)
-    if since is not None:
-        query = query.where(HelplineCall.started_at >= since)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(HelplineCall.started_at.desc(), HelplineCall.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(rows), total
-
-
-def get_call(session: Session, point: ContactPoint, call_id: int) -> HelplineCall:
-    call = session.get(HelplineCall, call_id)
-    if call is None or call.contact_point_id != point.id:
-        raise CallNotFound()
-    return call
-
-
-def earlier_calls(session: Session, call: HelplineCall) -> int:
-    """Calls from the same number to the same contact point within the repeat window before
-    this one (by HMAC): a coordinator learns nothing of the calls to other contact points."""
-    if call.caller_key is None:
-        return 0
-    found = session.scalar(
-        select(func.count(HelplineCall.id)).where(
-            HelplineCall.contact_point_id == call.contact_point_id,  # this log's calls only
-            HelplineCall.caller_key == call.caller_key,
-            HelplineCall.started_at < call.started_at,
-            HelplineCall.started_at >= call.started_at - REPEAT_WINDOW,
-        )
-    )
-    return found or 0
-
-
-def block_caller(
-    session: Session,
-    point: ContactPoint,
-    call: HelplineCall,
-    *,
-    actor: Staff,
-    days: int,
-    now: datetime,
-) -> CallerBlock:
-    """Block the caller of ``call`` from this contact point for ``days``: by its HMAC only."""
-    if call.caller_key is None:
-        raise NoCallerToBlock()
-    until = now + timedelta(days=days)
-    block = session.scalar(
-        select(CallerBlock).where(
-            CallerBlock.contact_point_id == point.id,
-            CallerBlock.caller_key == call.caller_key,
-            CallerBlock.until > now,
-        )
-    )
-    if block is None:  # a caller blocked already gets the later end, not a second block
-        block = CallerBlock(
-            contact_point_id=point.id,
-            caller_key=call.caller_key,
-            until=until,
-            blocked_by_id=actor.id,
-        )
-        session.add(block)
-    else:
-        block.until, block.blocked_by_id = max(block.until, until), actor.id
-    session.flush()
-    audit.record(
-        session,
-        actor_id=actor.id,
-        action="helpline.block",
-        target_type="helpline_call",
-        target_id=call.id,
-        details={"days": days},
-    )
-    return block
-
-
-def on_duty_now(session: Session, point: ContactPoint, *, now: datetime) -> OnDutyRead:
-    """Who is on duty now, calls in progress, and calls nobody took since local midnight."""
-    on_duty = duty.on_duty(session, point.id, now)
-    names = session.scalars(
-        select(Staff.username)
-        .join(Volunteer, Volunteer.staff_id == Staff.id)
-        .where(Volunteer.id.in_({target.volunteer_id for target in on_duty}))
-        .order_by(func.lower(Staff.username))
-    )
-    midnight = now.astimezone(ZoneInfo(point.time_zone)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    mine = HelplineCall.contact_point_id == point.id
-    in_progress = select(func.count(HelplineCall.id)).where(
-        mine,
-        HelplineCall.ended_at.is_(None),
-        HelplineCall.started_at > now - duty.longest_call(),
-    )
-    missed = select(func.count(HelplineCall.id)).where(
-        mine,
-        HelplineCall.started_at >= midnight,
-        HelplineCall.outcome.in_((CallOutcome.missed, CallOutcome.busy)),
-    )
-    return OnDutyRead(
-        on_duty=list(names),
-        calls_in_progress=session.scalar(in_progress) or 0,
-        missed_today=session.scalar(missed) or 0,
-    )

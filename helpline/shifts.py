@@ -12,43 +12,29 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core import audit
+from helpline import seats
 from helpline.exceptions import (
-    AlreadySignedUp,
-    NotAMobile,
-    NotOnThisContactPoint,
-    NotSignedUp,
     OneOffOverlaps,
     OneOffTimes,
-    PastCutoff,
     SeatsBelowAssigned,
-    ShiftFull,
-    ShiftNotFound,
-    ShiftOver,
-    ShiftSeatsBelowAssigned,
     ShiftsOverlap,
     TemplateNotFound,
 )
 from helpline.models import (
     ContactPoint,
-    DutyPhone,
-    DutyPhoneKind,
     RingsAt,
     Seat,
     Shift,
     ShiftStatus,
     ShiftTemplate,
-    Volunteer,
-    contact_point_coordinators,
-    contact_point_volunteers,
 )
 from helpline.schedule import Planned, Weekly, clash, dates, times
 from helpline.schemas import TemplateCreate, TemplateUpdate
-from notifications import notices
 
 PLAN_WEEKS = 8
 MAX_SEATS = 10  # as the templates' check constraint
@@ -60,32 +46,6 @@ def weekly(template: ShiftTemplate) -> Weekly:
 
 def _audit(session: Session, actor: Staff, action: str, kind: str, target: int) -> None:
     audit.record(session, actor_id=actor.id, action=action, target_type=kind, target_id=target)
-
-
-def _tell(session: Session, shift: Shift, event: str, staff_ids: list[int], now: datetime) -> None:
-    """A duty notice about ``shift`` to these accounts, through the outbox."""
-    notices.notify_duty(
-        session,
-        staff_ids=staff_ids,
-        event=event,
-        contact_point_id=shift.contact_point_id,
-        shift_id=shift.id,
-        now=now,
-    )
-
-
-def _seated_staff(session: Session, shift: Shift) -> list[int]:
-    ids = [seat.volunteer_id for seat in shift.seats if seat.volunteer_id is not None]
-    return list(session.scalars(select(Volunteer.staff_id).where(Volunteer.id.in_(ids))))
-
-
-def _coordinators(session: Session, point_id: int, *, but: int | None = None) -> list[int]:
-    rows = session.scalars(
-        select(contact_point_coordinators.c.staff_id).where(
-            contact_point_coordinators.c.contact_point_id == point_id
-        )
-    )
-    return [staff_id for staff_id in rows if staff_id != but]
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -154,12 +114,12 @@ def update_template(
     """New seats or phones for the coming shifts of this kind (those not started)."""
     coming = _coming(session, template, now)
     if data.seats is not None:
-        most = max((len(_taken(shift)) for shift in coming), default=0)
+        most = max((len(seats.taken_seats(shift)) for shift in coming), default=0)
         if data.seats < most:
             raise SeatsBelowAssigned(most)
         template.seats = data.seats
         for shift in coming:
-            _resize(shift, data.seats)
+            seats.resize(shift, data.seats)
     if data.rings_at is not None:
         template.rings_at = data.rings_at
         for shift in coming:
@@ -169,22 +129,6 @@ def update_template(
     return template
 
 
-def _taken(shift: Shift) -> list[Seat]:
-    return [seat for seat in shift.seats if seat.volunteer_id is not None]
-
-
-def _resize(shift: Shift, seats: int) -> None:
-    """``seats`` seats: new empty ones added, or empty ones removed (taken ones stay)."""
-    while len(shift.seats) < seats:
-        last = max((seat.position for seat in shift.seats), default=0)
-        shift.seats.append(Seat(position=last + 1))
-    for seat in sorted(shift.seats, key=lambda s: -s.position):
-        if len(shift.seats) <= seats:
-            break
-        if seat.volunteer_id is None:
-            shift.seats.remove(seat)
-
-
 def remove_template(
     session: Session, point: ContactPoint, template: ShiftTemplate, *, actor: Staff, now: datetime
 ) -> int:
@@ -192,9 +136,9 @@ def remove_template(
     cancelled and kept (returned count), so nobody's seat disappears unseen."""
     cancelled = 0
     for shift in _coming(session, template, now):
-        if _taken(shift):
+        if seats.taken_seats(shift):
             shift.status = ShiftStatus.cancelled
-            _tell(session, shift, "shift_cancelled", _seated_staff(session, shift), now)
+            seats.tell(session, shift, "shift_cancelled", seats.seated_staff(session, shift), now)
             cancelled += 1
         else:
             session.delete(shift)
@@ -319,185 +263,3 @@ def add_one_off(
     session.flush()
     _audit(session, actor, "shift.add", "shift", shift.id)
     return shift
-
-
-def get_shift(session: Session, point: ContactPoint, shift_id: int, *, lock: bool = False) -> Shift:
-    query = select(Shift).where(Shift.id == shift_id, Shift.contact_point_id == point.id)
-    shift = session.scalar(query.with_for_update() if lock else query)
-    if shift is None:
-        raise ShiftNotFound()
-    return shift
-
-
-def cancel_shift(session: Session, shift: Shift, *, actor: Staff, now: datetime) -> int:
-    """Cancel one shift; returns how many volunteers had a seat on it."""
-    if shift.ends_at <= now:
-        raise ShiftOver()
-    shift.status = ShiftStatus.cancelled
-    _tell(session, shift, "shift_cancelled", _seated_staff(session, shift), now)
-    _audit(session, actor, "shift.cancel", "shift", shift.id)
-    return len(_taken(shift))
-
-
-def change_seats(
-    session: Session, shift: Shift, *, actor: Staff, seats: int, now: datetime
-) -> Shift:
-    """One shift's seats, its template left as it is (a busy evening, a holiday)."""
-    _open(shift, now)
-    taken = len(_taken(shift))
-    if seats < taken:
-        raise ShiftSeatsBelowAssigned(taken)
-    _resize(shift, seats)
-    _audit(session, actor, "shift.seats", "shift", shift.id)
-    session.flush()
-    return shift
-
-
-def _open(shift: Shift, now: datetime) -> None:
-    if shift.status is not ShiftStatus.scheduled or shift.ends_at <= now:
-        raise ShiftOver()
-
-
-def _seat_of(shift: Shift, volunteer: Volunteer) -> Seat | None:
-    return next((seat for seat in shift.seats if seat.volunteer_id == volunteer.id), None)
-
-
-def _take_seat(shift: Shift, volunteer: Volunteer) -> Seat:
-    if _seat_of(shift, volunteer) is not None:
-        raise AlreadySignedUp()
-    seat = next((seat for seat in shift.seats if seat.volunteer_id is None), None)
-    if seat is None:
-        raise ShiftFull()
-    seat.volunteer_id = volunteer.id
-    return seat
-
-
-def _before_cutoff(point: ContactPoint, shift: Shift, now: datetime) -> None:
-    if now > shift.starts_at - timedelta(hours=point.signup_cutoff_hours):
-        raise PastCutoff(point.signup_cutoff_hours)
-
-
-def sign_up(
-    session: Session, point: ContactPoint, shift: Shift, volunteer: Volunteer, *, now: datetime
-) -> Seat:
-    """A volunteer takes an open seat (until the contact point's cut-off)."""
-    _open(shift, now)
-    _before_cutoff(point, shift, now)
-    seat = _take_seat(shift, volunteer)
-    audit.record(
-        session,
-        actor_id=volunteer.staff_id,
-        action="seat.sign_up",
-        target_type="shift",
-        target_id=shift.id,
-    )
-    session.flush()
-    return seat
-
-
-def withdraw(
-    session: Session, point: ContactPoint, shift: Shift, volunteer: Volunteer, *, now: datetime
-) -> None:
-    _open(shift, now)
-    _before_cutoff(point, shift, now)
-    seat = _seat_of(shift, volunteer)
-    if seat is None:
-        raise NotSignedUp()
-    seat.volunteer_id, seat.duty_phone_id = None, None
-    coordinators = _coordinators(session, point.id, but=volunteer.staff_id)
-    _tell(session, shift, "seat_given_up", coordinators, now)
-    audit.record(
-        session,
-        actor_id=volunteer.staff_id,
-        action="seat.withdraw",
-        target_type="shift",
-        target_id=shift.id,
-    )
-    session.flush()
-
-
-def assign(
-    session: Session,
-    point: ContactPoint,
-    shift: Shift,
-    volunteer: Volunteer,
-    *,
-    actor: Staff,
-    duty_phone: DutyPhone | None,
-    now: datetime,
-) -> Seat:
-    """The coordinator seats a volunteer of this contact point (or gives a seated one a duty
-    mobile); no cut-off applies."""
-    _open(shift, now)
-    if not _serves(session, volunteer, point):
-        raise NotOnThisContactPoint()
-    seat = _seat_of(shift, volunteer) or _take_seat(shift, volunteer)
-    if duty_phone is not None:
-        if duty_phone.kind is not DutyPhoneKind.mobile:
-            raise NotAMobile()
-        seat.duty_phone_id = duty_phone.id
-    _audit(session, actor, "seat.assign", "shift", shift.id)
-    session.flush()
-    return seat
-
-
-def unassign(
-    session: Session, shift: Shift, volunteer: Volunteer, *, actor: Staff, now: datetime
-) -> None:
-    _open(shift, now)
-    seat = _seat_of(shift, volunteer)
-    if seat is None:
-        raise NotSignedUp()
-    seat.volunteer_id, seat.duty_phone_id = None, None
-    if volunteer.staff_id != actor.id:
-        _tell(session, shift, "seat_removed", [volunteer.staff_id], now)
-    _audit(session, actor, "seat.unassign", "shift", shift.id)
-    session.flush()
-
-
-def free_coming_seats(
-    session: Session, point: ContactPoint, volunteer: Volunteer, *, now: datetime
-) -> int:
-    seats = session.scalars(
-        select(Seat)
-        .join(Shift, Shift.id == Seat.shift_id)
-        .where(
-            Shift.contact_point_id == point.id,
-            Shift.ends_at > now,  # the shift under way too: they are no longer rung
-            Seat.volunteer_id == volunteer.id,
-        )
-    ).all()
-    for seat in seats:
-        seat.volunteer_id, seat.duty_phone_id = None, None
-        _tell(session, seat.shift, "seat_removed", [volunteer.staff_id], now)
-    return len(seats)
-
-
-def _serves(session: Session, volunteer: Volunteer, point: ContactPoint) -> bool:
-    found = session.scalar(
-        select(func.count()).where(
-            contact_point_volunteers.c.contact_point_id == point.id,
-            contact_point_volunteers.c.volunteer_id == volunteer.id,
-        )
-    )
-    return bool(found)
-
-
-def open_seats(shift: Shift) -> int:
-    return sum(1 for seat in shift.seats if seat.volunteer_id is None)
-
-
-def is_over(shift: Shift, now: datetime) -> bool:
-    """Ended or cancelled: its seats can no longer change."""
-    return shift.status is not ShiftStatus.scheduled or shift.ends_at <= now
-
-
-def seats_open_to_volunteers(point: ContactPoint, shift: Shift, now: datetime) -> bool:
-    """Whether a volunteer may still sign up for or withdraw from ``shift`` themself (the rule
-    ``sign_up`` and ``withdraw`` apply); after that only a coordinator changes its seats."""
-    try:
-        _open(shift, now)
-        _before_cutoff(point, shift, now)
-    except (ShiftOver, PastCutoff):
-        return False
-    return True

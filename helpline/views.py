@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core.clock import local_time
-from helpline import service, shifts
+from helpline import records, seats, service, shifts
 from helpline.models import (
     ContactPoint,
     DutyPhone,
@@ -64,9 +64,9 @@ def _phone_labels(session: Session, ids: set[int]) -> dict[int, str]:
 def shift_reads(
     session: Session, point: ContactPoint, found: list[Shift], viewer: Volunteer | None
 ) -> list[ShiftRead]:
-    seats = [seat for shift in found for seat in shift.seats]
-    names = _usernames(session, {s.volunteer_id for s in seats if s.volunteer_id is not None})
-    labels = _phone_labels(session, {s.duty_phone_id for s in seats if s.duty_phone_id})
+    all_seats = [seat for shift in found for seat in shift.seats]
+    names = _usernames(session, {s.volunteer_id for s in all_seats if s.volunteer_id is not None})
+    labels = _phone_labels(session, {s.duty_phone_id for s in all_seats if s.duty_phone_id})
     mine = viewer.id if viewer is not None else None
     return [
         ShiftRead(
@@ -78,7 +78,7 @@ def shift_reads(
             ends_at=shift.ends_at,
             rings_at=shift.rings_at,
             status=shift.status,
-            open_seats=shifts.open_seats(shift),
+            open_seats=seats.open_seats(shift),
             seats=[
                 SeatRead(
                     position=seat.position,
@@ -133,5 +133,5 @@ def call_read(session: Session, call: HelplineCall) -> CallRead:
             )
             for leg in call.legs
         ],
-        earlier_calls=service.earlier_calls(session, call),
+        earlier_calls=records.earlier_calls(session, call),
     )

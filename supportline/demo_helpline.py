@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from auth.models import Role, Staff
 from groups import service as groups_service
 from groups.schemas import LineCreate
-from helpline import duty, service, shifts
+from helpline import duty, records, seats, service, shifts
 from helpline.models import (
     ContactPoint,
     DutyPhoneKind,
@@ -160,10 +160,10 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
             now=now,
         )
         for shift in shifts.running(session, london.point, now):
-            shifts.cancel_shift(session, shift, actor=admin, now=now)
+            seats.cancel_shift(session, shift, actor=admin, now=now)
         demo.on_duty = warszawa
     for seeded, volunteers in built:
-        seeded.on_duty_now = service.on_duty_now(session, seeded.point, now=now).on_duty
+        seeded.on_duty_now = records.on_duty_now(session, seeded.point, now=now).on_duty
         names = {
             volunteer.id: username
             for volunteer, (username, _phone) in zip(volunteers, seeded.volunteers, strict=True)
@@ -295,7 +295,7 @@ def _seat(
             for phone in service.list_duty_phones(session, point)
             if phone.number == mobiles[position - 1]
         )
-    shifts.assign(session, point, shift, volunteer, actor=admin, duty_phone=mobile, now=now)
+    seats.assign(session, point, shift, volunteer, actor=admin, duty_phone=mobile, now=now)
 
 
 def _staff_now(
@@ -321,7 +321,7 @@ def _staff_now(
     for seat in shift.seats:
         if seat.volunteer_id is not None:
             seated = session.get_one(Volunteer, seat.volunteer_id)
-            shifts.unassign(session, shift, seated, actor=admin, now=now)
+            seats.unassign(session, shift, seated, actor=admin, now=now)
     for volunteer in volunteers:
         _seat(session, admin, point, shift, volunteer=volunteer, mobiles=mobiles, now=now)
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
-from helpline import shifts
+from helpline import seats, shifts
 from helpline.models import DutyPhoneKind, Shift, ShiftStatus
 from tests.clock import Clock
 from tests.console.helpers import post_form, sign_in
@@ -91,7 +91,7 @@ def test_a_full_shift_and_the_cut_off_are_said_in_words(
     wednesday = shift_on(db, point, WEDNESDAY)
     add_volunteer(db, point, admin)
     for volunteer in point.volunteers[1:]:
-        shifts.assign(
+        seats.assign(
             db, point.point, wednesday, volunteer, actor=admin, duty_phone=None, now=clock.now()
         )
     sign_in(client, point.staff[0])
@@ -141,7 +141,7 @@ def test_a_coordinator_assigns_with_a_mobile_removes_and_cancels(
     db.refresh(wednesday)
     assert all(seat.volunteer_id is None for seat in wednesday.seats)
 
-    shifts.assign(
+    seats.assign(
         db,
         point.point,
         wednesday,

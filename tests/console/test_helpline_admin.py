@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
-from helpline import calls, shifts
+from helpline import calls, seats, shifts
 from helpline.models import CallerBlock, DutyPhone, DutyPhoneKind, HelplineCall, ShiftTemplate
 from tests.clock import Clock
 from tests.console.helpers import post_form, sign_in
@@ -141,7 +141,8 @@ def test_a_coordinator_adds_and_removes_volunteers_and_duty_phones(
 
     removed = post_form(client, f"{base(point)}/volunteers/{point.volunteers[0].id}/remove")
     assert removed.status_code == 303
-    assert "0 coming seats were freed" in client.get(team).text  # the running shift stays
+    # Their seat on the shift under way too: they are no longer rung.
+    assert "1 seat was freed" in client.get(team).text
 
     phone = {"kind": "desk", "label": "Desk", "number": "+48221234999"}
     assert post_form(client, f"{base(point)}/duty-phones", phone).status_code == 303
@@ -177,7 +178,7 @@ def test_weekly_shifts_are_added_resized_and_removed_with_the_services_words(
         db, point.point, clock.now().date(), clock.now().date() + timedelta(days=7)
     )[1:]
     for volunteer in point.volunteers:
-        shifts.assign(
+        seats.assign(
             db,
             point.point,
             coming,

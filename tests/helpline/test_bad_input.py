@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
 from groups.models import Line
-from helpline import shifts
+from helpline import seats, shifts
 from helpline.models import Shift, ShiftTemplate
 from tests.clock import Clock
 from tests.factories import auth_headers, create_group, create_line, create_staff
@@ -85,7 +85,7 @@ def test_seats_cannot_go_below_the_volunteers_signed_up(
     created = template(client, point, headers).json()
     shift = shifts.shifts_between(db, point.point, NOW.date(), NOW.date())[0]
     for volunteer in point.volunteers:
-        shifts.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=None, now=NOW)
+        seats.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=None, now=NOW)
     db.commit()
 
     response = client.patch(
@@ -187,7 +187,7 @@ def test_one_shift_keeps_the_seats_its_volunteers_hold(
     template(client, point, headers, weekday="wed", seats=2)
     shift = shifts.shifts_between(db, point.point, NOW.date(), NOW.date().replace(day=4))[0]
     for volunteer in point.volunteers:
-        shifts.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=None, now=NOW)
+        seats.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=None, now=NOW)
     db.commit()
     change = url(point, f"/shifts/{shift.id}")
 

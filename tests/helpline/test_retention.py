@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.models import Role
-from helpline import service
+from helpline import records
 from helpline.models import CallerBlock, CallOutcome, HelplineCall, Leg, LegOutcome
 from supportline import retention
 from tests.factories import create_staff
@@ -45,7 +45,7 @@ def test_caller_ids_then_the_call_log_then_ended_blocks_are_destroyed_on_time(
     )
     db.add(call)
     db.flush()
-    service.block_caller(db, point.point, call, actor=admin, days=30, now=START)
+    records.block_caller(db, point.point, call, actor=admin, days=30, now=START)
 
     def run(at: datetime) -> None:
         db.flush()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from auth.models import Role, Staff
 from groups import service as groups_service
 from groups.schemas import LineCreate
-from helpline import service, shifts
+from helpline import seats, service, shifts
 from helpline.models import (
     ContactPoint,
     DutyPhone,
@@ -87,7 +87,7 @@ def build_world(db: Session) -> World:
         data = TemplateCreate(weekday=day, start="16:00", end="21:00", seats=2)
         template = shifts.add_template(db, point, actor=admin, data=data, now=NOW)
     open_shift, mine = shifts.shifts_between(db, point, NOW.date(), NOW.date() + timedelta(days=3))
-    shifts.assign(db, point, mine, seated, actor=admin, duty_phone=None, now=NOW)
+    seats.assign(db, point, mine, seated, actor=admin, duty_phone=None, now=NOW)
     phone = service.add_duty_phone(
         db,
         point,

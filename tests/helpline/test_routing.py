@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from auth.models import Role, Staff
 from groups import service as groups_service
 from groups.schemas import LineCreate
-from helpline import service
+from helpline import records, service
 from helpline.models import CallerBlock, CallOutcome, HelplineCall
 from helpline.prompts import Prompt, digits, text
 from supportline.emulator.engine import Stage
@@ -145,7 +145,7 @@ def test_a_blocked_caller_hears_a_neutral_message_until_the_block_ends(
     first.hang_up()
     call = db.scalar(select(HelplineCall).where(HelplineCall.call_sid == first.sid))
     assert call is not None
-    service.block_caller(db, point.point, call, actor=admin, days=1, now=clock.now())
+    records.block_caller(db, point.point, call, actor=admin, days=1, now=clock.now())
 
     blocked = sim.dial(point.line, CALLER)
     assert blocked.spoken == [text("pl", Prompt.not_taken), text("pl", Prompt.goodbye)]
@@ -198,8 +198,8 @@ def test_blocking_a_caller_again_extends_the_block_instead_of_adding_one(
     first.hang_up()
     call = db.scalar(select(HelplineCall).where(HelplineCall.call_sid == first.sid))
     assert call is not None
-    service.block_caller(db, point.point, call, actor=admin, days=1, now=clock.now())
-    service.block_caller(db, point.point, call, actor=admin, days=7, now=clock.now())
+    records.block_caller(db, point.point, call, actor=admin, days=1, now=clock.now())
+    records.block_caller(db, point.point, call, actor=admin, days=7, now=clock.now())
 
     [block] = db.scalars(select(CallerBlock)).all()
     assert block.until == clock.now() + timedelta(days=7)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from auth.models import Role
-from helpline import duty, shifts
+from helpline import duty, seats, shifts
 from helpline.exceptions import OneOffOverlaps, OneOffTimes
 from helpline.models import ContactPoint, RingsAt, Shift
 from tests.factories import create_staff
@@ -43,7 +43,7 @@ def test_a_one_off_shift_puts_its_seated_volunteers_on_duty(db: Session) -> None
         2,
     )
     for volunteer in point.volunteers:
-        shifts.assign(
+        seats.assign(
             db, point.point, shift, volunteer, actor=admin, duty_phone=None, now=MONDAY_NOON
         )
     on_duty = duty.on_duty(db, point.point.id, MONDAY_NOON)

@@ -12,7 +12,7 @@ from auth.models import Role, Staff
 from core.schemas import WEEKDAYS
 from groups import service as groups_service
 from groups.schemas import LineCreate
-from helpline import service, shifts
+from helpline import seats, service, shifts
 from helpline.models import ContactPoint, DutyPhone, DutyPhoneKind, RingsAt, RingStrategy, Volunteer
 from helpline.schemas import (
     ContactPointCreate,
@@ -141,7 +141,7 @@ def seat_now(
     [shift] = shifts.running(db, point.point, now)
     for volunteer in volunteers:
         phone = point.duty[mobile] if mobile else None
-        shifts.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=phone, now=now)
+        seats.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=phone, now=now)
     db.flush()
 
 

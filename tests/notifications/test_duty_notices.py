@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from auth.models import Role
-from helpline import shifts
+from helpline import seats, shifts
 from notifications.models import Kind, Status
 from tests.clock import Clock
 from tests.factories import create_staff
@@ -37,10 +37,10 @@ def test_a_cancelled_shift_is_told_to_its_volunteers_by_sms_and_e_mail(
         db, point.point, NOW.date().replace(day=4), NOW.date().replace(day=4)
     )
     for volunteer in point.volunteers:
-        shifts.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=None, now=NOW)
+        seats.assign(db, point.point, shift, volunteer, actor=admin, duty_phone=None, now=NOW)
 
-    shifts.cancel_shift(db, shift, actor=point.coordinator, now=NOW)
-    shifts.cancel_shift(db, shift, actor=point.coordinator, now=NOW)  # twice: told once
+    seats.cancel_shift(db, shift, actor=point.coordinator, now=NOW)
+    seats.cancel_shift(db, shift, actor=point.coordinator, now=NOW)  # twice: told once
     run_dispatch()
 
     notices = rows(db, Kind.duty_notice)
@@ -66,9 +66,9 @@ def test_a_seat_given_up_is_told_to_the_coordinators(
     [shift] = shifts.shifts_between(
         db, point.point, NOW.date().replace(day=6), NOW.date().replace(day=6)
     )
-    shifts.sign_up(db, point.point, shift, point.volunteers[0], now=NOW)
+    seats.sign_up(db, point.point, shift, point.volunteers[0], now=NOW)
 
-    shifts.withdraw(db, point.point, shift, point.volunteers[0], now=NOW)
+    seats.withdraw(db, point.point, shift, point.volunteers[0], now=NOW)
     run_dispatch()
 
     [sms] = fake_sms.sent
@@ -84,10 +84,8 @@ def test_a_volunteer_without_contact_is_logged_not_queued(db: Session, clock: Cl
     [shift] = shifts.shifts_between(
         db, point.point, NOW.date().replace(day=4), NOW.date().replace(day=4)
     )
-    shifts.assign(
-        db, point.point, shift, point.volunteers[0], actor=admin, duty_phone=None, now=NOW
-    )
+    seats.assign(db, point.point, shift, point.volunteers[0], actor=admin, duty_phone=None, now=NOW)
 
-    shifts.unassign(db, shift, point.volunteers[0], actor=admin, now=NOW)
+    seats.unassign(db, shift, point.volunteers[0], actor=admin, now=NOW)
 
     assert rows(db, Kind.duty_notice) == []

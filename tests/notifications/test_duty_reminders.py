@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from auth.models import Role
-from helpline import reminders, shifts
+from helpline import reminders, seats, shifts
 from helpline.models import Shift
 from notifications.models import Kind, Status
 from tests.clock import Clock
@@ -43,7 +43,7 @@ def test_the_evening_before_and_two_hours_before_across_the_spring_change(
     point = point_with_sunday_shift(db, clock)
     shift = sunday_shift(db, point)
     volunteer = point.volunteers[0]
-    shifts.sign_up(db, point.point, shift, volunteer, now=clock.now())
+    seats.sign_up(db, point.point, shift, volunteer, now=clock.now())
     assert shift.starts_at == datetime(2026, 3, 29, 14, 0, tzinfo=UTC)  # 16:00 summer time
 
     assert reminders.queue_due(db, now=datetime(2026, 3, 28, 16, 59, tzinfo=UTC)) == 0
@@ -68,7 +68,7 @@ def test_a_volunteer_seated_within_the_last_hours_gets_the_later_reminder_only(
     point = point_with_sunday_shift(db, clock)
     shift = sunday_shift(db, point)
     late = datetime(2026, 3, 29, 13, 0, tzinfo=UTC)  # an hour before the start
-    shifts.assign(
+    seats.assign(
         db,
         point.point,
         shift,
@@ -89,7 +89,7 @@ def test_a_reminder_not_sent_by_the_start_is_never_sent(
 ) -> None:
     point = point_with_sunday_shift(db, clock)
     shift = sunday_shift(db, point)
-    shifts.sign_up(db, point.point, shift, point.volunteers[0], now=clock.now())
+    seats.sign_up(db, point.point, shift, point.volunteers[0], now=clock.now())
     reminders.queue_due(db, now=datetime(2026, 3, 29, 12, 0, tzinfo=UTC))
 
     clock.set(shift.starts_at + timedelta(minutes=1))  # the dispatcher was down until now
