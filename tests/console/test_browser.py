@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx2
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
 from core.database import utcnow
+from core.schemas import WEEKDAYS
 from groups.models import Group, Membership, MembershipStatus
 from groups.service import Credentials
 from notifications.models import Kind, OutboxMessage, Status
@@ -70,9 +73,15 @@ def sign_out(page: Page) -> None:
 
 
 def _moderated_group(server: LiveServer, name: str | None = None) -> tuple[Staff, Group]:
+    """A group whose meetings are days away whenever the test runs: a meeting under way (the
+    factory's default slots are Monday and Thursday 20:00) could not be cancelled or moved."""
+    later = utcnow().astimezone(ZoneInfo("Europe/Warsaw")) + timedelta(days=2)
+    slots = [(WEEKDAYS[later.weekday()], "20:00")]
+
     def build(session: Session) -> tuple[Staff, Group]:
         moderator = create_staff(session)
-        return moderator, create_group(session, now=utcnow(), moderator=moderator, name=name)
+        group = create_group(session, now=utcnow(), moderator=moderator, name=name, slots=slots)
+        return moderator, group
 
     return seed(server, build)
 
