@@ -176,6 +176,7 @@ def accept(session: Session, *, leg_id: int, digits: str, now: datetime) -> Repl
         )
         .rowcount
     )
+    session.expire(call)  # the UPDATE went around the session: its copy of the call is stale
     if taken != 1:
         leg.outcome = LegOutcome.too_late
         return HangUp(language, (line(Prompt.taken_elsewhere),))
