@@ -243,20 +243,18 @@ def add_volunteer(
     if volunteer is None:
         volunteer = Volunteer(staff_id=data.staff_id, phone=data.phone, phone_index=index)
         session.add(volunteer)
-    else:
+    elif changes_phone:
         volunteer.phone, volunteer.phone_index = data.phone, index
     session.flush()
-    serves = select(contact_point_volunteers).where(
-        contact_point_volunteers.c.contact_point_id == point.id,
-        contact_point_volunteers.c.volunteer_id == volunteer.id,
-    )
-    if session.execute(serves).first() is None:
+    joins = not serves_at(session, volunteer.id, point.id)
+    if joins:
         session.execute(
             insert(contact_point_volunteers).values(
                 contact_point_id=point.id, volunteer_id=volunteer.id
             )
         )
-    _audit(session, actor, "volunteer.add", "volunteer", volunteer.id)
+    if joins or changes_phone:  # the same request again changes nothing and is not recorded
+        _audit(session, actor, "volunteer.add", "volunteer", volunteer.id)
     return volunteer
 
 
@@ -320,7 +318,7 @@ def add_coordinator(session: Session, point: ContactPoint, *, actor: Staff, staf
         with session.begin_nested():
             session.execute(statement)
     except IntegrityError:
-        pass  # a coordinator already
+        return staff  # a coordinator already: nothing changed, nothing to record
     _audit(session, actor, "coordinator.add", "staff", staff.id)
     return staff
 

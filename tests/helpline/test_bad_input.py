@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
+from core.audit import AuditEntry
 from groups.models import Line
 from helpline import seats, shifts
 from helpline.models import Shift, ShiftTemplate
@@ -194,3 +195,20 @@ def test_one_shift_keeps_the_seats_its_volunteers_hold(
     refused(client.patch(change, json={"seats": 1}, headers=headers), 409, "2 volunteers")
     grown = client.patch(change, json={"seats": 3}, headers=headers)
     assert grown.status_code == 200 and grown.json()["open_seats"] == 1
+
+
+def test_adding_the_same_volunteer_or_coordinator_again_records_nothing_new(
+    client: TestClient, db: Session, point: Point, admin: Staff
+) -> None:
+    headers = auth_headers(client, admin)
+    before = db.scalar(select(func.count()).select_from(AuditEntry))
+    body = {"staff_id": point.staff[0].id, "phone": point.phones[0]}
+
+    again = client.post(url(point, "/volunteers"), json=body, headers=headers)
+    coordinator = client.post(
+        url(point, "/coordinators"), json={"staff_id": point.coordinator.id}, headers=headers
+    )
+
+    assert again.status_code == 201 and coordinator.status_code == 204
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(AuditEntry)) == before
