@@ -37,7 +37,8 @@ from helpline.models import (
 from notifications import notices
 
 
-def _audit(session: Session, actor: Staff, action: str, kind: str, target: int) -> None:
+def audited(session: Session, actor: Staff, action: str, kind: str, target: int | None) -> None:
+    """Record a helpline staff action in the audit log (ids only, never personal data)."""
     audit.record(session, actor_id=actor.id, action=action, target_type=kind, target_id=target)
 
 
@@ -97,7 +98,7 @@ def cancel_shift(session: Session, shift: Shift, *, actor: Staff, now: datetime)
         raise ShiftOver()
     shift.status = ShiftStatus.cancelled
     tell(session, shift, "shift_cancelled", seated_staff(session, shift), now)
-    _audit(session, actor, "shift.cancel", "shift", shift.id)
+    audited(session, actor, "shift.cancel", "shift", shift.id)
     return len(taken_seats(shift))
 
 
@@ -110,7 +111,7 @@ def change_seats(
     if seats < taken:
         raise ShiftSeatsBelowAssigned(taken)
     resize(shift, seats)
-    _audit(session, actor, "shift.seats", "shift", shift.id)
+    audited(session, actor, "shift.seats", "shift", shift.id)
     session.flush()
     return shift
 
@@ -198,7 +199,7 @@ def assign(
         if duty_phone.kind is not DutyPhoneKind.mobile:
             raise NotAMobile()
         seat.duty_phone_id = duty_phone.id
-    _audit(session, actor, "seat.assign", "shift", shift.id)
+    audited(session, actor, "seat.assign", "shift", shift.id)
     session.flush()
     return seat
 
@@ -213,7 +214,7 @@ def unassign(
     seat.volunteer_id, seat.duty_phone_id = None, None
     if volunteer.staff_id != actor.id:
         tell(session, shift, "seat_removed", [volunteer.staff_id], now)
-    _audit(session, actor, "seat.unassign", "shift", shift.id)
+    audited(session, actor, "seat.unassign", "shift", shift.id)
     session.flush()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
-from core import audit, pii
+from core import pii
 from groups.exceptions import LineNotFound
 from groups.models import Line, group_lines
 from helpline import seats
@@ -42,11 +42,6 @@ from helpline.schemas import (
     DutyPhoneCreate,
     VolunteerCreate,
 )
-
-
-def _audit(session: Session, actor: Staff, action: str, kind: str, target: int | None) -> None:
-    audit.record(session, actor_id=actor.id, action=action, target_type=kind, target_id=target)
-
 
 # --- who may see what ------------------------------------------------------------------------
 
@@ -124,7 +119,7 @@ def create_point(session: Session, *, actor: Staff, data: ContactPointCreate) ->
     point.language = data.language.value
     session.add(point)
     session.flush()
-    _audit(session, actor, "contact_point.create", "contact_point", point.id)
+    seats.audited(session, actor, "contact_point.create", "contact_point", point.id)
     return point
 
 
@@ -140,7 +135,7 @@ def update_point(
             raise NameTaken()
     for field, value in changes.items():
         setattr(point, field, getattr(value, "value", value))
-    _audit(session, actor, "contact_point.update", "contact_point", point.id)
+    seats.audited(session, actor, "contact_point.update", "contact_point", point.id)
     return point
 
 
@@ -169,14 +164,14 @@ def attach_line(
     session.add(HelplineLine(line_id=line_id, contact_point_id=point.id if point else None))
     if point is not None:
         line.language = point.language  # what the line's callers hear
-    _audit(session, actor, "helpline.line_attach", "line", line_id)
+    seats.audited(session, actor, "helpline.line_attach", "line", line_id)
     session.flush()
     return line
 
 
 def detach_line(session: Session, *, actor: Staff, line_id: int) -> None:
     session.execute(delete(HelplineLine).where(HelplineLine.line_id == line_id))
-    _audit(session, actor, "helpline.line_detach", "line", line_id)
+    seats.audited(session, actor, "helpline.line_detach", "line", line_id)
 
 
 # --- duty phones -----------------------------------------------------------------------------
@@ -192,7 +187,7 @@ def add_duty_phone(
     )
     session.add(phone)
     session.flush()
-    _audit(session, actor, "duty_phone.create", "duty_phone", phone.id)
+    seats.audited(session, actor, "duty_phone.create", "duty_phone", phone.id)
     return phone
 
 
@@ -210,7 +205,7 @@ def get_duty_phone(session: Session, point: ContactPoint, phone_id: int) -> Duty
 
 def remove_duty_phone(session: Session, phone: DutyPhone, *, actor: Staff) -> None:
     session.delete(phone)
-    _audit(session, actor, "duty_phone.delete", "duty_phone", phone.id)
+    seats.audited(session, actor, "duty_phone.delete", "duty_phone", phone.id)
 
 
 def _number_used(session: Session, number: str) -> bool:
@@ -254,7 +249,7 @@ def add_volunteer(
             )
         )
     if joins or changes_phone:  # the same request again changes nothing and is not recorded
-        _audit(session, actor, "volunteer.add", "volunteer", volunteer.id)
+        seats.audited(session, actor, "volunteer.add", "volunteer", volunteer.id)
     return volunteer
 
 
@@ -305,7 +300,7 @@ def remove_volunteer(
             contact_point_volunteers.c.volunteer_id == volunteer.id,
         )
     )
-    _audit(session, actor, "volunteer.remove", "volunteer", volunteer.id)
+    seats.audited(session, actor, "volunteer.remove", "volunteer", volunteer.id)
     return freed
 
 
@@ -319,7 +314,7 @@ def add_coordinator(session: Session, point: ContactPoint, *, actor: Staff, staf
             session.execute(statement)
     except IntegrityError:
         return staff  # a coordinator already: nothing changed, nothing to record
-    _audit(session, actor, "coordinator.add", "staff", staff.id)
+    seats.audited(session, actor, "coordinator.add", "staff", staff.id)
     return staff
 
 

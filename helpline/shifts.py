@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
-from core import audit
 from helpline import seats
 from helpline.exceptions import (
     OneOffOverlaps,
@@ -35,6 +34,7 @@ from helpline.models import (
 )
 from helpline.schedule import Planned, Weekly, clash, dates, times
 from helpline.schemas import TemplateCreate, TemplateUpdate
+from helpline.seats import audited
 
 PLAN_WEEKS = 8
 MAX_SEATS = 10  # as the templates' check constraint
@@ -42,10 +42,6 @@ MAX_SEATS = 10  # as the templates' check constraint
 
 def weekly(template: ShiftTemplate) -> Weekly:
     return Weekly(template.weekday, template.start_minute, template.end_minute)
-
-
-def _audit(session: Session, actor: Staff, action: str, kind: str, target: int) -> None:
-    audit.record(session, actor_id=actor.id, action=action, target_type=kind, target_id=target)
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -83,7 +79,7 @@ def add_template(
     )
     session.add(template)
     session.flush()
-    _audit(session, actor, "shift_template.create", "shift_template", template.id)
+    audited(session, actor, "shift_template.create", "shift_template", template.id)
     plan(session, point, now=now)
     return template
 
@@ -124,7 +120,7 @@ def update_template(
         template.rings_at = data.rings_at
         for shift in coming:
             shift.rings_at = data.rings_at
-    _audit(session, actor, "shift_template.update", "shift_template", template.id)
+    audited(session, actor, "shift_template.update", "shift_template", template.id)
     session.flush()
     return template
 
@@ -142,7 +138,7 @@ def remove_template(
             cancelled += 1
         else:
             session.delete(shift)
-    _audit(session, actor, "shift_template.delete", "shift_template", template.id)
+    audited(session, actor, "shift_template.delete", "shift_template", template.id)
     session.delete(template)
     session.flush()
     return cancelled
@@ -261,5 +257,5 @@ def add_one_off(
     )
     session.add(shift)
     session.flush()
-    _audit(session, actor, "shift.add", "shift", shift.id)
+    audited(session, actor, "shift.add", "shift", shift.id)
     return shift

@@ -106,8 +106,8 @@ def _recorded_actions() -> set[str]:
             name = node.func.attr if isinstance(node.func, ast.Attribute) else ""
             name = node.func.id if isinstance(node.func, ast.Name) else name
             values = [k.value for k in node.keywords if k.arg == "action" and name == "record"]
-            # groups.members._record, helpline's _audit (session, actor, action, ...)
-            values += node.args[2:3] if name in {"_record", "_audit"} else []
+            # groups.members._record, helpline.seats.audited (session, actor, action, ...)
+            values += node.args[2:3] if name in {"_record", "_audit", "audited"} else []
             for value in values:
                 for constant in ast.walk(value):
                     if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
