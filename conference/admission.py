@@ -25,16 +25,12 @@ from core.settings import get_settings
 from core.work import Mode, runs
 from groups.models import Group, Meeting, MeetingStatus, Membership, MembershipRole
 from groups.models import MembershipStatus as Status
+from groups.schedule import MAX_EXTENSION
 
 log = get_logger(__name__)
 
 # An admitted call that has not joined within this time no longer blocks its credentials.
 ADMITTED_GRACE = timedelta(minutes=2)
-
-
-# Extensions have a ceiling, so a query for running meetings can have a lower bound and never
-# walks a group's whole history on each dial-in.
-MAX_EXTENSION = timedelta(hours=4)
 
 
 def meeting_end(meeting: Meeting | MeetingAround) -> datetime:

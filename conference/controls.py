@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from auth.models import Staff
 from conference import events
 from conference.admission import (
-    MAX_EXTENSION,
     dial_in_opens,
     longest_call,
     meeting_end,
@@ -40,6 +39,7 @@ from core import audit
 from core.settings import get_settings
 from groups import members as members_service
 from groups.models import Meeting, Membership
+from groups.schedule import MAX_EXTENSION
 
 
 class ParticipantAction(StrEnum):

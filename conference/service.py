@@ -27,6 +27,7 @@ from core.settings import get_settings
 from core.work import Mode, runs
 from groups import members as members_service
 from groups.models import Meeting, Membership, MembershipStatus, group_lines
+from groups.schedule import MAX_EXTENSION
 from notifications import notices
 
 log = get_logger(__name__)
@@ -153,7 +154,7 @@ def _pin_accepted(member: logins.Member, pin: PinCheck, now: datetime) -> bool:
 def enter_pin(
     session: Session, *, call_sid: str, pin: PinCheck, now: datetime
 ) -> Ask | Farewell | Join:
-    login = logins.login(session.connection(), call_sid, now=now, back=admission.MAX_EXTENSION)
+    login = logins.login(session.connection(), call_sid, now=now, back=MAX_EXTENSION)
     if login is None or login.stage != CallStage.pin:
         return _lost(None)  # not at this step (retried late, or past it): the row stays
     member = login.member

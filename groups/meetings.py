@@ -198,7 +198,20 @@ def get_meeting(session: Session, meeting_id: int) -> Meeting:
 def list_meetings(
     session: Session, *, group_id: int, since: datetime, limit: int, offset: int
 ) -> tuple[list[Meeting], int]:
-    query = select(Meeting).where(Meeting.group_id == group_id, Meeting.ends_at > since)
+    """Meetings that have not ended by ``since``, soonest first: also one that a moderator
+    extended past its planned end and that is still running."""
+    overtime = session.execute(
+        select(Meeting.id, Meeting.ends_at, Meeting.extended_minutes).where(
+            Meeting.group_id == group_id,
+            Meeting.extended_minutes > 0,
+            Meeting.ends_at <= since,
+            Meeting.ends_at > since - schedule.MAX_EXTENSION,
+        )
+    ).all()
+    running = [id_ for id_, ends_at, more in overtime if ends_at + timedelta(minutes=more) > since]
+    query = select(Meeting).where(
+        Meeting.group_id == group_id, or_(Meeting.ends_at > since, Meeting.id.in_(running))
+    )
     return paginate(session, query, Meeting.starts_at, limit=limit, offset=offset)
 
 

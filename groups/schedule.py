@@ -15,6 +15,10 @@ from zoneinfo import ZoneInfo
 
 MINUTES_PER_WEEK = 7 * 24 * 60
 
+# Extensions of a running meeting have a ceiling, so a query for running meetings can have a
+# lower bound and never walks a group's whole history on each dial-in.
+MAX_EXTENSION = timedelta(hours=4)
+
 
 @dataclass(frozen=True)
 class Slot:

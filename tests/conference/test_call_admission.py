@@ -236,6 +236,27 @@ def test_an_extension_moves_the_end_and_the_announcements_and_drops_nobody(
     assert member.state == "ended"
 
 
+def test_a_meeting_extended_past_its_end_is_still_listed_until_its_new_end(
+    sim: LocalTwilio, world: World, client: TestClient, clock: Clock
+) -> None:
+    end = MEETING_START + timedelta(hours=1)
+    clock.set(end - timedelta(minutes=10))
+    login(sim, world, world.moderator)
+    api(client, world, "/conference/extend")
+    headers = auth_headers(client, world.moderator_staff)
+    url = f"/api/v1/groups/{world.meeting.group_id}/meetings"
+
+    def listed() -> bool:
+        items = client.get(url, headers=headers).json()["items"]
+        return world.meeting.id in [item["id"] for item in items]
+
+    # Past the planned end the moderator still finds the running meeting and its controls.
+    clock.set(end + timedelta(minutes=10))
+    assert listed()
+    clock.set(end + timedelta(minutes=15))
+    assert not listed()
+
+
 def test_beyond_the_room_left_for_extensions_a_caller_is_dialled_straight_back_in(
     sim: LocalTwilio, world: World, client: TestClient, clock: Clock
 ) -> None:
