@@ -37,6 +37,7 @@ from core.clock import Now
 from core.database import SessionDep
 from core.settings import get_settings
 from core.work import ClientAddress, WorkDep
+from helpline import service as helpline_service
 
 # Who is signed in is known before the CSRF check, so that its refusal too is a page with the
 # navigation (dependencies run in this order; the endpoints' ConsoleStaff reuses the answer).
@@ -99,6 +100,9 @@ def logout(request: Request, session: SessionDep, now: Now) -> Response:
 def home(request: Request, staff: ConsoleStaff, session: SessionDep, now: Now) -> Response:
     """My groups: next meetings, pending referrals and members of each."""
     if staff.role is Role.helper:
+        # A helper's work is the helpline's duty if they have a place there, else referring.
+        if helpline_service.takes_part(session, staff):
+            return redirect(f"{PREFIX}/helpline")
         return redirect(f"{PREFIX}/referrals/new")
     cards = views.my_groups(session, staff=staff, now=now)
     return render(request, "home.html", {"cards": cards}, staff=staff)

@@ -17,6 +17,7 @@ from tests.clock import Clock
 from tests.console.helpers import csrf_from, post_form, sign_in
 from tests.factories import create_group, create_staff
 from tests.fixtures.settings import Change
+from tests.helpline.world import contact_point
 
 
 def test_sign_in_sets_a_strict_httponly_secure_cookie_and_opens_my_groups(
@@ -174,6 +175,16 @@ def test_helpers_start_on_the_referral_form(client: TestClient, db: Session) -> 
     sign_in(client, create_staff(db, Role.helper))
     response = client.get("/console/", follow_redirects=False)
     assert response.headers["location"] == "/console/referrals/new"
+
+
+def test_volunteers_and_coordinators_of_the_helpline_start_on_its_pages(
+    client: TestClient, db: Session
+) -> None:
+    point = contact_point(db, create_staff(db, Role.admin), name="Kraków", volunteers=1)
+    for person in (point.staff[0], point.coordinator):
+        sign_in(client, person)
+        response = client.get("/console/", follow_redirects=False)
+        assert response.headers["location"] == "/console/helpline"
 
 
 def test_cookie_is_not_secure_on_a_plain_http_address(db: Session, settings: Change) -> None:
