@@ -18,6 +18,7 @@ from console import (
     group_pages,
     helpline_admin_pages,
     helpline_pages,
+    helpline_setup_pages,
     live_pages,
     member_pages,
     missing_pages,
@@ -115,6 +116,7 @@ PAGES = (
     member_pages.router,
     referral_pages.router,
     admin_pages.router,
+    helpline_setup_pages.router,  # before helpline_pages: "/helpline/new" is not a contact point
     helpline_pages.router,
     helpline_admin_pages.router,
 )

@@ -174,6 +174,12 @@ def detach_line(session: Session, *, actor: Staff, line_id: int) -> None:
     seats.audited(session, actor, "helpline.line_detach", "line", line_id)
 
 
+def free_lines(session: Session) -> list[Line]:
+    """The organisation's lines that belong to no group and not to the helpline."""
+    taken = select(HelplineLine.line_id).union(select(group_lines.c.line_id))
+    return list(session.scalars(select(Line).where(Line.id.not_in(taken)).order_by(Line.number)))
+
+
 # --- duty phones -----------------------------------------------------------------------------
 
 
