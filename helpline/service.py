@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, insert, or_, select
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -135,6 +135,9 @@ def update_point(
             raise NameTaken()
     for field, value in changes.items():
         setattr(point, field, getattr(value, "value", value))
+    if "language" in changes:  # what its lines' callers hear, as attaching a line sets it
+        own = select(HelplineLine.line_id).where(HelplineLine.contact_point_id == point.id)
+        session.execute(update(Line).where(Line.id.in_(own)).values(language=point.language))
     seats.audited(session, actor, "contact_point.update", "contact_point", point.id)
     return point
 

@@ -74,6 +74,10 @@ def test_a_coordinator_changes_the_settings_and_a_volunteer_cannot(
     assert post_form(client, settings, emptied).status_code == 303
     db.refresh(point.point)
     assert (point.point.national_order, point.point.announce_national) == (None, False)
+    # In English now: callers to its line hear English, as a newly attached line would.
+    assert post_form(client, settings, {**emptied, "language": "en"}).status_code == 303
+    line = groups_service.get_line_by_number(db, point.line)
+    assert line is not None and line.language == "en"
     bad = post_form(client, settings, {**changed, "ring_seconds": "5"})
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
     db.refresh(point.point)
