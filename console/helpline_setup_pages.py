@@ -34,8 +34,8 @@ SETTINGS = (
     "signup_cutoff_hours",
 )
 STRATEGIES = [
-    (RingStrategy.ring_all.value, "All free phones at once; the first to press 1 takes it"),
-    (RingStrategy.in_turn.value, "One phone after another, once round"),
+    (RingStrategy.ring_all.value, "All free phones at once"),
+    (RingStrategy.in_turn.value, "One phone after another"),
 ]
 NEW_POINT = {"language": "pl", "time_zone": "Europe/Warsaw", "ring_seconds": "35"}
 
