@@ -61,12 +61,14 @@ def _current(point: ContactPoint) -> dict[str, Any]:
     values["ring_strategy"] = point.ring_strategy.value
     values["national_order"] = point.national_order or ""
     values["announce_national"] = "yes" if point.announce_national else ""
+    values["number_on_national"] = "yes" if point.number_on_national else ""
     return values
 
 
 def _submitted(fields: dict[str, str]) -> dict[str, Any]:
     data = forms.pick(fields, *SETTINGS)
     data["announce_national"] = fields.get("announce_national") == "yes"
+    data["number_on_national"] = fields.get("number_on_national") == "yes"
     return data
 
 

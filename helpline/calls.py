@@ -17,9 +17,10 @@ on: the legs show the line's number (``callerId``), and no log line carries a nu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import pii
@@ -135,7 +136,45 @@ def _national(session: Session, call: HelplineCall, now: datetime) -> Reply:
             return _ring(session, call, point, phones, (line(Prompt.national_greeting),))
     if staffed:
         return _end(call, CallOutcome.busy, now, line(Prompt.all_busy))
-    return _end(call, CallOutcome.out_of_hours, now, line(Prompt.national_closed))
+    said = (*_national_hours(session, call, connected, now), *_own_numbers(session, call))
+    return _end(call, CallOutcome.out_of_hours, now, *said)
+
+
+def _national_hours(
+    session: Session, call: HelplineCall, connected: Sequence[ContactPoint], now: datetime
+) -> Lines:
+    """When the national line is next staffed: the soonest shift of a connected contact point
+    that has a volunteer, in that contact point's local time."""
+    upcoming = [
+        (start, point)
+        for point in connected
+        if not _blocked(session, point.id, call.caller_key, now)
+        and (start := duty.next_staffed(session, point.id, now)) is not None
+    ]
+    if not upcoming:
+        return (line(Prompt.national_closed),)
+    start, point = min(upcoming, key=lambda pair: pair[0])
+    day = local_day(start, point.time_zone, call.language)
+    return (line(Prompt.national_next, day=day, time=local_time(start, point.time_zone)),)
+
+
+# The national line reads out at most this many contact points' numbers: a caller can keep
+# no more in mind.
+MAX_NUMBERS_READ = 3
+
+
+def _own_numbers(session: Session, call: HelplineCall) -> Lines:
+    """The own numbers of the contact points that asked the national line to read them out."""
+    found = session.execute(
+        select(ContactPoint.name, func.min(PhoneLine.number))
+        .join(HelplineLine, HelplineLine.contact_point_id == ContactPoint.id)
+        .join(PhoneLine, PhoneLine.id == HelplineLine.line_id)
+        .where(ContactPoint.number_on_national.is_(True))
+        .group_by(ContactPoint.id, ContactPoint.name, ContactPoint.national_order)
+        .order_by(ContactPoint.national_order.nulls_last(), ContactPoint.name)
+        .limit(MAX_NUMBERS_READ)
+    ).all()
+    return tuple(line(Prompt.point_number, name=name, number=digits(num)) for name, num in found)
 
 
 @runs(Mode.normal)

@@ -99,6 +99,8 @@ class ContactPoint(Base):
     national_order: Mapped[int | None]
     # Out of hours, read out the national line's number.
     announce_national: Mapped[bool] = mapped_column(default=False)
+    # When the national line is not staffed, it reads out this contact point's own number.
+    number_on_national: Mapped[bool] = mapped_column(default=False)
     # Volunteers may sign up for or withdraw from a seat until this many hours before its start.
     signup_cutoff_hours: Mapped[int] = mapped_column(default=24)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,6 +27,10 @@ class Prompt(StrEnum):
     out_of_hours = "The line is not staffed now. Volunteers are on duty next on {day} at {time}."
     no_hours = "The line is not staffed now. Please call again another day."
     national_closed = "The national helpline is not staffed now. Please call again later."
+    national_next = (
+        "The national helpline is not staffed now. Volunteers are on duty next on {day} at {time}."
+    )
+    point_number = "You can call {name} directly on {number}."
     national_number = "You can also call the national helpline on {number}."
     not_taken = "This line cannot take your call."
     goodbye = "Thank you for calling. Goodbye."

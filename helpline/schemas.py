@@ -49,6 +49,10 @@ class ContactPointCreate(Schema):
     announce_national: bool = Field(
         default=False, description="out of hours, read out the national line's number"
     )
+    number_on_national: bool = Field(
+        default=False,
+        description="when the national line is not staffed, it reads out this one's number",
+    )
     signup_cutoff_hours: int = Field(default=24, ge=0, le=24 * 14)
 
 
@@ -62,6 +66,7 @@ class ContactPointUpdate(Changes):
         default=None, ge=0, le=100, description="its place on the national line; 0: none"
     )
     announce_national: bool | None = None
+    number_on_national: bool | None = None
     signup_cutoff_hours: int | None = Field(default=None, ge=0, le=24 * 14)
 
 
@@ -74,6 +79,7 @@ class ContactPointRead(Schema):
     ring_seconds: int
     national_order: int | None
     announce_national: bool
+    number_on_national: bool
     signup_cutoff_hours: int
     lines: list[str] = Field(description="its own numbers (E.164)")
 

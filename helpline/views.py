@@ -38,6 +38,7 @@ def point_read(session: Session, point: ContactPoint) -> ContactPointRead:
         ring_seconds=point.ring_seconds,
         national_order=point.national_order,
         announce_national=point.announce_national,
+        number_on_national=point.number_on_national,
         signup_cutoff_hours=point.signup_cutoff_hours,
         lines=service.point_lines(session, point.id),
     )

@@ -63,10 +63,17 @@ def test_a_coordinator_changes_the_settings_and_a_volunteer_cannot(
     page = client.get(settings).text
     assert 'value="Kraków"' in page and point.line in page
     assert "Give it another line" not in page  # lines are an admin's
-    changed = {**FORM, "name": "Kraków", "national_order": "2", "announce_national": "yes"}
+    changed = {
+        **FORM,
+        "name": "Kraków",
+        "national_order": "2",
+        "announce_national": "yes",
+        "number_on_national": "yes",
+    }
     assert post_form(client, settings, changed).status_code == 303
     db.refresh(point.point)
     assert (point.point.national_order, point.point.announce_national) == (2, True)
+    assert point.point.number_on_national
     assert point.point.ring_strategy is RingStrategy.in_turn
     # Emptied, the place on the national line takes it off the national line; unticked, no
     # announcement.

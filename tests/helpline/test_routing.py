@@ -131,8 +131,31 @@ def test_the_national_line_out_of_hours_everywhere(
 
     caller = sim.dial(national, CALLER)
 
-    assert caller.spoken == [text("pl", Prompt.national_closed), text("pl", Prompt.goodbye)]
+    # When it is next staffed, in the local time of the contact point that staffs it.
+    said = text("pl", Prompt.national_next, day="poniedziałek 2 marca", time="16:00")
+    assert caller.spoken == [said, text("pl", Prompt.goodbye)]
     assert outcome(db, caller.sid) is CallOutcome.out_of_hours
+
+
+def test_the_national_line_with_nothing_planned_reads_out_the_numbers_asked_for(
+    db: Session, admin: Staff, clock: Clock, sim: LocalTwilio
+) -> None:
+    clock.set(MONDAY)
+    national = national_line(db, admin, language="en")
+    quiet = contact_point(db, admin, name="Łódź", national_order=1, volunteers=0)
+    own = contact_point(db, admin, name="Białystok", volunteers=0)  # not on the national line
+    own.point.number_on_national = True
+    quiet.point.number_on_national = True
+    contact_point(db, admin, name="Kraków", volunteers=0)  # did not ask
+
+    caller = sim.dial(national, CALLER)
+
+    assert caller.spoken == [
+        text("en", Prompt.national_closed),
+        text("en", Prompt.point_number, name="Łódź", number=digits(quiet.line)),
+        text("en", Prompt.point_number, name="Białystok", number=digits(own.line)),
+        text("en", Prompt.goodbye),
+    ]
 
 
 def test_a_blocked_caller_hears_a_neutral_message_until_the_block_ends(
