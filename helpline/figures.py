@@ -208,6 +208,11 @@ def _shifts(session: Session, point: ContactPoint, month: Month) -> ShiftFigures
 # --- the CSV file ---------------------------------------------------------------------------
 
 
+def csv_filename(found: FiguresRead) -> str:
+    """The download's name: the contact point's id, never its name (no quoting, any language)."""
+    return f"helpline-figures-{found.contact_point_id}-{found.month}.csv"
+
+
 def to_csv(found: FiguresRead) -> str:
     """The figures in long format, one figure a row, so every figure has the same columns and a
     spreadsheet's pivot table makes any grid of them: ``month,section,name,weekday,hour,value``.

@@ -47,7 +47,7 @@ def month_figures_csv(
 
 def csv_response(found: FiguresRead) -> Response:
     """The figures as a CSV download named after the contact point's id and the month."""
-    name = f"helpline-figures-{found.contact_point_id}-{found.month}.csv"
+    name = figures.csv_filename(found)
     return Response(
         content=figures.to_csv(found),
         media_type="text/csv; charset=utf-8",
