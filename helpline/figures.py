@@ -62,7 +62,7 @@ class Month:
 
     @property
     def following(self) -> date:
-        return (self.first + timedelta(days=32)).replace(day=1)
+        return _next_month(self.first)
 
     @property
     def previous(self) -> date:
@@ -80,8 +80,12 @@ def month_of(point: ContactPoint, value: str | None, *, now: datetime) -> Month:
         if found is None or not 1 < int(found[1]) < 9999 or not 1 <= int(found[2]) <= 12:
             raise BadMonth()
         first = date(int(found[1]), int(found[2]), 1)
-    following = (first + timedelta(days=32)).replace(day=1)
+    following = _next_month(first)
     return Month(first, local_to_utc(first, 0, zone), local_to_utc(following, 0, zone))
+
+
+def _next_month(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
 
 
 def month_figures(
