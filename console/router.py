@@ -17,6 +17,7 @@ from console import (
     delivery_pages,
     group_pages,
     helpline_admin_pages,
+    helpline_figures_pages,
     helpline_pages,
     helpline_setup_pages,
     live_pages,
@@ -119,6 +120,7 @@ PAGES = (
     helpline_setup_pages.router,  # before helpline_pages: "/helpline/new" is not a contact point
     helpline_pages.router,
     helpline_admin_pages.router,
+    helpline_figures_pages.router,
 )
 for pages in PAGES:
     router.include_router(pages)

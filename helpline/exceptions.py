@@ -137,3 +137,8 @@ class OneOffOverlaps(Conflict):
 class OneOffTimes(InvalidInput):
     def __init__(self) -> None:
         super().__init__("a shift must end after it starts, and not in the past")
+
+
+class BadMonth(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("choose a month as YYYY-MM, like 2026-03")

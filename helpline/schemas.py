@@ -225,3 +225,43 @@ class OnDutyRead(Schema):
     on_duty: list[str] = Field(description="usernames of the volunteers on duty now")
     calls_in_progress: int
     missed_today: int = Field(description="missed or busy since local midnight")
+
+
+class ShareRead(Schema):
+    """Calls on some days of the month, and how many of them a volunteer took."""
+
+    calls: int
+    answered: int
+    answered_share: float | None = Field(description="answered / calls; null without calls")
+
+
+class ShiftFiguresRead(Schema):
+    planned: int = Field(description="shifts of the month, by local start date, not cancelled")
+    filled: int = Field(description="planned shifts with every seat taken")
+    cancelled: int
+    no_shows: int | None = Field(default=None, description="null: not counted here yet")
+    covered: int | None = Field(default=None, description="null: not counted here yet")
+
+
+class FiguresRead(Schema):
+    """A contact point's month in counts, in its local time; nothing about any caller."""
+
+    contact_point_id: int
+    month: str = Field(description="YYYY-MM, the contact point's local month")
+    time_zone: str
+    complete: bool = Field(description="false: the month is not over, these are the figures so far")
+    calls: int
+    outcomes: dict[CallOutcome, int] = Field(description="calls by outcome; ringing: in progress")
+    rings: dict[LegOutcome, int] = Field(description="the phones rung for these calls, by outcome")
+    voicemails: int | None = Field(default=None, description="null: not counted here yet")
+    median_wait_seconds: float | None = Field(
+        description="answered calls, from the start of the call until a volunteer took it"
+    )
+    by_weekday_hour: list[list[int]] = Field(
+        description="calls by local weekday (Monday first) and local hour of their start: 7 × 24"
+    )
+    by_weekday: list[int] = Field(description="calls by local weekday, Monday first")
+    by_hour: list[int] = Field(description="calls by local hour of their start, 0 to 23")
+    weekdays: ShareRead = Field(description="Monday to Friday, local days")
+    weekends: ShareRead = Field(description="Saturday and Sunday, local days")
+    shifts: ShiftFiguresRead

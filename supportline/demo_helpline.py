@@ -32,6 +32,7 @@ from helpline.models import (
     Volunteer,
 )
 from helpline.schemas import ContactPointCreate, DutyPhoneCreate, TemplateCreate, VolunteerCreate
+from supportline import demo_helpline_calls
 from supportline.demo_secrets import demo_staff
 
 # Numbers from the 555-0100..0199 range, reserved for fiction in North America.
@@ -148,6 +149,7 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
     if not service.point_lines(session, None):
         service.attach_line(session, actor=admin, point=None, line_id=national)
     built = [_point(session, admin, spec, now) for spec in POINTS]
+    demo_helpline_calls.seed(session, admin, [seeded.point for seeded, _ in built], now=now)
     demo = DemoHelpline(NATIONAL_LINE, [seeded for seeded, _ in built])
     if on_duty_now:
         (warszawa, volunteers), (london, _) = built[0], built[1]

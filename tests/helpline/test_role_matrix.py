@@ -3,14 +3,17 @@
 The rule (helpline/dependencies.py): 401 without a valid token; 403 when the caller's role can
 never do it (an admin's action, a coordinator's action to a volunteer of that contact point);
 404 for a contact point the caller neither coordinates nor serves at, as if it did not exist.
-The endpoint list comes from the OpenAPI description, so a new endpoint needs an entry here.
+The endpoint list comes from the OpenAPI description, so a new endpoint needs an entry here
+or in a ``test_role_matrix_<part>.py`` beside it (its own ``MATRIX``, run by its own test).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -315,6 +318,14 @@ MATRIX: dict[tuple[str, str], tuple[Build, dict[str, int]]] = {
 }
 
 
+def every_matrix() -> dict[tuple[str, str], tuple[Build, dict[str, int]]]:
+    """This matrix and those of the ``test_role_matrix_<part>.py`` modules beside it."""
+    found = dict(MATRIX)
+    for path in sorted(Path(__file__).parent.glob("test_role_matrix_*.py")):
+        found.update(importlib.import_module(f"{__package__}.{path.stem}").MATRIX)
+    return found
+
+
 def test_every_helpline_endpoint_is_in_the_matrix(app: FastAPI) -> None:
     endpoints = {
         (method.upper(), path)
@@ -322,8 +333,9 @@ def test_every_helpline_endpoint_is_in_the_matrix(app: FastAPI) -> None:
         if path.startswith("/api/v1/helpline/")
         for method in operations
     }
-    assert endpoints - MATRIX.keys() == set(), "add these endpoints to the role matrix"
-    assert MATRIX.keys() - endpoints == set(), "these matrix entries match no endpoint"
+    matrix = every_matrix()
+    assert endpoints - matrix.keys() == set(), "add these endpoints to a role matrix"
+    assert matrix.keys() - endpoints == set(), "these matrix entries match no endpoint"
 
 
 @pytest.mark.parametrize("caller", CALLERS)
