@@ -18,6 +18,7 @@ from console import (
     group_pages,
     helpline_admin_pages,
     helpline_pages,
+    helpline_rota_pages,
     live_pages,
     member_pages,
     missing_pages,
@@ -112,6 +113,7 @@ PAGES = (
     referral_pages.router,
     admin_pages.router,
     helpline_pages.router,
+    helpline_rota_pages.router,
     helpline_admin_pages.router,
 )
 for pages in PAGES:
