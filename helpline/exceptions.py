@@ -210,3 +210,8 @@ class MentorNotExperienced(InvalidInput):
 class CandidacyClosed(Conflict):
     def __init__(self) -> None:
         super().__init__("this volunteer has already been confirmed as experienced")
+
+
+class RepresentativeIncomplete(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("a representative without a staff account needs both a name and a phone")

@@ -5,9 +5,10 @@ month: its shifts (local dates) go to the next ``rota_groups_per_month`` groups 
 not paused, one shift each in turn, going on from where the month before stopped
 (``RotaMonth.next_position``). Generating a month again starts from the same place and replaces
 only the assignments nobody changed by hand (``RotaAssignment.edited``), on shifts not yet over:
-a coordinator's edit is never undone by a second click. Each group's representative is told the
-group's dates once per month (the outbox's key: group and month); they fill the seats with
-volunteers of the contact point, or mark the group as serving as a whole on a duty mobile.
+a coordinator's edit is never undone by a second click. (A later month already generated keeps
+its own start: generating an earlier one again does not move it.) Each group's representative is
+told the group's dates once per month (the outbox's key: group and month); they fill the seats
+with volunteers of the contact point, or mark the group as serving as a whole on a duty mobile.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from helpline.exceptions import (
     NoServingGroups,
     NotAMobile,
     PositionTaken,
+    RepresentativeIncomplete,
     RepresentativesOnly,
     ServingGroupNotFound,
     StaffNotFound,
@@ -109,10 +111,14 @@ def update_group(
         group.name = data.name
     if data.paused is not None:
         group.paused = data.paused
-    if data.representative_id is not None or data.contact_phone is not None:
-        _represent(session, group, data.representative_id, data.contact_name, data.contact_phone)
-    elif data.contact_name is not None:
-        group.contact_name = data.contact_name
+    if data.representative_id is not None:
+        _represent(session, group, data.representative_id, None, None)
+    elif data.contact_phone is not None or data.contact_name is not None:
+        name = data.contact_name or group.contact_name
+        phone = data.contact_phone or group.contact_phone
+        if name is None or phone is None:
+            raise RepresentativeIncomplete()
+        _represent(session, group, None, name, phone)
     session.flush()
     audited(session, actor, "serving_group.update", "serving_group", group.id)
     return group

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
 from helpline import duty, rota
-from helpline.exceptions import NoServingGroups
+from helpline.exceptions import NoServingGroups, RepresentativeIncomplete
 from helpline.models import DutyPhoneKind, ServingGroup
 from helpline.rota_schemas import ServingGroupCreate, ServingGroupUpdate
 from notifications.models import Kind, OutboxMessage
@@ -234,3 +234,22 @@ def test_a_representatives_phone_is_stored_encrypted(db: Session, clock: Clock) 
     db.flush()
     raw = db.connection().exec_driver_sql("SELECT contact_phone FROM serving_groups").all()
     assert raw and all(phone.lstrip("+") not in str(row) for row in raw)
+
+
+def test_a_representative_is_changed_from_a_phone_to_an_account_and_back(
+    db: Session, clock: Clock
+) -> None:
+    built = build(db, clock, groups=2)
+    group, point = built.groups[1], built.point.point
+    update = ServingGroupUpdate(representative_id=built.representative.id)
+    rota.update_group(db, point, group, actor=built.admin, data=update)
+    assert group.contact_phone is None and group.contact_phone_index is None
+
+    with pytest.raises(RepresentativeIncomplete):
+        rota.update_group(
+            db, point, group, actor=built.admin, data=ServingGroupUpdate(contact_name="Ola")
+        )
+    update = ServingGroupUpdate(contact_name="Ola", contact_phone="+48600555999")
+    rota.update_group(db, point, group, actor=built.admin, data=update)
+    assert group.representative_id is None and group.contact_phone == "+48600555999"
+    assert group.contact_phone_index is not None
