@@ -15,7 +15,7 @@ from auth.models import Role, Staff
 from core import pii
 from helpline import mentoring, rota, tasks, terms
 from helpline.rota_schemas import RotaSettings, ServingGroupCreate
-from notifications import optout
+from notifications import optout, render
 from notifications.models import Kind, Status
 from tests.clock import Clock
 from tests.factories import create_staff
@@ -176,3 +176,14 @@ def test_the_admins_hear_two_months_before_a_coordinators_term_ends(
     assert [(row.payload["event"], row.payload["about"]) for row in notices] == [
         ("term_ending", "2027-12-31")
     ]
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "he"])
+@pytest.mark.parametrize("event", ["rota_dates", "candidacy_ending", "term_ending"])
+def test_every_notice_reads_in_every_language(language: str, event: str) -> None:
+    values = {"event": event, "point": "Punkt", "day": "28 kwietnia 2027", "dates": "czw. 4 lut"}
+    sms = render.text(language, "helpline_notice", console=False, **values)
+    body = render.text(language, "helpline_body", **values)
+    assert sms.startswith(("Helpline Punkt:", "Telefon zaufania Punkt:", "קו התמיכה Punkt:"))
+    shown = values["dates"] if event == "rota_dates" else values["day"]
+    assert shown in sms and shown in body
