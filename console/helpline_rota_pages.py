@@ -10,32 +10,43 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from console import forms, helpline_views
-from console.dependencies import ConsoleCoordinatedPoint, ConsolePoint, ConsoleStaff, FormFields
+from console.dependencies import ConsoleCoordinatedPoint, ConsoleStaff, FormFields
 from console.rendering import PREFIX, flash, redirect, reject_form, render, sentence
 from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
 from core.schemas import PathId
+from helpline import dependencies as helpline_dependencies
 from helpline import mentoring, rota, rota_views, seats, service, terms, views
-from helpline.models import Candidacy, ContactPoint, ServingGroup
+from helpline.models import Candidacy, ContactPoint, DutyPhone, DutyPhoneKind, ServingGroup
 from helpline.rota_schemas import (
     CandidacyCreate,
     CandidacyExtend,
     RotaEdit,
     RotaMonthRead,
+    RotaSeat,
     RotaSettings,
     ServingGroupCreate,
+    WholeGroup,
 )
 from helpline.schemas import VolunteerRead
 
 router = APIRouter(prefix="/helpline")
+
+
+def get_rota_point(point_id: PathId, session: SessionDep, staff: ConsoleStaff) -> ContactPoint:
+    """The API's rule: the coordinators, the volunteers and the serving groups' representatives."""
+    return helpline_dependencies.get_rota_point(point_id, session, staff)
+
+
+ConsoleRotaPoint = Annotated[ContactPoint, Depends(get_rota_point)]
 MonthQuery = Annotated[str | None, Query(max_length=7, description="YYYY-MM")]
 M = TypeVar("M", bound=BaseModel)
 Where = tuple[Session, ContactPoint, Staff, datetime]  # what the page again is made of
@@ -51,7 +62,11 @@ class RotaPage:
     coordinator: bool
     groups: list[ServingGroup]
     candidacies: list[Candidacy]
-    volunteers: dict[int, str]  # usernames by volunteer id, for the candidates and mentors
+    volunteers: dict[int, str]  # usernames by volunteer id (the team), for seats and mentors
+    # The shifts whose seats the viewer fills: a coordinator's all, a representative's their
+    # group's.
+    fillable: set[int]
+    mobiles: list[DutyPhone]
 
 
 def covering(session: Session, point: ContactPoint, month: date) -> dict[int, str]:
@@ -68,17 +83,30 @@ def _page(
 ) -> RotaPage:
     month_page = helpline_views.month_page(session, point=point, staff=staff, month=month, now=now)
     coordinator = month_page.coordinator
-    team: list[VolunteerRead] = views.volunteer_reads(session, point, staff) if coordinator else []
+    shown = rota_views.month_read(session, point, month)
+    groups = rota.list_groups(session, point)
+    mine = {group.id for group in groups if coordinator or group.representative_id == staff.id}
+    fillable = {row.shift_id for row in shown.shifts if row.serving_group_id in mine}
+    team: list[VolunteerRead] = (
+        views.volunteer_reads(session, point, staff) if coordinator or fillable else []
+    )
+    mobiles = [
+        phone
+        for phone in service.list_duty_phones(session, point)
+        if phone.kind is DutyPhoneKind.mobile
+    ]
     return RotaPage(
         point=point,
         month=month,
         previous=month_page.previous,
         next=month_page.next,
-        rota=rota_views.month_read(session, point, month),
+        rota=shown,
         coordinator=coordinator,
-        groups=rota.list_groups(session, point) if coordinator else [],
+        groups=groups if coordinator else [],
         candidacies=mentoring.candidates(session, point) if coordinator else [],
         volunteers={person.id: person.username for person in team},
+        fillable=fillable,
+        mobiles=mobiles if fillable else [],
     )
 
 
@@ -114,7 +142,7 @@ def _validated(
 def rota_page(
     request: Request,
     *,
-    point: ConsolePoint,
+    point: ConsoleRotaPoint,
     staff: ConsoleStaff,
     session: SessionDep,
     now: Now,
@@ -296,3 +324,55 @@ def settings(
     terms.update_settings(session, point, actor=staff, data=found)
     flash(request, "The rota's settings are saved.")
     return redirect(_path(point))
+
+
+@router.post("/{point_id}/rota/shifts/{shift_id}/seats")
+def fill_seat(
+    request: Request,
+    *,
+    shift_id: PathId,
+    point: ConsoleRotaPoint,
+    staff: ConsoleStaff,
+    fields: FormFields,
+    session: SessionDep,
+    now: Now,
+) -> Response:
+    """Seat a volunteer on the group's shift (its representative, or a coordinator)."""
+    shift = seats.get_shift(session, point, shift_id, lock=True)
+    rota.may_fill(session, staff, point, shift)
+    where = (session, point, staff, now)
+    data = _validated(request, RotaSeat, forms.pick(fields, "volunteer_id"), where)
+    volunteer = service.get_volunteer(session, point, data.volunteer_id)
+    month = shift.local_date.replace(day=1)
+    try:
+        rota.fill_seat(session, point, shift, volunteer, actor=staff, now=now)
+    except (Conflict, InvalidInput) as exc:
+        _refused(request, where, {"form": sentence(exc.detail)}, month)
+    flash(request, f"Seat filled for {helpline_views.describe(point, shift)}.")
+    return redirect(_path(point, month))
+
+
+@router.post("/{point_id}/rota/shifts/{shift_id}/whole-group")
+def whole_group(
+    request: Request,
+    *,
+    shift_id: PathId,
+    point: ConsoleRotaPoint,
+    staff: ConsoleStaff,
+    fields: FormFields,
+    session: SessionDep,
+    now: Now,
+) -> Response:
+    """The group serves the shift as a whole, on a duty mobile."""
+    shift = seats.get_shift(session, point, shift_id, lock=True)
+    rota.may_fill(session, staff, point, shift)
+    where = (session, point, staff, now)
+    data = _validated(request, WholeGroup, forms.pick(fields, "duty_phone_id"), where)
+    phone = service.get_duty_phone(session, point, data.duty_phone_id)
+    month = shift.local_date.replace(day=1)
+    try:
+        rota.serve_whole(session, point, shift, phone, actor=staff, now=now)
+    except (Conflict, InvalidInput) as exc:
+        _refused(request, where, {"form": sentence(exc.detail)}, month)
+    flash(request, f"The whole group serves {helpline_views.describe(point, shift)}.")
+    return redirect(_path(point, month))

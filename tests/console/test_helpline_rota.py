@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from auth.models import Role
 from helpline import mentoring, rota
-from helpline.models import CandidacyStatus
+from helpline.models import CandidacyStatus, DutyPhoneKind
+from helpline.rota_schemas import ServingGroupCreate
 from tests.clock import Clock
 from tests.console.helpers import post_form, sign_in
 from tests.factories import create_staff
-from tests.helpline.world import Point, contact_point, weekly
+from tests.helpline.world import Point, contact_point, duty_phone, weekly
 
 NOW = datetime(2027, 1, 11, 10, 0, tzinfo=UTC)
 
@@ -102,3 +103,42 @@ def test_the_coordinator_confirms_a_candidate_with_a_button(
     assert candidacy.ends_on == date(2028, 7, 11)
     assert candidacy.status is CandidacyStatus.confirmed
     assert "Experienced" in client.get(f"{base}/rota").text
+
+
+def test_a_representative_fills_their_groups_shift_from_the_rota_page(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    point = point_with_shifts(db, clock)
+    duty_phone(db, point, point.coordinator, DutyPhoneKind.mobile, "Grupa mobile")
+    representative = create_staff(db, Role.helper)  # on no team: a group's representative only
+    for name in ("Grupa A", "Grupa B"):
+        data = ServingGroupCreate(name=name, representative_id=representative.id)
+        if name == "Grupa B":
+            data = ServingGroupCreate(name=name, contact_name="Rep", contact_phone="+48600555201")
+        rota.add_group(db, point.point, actor=point.coordinator, data=data)
+    rota.generate(db, point.point, month=date(2027, 2, 1), actor=point.coordinator, now=NOW)
+    ours, theirs = (row.shift for row in rota.month_shifts(db, point.point, date(2027, 2, 1))[:2])
+    sign_in(client, representative)
+    base = f"/console/helpline/{point.point.id}/rota"
+
+    page = client.get(f"{base}?month=2027-02").text
+    seated = post_form(
+        client, f"{base}/shifts/{ours.id}/seats", {"volunteer_id": str(point.volunteers[0].id)}
+    )
+    whole = post_form(
+        client,
+        f"{base}/shifts/{ours.id}/whole-group",
+        {"duty_phone_id": str(point.duty["Grupa mobile"].id)},
+    )
+    refused = post_form(
+        client, f"{base}/shifts/{theirs.id}/seats", {"volunteer_id": str(point.volunteers[0].id)}
+    )
+
+    assert f'action="{base}/shifts/{ours.id}/seats"' in page
+    assert f'action="{base}/shifts/{theirs.id}/seats"' not in page
+    assert "Generate" not in page and "Add a group" not in page
+    assert seated.status_code == whole.status_code == 303
+    assert ours.seats[0].volunteer_id == point.volunteers[0].id
+    assert ours.seats[1].duty_phone_id == point.duty["Grupa mobile"].id
+    assert refused.status_code == 403
+    assert "the whole group, on a duty mobile" in client.get(f"{base}?month=2027-02").text
