@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
-from console import forms, helpline_views
+from console import forms, helpline_rota_pages, helpline_views
 from console.dependencies import (
     ConsoleCoordinatedPoint,
     ConsolePoint,
@@ -77,7 +77,8 @@ def month_page(
     """A month of shifts, local dates and times: seats filled and open, and who is on duty."""
     first = helpline_views.month_of(month, point, now)
     page = helpline_views.month_page(session, point=point, staff=staff, month=first, now=now)
-    return render(request, "helpline_month.html", {"page": page}, staff=staff)
+    rota = helpline_rota_pages.covering(session, point, first)
+    return render(request, "helpline_month.html", {"page": page, "rota": rota}, staff=staff)
 
 
 def _refused(

@@ -19,6 +19,7 @@ from console import (
     helpline_admin_pages,
     helpline_figures_pages,
     helpline_pages,
+    helpline_rota_pages,
     helpline_setup_pages,
     live_pages,
     member_pages,
@@ -119,6 +120,7 @@ PAGES = (
     admin_pages.router,
     helpline_setup_pages.router,  # before helpline_pages: "/helpline/new" is not a contact point
     helpline_pages.router,
+    helpline_rota_pages.router,
     helpline_admin_pages.router,
     helpline_figures_pages.router,
 )

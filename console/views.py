@@ -127,6 +127,15 @@ AUDIT_ACTIONS = {
     "seat.assign": "seated a volunteer on a duty shift",
     "seat.unassign": "took a volunteer off a duty shift",
     "helpline.block": "blocked a helpline caller for a time",
+    "serving_group.create": "added a group to a contact point's rota",
+    "serving_group.update": "changed, paused or resumed a group of a rota",
+    "rota.generate": "generated a month of a rota",
+    "rota.edit": "gave a shift of a rota to another group",
+    "rota.whole_group": "put a whole group on a shift with a duty mobile",
+    "candidacy.create": "made a volunteer a candidate with a mentor",
+    "candidacy.confirm": "confirmed a candidate as an experienced volunteer",
+    "candidacy.extend": "extended a candidacy",
+    "contact_point.rota_settings": "changed a contact point's rota settings or coordinator's term",
     audit.CUT_ACTION: "removed the log's entries older than the retention period",
 }
 # What the record acted on, in words: "member #12".
@@ -143,6 +152,8 @@ AUDIT_TARGETS = {
     "shift_template": "weekly shift",
     "shift": "duty shift",
     "helpline_call": "helpline call",
+    "serving_group": "serving group",
+    "candidacy": "candidacy",
 }
 
 

@@ -13,7 +13,7 @@ from fastapi import Depends
 from auth.dependencies import CurrentStaff
 from core.database import SessionDep
 from core.schemas import PathId
-from helpline import service
+from helpline import rota, service
 from helpline.exceptions import ContactPointNotFound, CoordinatorsOnly, VolunteersOnly
 from helpline.models import ContactPoint, Volunteer
 
@@ -49,3 +49,20 @@ def get_own_volunteer(point: VisiblePoint, session: SessionDep, staff: CurrentSt
 
 
 OwnVolunteer = Annotated[Volunteer, Depends(get_own_volunteer)]
+
+
+def get_rota_point(point_id: PathId, session: SessionDep, staff: CurrentStaff) -> ContactPoint:
+    """A contact point as its rota's readers see it: its coordinators and volunteers, and the
+    representatives of the groups serving it (who may have no other place on the helpline)."""
+    point = service.get_point(session, point_id)
+    visible = service.visible_ids(session, staff)
+    if (
+        visible is not None
+        and point.id not in visible
+        and not rota.represents(session, staff, point.id)
+    ):
+        raise ContactPointNotFound()
+    return point
+
+
+RotaPoint = Annotated[ContactPoint, Depends(get_rota_point)]

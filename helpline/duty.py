@@ -34,7 +34,7 @@ class Target:
     """A phone a seat on duty rings."""
 
     seat_id: int
-    volunteer_id: int
+    volunteer_id: int | None  # None: a group serving as a whole, on its duty mobile
     duty_phone_id: int | None  # the duty mobile or desk phone; None: the volunteer's own phone
     number: str
     desk_first: bool = False  # a desk-first shift's desk phone: rung alone, before the others
@@ -67,6 +67,7 @@ def on_duty(session: Session, contact_point_id: int, now: datetime) -> list[Targ
     targets: list[Target] = []
     for rings_at, seat, volunteer in rows:
         targets += _targets(session, rings_at, seat, volunteer, desk)
+    targets += _whole_groups(session, contact_point_id, now)
     seen: set[str] = set()
     unique = []
     for target in targets:
@@ -95,6 +96,21 @@ def _targets(
         case RingsAt.desk_first:
             first = [replace(at_desk, desk_first=True)] if at_desk else []
             return [*first, carried or own]
+
+
+def _whole_groups(session: Session, contact_point_id: int, now: datetime) -> list[Target]:
+    """Seats with no volunteer but a duty mobile: a serving group on duty as a whole
+    (``helpline.rota``) rings the mobile it carries, whoever of them holds it."""
+    rows = session.execute(
+        select(Seat.id, DutyPhone)
+        .join(DutyPhone, DutyPhone.id == Seat.duty_phone_id)
+        .where(
+            Seat.volunteer_id.is_(None),
+            Seat.shift_id.in_(_shifts_now(contact_point_id, now).with_only_columns(Shift.id)),
+        )
+        .order_by(Seat.shift_id, Seat.position)
+    ).all()
+    return [Target(seat_id, None, phone.id, phone.number) for seat_id, phone in rows]
 
 
 def longest_call() -> timedelta:

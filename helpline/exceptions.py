@@ -142,3 +142,81 @@ class OneOffTimes(InvalidInput):
 class BadMonth(InvalidInput):
     def __init__(self) -> None:
         super().__init__("choose a month as YYYY-MM, like 2026-03")
+
+
+class ServingGroupNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such serving group at this contact point")
+
+
+class GroupNotFound(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("no such group; give the serving group a name instead")
+
+
+class PositionTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("another serving group has this place in the order")
+
+
+class MonthHasNoShifts(Conflict):
+    def __init__(self, month: str) -> None:
+        super().__init__(
+            f"this contact point has no coming shifts in {month}; add weekly or one-off shifts "
+            "first, then generate the rota"
+        )
+
+
+class NoServingGroups(Conflict):
+    def __init__(self) -> None:
+        super().__init__("no serving group can take a turn: add one, or resume a paused one")
+
+
+class MonthOver(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("that month is over; a rota is generated for this month or a later one")
+
+
+class RepresentativesOnly(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "only the coordinators or the representative of the group covering this shift can "
+            "fill its seats"
+        )
+
+
+class CandidateNeedsMentor(Conflict):
+    def __init__(self, any_experienced: bool) -> None:
+        who = "an experienced volunteer" if any_experienced else "your mentor"
+        super().__init__(
+            f"as a candidate you sign up only for shifts on which {who} serves, and nobody like "
+            "that has a seat on this one yet; choose another shift or ask the coordinator"
+        )
+
+
+class CandidacyNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such candidacy at this contact point")
+
+
+class AlreadyCandidate(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this volunteer is already a candidate here")
+
+
+class MentorNotExperienced(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "a mentor is an experienced volunteer of this contact point (not a candidate, not "
+            "the candidate themself)"
+        )
+
+
+class CandidacyClosed(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this volunteer has already been confirmed as experienced")
+
+
+class RepresentativeIncomplete(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("a representative without a staff account needs both a name and a phone")

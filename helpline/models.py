@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.database import Base, string_enum, utcnow
@@ -104,6 +113,13 @@ class ContactPoint(Base):
     # Volunteers may sign up for or withdraw from a seat until this many hours before its start.
     signup_cutoff_hours: Mapped[int] = mapped_column(default=24)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The rota: how many serving groups take a month's shifts between them.
+    rota_groups_per_month: Mapped[int] = mapped_column(default=8, server_default="8")
+    # A candidate may sign up beside any experienced volunteer, not only their mentor.
+    any_experienced_mentor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The coordinator's term (local dates); the admins are told before it ends.
+    coordinator_term_start: Mapped[date | None]
+    coordinator_term_end: Mapped[date | None]
 
 
 class HelplineLine(Base):
@@ -284,4 +300,100 @@ class CallerBlock(Base):
     caller_key: Mapped[str] = mapped_column(String(64), index=True)
     until: Mapped[datetime]
     blocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CandidacyStatus(StrEnum):
+    open = "open"  # still a candidate: signs up only beside an experienced volunteer
+    confirmed = "confirmed"  # confirmed as experienced
+
+
+class ServingGroup(Base):
+    """A group that agreed to take its turn at a contact point's shifts (Bielsko-Biała's rota).
+
+    A group of ``groups`` when the organisation runs it (``group_id``), or just a name: most
+    groups that serve a contact point are not in the system. The name is kept either way, so the
+    rota still reads after a group is deleted. Its representative is a staff account, or a
+    contact name and phone (encrypted, found through a blind index like volunteers' phones).
+    """
+
+    __tablename__ = "serving_groups"
+    __table_args__ = (UniqueConstraint("contact_point_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int]  # the order groups take their turns in
+    paused: Mapped[bool] = mapped_column(default=False)
+    representative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), index=True
+    )
+    contact_name: Mapped[str | None] = mapped_column(EncryptedText)
+    contact_phone: Mapped[str | None] = mapped_column(EncryptedText)
+    contact_phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RotaMonth(Base):
+    """A generated month of the rota: where the turn started and where the next month goes on."""
+
+    __tablename__ = "rota_months"
+    __table_args__ = (UniqueConstraint("contact_point_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    month: Mapped[date]  # its first day
+    start_position: Mapped[int]  # the first group's ``position`` (or the next one after it)
+    next_position: Mapped[int]  # where the next month goes on
+    generated_at: Mapped[datetime]
+
+
+class RotaAssignment(Base):
+    """Which serving group covers a shift (None: no group, set by hand). ``edited`` marks a hand
+    change, which generating the month again leaves alone. ``duty_phone_id``: the group serves as
+    a whole, on this duty mobile (its first free seat rings it)."""
+
+    __tablename__ = "rota_assignments"
+    __table_args__ = (Index("ix_rota_assignments_point_month", "contact_point_id", "month"),)
+
+    shift_id: Mapped[int] = mapped_column(
+        ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE")
+    )
+    month: Mapped[date]
+    serving_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("serving_groups.id", ondelete="SET NULL"), index=True
+    )
+    edited: Mapped[bool] = mapped_column(default=False)
+    duty_phone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("duty_phones.id", ondelete="SET NULL")
+    )
+
+
+class Candidacy(Base):
+    """A volunteer's candidate period with an experienced volunteer of the contact point as mentor.
+    A volunteer with no open candidacy is experienced."""
+
+    __tablename__ = "candidacies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]  # local date; the coordinator is told a month before
+    status: Mapped[CandidacyStatus] = mapped_column(
+        string_enum(CandidacyStatus, 16), default=CandidacyStatus.open
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -124,7 +124,7 @@ def on_duty_now(session: Session, point: ContactPoint, *, now: datetime) -> OnDu
     names = session.scalars(
         select(Staff.username)
         .join(Volunteer, Volunteer.staff_id == Staff.id)
-        .where(Volunteer.id.in_({target.volunteer_id for target in on_duty}))
+        .where(Volunteer.id.in_({t.volunteer_id for t in on_duty if t.volunteer_id is not None}))
         .order_by(func.lower(Staff.username))
     )
     midnight = now.astimezone(ZoneInfo(point.time_zone)).replace(

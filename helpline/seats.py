@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core import audit
+from helpline import mentoring
 from helpline.exceptions import (
     AlreadySignedUp,
     NotAMobile,
@@ -121,6 +122,9 @@ def _open(shift: Shift, now: datetime) -> None:
         raise ShiftOver()
 
 
+check_open = _open  # for the rota: a shift that is over or cancelled is not changed
+
+
 def _seat_of(shift: Shift, volunteer: Volunteer) -> Seat | None:
     return next((seat for seat in shift.seats if seat.volunteer_id == volunteer.id), None)
 
@@ -146,6 +150,7 @@ def sign_up(
     """A volunteer takes an open seat (until the contact point's cut-off)."""
     _open(shift, now)
     _before_cutoff(point, shift, now)
+    mentoring.check_sign_up(session, point, shift, volunteer)
     seat = _take_seat(shift, volunteer)
     audit.record(
         session,

@@ -1,5 +1,6 @@
-"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, and the
-volunteers reminded of their shifts."""
+"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, the
+volunteers reminded of their shifts, and the coordinators and admins told of candidacies and
+coordinators' terms coming to an end."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import calls, reminders, shifts
+from helpline import calls, mentoring, reminders, shifts, terms
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
@@ -20,3 +21,11 @@ def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
 def remind_duty_job(sessions: sessionmaker[Session], now: datetime) -> None:
     with sessions.begin() as session:
         reminders.queue_due(session, now=now)
+
+
+def terms_ending_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """A month before a candidacy ends the coordinators are told, two months before a
+    coordinator's term ends the admins; each once."""
+    with sessions.begin() as session:
+        mentoring.notify_candidacies_ending(session, now=now)
+        terms.notify_terms_ending(session, now=now)

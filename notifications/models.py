@@ -27,6 +27,9 @@ class Kind(StrEnum):
     meeting_moved = "meeting_moved"  # SMS notice
     moderator_notice = "moderator_notice"  # e-mail (or SMS) to a moderator
     duty_notice = "duty_notice"  # e-mail (or SMS) to a helpline volunteer or coordinator
+    # A helpline notice that is about no one shift: a serving group's dates (to its
+    # representative), a candidacy or a coordinator's term ending.
+    helpline_notice = "helpline_notice"
 
 
 class Status(StrEnum):

@@ -29,7 +29,7 @@ from notifications.schemas import DeliveryRead as DeliveryRead  # noqa: PLC0414
 
 log = get_logger("notifications")
 
-MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice, Kind.duty_notice}
+MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice, Kind.duty_notice, Kind.helpline_notice}
 
 
 # --- members: invitation and PIN ---
@@ -321,5 +321,54 @@ def notify_duty(
             tag=event,
             expires_at=expires_at,
             now=now,
+        )
+    return count
+
+
+def notify_helpline(
+    session: Session,
+    *,
+    event: str,
+    contact_point_id: int,
+    subject_id: int,
+    about: str,
+    now: datetime,
+    staff_ids: Sequence[int] = (),
+    serving_group_id: int | None = None,
+) -> int:
+    """A helpline notice about no one shift, once per recipient, event, thing and ``about``.
+
+    ``event`` is ``rota_dates`` (to a serving group's representative: the group's dates in the
+    month ``about``, "2027-01"; ``subject_id`` is the serving group), ``candidacy_ending`` (to
+    the coordinators; the candidacy, ``about`` its last day) or ``term_ending`` (to the admins;
+    the contact point, ``about`` the term's last day). Staff get an e-mail if they have one,
+    else an SMS. A representative without a staff account (``serving_group_id`` and no
+    ``staff_ids``) gets an SMS to the group's contact phone: like a member's row, this one holds
+    ids only, and the number is decrypted from the serving group when the message is built.
+    """
+    payload = {
+        "event": event,
+        "contact_point_id": contact_point_id,
+        "about": about,
+        "serving_group_id": serving_group_id,
+    }
+    common: dict[str, Any] = {
+        "kind": Kind.helpline_notice,
+        "group_id": None,
+        "version": subject_id,
+        "payload": payload,
+        "tag": f"{event}:{about}",
+        "now": now,
+    }
+    if serving_group_id is not None and not staff_ids:
+        return outbox.enqueue(session, channel=Channel.sms, membership_ids=[None], **common)
+    count = 0
+    for staff_id in dict.fromkeys(staff_ids):
+        channel = _staff_channel(session.get(Staff, staff_id))
+        if channel is None:
+            log.warning("helpline_notice.no_contact", extra={"staff_id": staff_id})
+            continue
+        count += outbox.enqueue(
+            session, channel=channel, membership_ids=(), staff_ids=[staff_id], **common
         )
     return count

@@ -25,7 +25,7 @@ from core.clock import local_time
 from core.schemas import language_or_default
 from core.settings import get_settings
 from groups.models import SEATED, Group, Meeting, MeetingStatus, Membership, MembershipStatus
-from notifications import duty, ics, notices, optout
+from notifications import duty, helpline_notices, ics, notices, optout
 from notifications.models import Channel, Kind, OutboxMessage
 from notifications.outbox import Moot, Skip
 from notifications.providers import Sms
@@ -223,6 +223,8 @@ def build(
         return Skip(Moot.late, "too late: the meeting started")
     if row.kind is Kind.duty_notice:
         return duty.message(session, row, now)
+    if row.kind is Kind.helpline_notice:
+        return helpline_notices.message(session, row, now)
     return _to_member(session, row, now=now, recipients=recipients)
 
 

@@ -6,7 +6,8 @@ Seeded idempotently through the helpline's services; the coming three weeks' sea
 filled so the schedule looks lived-in. ``on_duty_now`` (``supportline demo --meeting-now``)
 seats Warszawa's first two volunteers on the shift running now — a one-off shift on their own
 phones when no weekly one runs — and cancels a London shift running now, so one contact point
-answers and another is out of hours whenever the demo is started.
+answers and another is out of hours whenever the demo is started. Bielsko-Biała's groups take
+turns at its shifts and Warszawa has a candidate with a mentor (``supportline.demo_rota``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from helpline.models import (
     Volunteer,
 )
 from helpline.schemas import ContactPointCreate, DutyPhoneCreate, TemplateCreate, VolunteerCreate
-from supportline import demo_helpline_calls
+from supportline import demo_helpline_calls, demo_rota
 from supportline.demo_secrets import demo_staff
 
 # Numbers from the 555-0100..0199 range, reserved for fiction in North America.
@@ -151,6 +152,11 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
     built = [_point(session, admin, spec, now) for spec in POINTS]
     demo_helpline_calls.seed(session, admin, [seeded.point for seeded, _ in built], now=now)
     demo = DemoHelpline(NATIONAL_LINE, [seeded for seeded, _ in built])
+    (warszawa_point, warszawa_team), (bielsko, bielsko_team) = built[0], built[2]
+    bielsko_rep = session.get(Staff, bielsko_team[0].staff_id)
+    assert bielsko_rep is not None  # a volunteer's account
+    demo_rota.seed_rota(session, admin, bielsko.point, bielsko_rep, now)
+    demo_rota.seed_mentoring(session, admin, warszawa_point.point, warszawa_team, now)
     if on_duty_now:
         (warszawa, volunteers), (london, _) = built[0], built[1]
         _staff_now(
