@@ -1,5 +1,5 @@
-"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, and the
-volunteers reminded of their shifts."""
+"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, the
+volunteers reminded of their shifts, and the check-in at each shift's start."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import calls, reminders, shifts
+from helpline import calls, checkin, reminders, shifts
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
@@ -20,3 +20,10 @@ def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
 def remind_duty_job(sessions: sessionmaker[Session], now: datetime) -> None:
     with sessions.begin() as session:
         reminders.queue_due(session, now=now)
+
+
+def check_in_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """The shift-start SMS, then the no-shows and the coordinators' summary."""
+    with sessions.begin() as session:
+        checkin.send_duty_start(session, now=now)
+        checkin.watch_no_shows(session, now=now)

@@ -36,6 +36,7 @@ from notifications.router import twilio_router as notifications_twilio_router
 from supportline import version
 from supportline.api_docs import install_api_docs
 from supportline.readiness import check_stored_keys
+from supportline.sms import sms_router
 from supportline.voice import entry_router
 
 
@@ -98,6 +99,7 @@ def create_app() -> FastAPI:
         TwilioWebhooks,
         routers=[
             entry_router,
+            sms_router,
             conference_twilio_router,
             helpline_twilio_router,
             notifications_twilio_router,

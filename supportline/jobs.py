@@ -34,6 +34,7 @@ def job_specs() -> list[JobSpec]:
             settings.scheduler_reminder_seconds,
         ),
         JobSpec("remind_duty", helpline_tasks.remind_duty_job, settings.scheduler_reminder_seconds),
+        JobSpec("check_in", helpline_tasks.check_in_job, settings.scheduler_reminder_seconds),
         JobSpec(
             "dispatch_outbox", notification_tasks.dispatch_job, settings.scheduler_dispatch_seconds
         ),
