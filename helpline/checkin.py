@@ -17,10 +17,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from auth.models import Staff
 from core.database import insert_or_nothing
 from core.logs import get_logger
 from core.settings import get_settings
-from helpline import words
+from helpline import service, words
+from helpline.exceptions import (
+    CoordinatorsOnly,
+    NotOnDuty,
+    NotSignedUp,
+    OwnSeatOnly,
+    ShiftNotFound,
+)
 from helpline.models import (
     CheckInBy,
     ContactPoint,
@@ -78,6 +86,39 @@ def check_in(session: Session, seat: Seat, *, by: CheckInBy, now: datetime) -> b
     log.info("helpline.checked_in", extra={"seat_id": seat.id, "by": by.value})
     session.flush()
     return True
+
+
+def seat_for(
+    session: Session,
+    point: ContactPoint,
+    shift_id: int,
+    *,
+    actor: Staff,
+    volunteer_id: int | None,
+    now: datetime,
+) -> Seat:
+    """The seat ``actor`` may check in on this shift: their own, or, for a coordinator, the named
+    volunteer's; the shift must be running or start within the check-in window."""
+    own = service.volunteer_of(session, actor)
+    if volunteer_id is None or (own is not None and own.id == volunteer_id):
+        if own is None or not service.serves_at(session, own.id, point.id):
+            raise OwnSeatOnly()
+        volunteer_id = own.id
+    elif not service.is_coordinator(session, actor, point.id):
+        raise CoordinatorsOnly()
+    shift = session.scalar(
+        select(Shift).where(Shift.id == shift_id, Shift.contact_point_id == point.id)
+    )
+    if shift is None:
+        raise ShiftNotFound()
+    seat = next((seat for seat in _filled(shift) if seat.volunteer_id == volunteer_id), None)
+    if seat is None:
+        raise NotSignedUp()
+    early = timedelta(minutes=get_settings().helpline_checkin_early_minutes)
+    running = shift.status is ShiftStatus.scheduled and shift.ends_at > now
+    if not running or shift.starts_at > now + early:
+        raise NotOnDuty()
+    return seat
 
 
 def on_call_taken(session: Session, leg: Leg, now: datetime) -> None:

@@ -65,9 +65,9 @@ def _sms(
     session: Session, row: OutboxMessage, staff: Staff, point: ContactPoint, values: dict[str, Any]
 ) -> Sms | Skip:
     """To a volunteer at the start of duty: the phone their seats ring, which their reply comes
-    from; to anyone else, the account's phone."""
+    from; to anyone else the account's phone, or their seats' phone when it has none."""
     to, index = staff.phone, None
-    if values["event"] == "duty_start":
+    if values["event"] == "duty_start" or to is None:
         volunteer = session.scalar(select(Volunteer).where(Volunteer.staff_id == staff.id))
         to, index = (volunteer.phone, volunteer.phone_index) if volunteer else (None, None)
     if to is None:

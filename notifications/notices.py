@@ -20,6 +20,7 @@ from auth.models import Staff
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus, Referral
+from helpline.models import Volunteer
 from notifications import optout, outbox
 from notifications.exceptions import NoContact
 from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut
@@ -353,6 +354,13 @@ def notify_checkin(
     for staff_id in dict.fromkeys(staff_ids):
         staff = session.get(Staff, staff_id)
         channel = Channel.sms if event == "duty_start" else _staff_channel(staff)
+        if (
+            channel is None
+            and staff is not None
+            and staff.is_active
+            and _volunteers(session, staff)
+        ):
+            channel = Channel.sms  # to the phone the volunteer's seats ring
         if channel is None or staff is None:
             log.warning("checkin.no_contact", extra={"staff_id": staff_id})
             continue
@@ -376,3 +384,8 @@ def notify_checkin(
             now=now,
         )
     return count
+
+
+def _volunteers(session: Session, staff: Staff) -> bool:
+    found = session.scalar(select(Volunteer.id).where(Volunteer.staff_id == staff.id))
+    return found is not None
