@@ -47,6 +47,11 @@ log = get_logger("helpline.checkin")
 # The shift-start SMS goes at most this long after the start (a scheduler that was down longer
 # sends none: the no-show alert follows soon enough).
 START_GRACE = timedelta(minutes=10)
+# No-shows are looked for this long after they are due, then no more: a volunteer seated later in
+# the shift (a cover) is not a no-show of its start, and a scheduler back after a long outage
+# does not raise stale alarms.
+WATCH = timedelta(hours=1)
+MAX_NO_SHOW_MINUTES = 120  # the most ``no_show_minutes`` may be (``ContactPointUpdate``)
 
 
 def seat_to_check_in(session: Session, volunteer: Volunteer, now: datetime) -> Seat | None:
@@ -204,9 +209,10 @@ def watch_no_shows(session: Session, *, now: datetime) -> int:
     """At ``no_show_minutes`` after a shift's start: the no-shows, each told once, and the
     coordinators' summary of the shift. Returns how many no-shows were new."""
     new = 0
-    longest = timedelta(days=1)  # a shift started longer ago than any setting allows is left be
+    longest = timedelta(minutes=MAX_NO_SHOW_MINUTES) + WATCH
     for shift, point in _running(session, now, longest):
-        if now < shift.starts_at + timedelta(minutes=point.no_show_minutes):
+        due = shift.starts_at + timedelta(minutes=point.no_show_minutes)
+        if not due <= now < due + WATCH:
             continue
         for seat in _filled(shift):
             if seat.checked_in_at is None and _record_no_show(session, shift, seat, now):

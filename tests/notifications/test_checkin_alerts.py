@@ -19,7 +19,7 @@ from helpline.models import CheckInBy, NoShow, Shift
 from notifications.models import Kind
 from tests.clock import Clock
 from tests.factories import create_staff
-from tests.helpline.world import Point, contact_point, weekly
+from tests.helpline.world import Point, add_volunteer, contact_point, weekly
 from tests.notifications.conftest import Dispatch, rows
 from tests.notifications.fakes import FakeMailer, FakeSms
 
@@ -142,3 +142,38 @@ def test_a_no_show_only_counts_seats_still_unchecked_when_the_minutes_are_up(
 
     assert checkin.watch_no_shows(db, now=change.starts_at + timedelta(minutes=5)) == 0
     assert events(db, point.coordinator.id) == ["checkin_summary"]
+
+
+def test_a_seat_filled_an_hour_into_the_shift_is_no_no_show_of_its_start(
+    db: Session, clock: Clock
+) -> None:
+    change = CHANGES[2]
+    point, shift = sunday_duty(db, clock, change)
+    for seat in shift.seats:
+        checkin.check_in(db, seat, by=CheckInBy.sms, now=change.starts_at)
+    assert checkin.watch_no_shows(db, now=change.starts_at + timedelta(minutes=15)) == 0
+    late = change.starts_at + timedelta(minutes=75)
+    seats.change_seats(db, shift, actor=point.coordinator, seats=3, now=late)
+    cover = add_volunteer(db, point, create_staff(db, Role.admin))
+    seats.assign(db, point.point, shift, cover, actor=point.coordinator, duty_phone=None, now=late)
+
+    assert checkin.watch_no_shows(db, now=late + timedelta(minutes=1)) == 0
+    assert checkin.watch_no_shows(db, now=late + timedelta(hours=2)) == 0
+
+
+def test_the_coordinators_sms_gives_counts_and_no_names(
+    db: Session, clock: Clock, run_dispatch: Dispatch, fake_sms: FakeSms
+) -> None:
+    change = CHANGES[2]
+    point, _ = sunday_duty(db, clock, change)
+    point.coordinator.email, point.coordinator.phone = None, "+447700900555"
+    checkin.watch_no_shows(db, now=change.starts_at + timedelta(minutes=15))
+    clock.set(change.starts_at + timedelta(minutes=15))
+    run_dispatch()
+
+    to_coordinator = sorted(sms.body for sms in fake_sms.sent if sms.to == "+447700900555")
+    assert to_coordinator == [
+        *["Helpline Centrum: a volunteer on duty 16:00–21:00 has not checked in. See the console."]
+        * 2,
+        "Helpline Centrum: duty 16:00–21:00: 0 of 2 checked in. See the console.",
+    ]
