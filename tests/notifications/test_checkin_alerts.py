@@ -5,6 +5,7 @@ other volunteer, the coordinator's summary — each once — and a late check-in
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -177,3 +178,26 @@ def test_the_coordinators_sms_gives_counts_and_no_names(
         * 2,
         "Helpline Centrum: duty 16:00–21:00: 0 of 2 checked in. See the console.",
     ]
+
+
+def test_the_check_in_logs_and_records_no_number_and_no_name(
+    db: Session, clock: Clock, run_dispatch: Dispatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    change = CHANGES[0]
+    point, shift = sunday_duty(db, clock, change)
+    caplog.set_level(logging.DEBUG)
+    checkin.send_duty_start(db, now=change.starts_at)
+    checkin.check_in(db, shift.seats[0], by=CheckInBy.sms, now=change.starts_at)
+    checkin.watch_no_shows(db, now=change.starts_at + timedelta(minutes=15))
+    checkin.check_in(
+        db, shift.seats[1], by=CheckInBy.call, now=change.starts_at + timedelta(minutes=20)
+    )
+    clock.set(change.starts_at + timedelta(minutes=20))
+    run_dispatch()
+
+    payloads = " ".join(str(row.payload) for row in rows(db, Kind.duty_notice))
+    secrets = [*point.phones, *(staff.phone or "" for staff in point.staff)]
+    secrets += [staff.username for staff in (*point.staff, point.coordinator)]
+    logged = " ".join(str(record.__dict__) for record in caplog.records)  # with the extra fields
+    for secret in secrets:
+        assert secret not in logged and secret not in payloads
