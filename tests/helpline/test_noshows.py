@@ -168,3 +168,32 @@ def test_a_check_in_outside_the_window_or_without_a_seat_is_a_clear_409(
     assert on_time.json()["checked_in_at"].startswith(
         (shift.starts_at - timedelta(minutes=10)).isoformat()[:16]
     )
+
+
+def test_the_coordinator_sets_the_check_in_rules_of_the_contact_point(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    point, _ = team(db, clock)
+    url = P.format(point.point.id)
+    coordinator = auth_headers(client, point.coordinator)
+    assert (
+        client.get(url, headers=coordinator).json()
+        | {
+            "no_show_minutes": 15,
+            "no_show_limit": 2,
+            "no_show_days": 90,
+            "ring_checked_in_only": False,
+        }
+        == client.get(url, headers=coordinator).json()
+    )
+
+    changes = {
+        "no_show_minutes": 10,
+        "no_show_limit": 3,
+        "no_show_days": 60,
+        "ring_checked_in_only": True,
+    }
+    changed = client.patch(url, json=changes, headers=coordinator)
+    assert changed.status_code == 200 and changed.json() | changes == changed.json()
+    wrong = client.patch(url, json={"no_show_minutes": 0}, headers=coordinator)
+    assert wrong.status_code == 422
