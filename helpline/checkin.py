@@ -153,16 +153,21 @@ def _filled(shift: Shift) -> list[Seat]:
     ]
 
 
+def _seated_staff(session: Session, seat: Seat) -> int:
+    """The staff account of the seat's volunteer (0: the seat is empty)."""
+    volunteer = session.get(Volunteer, seat.volunteer_id) if seat.volunteer_id else None
+    return volunteer.staff_id if volunteer is not None else 0
+
+
 def _tell_coordinators(session: Session, seat: Seat, event: str, now: datetime) -> None:
     shift = seat.shift
-    staff = _staff_of(session, [seat.volunteer_id] if seat.volunteer_id else [])
     notices.notify_checkin(
         session,
         staff_ids=_coordinators(session, shift.contact_point_id),
         event=event,
         contact_point_id=shift.contact_point_id,
         shift_id=shift.id,
-        subject=staff.get(seat.volunteer_id or 0, 0),
+        subject=_seated_staff(session, seat),
         now=now,
     )
 
@@ -238,17 +243,14 @@ def _record_no_show(session: Session, shift: Shift, seat: Seat, now: datetime) -
 def _tell_no_show(session: Session, shift: Shift, seat: Seat, now: datetime) -> None:
     log.info("helpline.no_show", extra={"seat_id": seat.id, "shift_id": shift.id})
     _tell_coordinators(session, seat, "no_show", now)
-    others = _staff_of(
-        session,
-        [s.volunteer_id for s in _filled(shift) if s.volunteer_id not in (None, seat.volunteer_id)],
-    )
+    others = [other for other in _filled(shift) if other.volunteer_id != seat.volunteer_id]
     notices.notify_checkin(
         session,
-        staff_ids=list(others.values()),
+        staff_ids=[_seated_staff(session, other) for other in others],
         event="no_show_partner",
         contact_point_id=shift.contact_point_id,
         shift_id=shift.id,
-        subject=_staff_of(session, [seat.volunteer_id or 0]).get(seat.volunteer_id or 0, 0),
+        subject=_seated_staff(session, seat),
         now=now,
     )
     # The cover request for the seat goes here (helpline.cover.request_cover).

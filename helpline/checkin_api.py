@@ -42,12 +42,7 @@ def check_in(
         now=now,
     )
     checkin.check_in(session, seat, by=CheckInBy.api, now=now)
-    return CheckInRead(
-        shift_id=seat.shift_id,
-        volunteer_id=seat.volunteer_id or 0,
-        checked_in_at=seat.checked_in_at or now,
-        checked_in_by=seat.checked_in_by or CheckInBy.api,
-    )
+    return seat  # checked in now, or already before
 
 
 @router.get(POINT + "/sign-ups/pending", response_model=list[PendingSignUpRead])
