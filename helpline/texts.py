@@ -60,6 +60,8 @@ def language_of(session: Session, volunteer: Volunteer, now: datetime) -> str:
         .order_by(Shift.starts_at)
         .limit(1)
     )
+    if coming is not None:
+        return coming
     served = session.scalar(
         select(ContactPoint.language)
         .join(
@@ -69,7 +71,7 @@ def language_of(session: Session, volunteer: Volunteer, now: datetime) -> str:
         .order_by(ContactPoint.id)
         .limit(1)
     )
-    return coming or served or "en"
+    return served or "en"
 
 
 def handle_text(session: Session, *, from_number: str, body: str, now: datetime) -> str | None:

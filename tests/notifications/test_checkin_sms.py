@@ -154,7 +154,7 @@ def test_a_check_in_opens_half_an_hour_before_the_start_and_closes_at_the_end(
 
 
 def test_stop_and_help_still_win_for_a_volunteer_and_yes_still_opts_in(
-    client: TestClient, db: Session, clock: Clock
+    client: TestClient, db: Session, clock: Clock, run_dispatch: Dispatch, fake_sms: FakeSms
 ) -> None:
     lang = LANGUAGES[1]
     point = monday_duty(db, clock, lang.code, lang.zone, lang.place)
@@ -163,6 +163,9 @@ def test_stop_and_help_still_win_for_a_volunteer_and_yes_still_opts_in(
 
     assert sms_reply(client, "STOP", sender=point.phones[0]) is None  # Twilio answered
     assert db.scalar(select(SmsOptOut).where(SmsOptOut.phone_index == index)) is not None
+    checkin.send_duty_start(db, now=clock.now())
+    run_dispatch()
+    assert fake_sms.sent == []  # no shift-start SMS to a number that replied STOP
     assert sms_reply(client, "KONIEC", sender=point.phones[0], to=point.line) == (
         "Nie dostaniesz już przypomnień. Odpisz START, aby je wznowić."
     )
