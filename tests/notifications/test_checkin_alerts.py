@@ -201,3 +201,16 @@ def test_the_check_in_logs_and_records_no_number_and_no_name(
     logged = " ".join(str(record.__dict__) for record in caplog.records)  # with the extra fields
     for secret in secrets:
         assert secret not in logged and secret not in payloads
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=IDS)
+def test_the_check_in_window_opens_half_an_hour_before_the_local_start(
+    db: Session, clock: Clock, change: Change
+) -> None:
+    point, shift = sunday_duty(db, clock, change)
+    volunteer = point.volunteers[0]
+
+    assert checkin.seat_to_check_in(db, volunteer, change.starts_at - timedelta(minutes=31)) is None
+    opens = checkin.seat_to_check_in(db, volunteer, change.starts_at - timedelta(minutes=30))
+    assert opens is not None and opens.shift_id == shift.id
+    assert checkin.seat_to_check_in(db, volunteer, shift.ends_at) is None
