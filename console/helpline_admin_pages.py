@@ -5,6 +5,7 @@ number: the helpline never has one (``helpline.calls``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -101,18 +102,24 @@ def block_caller(
 
 
 def _team_context(
-    session: Session, point: ContactPoint, staff: Staff, values: dict[str, str] | None = None
+    session: Session,
+    point: ContactPoint,
+    staff: Staff,
+    values: dict[str, str] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    page = helpline_views.team_page(session, point=point, staff=staff)
+    page = helpline_views.team_page(session, point=point, staff=staff, now=now)
     return {"page": page, "values": values or {}, "kinds": helpline_views.PHONE_KINDS}
 
 
 @router.get("/{point_id}/team")
 def team_page(
-    request: Request, point: ConsolePoint, staff: ConsoleStaff, session: SessionDep
+    request: Request, point: ConsolePoint, staff: ConsoleStaff, session: SessionDep, now: Now
 ) -> Response:
-    """The volunteers (phones only for coordinators, and one's own) and the duty phones."""
-    return render(request, "helpline_team.html", _team_context(session, point, staff), staff=staff)
+    """The volunteers (phones and no-shows only for coordinators, and one's own phone) and the
+    duty phones."""
+    context = _team_context(session, point, staff, now=now)
+    return render(request, "helpline_team.html", context, staff=staff)
 
 
 def _refuse_team_form(

@@ -218,9 +218,11 @@ def _blockable(call: HelplineCall) -> bool:
     return call.caller_key is not None
 
 
-def team_page(session: Session, *, point: ContactPoint, staff: Staff) -> TeamPage:
+def team_page(
+    session: Session, *, point: ContactPoint, staff: Staff, now: datetime | None = None
+) -> TeamPage:
     coordinator = service.is_coordinator(session, staff, point.id)
-    volunteers = views.volunteer_reads(session, point, staff)
+    volunteers = views.volunteer_reads(session, point, staff, now)
     candidates: list[Staff] = []
     if coordinator:
         on_team = {volunteer.staff_id for volunteer in volunteers}

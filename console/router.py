@@ -17,6 +17,7 @@ from console import (
     delivery_pages,
     group_pages,
     helpline_admin_pages,
+    helpline_checkin_pages,
     helpline_figures_pages,
     helpline_pages,
     helpline_rota_pages,
@@ -123,6 +124,7 @@ PAGES = (
     helpline_rota_pages.router,
     helpline_admin_pages.router,
     helpline_figures_pages.router,
+    helpline_checkin_pages.router,
 )
 for pages in PAGES:
     router.include_router(pages)

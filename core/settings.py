@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     sms_stop_keywords: str = "KONIEC,STOPSMS,WYPISZ,עצור,הסר,הפסק"
     sms_start_keywords: str = "WZNOW,WZNÓW,התחל,חדש"
     sms_help_keywords: str = "POMOC,עזרה"
+    # What a helpline volunteer may reply by SMS (comma-separated, any case; the first word of
+    # the reply counts): checking in at the start of a shift, giving a seat up, taking a cover.
+    helpline_checkin_words: str = "OK,HERE,JESTEM,כאן"
+    helpline_decline_words: str = "NO,NIE,לא"
+    helpline_accept_words: str = "YES,TAK,כן"
+    # A volunteer may check in this many minutes before their shift starts.
+    helpline_checkin_early_minutes: int = Field(default=30, ge=0, le=180)
 
     @field_validator("public_base_url")
     @classmethod

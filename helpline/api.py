@@ -130,9 +130,11 @@ def remove_duty_phone(
 
 
 @router.get(POINT + "/volunteers", response_model=list[VolunteerRead])
-def list_volunteers(point: VisiblePoint, session: SessionDep, staff: CurrentStaff) -> object:
-    """The team; phone numbers only for coordinators (and each volunteer's own)."""
-    return views.volunteer_reads(session, point, staff)
+def list_volunteers(
+    point: VisiblePoint, session: SessionDep, staff: CurrentStaff, now: Now
+) -> object:
+    """The team; phone numbers (and no-shows) only for coordinators (and each one's own number)."""
+    return views.volunteer_reads(session, point, staff, now)
 
 
 @router.post(POINT + "/volunteers", response_model=VolunteerRead, status_code=201)

@@ -30,7 +30,7 @@ from core.logs import get_logger
 from core.speech import local_day
 from core.work import Mode, runs
 from groups.models import Line as PhoneLine
-from helpline import duty
+from helpline import checkin, duty
 from helpline.models import (
     CallerBlock,
     CallOutcome,
@@ -220,6 +220,7 @@ def accept(session: Session, *, leg_id: int, digits: str, now: datetime) -> Repl
         leg.outcome = LegOutcome.too_late
         return HangUp(language, (line(Prompt.taken_elsewhere),))
     leg.outcome = LegOutcome.taken
+    checkin.on_call_taken(session, leg, now)
     log.info("helpline.taken", extra={"call_id": call.id, "leg_id": leg.id})
     return PutThrough()
 

@@ -1,9 +1,10 @@
 """Who is on duty now, which of their phones are free, and when a contact point is next staffed.
 
 The schedule is the routing: the planned shifts and their seats decide which phones ring, so a
-seat a coordinator fills or a volunteer gives up changes the next call at once. A phone already in
-a helpline call (a leg someone took, in a call not yet over) is not rung again, so two calls at
-once reach two different phones.
+seat a coordinator fills or a volunteer gives up changes the next call at once. A contact point
+may ring only the seats checked in (``ring_checked_in_only``; by default every scheduled seat).
+A phone already in a helpline call (a leg someone took, in a call not yet over) is not rung
+again, so two calls at once reach two different phones.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.settings import get_settings
 from helpline.models import (
+    ContactPoint,
     DutyPhone,
     DutyPhoneKind,
     HelplineCall,
@@ -57,13 +59,19 @@ def on_duty(session: Session, contact_point_id: int, now: datetime) -> list[Targ
         .where(DutyPhone.contact_point_id == contact_point_id, DutyPhone.kind == DutyPhoneKind.desk)
         .order_by(DutyPhone.id)
     )
-    rows = session.execute(
+    query = (
         select(Shift.rings_at, Seat, Volunteer)
         .join(Seat, Seat.shift_id == Shift.id)
         .join(Volunteer, Volunteer.id == Seat.volunteer_id)
-        .where(Shift.id.in_(_shifts_now(contact_point_id, now).with_only_columns(Shift.id)))
+        .where(
+            Shift.id.in_(_shifts_now(contact_point_id, now).with_only_columns(Shift.id)),
+            Seat.pending_approval.is_(False),  # a sign-up not yet approved is not on duty
+        )
         .order_by(Shift.starts_at, Shift.id, Seat.position)
-    ).all()
+    )
+    if session.get_one(ContactPoint, contact_point_id).ring_checked_in_only:
+        query = query.where(Seat.checked_in_at.is_not(None))
+    rows = session.execute(query).all()
     targets: list[Target] = []
     for rings_at, seat, volunteer in rows:
         targets += _targets(session, rings_at, seat, volunteer, desk)

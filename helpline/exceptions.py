@@ -220,3 +220,24 @@ class CandidacyClosed(Conflict):
 class RepresentativeIncomplete(InvalidInput):
     def __init__(self) -> None:
         super().__init__("a representative without a staff account needs both a name and a phone")
+
+
+class NotOnDuty(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "this volunteer has no seat on a shift running now or starting within the check-in "
+            "window, so there is nothing to check in for"
+        )
+
+
+class NotPending(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this seat has no sign-up waiting for approval")
+
+
+class OwnSeatOnly(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "only a volunteer of this contact point checks in for their own seat; a coordinator "
+            "names the volunteer"
+        )

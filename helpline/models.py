@@ -50,6 +50,15 @@ class DutyPhoneKind(StrEnum):
     mobile = "mobile"
 
 
+class CheckInBy(StrEnum):
+    """How a volunteer checked in for a seat."""
+
+    sms = "sms"  # replied to the shift-start SMS
+    console = "console"
+    api = "api"
+    call = "call"  # took the first call of the shift
+
+
 class ShiftStatus(StrEnum):
     scheduled = "scheduled"
     cancelled = "cancelled"
@@ -120,6 +129,13 @@ class ContactPoint(Base):
     # The coordinator's term (local dates); the admins are told before it ends.
     coordinator_term_start: Mapped[date | None]
     coordinator_term_end: Mapped[date | None]
+    # A seat not checked in this many minutes after its shift starts is a no-show.
+    no_show_minutes: Mapped[int] = mapped_column(default=15)
+    # This many no-shows within ``no_show_days`` and a volunteer's sign-ups need approval.
+    no_show_limit: Mapped[int] = mapped_column(default=2)
+    no_show_days: Mapped[int] = mapped_column(default=90)
+    # Ring only the seats checked in (False: every scheduled seat, checked in or not).
+    ring_checked_in_only: Mapped[bool] = mapped_column(default=False)
 
 
 class HelplineLine(Base):
@@ -226,6 +242,11 @@ class Seat(Base):
     duty_phone_id: Mapped[int | None] = mapped_column(
         ForeignKey("duty_phones.id", ondelete="SET NULL")
     )
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by: Mapped[CheckInBy | None] = mapped_column(string_enum(CheckInBy, 8))
+    # A sign-up waiting for the coordinator's approval (a volunteer with too many no-shows):
+    # the seat is held but not rung.
+    pending_approval: Mapped[bool] = mapped_column(default=False)
 
     shift: Mapped[Shift] = relationship(back_populates="seats")
 
@@ -397,3 +418,22 @@ class Candidacy(Base):
         string_enum(CandidacyStatus, 16), default=CandidacyStatus.open
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoShow(Base):
+    """A volunteer not checked in ``no_show_minutes`` after their shift started: told once, and
+    counted against them unless they check in late (``cleared_at``)."""
+
+    __tablename__ = "no_shows"
+    __table_args__ = (UniqueConstraint("shift_id", "volunteer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    noticed_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]  # checked in late

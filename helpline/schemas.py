@@ -23,6 +23,7 @@ from core.schemas import (
 from groups.schedule import format_minute, parse_minute
 from helpline.models import (
     CallOutcome,
+    CheckInBy,
     DutyPhoneKind,
     LegOutcome,
     RingsAt,
@@ -68,6 +69,10 @@ class ContactPointUpdate(Changes):
     announce_national: bool | None = None
     number_on_national: bool | None = None
     signup_cutoff_hours: int | None = Field(default=None, ge=0, le=24 * 14)
+    no_show_minutes: int | None = Field(default=None, ge=1, le=120)
+    no_show_limit: int | None = Field(default=None, ge=1, le=100)
+    no_show_days: int | None = Field(default=None, ge=1, le=3660)
+    ring_checked_in_only: bool | None = None
 
 
 class ContactPointRead(Schema):
@@ -82,6 +87,10 @@ class ContactPointRead(Schema):
     number_on_national: bool
     signup_cutoff_hours: int
     lines: list[str] = Field(description="its own numbers (E.164)")
+    no_show_minutes: int = Field(description="a seat not checked in this long after the start")
+    no_show_limit: int = Field(description="no-shows after which sign-ups need approval")
+    no_show_days: int = Field(description="the period no-shows are counted over")
+    ring_checked_in_only: bool = Field(description="ring only seats checked in")
 
 
 class HelplineLineAttach(Schema):
@@ -111,6 +120,7 @@ class VolunteerRead(Schema):
     staff_id: int
     username: str
     phone: str | None = Field(description="only for the volunteer themself and coordinators")
+    no_shows: int | None = Field(default=None, description="in the period; coordinators only")
 
 
 class CoordinatorAssign(Schema):
@@ -169,6 +179,9 @@ class SeatRead(Schema):
     username: str | None
     mine: bool
     duty_phone: str | None = Field(description="the label of the duty mobile it rings")
+    checked_in_at: datetime | None = None
+    checked_in_by: CheckInBy | None = None
+    pending_approval: bool = Field(default=False, description="a sign-up not yet approved")
 
 
 class ShiftRead(Schema):
@@ -265,3 +278,26 @@ class FiguresRead(Schema):
     weekdays: ShareRead = Field(description="Monday to Friday, local days")
     weekends: ShareRead = Field(description="Saturday and Sunday, local days")
     shifts: ShiftFiguresRead
+
+
+class CheckInRequest(Schema):
+    volunteer_id: RecordId | None = Field(
+        default=None, description="whose seat (coordinators); left out: one's own"
+    )
+
+
+class CheckInRead(Schema):
+    shift_id: int
+    volunteer_id: int
+    checked_in_at: datetime
+    checked_in_by: CheckInBy
+
+
+class PendingSignUpRead(Schema):
+    seat_id: int
+    shift_id: int
+    local_date: date
+    local_start: str
+    volunteer_id: int
+    username: str
+    no_shows: int

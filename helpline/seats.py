@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core import audit
-from helpline import mentoring
+from helpline import mentoring, noshows
 from helpline.exceptions import (
     AlreadySignedUp,
     NotAMobile,
@@ -147,11 +147,14 @@ def _before_cutoff(point: ContactPoint, shift: Shift, now: datetime) -> None:
 def sign_up(
     session: Session, point: ContactPoint, shift: Shift, volunteer: Volunteer, *, now: datetime
 ) -> Seat:
-    """A volunteer takes an open seat (until the contact point's cut-off)."""
+    """A volunteer takes an open seat (until the contact point's cut-off); after too many
+    no-shows the seat waits for a coordinator's approval (``helpline.noshows``)."""
     _open(shift, now)
     _before_cutoff(point, shift, now)
     mentoring.check_sign_up(session, point, shift, volunteer)
     seat = _take_seat(shift, volunteer)
+    if noshows.needs_approval(session, point, volunteer, now):
+        noshows.hold_for_approval(session, point, shift, seat, now)
     audit.record(
         session,
         actor_id=volunteer.staff_id,

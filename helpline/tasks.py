@@ -1,6 +1,6 @@
 """The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, the
-volunteers reminded of their shifts, and the coordinators and admins told of candidacies and
-coordinators' terms coming to an end."""
+volunteers reminded of their shifts, the check-in at each shift's start, and the coordinators and
+admins told of candidacies and coordinators' terms coming to an end."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import calls, mentoring, reminders, shifts, terms
+from helpline import calls, checkin, mentoring, reminders, shifts, terms
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
@@ -29,3 +29,10 @@ def terms_ending_job(sessions: sessionmaker[Session], now: datetime) -> None:
     with sessions.begin() as session:
         mentoring.notify_candidacies_ending(session, now=now)
         terms.notify_terms_ending(session, now=now)
+
+
+def check_in_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """The shift-start SMS, then the no-shows and the coordinators' summary."""
+    with sessions.begin() as session:
+        checkin.send_duty_start(session, now=now)
+        checkin.watch_no_shows(session, now=now)

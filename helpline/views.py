@@ -3,12 +3,14 @@ themself and the coordinators, never another volunteer's to a volunteer."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core.clock import local_time
-from helpline import records, seats, service, shifts
+from helpline import noshows, records, seats, service, shifts
 from helpline.models import (
     ContactPoint,
     DutyPhone,
@@ -41,6 +43,10 @@ def point_read(session: Session, point: ContactPoint) -> ContactPointRead:
         number_on_national=point.number_on_national,
         signup_cutoff_hours=point.signup_cutoff_hours,
         lines=service.point_lines(session, point.id),
+        no_show_minutes=point.no_show_minutes,
+        no_show_limit=point.no_show_limit,
+        no_show_days=point.no_show_days,
+        ring_checked_in_only=point.ring_checked_in_only,
     )
 
 
@@ -87,6 +93,9 @@ def shift_reads(
                     username=names.get(seat.volunteer_id) if seat.volunteer_id else None,
                     mine=seat.volunteer_id is not None and seat.volunteer_id == mine,
                     duty_phone=labels.get(seat.duty_phone_id) if seat.duty_phone_id else None,
+                    checked_in_at=seat.checked_in_at,
+                    checked_in_by=seat.checked_in_by,
+                    pending_approval=seat.pending_approval,
                 )
                 for seat in shift.seats
             ],
@@ -95,14 +104,20 @@ def shift_reads(
     ]
 
 
-def volunteer_reads(session: Session, point: ContactPoint, viewer: Staff) -> list[VolunteerRead]:
+def volunteer_reads(
+    session: Session, point: ContactPoint, viewer: Staff, now: datetime | None = None
+) -> list[VolunteerRead]:
+    """The team; numbers only for coordinators (and one's own), and no-shows only for
+    coordinators when ``now`` is given."""
     coordinator = service.is_coordinator(session, viewer, point.id)
+    missed = noshows.counts(session, point, now) if coordinator and now is not None else None
     return [
         VolunteerRead(
             id=volunteer.id,
             staff_id=staff.id,
             username=staff.username,
             phone=volunteer.phone if coordinator or staff.id == viewer.id else None,
+            no_shows=missed.get(volunteer.id, 0) if missed is not None else None,
         )
         for volunteer, staff in service.list_volunteers(session, point)
     ]

@@ -49,14 +49,19 @@ def message(session: Session, row: OutboxMessage, now: datetime) -> Sms | EmailM
             now=now,
         )
     if row.channel is Channel.sms and staff.phone:
-        sender = session.scalar(
-            select(Line.number)
-            .join(HelplineLine, HelplineLine.line_id == Line.id)
-            .where(HelplineLine.contact_point_id == point.id)
-            .order_by(Line.id)
-        )
+        sender = sender_of(session, point.id)
         if sender is None:
             return Skip(Moot.impossible, "the contact point has no phone line to send from")
         callback = render.status_callback_url(row.id)
         return Sms(to=staff.phone, from_=sender, body=notice, status_callback=callback)
     return Skip(Moot.unwanted, "the account has no contact for this channel")
+
+
+def sender_of(session: Session, contact_point_id: int) -> str | None:
+    """The number a contact point's SMS go from: its first line (None: it has none)."""
+    return session.scalar(
+        select(Line.number)
+        .join(HelplineLine, HelplineLine.line_id == Line.id)
+        .where(HelplineLine.contact_point_id == contact_point_id)
+        .order_by(Line.id)
+    )

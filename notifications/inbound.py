@@ -61,6 +61,13 @@ def keyword(body: str) -> str | None:
     return None
 
 
+def keyword_action(body: str, opt_out_type: str = "") -> str | None:
+    """``stop``, ``start``, ``help`` or None: what Twilio says it handled (``OptOutType``, with
+    Advanced Opt-Out), else the first word."""
+    told = opt_out_type.upper()
+    return told.lower() if told in {"STOP", "START", "HELP"} else keyword(body)
+
+
 def _language(session: Session, index: str, to_number: str) -> str:
     member_language = session.scalar(
         select(Membership.language)
@@ -85,8 +92,7 @@ def handle_sms(
 ) -> str | None:
     """Apply a keyword from ``from_number``; returns the reply text (None: no reply — also when
     Twilio has answered the keyword itself, or says so with ``OptOutType``)."""
-    action = opt_out_type.lower() if opt_out_type.upper() in {"STOP", "START", "HELP"} else None
-    action = action or keyword(body)
+    action = keyword_action(body, opt_out_type)
     if action is None or not from_number:
         return None
     index = pii.phone_index(from_number)

@@ -20,6 +20,7 @@ from auth.models import Staff
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus, Referral
+from helpline.models import Volunteer
 from notifications import optout, outbox
 from notifications.exceptions import NoContact
 from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut
@@ -372,3 +373,68 @@ def notify_helpline(
             session, channel=channel, membership_ids=(), staff_ids=[staff_id], **common
         )
     return count
+
+
+# --- helpline check-in ---
+
+
+def notify_checkin(
+    session: Session,
+    *,
+    staff_ids: Sequence[int],
+    event: str,
+    contact_point_id: int,
+    shift_id: int,
+    now: datetime,
+    subject: int = 0,
+    details: dict[str, Any] | None = None,
+    expires_at: datetime | None = None,
+) -> int:
+    """Tell helpline staff about the check-in of a shift, one message per person, event, shift
+    and ``subject`` (the volunteer it is about, or 0).
+
+    ``duty_start`` (to a volunteer on a seat, always by SMS to the phone their seats ring, as the
+    reply is the check-in; ``details["word"]`` is the word to reply), ``checkin_summary``,
+    ``no_show``, ``late_checkin`` and ``signup_pending`` (to the coordinators), ``no_show_partner``
+    (to the others on the shift), ``signup_approved`` and ``signup_refused`` (to the volunteer).
+    ``details`` carries ids, never names: the message is built from the records when it goes.
+    """
+    count = 0
+    for staff_id in dict.fromkeys(staff_ids):
+        staff = session.get(Staff, staff_id)
+        channel = Channel.sms if event == "duty_start" else _staff_channel(staff)
+        if (
+            channel is None
+            and staff is not None
+            and staff.is_active
+            and _volunteers(session, staff)
+        ):
+            channel = Channel.sms  # to the phone the volunteer's seats ring
+        if channel is None or staff is None:
+            log.warning("checkin.no_contact", extra={"staff_id": staff_id})
+            continue
+        count += outbox.enqueue(
+            session,
+            kind=Kind.duty_notice,
+            channel=channel,
+            group_id=None,
+            membership_ids=(),
+            staff_ids=[staff_id],
+            version=shift_id,
+            payload={
+                **(details or {}),
+                "event": event,
+                "contact_point_id": contact_point_id,
+                "shift_id": shift_id,
+                "subject": subject,
+            },
+            tag=f"{event}:{subject}",
+            expires_at=expires_at,
+            now=now,
+        )
+    return count
+
+
+def _volunteers(session: Session, staff: Staff) -> bool:
+    found = session.scalar(select(Volunteer.id).where(Volunteer.staff_id == staff.id))
+    return found is not None

@@ -25,7 +25,7 @@ from core.clock import local_time
 from core.schemas import language_or_default
 from core.settings import get_settings
 from groups.models import SEATED, Group, Meeting, MeetingStatus, Membership, MembershipStatus
-from notifications import duty, helpline_notices, ics, notices, optout
+from notifications import checkin, duty, helpline_notices, ics, notices, optout
 from notifications.models import Channel, Kind, OutboxMessage
 from notifications.outbox import Moot, Skip
 from notifications.providers import Sms
@@ -221,6 +221,8 @@ def build(
     """
     if row.expires_at is not None and row.expires_at <= now:
         return Skip(Moot.late, "too late: the meeting started")
+    if row.kind is Kind.duty_notice and row.payload.get("event") in checkin.EVENTS:
+        return checkin.message(session, row, now)
     if row.kind is Kind.duty_notice:
         return duty.message(session, row, now)
     if row.kind is Kind.helpline_notice:

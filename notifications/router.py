@@ -1,5 +1,6 @@
-"""Inbound SMS, message status callbacks (Twilio), and the moderators' delivery API (the
-resend-PIN route is a PIN reset: ``groups.router``)."""
+"""Message status callbacks (Twilio) and the moderators' delivery API (the resend-PIN route is
+a PIN reset: ``groups.router``). Incoming SMS are answered by ``supportline.sms``, which asks
+``notifications.inbound`` for the keywords."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
-from twilio.twiml.messaging_response import MessagingResponse
 
 from core.clock import Now
 from core.database import SessionDep
@@ -23,23 +23,6 @@ from notifications.schemas import DeliveryRead
 router = APIRouter(tags=["notifications"], responses=API_ERRORS)
 twilio_router = TwilioRouter("/twilio/sms")  # served by core.webhooks.TwilioWebhooks
 Paging = Annotated[PageParams, Depends()]
-
-
-@twilio_router.post("")
-async def inbound_sms(hook: Webhook) -> str:
-    """Twilio's incoming-message webhook: STOP / START / HELP and their configured equivalents."""
-    reply = await hook.work(
-        inbound.handle_sms,
-        from_number=hook.get("From"),
-        to_number=hook.get("To"),
-        body=hook.get("Body"),
-        now=hook.now,
-        opt_out_type=hook.get("OptOutType"),
-    )
-    response = MessagingResponse()
-    if reply is not None:
-        response.message(reply)
-    return str(response)
 
 
 @twilio_router.post("/status")

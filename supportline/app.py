@@ -30,6 +30,7 @@ from core.work import start_unit_threads, stop_unit_threads
 from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
 from helpline.api import router as helpline_router
+from helpline.checkin_api import router as helpline_checkin_router
 from helpline.figures_api import router as helpline_figures_router
 from helpline.rota_api import router as helpline_rota_router
 from helpline.router import twilio_router as helpline_twilio_router
@@ -38,6 +39,7 @@ from notifications.router import twilio_router as notifications_twilio_router
 from supportline import version
 from supportline.api_docs import install_api_docs
 from supportline.readiness import check_stored_keys
+from supportline.sms import sms_router
 from supportline.voice import entry_router
 
 
@@ -100,6 +102,7 @@ def create_app() -> FastAPI:
         TwilioWebhooks,
         routers=[
             entry_router,
+            sms_router,
             conference_twilio_router,
             helpline_twilio_router,
             notifications_twilio_router,
@@ -112,6 +115,7 @@ def create_app() -> FastAPI:
     app.include_router(helpline_router)
     app.include_router(helpline_figures_router)
     app.include_router(helpline_rota_router)
+    app.include_router(helpline_checkin_router)
     app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)

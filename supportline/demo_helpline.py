@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from auth.models import Role, Staff
 from groups import service as groups_service
 from groups.schemas import LineCreate
-from helpline import duty, records, seats, service, shifts
+from helpline import checkin, duty, records, seats, service, shifts
 from helpline.models import (
+    CheckInBy,
     ContactPoint,
     DutyPhoneKind,
     RingsAt,
@@ -169,6 +170,7 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
         )
         for shift in shifts.running(session, london.point, now):
             seats.cancel_shift(session, shift, actor=admin, now=now)
+        _first_checked_in(session, warszawa.point, now)
         demo.on_duty = warszawa
     for seeded, volunteers in built:
         seeded.on_duty_now = records.on_duty_now(session, seeded.point, now=now).on_duty
@@ -359,3 +361,11 @@ def _one_off(session: Session, admin: Staff, point: ContactPoint, now: datetime)
         rings_at=RingsAt.own_phone,
         now=now,
     )
+
+
+def _first_checked_in(session: Session, point: ContactPoint, now: datetime) -> None:
+    """The first seat on duty has checked in, the second not yet: the check-in page shows both."""
+    for shift in shifts.running(session, point, now):
+        first = next((seat for seat in shift.seats if seat.volunteer_id is not None), None)
+        if first is not None:
+            checkin.check_in(session, first, by=CheckInBy.console, now=now)

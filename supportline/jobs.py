@@ -34,6 +34,7 @@ def job_specs() -> list[JobSpec]:
             settings.scheduler_reminder_seconds,
         ),
         JobSpec("remind_duty", helpline_tasks.remind_duty_job, settings.scheduler_reminder_seconds),
+        JobSpec("check_in", helpline_tasks.check_in_job, settings.scheduler_reminder_seconds),
         JobSpec(
             "terms_ending", helpline_tasks.terms_ending_job, settings.scheduler_reminder_seconds
         ),

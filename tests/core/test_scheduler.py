@@ -27,6 +27,7 @@ JOBS = {
     "enqueue_reminders",
     "remind_duty",
     "terms_ending",
+    "check_in",
     "dispatch_outbox",
     "meeting_lifecycle",
     "retention",

@@ -255,3 +255,11 @@ def test_the_printed_phone_to_receive_on_is_the_same_every_time(
             ("demo-warszawa-2", f"{rings[:-1]}{int(rings[-1]) + 1}"),
         ]
     assert f".venv/bin/supportline receive {rings}   demo-warszawa-1's phone" in notes[1]
+
+
+def test_the_check_in_page_has_one_volunteer_checked_in_and_one_not(own_database: Path) -> None:
+    with get_sessionmaker().begin() as session:
+        seeded = demo.seed(session, now=MONDAY_NOON, meeting_now=True)
+        warszawa = seeded.helpline.points[0].point
+        [running] = shifts.running(session, warszawa, MONDAY_NOON)
+        assert [seat.checked_in_at for seat in running.seats] == [MONDAY_NOON, None]
