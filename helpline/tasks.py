@@ -1,5 +1,5 @@
-"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, and the
-volunteers reminded of their shifts."""
+"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, the
+volunteers reminded of their shifts, and voicemails fetched from Twilio."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import calls, reminders, shifts
+from helpline import calls, providers, reminders, shifts, voicemail
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
@@ -20,3 +20,8 @@ def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
 def remind_duty_job(sessions: sessionmaker[Session], now: datetime) -> None:
     with sessions.begin() as session:
         reminders.queue_due(session, now=now)
+
+
+def fetch_voicemails_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """Fetch the voicemails Twilio has ready, store them encrypted, delete Twilio's copies."""
+    voicemail.fetch_due(sessions, now=now, recordings=providers.get_recordings())

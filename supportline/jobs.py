@@ -35,6 +35,11 @@ def job_specs() -> list[JobSpec]:
         ),
         JobSpec("remind_duty", helpline_tasks.remind_duty_job, settings.scheduler_reminder_seconds),
         JobSpec(
+            "fetch_voicemails",
+            helpline_tasks.fetch_voicemails_job,
+            settings.scheduler_dispatch_seconds,
+        ),
+        JobSpec(
             "dispatch_outbox", notification_tasks.dispatch_job, settings.scheduler_dispatch_seconds
         ),
         JobSpec(
