@@ -137,3 +137,33 @@ class OneOffOverlaps(Conflict):
 class OneOffTimes(InvalidInput):
     def __init__(self) -> None:
         super().__init__("a shift must end after it starts, and not in the past")
+
+
+class VoicemailNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such voicemail at this contact point")
+
+
+class ReviewersOnly(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "only this contact point's coordinators and the voicemail reviewers they named can "
+            "open its voicemail"
+        )
+
+
+class VoicemailNotFetched(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this voicemail's audio has not been fetched from Twilio yet")
+
+
+class GroupNotFound(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("no such group to pass the voicemail to")
+
+
+class VoicemailAtTwilio(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "this voicemail is still at Twilio; it can be deleted once it has been fetched"
+        )

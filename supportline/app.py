@@ -31,6 +31,7 @@ from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
 from helpline.api import router as helpline_router
 from helpline.router import twilio_router as helpline_twilio_router
+from helpline.voicemail_api import router as helpline_voicemail_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
 from supportline import version
@@ -108,6 +109,7 @@ def create_app() -> FastAPI:
     app.include_router(conference_api_router)
     app.include_router(notifications_router)
     app.include_router(helpline_router)
+    app.include_router(helpline_voicemail_router)
     app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)
