@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import calls, providers, reminders, shifts, voicemail
+from helpline import calls, providers, reminders, shifts, voicemail, voicemail_reminders
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
@@ -25,3 +25,9 @@ def remind_duty_job(sessions: sessionmaker[Session], now: datetime) -> None:
 def fetch_voicemails_job(sessions: sessionmaker[Session], now: datetime) -> None:
     """Fetch the voicemails Twilio has ready, store them encrypted, delete Twilio's copies."""
     voicemail.fetch_due(sessions, now=now, recordings=providers.get_recordings())
+
+
+def remind_voicemails_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """At each contact point's review time: how many new voicemails wait, to its reviewers."""
+    with sessions.begin() as session:
+        voicemail_reminders.queue_due(session, now=now)

@@ -35,6 +35,11 @@ def job_specs() -> list[JobSpec]:
         ),
         JobSpec("remind_duty", helpline_tasks.remind_duty_job, settings.scheduler_reminder_seconds),
         JobSpec(
+            "remind_voicemails",
+            helpline_tasks.remind_voicemails_job,
+            settings.scheduler_reminder_seconds,
+        ),
+        JobSpec(
             "fetch_voicemails",
             helpline_tasks.fetch_voicemails_job,
             settings.scheduler_dispatch_seconds,

@@ -27,6 +27,7 @@ JOBS = {
     "enqueue_reminders",
     "remind_duty",
     "fetch_voicemails",
+    "remind_voicemails",
     "dispatch_outbox",
     "meeting_lifecycle",
     "retention",
