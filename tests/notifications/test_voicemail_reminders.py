@@ -60,6 +60,7 @@ def test_at_the_local_review_time_on_the_day_the_clocks_change(
     db: Session,
     clock: Clock,
     run_dispatch: Dispatch,
+    *,
     fake_sms: FakeSms,
     zone: str,
     day: datetime,
