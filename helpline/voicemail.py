@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,12 +84,21 @@ def recording_status(
         duration_seconds=int(duration) if duration.isdigit() else 0,
         received_at=now,
         next_attempt_at=now,
-        deletes_at=now + timedelta(days=point.voicemail_retention_days),
+        deletes_at=deletes_at(point, now),
     )
     session.add(voicemail)
     session.flush()
     log.info("helpline.voicemail", extra={"voicemail_id": voicemail.id, "call_id": call.id})
     return voicemail
+
+
+def deletes_at(point: ContactPoint, received_at: datetime) -> datetime:
+    """The contact point's retention days after ``received_at``, at the same local wall-clock
+    time (a DST change in between moves the UTC instant by its hour)."""
+    zone = ZoneInfo(point.time_zone)
+    local = received_at.astimezone(zone).replace(tzinfo=None)
+    later = (local + timedelta(days=point.voicemail_retention_days)).replace(tzinfo=zone)
+    return later.astimezone(UTC)
 
 
 # --- fetching and deleting at Twilio ---
