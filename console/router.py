@@ -18,6 +18,7 @@ from console import (
     group_pages,
     helpline_admin_pages,
     helpline_pages,
+    helpline_voicemail_pages,
     live_pages,
     member_pages,
     missing_pages,
@@ -113,6 +114,7 @@ PAGES = (
     admin_pages.router,
     helpline_pages.router,
     helpline_admin_pages.router,
+    helpline_voicemail_pages.router,
 )
 for pages in PAGES:
     router.include_router(pages)
