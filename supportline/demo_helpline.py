@@ -6,7 +6,8 @@ Seeded idempotently through the helpline's services; the coming three weeks' sea
 filled so the schedule looks lived-in. ``on_duty_now`` (``supportline demo --meeting-now``)
 seats Warszawa's first two volunteers on the shift running now — a one-off shift on their own
 phones when no weekly one runs — and cancels a London shift running now, so one contact point
-answers and another is out of hours whenever the demo is started.
+answers and another is out of hours whenever the demo is started; there the caller may leave a
+voicemail (``supportline.demo_voicemail``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from helpline.models import (
     Volunteer,
 )
 from helpline.schemas import ContactPointCreate, DutyPhoneCreate, TemplateCreate, VolunteerCreate
+from supportline import demo_voicemail
 from supportline.demo_secrets import demo_staff
 
 # Numbers from the 555-0100..0199 range, reserved for fiction in North America.
@@ -148,6 +150,7 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
     if not service.point_lines(session, None):
         service.attach_line(session, actor=admin, point=None, line_id=national)
     built = [_point(session, admin, spec, now) for spec in POINTS]
+    demo_voicemail.seed(session, admin, [(seeded.point, v) for seeded, v in built], now)
     demo = DemoHelpline(NATIONAL_LINE, [seeded for seeded, _ in built])
     if on_duty_now:
         (warszawa, volunteers), (london, _) = built[0], built[1]
