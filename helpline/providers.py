@@ -79,23 +79,30 @@ class TwilioRecordings:
         return http.target_url(url) if isinstance(http, RedirectingHttpClient) else url
 
     def fetch(self, recording_sid: str) -> Audio:
+        """The resource first (is it there, is it ``completed``?), then its audio."""
         with _translated("fetch recording"):
-            http = self.client.http_client
-            session = getattr(http, "session", None) or requests.Session()
-            response = session.get(
-                self._media_url(recording_sid),
-                auth=(self.client.username, self.client.password),
-                timeout=getattr(http, "timeout", None) or MEDIA_TIMEOUT_SECONDS,
-                allow_redirects=not isinstance(http, RedirectingHttpClient) or not http.api_url,
-            )
-            if response.status_code == 404:
-                raise RecordingGone("fetch recording: not found at Twilio")
-            if response.status_code != 200 or not response.content:
-                raise RecordingUnavailable(
-                    f"fetch recording: Twilio answered {response.status_code}"
-                )
-            media_type = response.headers.get("content-type", "audio/wav").split(";")[0]
-            return Audio(response.content, media_type)
+            resource = self.client.recordings(recording_sid).fetch()
+            if resource.status != "completed":
+                raise RecordingUnavailable(f"fetch recording: not ready ({resource.status})")
+            return self._media(recording_sid)
+
+    def _media(self, recording_sid: str) -> Audio:
+        http = self.client.http_client
+        session = getattr(http, "session", None) or requests.Session()
+        emulated = isinstance(http, RedirectingHttpClient) and http.api_url is not None
+        response = session.get(
+            self._media_url(recording_sid),
+            auth=(self.client.username, self.client.password),
+            timeout=getattr(http, "timeout", None) or MEDIA_TIMEOUT_SECONDS,
+            allow_redirects=not emulated,  # an emulator's traffic stays on loopback
+        )
+        if response.status_code == 404:
+            # The resource was there a moment ago: the media may not be yet.
+            raise RecordingUnavailable("fetch recording: the audio is not there (404)")
+        if response.status_code != 200 or not response.content:
+            raise RecordingUnavailable(f"fetch recording: Twilio answered {response.status_code}")
+        media_type = response.headers.get("content-type", "audio/wav").split(";")[0]
+        return Audio(response.content, "audio/wav" if "wav" in media_type else media_type)
 
     def delete(self, recording_sid: str) -> None:
         with _translated("delete recording"):
