@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpline import voicemail
 from helpline.models import FetchState, Voicemail
 from helpline.prompts import Prompt, text
-from supportline import demo, demo_helpline
+from supportline import demo, demo_helpline, demo_output
 from supportline.emulator.engine import Stage
 from supportline.emulator.local import LocalTwilio
 from tests.clock import Clock
@@ -51,3 +51,20 @@ def test_the_inboxes_hold_a_few_voicemails_once(db: Session, clock: Clock) -> No
     rows = db.scalars(select(Voicemail)).all()
     assert len(rows) == 5
     assert all(row.audio and row.audio.startswith(b"RIFF") for row in rows)
+
+
+def test_meeting_now_says_how_to_leave_a_voicemail_in_london_and_where_the_inbox_is(
+    db: Session, clock: Clock
+) -> None:
+    seeded = demo.seed(db, now=clock.now(), meeting_now=True)
+    london = seeded.helpline.points[1]
+
+    notes = demo_output.voicemail_notes(seeded, "supportline")
+
+    assert notes == [
+        "Out of hours now: London takes a voicemail (# ends it):",
+        f"  caller:     supportline call {london.line} --from {demo_helpline.HELPLINE_CALLER}",
+        f"  its inbox:  https://line.example.org/console/helpline/{london.point.id}/voicemail "
+        "(as demo-london-coordinator or demo-london-1)",
+    ]
+    assert demo_output.voicemail_notes(demo.seed(db, now=clock.now(), meeting_now=False), "x") == []
