@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from console import forms
-from console.dependencies import ConsolePoint, ConsoleStaff, FormFields
+from console.dependencies import ConsoleCoordinatedPoint, ConsolePoint, ConsoleStaff, FormFields
 from console.helpline_pages import point_path
 from console.rendering import flash, redirect, reject_form, render, sentence
 from core.clock import Now
@@ -22,7 +22,7 @@ from core.errors import Conflict, InvalidInput
 from core.schemas import PathId
 from helpline import inbox, service
 from helpline.models import ContactPoint
-from helpline.voicemail_schemas import PassedTo
+from helpline.voicemail_schemas import PassedTo, VoicemailSettings
 
 router = APIRouter(prefix="/helpline")
 TEMPLATE = "helpline_voicemail.html"
@@ -41,12 +41,24 @@ def _path(point: ContactPoint) -> str:
 
 
 def _context(session: Session, point: ContactPoint, staff: Staff) -> dict[str, Any]:
-    return {
+    coordinator = service.is_coordinator(session, staff, point.id)
+    context: dict[str, Any] = {
         "point": point,
         "voicemails": inbox.list_voicemails(session, point),
         "groups": inbox.groups_to_pass_to(session),
-        "coordinator": service.is_coordinator(session, staff, point.id),
+        "coordinator": coordinator,
     }
+    if coordinator:
+        reviewers = inbox.list_reviewers(session, point)
+        named = {reviewer.volunteer_id for reviewer in reviewers}
+        context["settings"] = inbox.settings_of(point)
+        context["reviewers"] = reviewers
+        context["candidates"] = [
+            (volunteer.id, member.username)
+            for volunteer, member in service.list_volunteers(session, point)
+            if volunteer.id not in named
+        ]
+    return context
 
 
 @router.get("/{point_id}/voicemail")
@@ -144,4 +156,67 @@ def delete_voicemail(
             request, session, point, staff, voicemail_id=voicemail_id, reason=reason
         ) from exc
     flash(request, "The voicemail is deleted.")
+    return redirect(_path(point))
+
+
+# --- the coordinators': settings and reviewers ---
+
+
+@router.post("/{point_id}/voicemail/settings")
+def change_settings(
+    *,
+    point: ConsoleCoordinatedPoint,
+    staff: ConsoleStaff,
+    fields: FormFields,
+    session: SessionDep,
+    request: Request,
+) -> Response:
+    """Whether and when the contact point offers voicemail, and how long it keeps it."""
+    data = {
+        "out_of_hours": fields.get("out_of_hours") == "yes",
+        "no_answer": fields.get("no_answer") == "yes",
+        **forms.pick(fields, "max_seconds", "review_at", "retention_days"),
+    }
+    settings, errors = forms.validate(VoicemailSettings, data)
+    if settings is None:
+        reason = sentence(next(iter(errors.values()), "Check the settings."))
+        context = _context(session, point, staff)
+        raise reject_form(request, TEMPLATE, context, {"form": reason}, staff=staff)
+    inbox.change_settings(session, point, actor=staff, data=settings)
+    flash(request, "The voicemail settings are saved.")
+    return redirect(_path(point))
+
+
+@router.post("/{point_id}/voicemail/reviewers")
+def name_reviewer(
+    *,
+    point: ConsoleCoordinatedPoint,
+    staff: ConsoleStaff,
+    fields: FormFields,
+    session: SessionDep,
+    request: Request,
+) -> Response:
+    """Name a volunteer of the contact point a voicemail reviewer."""
+    chosen = fields.get("volunteer_id", "")
+    if not chosen.isdigit():
+        context = _context(session, point, staff)
+        errors = {"form": "Choose a volunteer."}
+        raise reject_form(request, TEMPLATE, context, errors, staff=staff)
+    inbox.name_reviewer(session, point, int(chosen), actor=staff)
+    flash(request, "The reviewer is named.")
+    return redirect(_path(point))
+
+
+@router.post("/{point_id}/voicemail/reviewers/{volunteer_id}/remove")
+def remove_reviewer(
+    *,
+    volunteer_id: PathId,
+    point: ConsoleCoordinatedPoint,
+    staff: ConsoleStaff,
+    session: SessionDep,
+    request: Request,
+) -> Response:
+    """The volunteer no longer reviews the voicemail."""
+    inbox.remove_reviewer(session, point, volunteer_id, actor=staff)
+    flash(request, "The reviewer is removed.")
     return redirect(_path(point))

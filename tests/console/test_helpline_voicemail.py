@@ -91,3 +91,61 @@ def test_a_voicemail_still_at_twilio_is_refused_deletion_in_words(
     assert "<audio" not in html
     assert refused.status_code == 422  # the page again, the reason on it
     assert "still at Twilio" in refused.text
+
+
+def test_a_coordinator_names_and_removes_reviewers_and_changes_the_settings(
+    client: TestClient, db: Session, built: Inbox
+) -> None:
+    sign_in(client, built.world.coordinator)
+    page = f"/console/helpline/{built.world.point.id}/voicemail"
+    volunteer = built.world.volunteer.username
+
+    assert f'<option value="{built.world.seated.id}">{volunteer}</option>' in client.get(page).text
+    named = post_form(client, f"{page}/reviewers", {"volunteer_id": str(built.world.seated.id)})
+    removed = post_form(client, f"{page}/reviewers/{built.world.spare.id}/remove", page=page)
+    saved = post_form(
+        client,
+        f"{page}/settings",
+        {"out_of_hours": "yes", "max_seconds": "90", "review_at": "08:15", "retention_days": "14"},
+        page=page,
+    )
+
+    assert [r.status_code for r in (named, removed, saved)] == [303, 303, 303]
+    db.expire_all()
+    point = built.world.point
+    assert (point.voicemail_out_of_hours, point.voicemail_no_answer) == (True, False)
+    assert (point.voicemail_max_seconds, point.voicemail_review_at) == (90, "08:15")
+    assert point.voicemail_retention_days == 14
+    html = client.get(page).text
+    assert f"Remove {volunteer} as a reviewer" in html
+    assert f"Remove {built.reviewer.username} as a reviewer" not in html
+
+
+def test_a_review_time_that_is_no_time_is_refused_on_the_page(
+    client: TestClient, built: Inbox
+) -> None:
+    sign_in(client, built.world.coordinator)
+    page = f"/console/helpline/{built.world.point.id}/voicemail"
+
+    refused = post_form(
+        client,
+        f"{page}/settings",
+        {"max_seconds": "90", "review_at": "25:00", "retention_days": "14"},
+        page=page,
+    )
+
+    assert refused.status_code == 422
+    assert "Give the time as HH:MM on the 24-hour clock" in refused.text
+
+
+def test_a_reviewer_cannot_change_the_settings_or_the_reviewers(
+    client: TestClient, built: Inbox
+) -> None:
+    sign_in(client, built.reviewer)
+    page = f"/console/helpline/{built.world.point.id}/voicemail"
+
+    html = client.get(page).text
+    refused = post_form(client, f"{page}/reviewers/{built.world.spare.id}/remove", page=page)
+
+    assert "Save the settings" not in html
+    assert refused.status_code == 403

@@ -15,8 +15,8 @@ from auth.models import Role, Staff
 from core.audit import AuditEntry
 from core.database import utcnow
 from groups.models import Group
-from helpline import inbox
-from helpline.models import FetchState, Voicemail
+from helpline import inbox, service
+from helpline.models import ContactPoint, FetchState, Voicemail
 from supportline.emulator.recorder import tone
 from tests.console.conftest import LiveServer
 from tests.console.test_browser import look, seed, sign_in
@@ -33,9 +33,9 @@ class Seeded:
     group: str
 
 
-def _inbox(session: Session) -> Seeded:
+def _inbox(session: Session, name: str = "Londyn") -> Seeded:
     admin = create_staff(session, Role.admin)
-    built = contact_point(session, admin, name="Londyn", language="en", zone="Europe/London")
+    built = contact_point(session, admin, name=name, language="en", zone="Europe/London")
     inbox.name_reviewer(session, built.point, built.volunteers[0].id, actor=admin)
     now = utcnow()
     sid = "RE" + "4" * 28 + f"{built.point.id:04d}"
@@ -51,10 +51,10 @@ def _inbox(session: Session) -> Seeded:
             deletes_at=now + timedelta(days=28),
         )
     )
-    name = f"Grupa {built.point.id}"
-    session.add(Group(name=name, topic="t", language="en", time_zone="Europe/London"))
+    group = f"Grupa {built.point.id}"
+    session.add(Group(name=group, topic="t", language="en", time_zone="Europe/London"))
     session.flush()
-    return Seeded(built.staff[0], built.point.id, name)
+    return Seeded(built.staff[0], built.point.id, group)
 
 
 PLAYED = """async () => {
@@ -98,3 +98,25 @@ def test_a_reviewer_on_a_phone_plays_a_voicemail_passes_it_on_and_deletes_it(
             .where(AuditEntry.actor_id == seeded.reviewer.id)
         )
     assert listens and listens >= 1
+
+
+def test_a_coordinator_on_a_phone_names_a_reviewer_and_saves_the_settings(
+    page: Page, live_server: LiveServer
+) -> None:
+    seeded = seed(live_server, lambda session: _inbox(session, "Leeds"))
+    with live_server.sessions.begin() as session:
+        point = session.get_one(ContactPoint, seeded.point_id)
+        coordinator = service.list_coordinators(session, point)[0]
+        other = service.list_volunteers(session, point)[1][1].username
+    sign_in(page, live_server, coordinator)
+    page.goto(f"{live_server.url}/console/helpline/{seeded.point_id}/voicemail")
+    look(page, "helpline-voicemail-coordinator")
+
+    page.get_by_label("Name a reviewer").select_option(label=other)
+    page.get_by_role("button", name="Name", exact=True).click()
+    expect(page.get_by_text("The reviewer is named.")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Remove {other} as a reviewer")).to_be_visible()
+    page.get_by_label("Daily reminder at").fill("08:30")
+    page.get_by_role("button", name="Save the settings").click()
+    expect(page.get_by_text("The voicemail settings are saved.")).to_be_visible()
+    expect(page.get_by_label("Daily reminder at")).to_have_value("08:30")
