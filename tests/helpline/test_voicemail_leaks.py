@@ -9,17 +9,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.models import Role
+from core import pii
 from core.database import Base, get_sessionmaker
 from helpline import voicemail
-from helpline.models import HelplineCall
+from helpline.models import FetchState, HelplineCall, Voicemail
 from helpline.providers import FakeRecordings
 from supportline.emulator.local import LocalTwilio
 from supportline.emulator.recorder import tone
 from tests.clock import Clock
 from tests.factories import create_staff
+from tests.fixtures.settings import change_settings
 from tests.helpline.world import contact_point, weekly
 
 CALLER = "+48501000977"
@@ -96,3 +100,30 @@ def test_the_audio_is_in_no_log_and_only_encrypted_in_the_database_file(
     logged = capfd.readouterr().err + " ".join(f"{r.__dict__}" for r in caplog.records)
     assert "voicemail_fetched" in logged
     assert not [chunk for chunk in chunks if chunk.hex() in logged or repr(chunk)[2:-1] in logged]
+
+
+def test_pii_rotate_re_encrypts_the_audio_with_the_new_key(own_database: Path) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    change_settings(pii_keys=old)
+    media = tone(2, SID)
+    with get_sessionmaker().begin() as session:
+        admin = create_staff(session, Role.admin)
+        point = contact_point(session, admin, name="Londyn", volunteers=0)
+        session.add(
+            Voicemail(
+                contact_point_id=point.point.id,
+                recording_sid=SID,
+                received_at=SATURDAY,
+                audio=media,
+                fetch_state=FetchState.fetched,
+                deletes_at=SATURDAY,
+            )
+        )
+
+    change_settings(pii_keys=f"{new},{old}")
+    with get_sessionmaker().begin() as session:
+        assert pii.rotate_all(session, Base) >= 1
+
+    change_settings(pii_keys=new)
+    with get_sessionmaker().begin() as session:
+        assert session.scalars(select(Voicemail.audio)).one() == media
