@@ -22,6 +22,7 @@ from console import (
     helpline_pages,
     helpline_rota_pages,
     helpline_setup_pages,
+    helpline_voicemail_pages,
     live_pages,
     member_pages,
     missing_pages,
@@ -125,6 +126,7 @@ PAGES = (
     helpline_admin_pages.router,
     helpline_figures_pages.router,
     helpline_checkin_pages.router,
+    helpline_voicemail_pages.router,
 )
 for pages in PAGES:
     router.include_router(pages)

@@ -49,6 +49,7 @@ from helpline.replies import (
     Lines,
     Phone,
     PutThrough,
+    Record,
     Reply,
     Ring,
     Whisper,
@@ -107,10 +108,14 @@ def _local(session: Session, call: HelplineCall, point: ContactPoint, now: datet
     if _blocked(session, point.id, call.caller_key, now):
         return _end(call, CallOutcome.blocked, now, line(Prompt.not_taken))
     if not duty.on_duty(session, point.id, now):
-        return _end(call, CallOutcome.out_of_hours, now, *_hours(session, point, now))
+        said = _hours(session, point, now)
+        offer = point.voicemail_out_of_hours
+        return _close(call, point, CallOutcome.out_of_hours, now, voicemail=offer, said=said)
     phones = _ring_next(session, call, point, now)
     if not phones:
-        return _end(call, CallOutcome.busy, now, *_busy(session, point, now))
+        said = _busy(session, point, now)
+        offer = point.voicemail_no_answer
+        return _close(call, point, CallOutcome.busy, now, voicemail=offer, said=said)
     greeting = line(Prompt.greeting, name=point.name)
     return _ring(session, call, point, phones, (greeting,))
 
@@ -261,7 +266,9 @@ def dialled(
     phones = _ring_next(session, call, point, now)
     if phones:
         return _ring(session, call, point, phones, ())
-    return _end(call, CallOutcome.missed, now, *_nobody(session, point, now))
+    said = _nobody(session, point, now)
+    offer = point.voicemail_no_answer
+    return _close(call, point, CallOutcome.missed, now, voicemail=offer, said=said)
 
 
 def _ring_next(
@@ -345,6 +352,22 @@ def _end(call: HelplineCall, outcome: CallOutcome, now: datetime, *said: Line) -
     call.outcome, call.ended_at = outcome, now
     log.info("helpline.ended", extra={"call_id": call.id, "outcome": outcome.value})
     return Goodbye(call.language, said)
+
+
+def _close(
+    call: HelplineCall,
+    point: ContactPoint,
+    outcome: CallOutcome,
+    now: datetime,
+    *,
+    voicemail: bool,
+    said: Lines,
+) -> Reply:
+    """The call ends unanswered: goodbye, or, where the contact point offers it, voicemail."""
+    goodbye = _end(call, outcome, now, *said)
+    if not voicemail:
+        return goodbye
+    return Record(call.language, point.voicemail_max_seconds, goodbye.lines)
 
 
 def _hours(session: Session, point: ContactPoint, now: datetime) -> Lines:

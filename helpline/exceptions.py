@@ -241,3 +241,33 @@ class OwnSeatOnly(Forbidden):
             "only a volunteer of this contact point checks in for their own seat; a coordinator "
             "names the volunteer"
         )
+
+
+class VoicemailNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such voicemail at this contact point")
+
+
+class ReviewersOnly(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "only this contact point's coordinators and the voicemail reviewers they named can "
+            "open its voicemail"
+        )
+
+
+class VoicemailNotFetched(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this voicemail's audio has not been fetched from Twilio yet")
+
+
+class PassedToUnknownGroup(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("no such group to pass the voicemail to")
+
+
+class VoicemailAtTwilio(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "this voicemail is still at Twilio; it can be deleted once it has been fetched"
+        )

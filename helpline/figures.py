@@ -32,9 +32,11 @@ from helpline.models import (
     HelplineCall,
     Leg,
     LegOutcome,
+    NoShow,
     Seat,
     Shift,
     ShiftStatus,
+    Voicemail,
 )
 from helpline.schemas import FiguresRead, ShareRead, ShiftFiguresRead
 
@@ -255,13 +257,28 @@ def to_csv(found: FiguresRead) -> str:
 
 
 def _voicemails(session: Session, point: ContactPoint, month: Month) -> int | None:
-    """Voicemails left at ``point`` in ``month``."""
-    return None
+    """Voicemails left at ``point`` in ``month`` (those retention has destroyed are not)."""
+    return session.scalar(
+        select(func.count(Voicemail.id)).where(
+            Voicemail.contact_point_id == point.id,
+            Voicemail.received_at >= month.starts_at,
+            Voicemail.received_at < month.ends_at,
+        )
+    )
 
 
 def _no_shows(session: Session, point: ContactPoint, month: Month) -> int | None:
-    """Seats of the month's shifts whose volunteer did not check in."""
-    return None
+    """Seats of the month's shifts whose volunteer did not check in (late check-ins not)."""
+    return session.scalar(
+        select(func.count(NoShow.id))
+        .join(Shift, Shift.id == NoShow.shift_id)
+        .where(
+            Shift.contact_point_id == point.id,
+            Shift.local_date >= month.first,
+            Shift.local_date <= month.last,
+            NoShow.cleared_at.is_(None),
+        )
+    )
 
 
 def _covered(session: Session, point: ContactPoint, month: Month) -> int | None:

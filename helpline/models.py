@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.database import Base, string_enum, utcnow
-from core.pii import EncryptedText
+from core.pii import EncryptedBytes, EncryptedText
 
 
 class RingStrategy(StrEnum):
@@ -136,6 +136,14 @@ class ContactPoint(Base):
     no_show_days: Mapped[int] = mapped_column(default=90)
     # Ring only the seats checked in (False: every scheduled seat, checked in or not).
     ring_checked_in_only: Mapped[bool] = mapped_column(default=False)
+    # Voicemail: offered out of duty hours, and when nobody takes a call on duty; the recording
+    # lasts at most ``voicemail_max_seconds``; the reviewers are reminded daily at the local
+    # ``voicemail_review_at`` ("HH:MM"); each voicemail is destroyed after the retention days.
+    voicemail_out_of_hours: Mapped[bool] = mapped_column(default=False)
+    voicemail_no_answer: Mapped[bool] = mapped_column(default=False)
+    voicemail_max_seconds: Mapped[int] = mapped_column(default=180)
+    voicemail_review_at: Mapped[str] = mapped_column(String(5), default="09:00")
+    voicemail_retention_days: Mapped[int] = mapped_column(default=30)
 
 
 class HelplineLine(Base):
@@ -437,3 +445,59 @@ class NoShow(Base):
     )
     noticed_at: Mapped[datetime]
     cleared_at: Mapped[datetime | None]  # checked in late
+
+
+class FetchState(StrEnum):
+    """Where a voicemail's audio is: still at Twilio (``pending``: to fetch, or retrying after a
+    failure), stored here encrypted (``fetched``), or never to be had (``failed``: Twilio no
+    longer has it)."""
+
+    pending = "pending"
+    fetched = "fetched"
+    failed = "failed"
+
+
+voicemail_reviewers = Table(
+    "voicemail_reviewers",
+    Base.metadata,
+    Column(
+        "contact_point_id", ForeignKey("contact_points.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("volunteer_id", ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Voicemail(Base):
+    """A message a caller left: its time, its length and its audio (encrypted), nothing else
+    about the caller (the call's ``caller_key`` stays on the call). The recording is fetched
+    from Twilio once, then deleted there; every attempt's outcome is kept for the inbox."""
+
+    __tablename__ = "voicemails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="CASCADE"), index=True
+    )
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("helpline_calls.id", ondelete="SET NULL"), index=True
+    )
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)  # Twilio's RE…
+    duration_seconds: Mapped[int] = mapped_column(default=0)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    audio: Mapped[bytes | None] = mapped_column(EncryptedBytes, deferred=True)
+    audio_type: Mapped[str] = mapped_column(String(32), default="audio/wav")
+    fetch_state: Mapped[FetchState] = mapped_column(
+        string_enum(FetchState, 16), default=FetchState.pending
+    )
+    attempts: Mapped[int] = mapped_column(default=0)  # fetch and delete attempts at Twilio
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    lease_until: Mapped[datetime | None]  # claimed by a fetch job until then
+    last_error: Mapped[str | None] = mapped_column(String(200))  # codes and fixed words only
+    deleted_at_twilio: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    passed_to_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="SET NULL")
+    )
+    reminded_on: Mapped[date | None]  # the local day the reviewers were told of it
+    deletes_at: Mapped[datetime] = mapped_column(index=True)

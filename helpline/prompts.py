@@ -34,6 +34,8 @@ class Prompt(StrEnum):
     national_number = "You can also call the national helpline on {number}."
     not_taken = "This line cannot take your call."
     goodbye = "Thank you for calling. Goodbye."
+    voicemail = "You can leave a message after the tone. Press the hash key when you have finished."
+    voicemail_saved = "Thank you, your message has been recorded."
 
 
 def catalog(language: str) -> dict[str, str]:

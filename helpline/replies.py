@@ -62,4 +62,14 @@ class PutThrough:
     """The whisper ends and the volunteer is connected to the caller (an empty document)."""
 
 
-Reply = Goodbye | HangUp | Ring | Whisper | PutThrough
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Say the lines, then offer voicemail: the prompt, a beep and at most ``max_seconds`` of
+    recording, ``#`` ending it."""
+
+    language: str
+    max_seconds: int
+    lines: Lines = ()
+
+
+Reply = Goodbye | HangUp | Ring | Whisper | PutThrough | Record

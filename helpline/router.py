@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from core.webhooks import TwilioRouter, Webhook
-from helpline import calls
+from helpline import calls, voicemail
 from helpline import twiml as t
 from helpline.replies import HangUp
 
@@ -57,3 +57,24 @@ async def dialled(hook: Webhook) -> str:
         now=hook.now,
     )
     return t.render(reply)
+
+
+@twilio_router.post("/recorded", unavailable=t.unavailable)
+async def recorded(hook: Webhook) -> str:
+    """The caller's voicemail ended (``<Record action>``): thanks, and goodbye."""
+    return t.render(await hook.work.run(voicemail.recorded, call_sid=hook.get("CallSid")))
+
+
+@twilio_router.post("/recording")
+async def recording(hook: Webhook) -> str:
+    """A voicemail's recording is ready (``recordingStatusCallback``): to be fetched. An empty
+    document in every case: Twilio ignores the body, and an unknown one is only logged."""
+    await hook.work.run(
+        voicemail.recording_status,
+        call_sid=hook.get("CallSid"),
+        recording_sid=hook.get("RecordingSid"),
+        status=hook.get("RecordingStatus"),
+        duration=hook.get("RecordingDuration"),
+        now=hook.now,
+    )
+    return t.empty()

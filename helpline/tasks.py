@@ -1,6 +1,7 @@
 """The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, the
-volunteers reminded of their shifts, the check-in at each shift's start, and the coordinators and
-admins told of candidacies and coordinators' terms coming to an end."""
+volunteers reminded of their shifts, the check-in at each shift's start, the coordinators and
+admins told of candidacies and coordinators' terms coming to an end, and voicemails fetched from
+Twilio and their reviewers reminded."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import calls, checkin, mentoring, reminders, shifts, terms
+from helpline import (
+    calls,
+    checkin,
+    mentoring,
+    providers,
+    reminders,
+    shifts,
+    terms,
+    voicemail,
+    voicemail_reminders,
+)
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
@@ -36,3 +47,14 @@ def check_in_job(sessions: sessionmaker[Session], now: datetime) -> None:
     with sessions.begin() as session:
         checkin.send_duty_start(session, now=now)
         checkin.watch_no_shows(session, now=now)
+
+
+def fetch_voicemails_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """Fetch the voicemails Twilio has ready, store them encrypted, delete Twilio's copies."""
+    voicemail.fetch_due(sessions, now=now, recordings=providers.get_recordings())
+
+
+def remind_voicemails_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """At each contact point's review time: how many new voicemails wait, to its reviewers."""
+    with sessions.begin() as session:
+        voicemail_reminders.queue_due(session, now=now)

@@ -12,11 +12,22 @@ from __future__ import annotations
 from typing import assert_never
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+from twilio.twiml.voice_response import Record as RecordVerb
 
 from core.settings import get_settings
 from core.speech import say
 from helpline.prompts import Prompt, catalog
-from helpline.replies import Goodbye, HangUp, Lines, PutThrough, Reply, Ring, Whisper, line
+from helpline.replies import (
+    Goodbye,
+    HangUp,
+    Lines,
+    PutThrough,
+    Record,
+    Reply,
+    Ring,
+    Whisper,
+    line,
+)
 
 # The whisper waits this long for the volunteer's key before it hangs up their leg.
 WHISPER_SECONDS = 8
@@ -38,6 +49,8 @@ def render(reply: Reply) -> str:
             return _whisper(language, contact_point, leg_id)
         case PutThrough():
             return str(VoiceResponse())
+        case Record():
+            return _record(reply)
         case _:
             assert_never(reply)
 
@@ -97,6 +110,39 @@ def _whisper(language: str, contact_point: str, leg_id: int) -> str:
     response.append(gather)
     response.hangup()
     return str(response)
+
+
+def _record(reply: Record) -> str:
+    """Voicemail (https://www.twilio.com/docs/voice/twiml/record): ``maxLength`` in seconds,
+    ``finishOnKey`` "#", a beep first, silence trimmed, no transcription. The ``action`` is
+    requested when the recording ends (the caller's thanks); the recording is fetched later,
+    when ``recordingStatusCallback`` says it is ``completed`` — "Call recordings require
+    post-processing, and may not always be ready right away when your call ends"
+    (https://support.twilio.com/hc/en-us/articles/360014251313). A caller who says nothing
+    ("if no audio is recorded") goes on to the goodbye after the verb."""
+    response = VoiceResponse()
+    _say(response, reply.language, (*reply.lines, line(Prompt.voicemail)))
+    response.append(
+        RecordVerb(
+            action=url("/twilio/helpline/recorded"),
+            method="POST",
+            max_length=reply.max_seconds,
+            finish_on_key="#",
+            play_beep=True,
+            trim="trim-silence",
+            recording_status_callback=url("/twilio/helpline/recording"),
+            recording_status_callback_method="POST",
+            recording_status_callback_event="completed absent",
+        )
+    )
+    _say(response, reply.language, (line(Prompt.goodbye),))
+    response.hangup()
+    return str(response)
+
+
+def empty() -> str:
+    """An empty document: the answer to a callback whose body Twilio ignores."""
+    return str(VoiceResponse())
 
 
 def unavailable() -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 import supportline.models  # noqa: F401 - registers every table on the metadata
 from core.database import Base, UTCDateTime, make_engine
 from core.migrate import MIGRATION_LOCK_KEY
-from core.pii import EncryptedText
+from core.pii import EncryptedBytes, EncryptedText
 from core.settings import get_settings
 
 target_metadata = Base.metadata
@@ -23,6 +23,8 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
         return "sa.DateTime(timezone=True)"
     if type_ == "type" and isinstance(obj, EncryptedText):
         return "sa.Text()"
+    if type_ == "type" and isinstance(obj, EncryptedBytes):
+        return "sa.LargeBinary()"
     return False
 
 

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core.clock import local_time
+from core.settings import get_settings
 from core.speech import local_day
 from groups.models import Line
 from helpline.models import ContactPoint, HelplineLine, Shift
 from notifications import render
 from notifications.models import Channel, OutboxMessage
+from notifications.notices import VOICEMAILS
 from notifications.outbox import Moot, Skip
 from notifications.providers import Sms
 
@@ -28,6 +30,8 @@ def message(session: Session, row: OutboxMessage, now: datetime) -> Sms | EmailM
     if staff is None or not staff.is_active:
         return Skip(Moot.unwanted, "the account is no longer active")
     point = session.get(ContactPoint, row.payload.get("contact_point_id", 0))
+    if point is not None and row.payload.get("event") == VOICEMAILS:
+        return _voicemails(session, row, staff, point, now)
     shift = session.get(Shift, row.payload.get("shift_id", 0))
     if point is None or shift is None:
         return Skip(Moot.unwanted, "the contact point or its shift no longer exists")
@@ -39,13 +43,41 @@ def message(session: Session, row: OutboxMessage, now: datetime) -> Sms | EmailM
         "time": local_time(shift.starts_at, zone),
     }
     notice = render.text(language, "duty_notice", **values)
+    body = render.text(language, "duty_body", **values)
+    return _deliver(session, row, staff=staff, point=point, texts=(notice, body, notice), now=now)
+
+
+def _voicemails(
+    session: Session, row: OutboxMessage, staff: Staff, point: ContactPoint, now: datetime
+) -> Sms | EmailMessage | Skip:
+    """ "3 new voicemails at <contact point>" and the inbox's address: no content, no number."""
+    link = f"{get_settings().public_base_url}/console/helpline/{point.id}/voicemail"
+    values = {"count": int(row.payload.get("count", 0)), "point": point.name, "link": link}
+    notice = render.text(point.language, "voicemail_notice", **values)
+    subject = render.text(point.language, "voicemail_subject", **values)
+    texts = (subject, notice, notice)
+    return _deliver(session, row, staff=staff, point=point, texts=texts, now=now)
+
+
+def _deliver(
+    session: Session,
+    row: OutboxMessage,
+    *,
+    staff: Staff,
+    point: ContactPoint,
+    texts: tuple[str, str, str],
+    now: datetime,
+) -> Sms | EmailMessage | Skip:
+    """By e-mail (``texts``: subject, body) or by SMS (the third) from the contact point's own
+    line, so the volunteer knows who writes."""
+    subject, body, sms = texts
     if row.channel is Channel.email and staff.email:
         return render.staff_email(
             to=staff.email,
             message_id=f"outbox-{row.id}",
-            subject=notice,
-            body=render.text(language, "duty_body", **values),
-            language=language,
+            subject=subject,
+            body=body,
+            language=point.language,
             now=now,
         )
     if row.channel is Channel.sms and staff.phone:
@@ -53,7 +85,7 @@ def message(session: Session, row: OutboxMessage, now: datetime) -> Sms | EmailM
         if sender is None:
             return Skip(Moot.impossible, "the contact point has no phone line to send from")
         callback = render.status_callback_url(row.id)
-        return Sms(to=staff.phone, from_=sender, body=notice, status_callback=callback)
+        return Sms(to=staff.phone, from_=sender, body=sms, status_callback=callback)
     return Skip(Moot.unwanted, "the account has no contact for this channel")
 
 

@@ -10,7 +10,7 @@ service.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -31,6 +31,7 @@ from notifications.schemas import DeliveryRead as DeliveryRead  # noqa: PLC0414
 log = get_logger("notifications")
 
 MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice, Kind.duty_notice, Kind.helpline_notice}
+VOICEMAILS = "voicemails_waiting"  # the daily voicemail reminder, a duty notice without a shift
 
 
 # --- members: invitation and PIN ---
@@ -438,3 +439,35 @@ def notify_checkin(
 def _volunteers(session: Session, staff: Staff) -> bool:
     found = session.scalar(select(Volunteer.id).where(Volunteer.staff_id == staff.id))
     return found is not None
+
+
+def notify_voicemails(
+    session: Session,
+    *,
+    staff_ids: Sequence[int],
+    contact_point_id: int,
+    count: int,
+    day: date,
+    now: datetime,
+) -> int:
+    """Tell a contact point's voicemail reviewers how many new voicemails wait, with a link to
+    the inbox — nothing else. One message per person, contact point and local ``day``."""
+    count_sent = 0
+    for staff_id in dict.fromkeys(staff_ids):
+        channel = _staff_channel(session.get(Staff, staff_id))
+        if channel is None:
+            log.warning("voicemails.no_contact", extra={"staff_id": staff_id})
+            continue
+        count_sent += outbox.enqueue(
+            session,
+            kind=Kind.duty_notice,
+            channel=channel,
+            group_id=None,
+            membership_ids=(),
+            staff_ids=[staff_id],
+            version=int(day.strftime("%Y%m%d")),
+            payload={"event": VOICEMAILS, "contact_point_id": contact_point_id, "count": count},
+            tag=f"{VOICEMAILS}:cp{contact_point_id}",
+            now=now,
+        )
+    return count_sent

@@ -34,6 +34,7 @@ from helpline.checkin_api import router as helpline_checkin_router
 from helpline.figures_api import router as helpline_figures_router
 from helpline.rota_api import router as helpline_rota_router
 from helpline.router import twilio_router as helpline_twilio_router
+from helpline.voicemail_api import router as helpline_voicemail_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
 from supportline import version
@@ -116,6 +117,7 @@ def create_app() -> FastAPI:
     app.include_router(helpline_figures_router)
     app.include_router(helpline_rota_router)
     app.include_router(helpline_checkin_router)
+    app.include_router(helpline_voicemail_router)
     app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)

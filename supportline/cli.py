@@ -153,6 +153,7 @@ def demo(
         notes = demo_output.meeting_notes(seeded)
         phone_notes = demo_output.dial_in_notes(seeded, program_name())
         phone_notes += demo_output.helpline_notes(seeded, program_name())
+        phone_notes += demo_output.voicemail_notes(seeded, program_name())
     if json_output:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return

@@ -6,8 +6,9 @@ Seeded idempotently through the helpline's services; the coming three weeks' sea
 filled so the schedule looks lived-in. ``on_duty_now`` (``supportline demo --meeting-now``)
 seats Warszawa's first two volunteers on the shift running now — a one-off shift on their own
 phones when no weekly one runs — and cancels a London shift running now, so one contact point
-answers and another is out of hours whenever the demo is started. Bielsko-Biała's groups take
-turns at its shifts and Warszawa has a candidate with a mentor (``supportline.demo_rota``).
+answers and another is out of hours whenever the demo is started; there the caller may leave a
+voicemail (``supportline.demo_voicemail``). Bielsko-Biała's groups take turns at its shifts and
+Warszawa has a candidate with a mentor (``supportline.demo_rota``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from helpline.models import (
     Volunteer,
 )
 from helpline.schemas import ContactPointCreate, DutyPhoneCreate, TemplateCreate, VolunteerCreate
-from supportline import demo_helpline_calls, demo_rota
+from supportline import demo_helpline_calls, demo_rota, demo_voicemail
 from supportline.demo_secrets import demo_staff
 
 # Numbers from the 555-0100..0199 range, reserved for fiction in North America.
@@ -152,6 +153,7 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
         service.attach_line(session, actor=admin, point=None, line_id=national)
     built = [_point(session, admin, spec, now) for spec in POINTS]
     demo_helpline_calls.seed(session, admin, [seeded.point for seeded, _ in built], now=now)
+    demo_voicemail.seed(session, admin, [(seeded.point, v) for seeded, v in built], now)
     demo = DemoHelpline(NATIONAL_LINE, [seeded for seeded, _ in built])
     (warszawa_point, warszawa_team), (bielsko, bielsko_team) = built[0], built[2]
     bielsko_rep = session.get(Staff, bielsko_team[0].staff_id)

@@ -194,3 +194,19 @@ def helpline_notes(demo: Demo, program: str) -> list[str]:
         "answers, then 1 takes the call",
         f"  caller:     {program} call {seeded.line} --from {HELPLINE_CALLER}{elsewhere}",
     ]
+
+
+def voicemail_notes(demo: Demo, program: str) -> list[str]:
+    """With ``--meeting-now``: the contact point out of hours takes a voicemail, and where its
+    inbox is."""
+    if demo.helpline.on_duty is None:
+        return []
+    closed = next(p for p in demo.helpline.points if p.point.name == "London")
+    emulator = get_settings().twilio_api_url
+    elsewhere = f" --emulator {emulator}" if emulator and emulator != EMULATOR_URL else ""
+    inbox = f"{get_settings().public_base_url}/console/helpline/{closed.point.id}/voicemail"
+    return [
+        f"Out of hours now: {closed.point.name} takes a voicemail (# ends it):",
+        f"  caller:     {program} call {closed.line} --from {HELPLINE_CALLER}{elsewhere}",
+        f"  its inbox:  {inbox} (as {closed.coordinators[0]} or {closed.volunteers[0][0]})",
+    ]

@@ -39,6 +39,16 @@ def job_specs() -> list[JobSpec]:
             "terms_ending", helpline_tasks.terms_ending_job, settings.scheduler_reminder_seconds
         ),
         JobSpec(
+            "remind_voicemails",
+            helpline_tasks.remind_voicemails_job,
+            settings.scheduler_reminder_seconds,
+        ),
+        JobSpec(
+            "fetch_voicemails",
+            helpline_tasks.fetch_voicemails_job,
+            settings.scheduler_dispatch_seconds,
+        ),
+        JobSpec(
             "dispatch_outbox", notification_tasks.dispatch_job, settings.scheduler_dispatch_seconds
         ),
         JobSpec(

@@ -22,6 +22,7 @@ KEYS = frozenset("0123456789*#")
 IN_CONFERENCE = "[Enter or ctrl-D hangs up]"
 RINGING = "[Enter answers, ctrl-D declines]"
 ON_THE_LINE = frozenset({"in_conference", "connected"})  # Enter hangs up
+KEYED = ("gathering", "recording")  # keys are typed: a Gather's, or # ending a voicemail
 POLL_SECONDS = 20.0  # how long one request for events may wait for one
 
 
@@ -152,7 +153,7 @@ class TerminalPhone:
             stage, acted = self._next_stage(acted)
             if stage == "ended":
                 return
-            keys = self._type(KEYPAD if stage == "gathering" else "")
+            keys = self._type(KEYPAD if stage in KEYED else "")
             with self.acting:
                 if self.stage == "ended":  # while the person typed
                     return
@@ -165,7 +166,7 @@ class TerminalPhone:
         """The first stage after the ``acted`` first changes that the keyboard acts on."""
         with self.changed:
             self.changed.wait_for(
-                lambda: self.stages > acted and self.stage in ("gathering", *ON_THE_LINE, "ended")
+                lambda: self.stages > acted and self.stage in (*KEYED, *ON_THE_LINE, "ended")
             )
             return self.stage, self.stages
 

@@ -10,7 +10,7 @@ from sqlalchemy import Column
 
 import supportline.models  # noqa: F401 - every table registered
 from core.database import Base
-from core.pii import EncryptedText
+from core.pii import ENCRYPTED
 
 MAP = Path(__file__).resolve().parent.parent / "docs" / "data-protection.md"
 # Derived from personal data by naming convention: blind indexes, HMACs, keyed HMACs, hashes.
@@ -18,7 +18,7 @@ DERIVED_SUFFIXES = ("_index", "_hmac", "_key", "_hash")
 
 
 def protected(column: Column[object]) -> bool:
-    return isinstance(column.type, EncryptedText) or column.name.endswith(DERIVED_SUFFIXES)
+    return isinstance(column.type, ENCRYPTED) or column.name.endswith(DERIVED_SUFFIXES)
 
 
 def columns() -> set[str]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from supportline.emulator.calls import MAX_CALL_SECONDS, Call, Stage
 from supportline.emulator.dialing import WHISPER_VERBS, Dialing, Phone
 from supportline.emulator.hooks import Purpose, TwilioError, Webhook, new_sid, not_found
+from supportline.emulator.recorder import Recorder, Recording
 from supportline.emulator.rooms import Conference, Leg, Rooms
 
 __all__ = ["Call", "Engine", "Phone", "Stage"]
@@ -47,6 +48,7 @@ class Engine:
         self.rooms = Rooms(self._leg_left, self.clock)
         self.errors: list[str] = []  # what Twilio's debugger would show (error codes, no data)
         self.dialing = Dialing(self.calls, self.clock, self._dial_ended, self.errors)
+        self.recorder = Recorder(self.clock)
         self.lock = threading.RLock()
         self._steps: dict[str, Step] = {
             "Gather": self._gather,
@@ -74,7 +76,8 @@ class Engine:
         with self.lock:
             call = self.calls[call_sid]
             if call.stage is Stage.recording:
-                return self._recorded(call, digits)
+                key = self.recorder.finish_key(call, digits)
+                return [] if key is None else self._recorded(call, key)
             if call.stage is not Stage.gathering or call.gather is None:
                 return []  # keys pressed outside a Gather go nowhere
             gather, call.gather = call.gather, None
@@ -100,9 +103,12 @@ class Engine:
             if call.stage is Stage.ended:
                 return []
             in_room = call.stage is Stage.in_conference
+            recording = call.stage is Stage.recording
             call.stage = Stage.ended
             call.hear("[hung up]")
             hooks = self.rooms.leave(call.sid, "participant_hung_up") if in_room else []
+            if recording:  # the action is still requested, its TwiML ignored
+                hooks += self._recorded(call, "hangup")
             return hooks + self.dialing.ended(call)
 
     def speak(self, call_sid: str, *, speaking: bool = True) -> list[Webhook]:
@@ -170,6 +176,8 @@ class Engine:
             for call in list(self.calls.values()):
                 if call.stage is Stage.ended:
                     continue
+                if call.stage is Stage.recording and self.recorder.over(call, now):
+                    hooks += self._recorded(call, "")
                 if now >= call.started_at + timedelta(
                     seconds=min(call.time_limit, MAX_CALL_SECONDS)
                 ):
@@ -209,8 +217,8 @@ class Engine:
         return self.silence(call.sid) if call.machine else []  # a voicemail presses nothing
 
     def _record(self, call: Call, verb: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
-        call.hear("[beep]")
-        call.stage, call.record, call.rest = Stage.recording, verb, rest
+        self.recorder.start(call, verb)
+        call.stage, call.rest = Stage.recording, rest
         return []
 
     def _redirect(self, call: Call, verb: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
@@ -231,11 +239,18 @@ class Engine:
         return Webhook(verb.get("action", ""), params, Purpose.action, call.sid)
 
     def _recorded(self, call: Call, digits: str) -> list[Webhook]:
+        """The ``<Record>`` ended (``supportline.emulator.recorder``): its action, or with
+        nothing recorded the next verb; then the recording's status callback."""
         record = call.record
         assert record is not None
-        call.record, call.stage = None, Stage.talking
-        params = call.params(RecordingDuration="7", Digits=digits or "hangup")
-        return [self._action(call, record, params)]
+        call.record = None
+        recording, hooks = self.recorder.finish(call, record, digits)
+        if call.stage is Stage.ended:
+            return hooks
+        call.stage = Stage.talking
+        if recording is None:
+            return self._run(call, call.rest) + hooks
+        return hooks
 
     def _dial(self, call: Call, dial: ET.Element, rest: list[ET.Element]) -> list[Webhook]:
         call.dial, call.rest = dial, rest
@@ -299,6 +314,15 @@ class Engine:
             if call is None or call.stage is Stage.ended:
                 raise not_found(f"/Calls/{call_sid}")
             call.time_limit = time_limit
+
+    def recording(self, recording_sid: str) -> Recording:
+        """A Recording resource (404, error 20404, once deleted)."""
+        with self.lock:
+            return self.recorder.get(recording_sid)
+
+    def delete_recording(self, recording_sid: str) -> None:
+        with self.lock:
+            self.recorder.delete(recording_sid)
 
     def conference(self, conference_sid: str) -> Conference:
         with self.lock:

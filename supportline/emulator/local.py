@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from conference.providers import ControlRejected, ParticipantGone
+from helpline.providers import Audio, RecordingGone
 from supportline.emulator.delivery import Courier, Mode, Transport
 from supportline.emulator.dialing import Phone, Pickup
 from supportline.emulator.engine import Call, Engine, Stage
@@ -88,8 +89,9 @@ class Handset:
         return None if dial is None else int(dial.get("timeLimit", "14400"))
 
     def press(self, digits: str) -> Handset:
-        """Type digits (a trailing ``#`` ends the input) at the pending ``<Gather>``."""
-        assert self.state is Stage.gathering, f"not gathering: {self.state}"
+        """Type digits (a trailing ``#`` ends the input) at the pending ``<Gather>``, or end a
+        ``<Record>`` with one of its ``finishOnKey`` keys."""
+        assert self.state in (Stage.gathering, Stage.recording), f"not gathering: {self.state}"
         self.twilio.courier.run(self.twilio.engine.press(self.sid, digits))
         return self
 
@@ -303,3 +305,20 @@ class LocalTwilio:
         self.actions.append(("time_limit", call_sid, str(seconds)))
         with _translated("time limit"):
             self.engine.update_call(call_sid, time_limit=seconds)
+
+    # --- Recordings (helpline.providers) ----------------------------------------------------
+
+    def fetch(self, recording_sid: str) -> Audio:
+        """A recording's audio, as ``GET …/Recordings/{sid}.wav`` answers it."""
+        self.actions.append(("fetch_recording", recording_sid))
+        try:
+            return Audio(self.engine.recording(recording_sid).media, "audio/wav")
+        except TwilioError as error:
+            raise RecordingGone("fetch recording: not found at Twilio") from error
+
+    def delete(self, recording_sid: str) -> None:
+        self.actions.append(("delete_recording", recording_sid))
+        try:
+            self.engine.delete_recording(recording_sid)
+        except TwilioError as error:
+            raise RecordingGone("delete recording: not found at Twilio") from error

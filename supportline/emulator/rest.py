@@ -26,6 +26,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
 
 from supportline.emulator.engine import Call, Stage
 from supportline.emulator.hooks import Purpose, TwilioError, Webhook, new_sid, not_found
+from supportline.emulator.recorder import Recording
 from supportline.emulator.rooms import Conference, Leg
 from supportline.emulator.switchboard import Switchboard
 
@@ -132,6 +133,26 @@ class Resources:
             "trunk_sid": None,
             "uri": f"{uri}.json",
             "subresource_uris": {"recordings": f"{uri}/Recordings.json"},
+        }
+
+    def recording(self, recording: Recording) -> dict[str, Any]:
+        uri = f"{self.base}/Recordings/{recording.sid}"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "call_sid": recording.call_sid,
+            "sid": recording.sid,
+            "date_created": _date(recording.created_at),
+            "date_updated": _date(recording.created_at),
+            "start_time": _date(recording.created_at),
+            "duration": str(recording.duration),
+            "channels": 1,
+            "source": "RecordVerb",
+            "status": "completed",
+            "price": None,
+            "price_unit": "USD",
+            "uri": f"{uri}.json",
+            "media_url": f"https://api.twilio.com{uri}",
         }
 
     def message(self, sid: str, *, to: str, sender: str, body: str) -> dict[str, Any]:
@@ -291,5 +312,33 @@ def rest_router(board: Switchboard, *, account: str, auth_token: str) -> APIRout
             ]
         board.after_rest(hooks, later.add_task)
         return resources().message(sid, to=to, sender=sender, body=body)
+
+    return router
+
+
+def recordings_router(board: Switchboard, *, account: str, auth_token: str) -> APIRouter:
+    """The account's recordings: the resource, its audio, and DELETE."""
+    router = APIRouter(prefix=PREFIX, dependencies=[Depends(_authenticator(account, auth_token))])
+    engine = board.engine
+
+    def resources() -> Resources:
+        return Resources(account, engine.clock())
+
+    @router.get("/Recordings/{sid}.json")
+    def fetch_recording(sid: str) -> dict[str, Any]:
+        """A recording's resource (https://www.twilio.com/docs/voice/api/recording)."""
+        return resources().recording(engine.recording(sid))
+
+    @router.get("/Recordings/{sid}.wav")
+    def fetch_recording_media(sid: str) -> Response:
+        """The recording's audio: its URI with ``.wav`` ("audio/x-wav")."""
+        return Response(engine.recording(sid).media, media_type="audio/x-wav")
+
+    @router.delete("/Recordings/{sid}.json", status_code=204)
+    def delete_recording(sid: str) -> Response:
+        """The recording is gone from the account: every later request is 404."""
+        engine.delete_recording(sid)
+        board.note(f"answered DELETE Recordings/{sid}")
+        return Response(status_code=204)
 
     return router

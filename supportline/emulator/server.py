@@ -33,7 +33,7 @@ from core.twilio_http import is_loopback_host
 from supportline.emulator.delivery import Mode, Poster, http_transport
 from supportline.emulator.engine import Engine
 from supportline.emulator.hooks import TwilioError, not_found
-from supportline.emulator.rest import account_router, error_body, rest_router
+from supportline.emulator.rest import account_router, error_body, recordings_router, rest_router
 from supportline.emulator.switchboard import Switchboard
 
 NUMBER = r"^\+?[0-9]{2,15}$"
@@ -174,6 +174,7 @@ def create_emulator_app(board: Switchboard, *, account: str, auth_token: str) ->
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(rest_router(board, account=account, auth_token=auth_token))
     app.include_router(account_router(account=account, auth_token=auth_token))
+    app.include_router(recordings_router(board, account=account, auth_token=auth_token))
     app.include_router(phone_router(board))
     app.include_router(number_router(board))
     return app

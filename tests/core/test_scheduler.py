@@ -28,6 +28,8 @@ JOBS = {
     "remind_duty",
     "terms_ending",
     "check_in",
+    "fetch_voicemails",
+    "remind_voicemails",
     "dispatch_outbox",
     "meeting_lifecycle",
     "retention",

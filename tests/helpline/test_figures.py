@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 from auth.models import Role, Staff
 from helpline import figures, seats, shifts
 from helpline.exceptions import BadMonth
-from helpline.models import CallOutcome, ContactPoint, HelplineCall, Leg, LegOutcome
+from helpline.models import (
+    CallOutcome,
+    ContactPoint,
+    HelplineCall,
+    Leg,
+    LegOutcome,
+    NoShow,
+    Voicemail,
+)
 from helpline.schemas import FiguresRead
 from tests.factories import create_staff
 from tests.helpline.world import Point, contact_point, weekly
@@ -212,6 +220,16 @@ def test_shifts_planned_filled_and_cancelled_belong_to_their_local_start_month(
                 db, warszawa.point, shift, volunteer, actor=admin, duty_phone=None, now=start
             )
     seats.cancel_shift(db, third, actor=admin, now=start)
+    # One no-show in March; one who checked in late (cleared) and one in April do not count.
+    for shift, cleared in ((first, None), (second, first.ends_at), (april, None)):
+        no_show = NoShow(
+            contact_point_id=warszawa.point.id,
+            shift_id=shift.id,
+            volunteer_id=one.id,
+            noticed_at=shift.starts_at,
+            cleared_at=cleared,
+        )
+        db.add(no_show)
     db.flush()
 
     found = figures_of(db, warszawa.point, "2026-03", now=start)
@@ -220,7 +238,7 @@ def test_shifts_planned_filled_and_cancelled_belong_to_their_local_start_month(
         "planned": 3,
         "filled": 1,
         "cancelled": 1,
-        "no_shows": None,
+        "no_shows": 1,
         "covered": None,
     }
     assert figures_of(db, warszawa.point, "2026-04", now=start).shifts.filled == 1
@@ -233,7 +251,7 @@ def test_an_empty_month_and_a_future_one_are_zeros(db: Session, warszawa: Point)
         assert found.complete is complete
         assert found.calls == 0 and set(found.outcomes.values()) == {0}
         assert found.by_weekday_hour == [[0] * 24] * 7
-        assert found.median_wait_seconds is None and found.voicemails is None
+        assert found.median_wait_seconds is None and found.voicemails == 0
         assert found.weekdays.answered_share is None and found.weekends.answered_share is None
         assert (found.shifts.planned, found.shifts.filled, found.shifts.cancelled) == (0, 0, 0)
 
@@ -265,9 +283,9 @@ def test_the_csv_has_one_figure_a_row(db: Session, warszawa: Point) -> None:
     assert by_name[("calls", "total")] == "2"
     assert by_name[("outcome", "answered")] == "1" and by_name[("outcome", "missed")] == "1"
     assert by_name[("wait", "median_seconds")] == "5.0"
-    assert by_name[("voicemails", "total")] == ""  # not counted here
+    assert by_name[("voicemails", "total")] == "0"
     assert by_name[("weekends", "answered_share")] == "0.0"
-    assert by_name[("shifts", "no_shows")] == ""
+    assert by_name[("shifts", "no_shows")] == "0"
     grid = [row for row in rows if row["section"] == "calls_by_time"]
     assert len(grid) == 7 * 24
     assert {(r["weekday"], r["hour"]): r["value"] for r in grid if r["value"] != "0"} == {
@@ -275,3 +293,23 @@ def test_the_csv_has_one_figure_a_row(db: Session, warszawa: Point) -> None:
         ("Saturday", "19"): "1",
     }
     assert len(rows) == len(by_name) + len(grid)
+
+
+def test_voicemails_count_in_the_local_month_they_were_left(db: Session, warszawa: Point) -> None:
+    left = (
+        utc(2026, 2, 28, 23, 30),  # 00:30 on 1 March in Warsaw
+        utc(2026, 3, 20, 12, 0),
+        utc(2026, 3, 31, 22, 30),  # 00:30 on 1 April (summer time)
+    )
+    for number, received_at in enumerate(left):
+        db.add(
+            Voicemail(
+                contact_point_id=warszawa.point.id,
+                recording_sid=f"RE{number:032x}",
+                received_at=received_at,
+                deletes_at=received_at + timedelta(days=30),
+            )
+        )
+    db.flush()
+    assert figures_of(db, warszawa.point, "2026-03", now=utc(2026, 4, 2)).voicemails == 2
+    assert figures_of(db, warszawa.point, "2026-04", now=utc(2026, 4, 2)).voicemails == 1

@@ -39,7 +39,7 @@ def test_a_coordinator_reads_the_month_and_downloads_it_without_any_caller_data(
     assert (body["month"], body["complete"], body["calls"]) == ("2026-03", False, 2)
     assert body["outcomes"]["answered"] == 1 and body["outcomes"]["missed"] == 1
     assert body["by_weekday_hour"][1][19] == 1  # Tuesday 19:00 in Warsaw
-    assert body["voicemails"] is None and body["median_wait_seconds"] == 6.0
+    assert body["voicemails"] == 0 and body["median_wait_seconds"] == 6.0
     assert now.json() == body  # no month: the current local month
     assert download.status_code == 200
     assert download.headers["content-type"] == "text/csv; charset=utf-8"
@@ -84,6 +84,6 @@ def test_a_month_to_come_is_the_figures_so_far_zeros(
         "planned": 0,
         "filled": 0,
         "cancelled": 0,
-        "no_shows": None,
+        "no_shows": 0,
         "covered": None,
     }
