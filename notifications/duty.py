@@ -1,7 +1,11 @@
-"""The helpline's duty notices to its staff: a shift cancelled, a seat taken away or given up.
+"""The helpline's duty notices to its staff: a shift cancelled, a seat taken away or given up,
+a reminder, a cover request.
 
 The text names the contact point and the shift's local day and time — never a caller or another
-volunteer. An SMS goes from the contact point's own line, so the volunteer knows who writes.
+volunteer. An SMS goes from the contact point's own line, so the volunteer knows who writes. A
+message to a volunteer (a reminder, a cover request: ``payload["volunteer_id"]``) goes to the
+phone their seats ring, says which word to reply, and as an e-mail links to the shift in the
+console instead.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core.clock import local_time
+from core.settings import get_settings
 from core.speech import local_day
 from groups.models import Line
-from helpline.models import ContactPoint, HelplineLine, Shift
+from helpline.models import ContactPoint, HelplineLine, Shift, Volunteer
 from notifications import render
 from notifications.models import Channel, OutboxMessage
 from notifications.outbox import Moot, Skip
@@ -38,17 +43,23 @@ def message(session: Session, row: OutboxMessage, now: datetime) -> Sms | EmailM
         "day": local_day(shift.starts_at, zone, language),
         "time": local_time(shift.starts_at, zone),
     }
-    notice = render.text(language, "duty_notice", **values)
+    texts = _texts(session, row, point, shift, values) or (
+        render.text(language, "duty_notice", **values),
+        render.text(language, "duty_notice", **values),
+        render.text(language, "duty_body", **values),
+        staff.phone,
+    )
+    notice, subject, body, phone = texts
     if row.channel is Channel.email and staff.email:
         return render.staff_email(
             to=staff.email,
             message_id=f"outbox-{row.id}",
-            subject=notice,
-            body=render.text(language, "duty_body", **values),
+            subject=subject,
+            body=body,
             language=language,
             now=now,
         )
-    if row.channel is Channel.sms and staff.phone:
+    if row.channel is Channel.sms and phone:
         sender = session.scalar(
             select(Line.number)
             .join(HelplineLine, HelplineLine.line_id == Line.id)
@@ -58,5 +69,35 @@ def message(session: Session, row: OutboxMessage, now: datetime) -> Sms | EmailM
         if sender is None:
             return Skip(Moot.impossible, "the contact point has no phone line to send from")
         callback = render.status_callback_url(row.id)
-        return Sms(to=staff.phone, from_=sender, body=notice, status_callback=callback)
+        return Sms(to=phone, from_=sender, body=notice, status_callback=callback)
     return Skip(Moot.unwanted, "the account has no contact for this channel")
+
+
+def _texts(
+    session: Session,
+    row: OutboxMessage,
+    point: ContactPoint,
+    shift: Shift,
+    values: dict[str, str],
+) -> tuple[str, str, str, str | None] | None:
+    """(SMS, e-mail subject, e-mail body, phone) of a message to a volunteer as such (a
+    reminder, a cover request: to the phone their seats ring); None for other duty notices."""
+    if "volunteer_id" not in row.payload:
+        return None
+    volunteer = session.get(Volunteer, row.payload["volunteer_id"])
+    values = {
+        **values,
+        "end": local_time(shift.ends_at, point.time_zone),
+        "link": console_link(point.id, shift.id),
+    }
+    return (
+        render.text(point.language, "volunteer_sms", **values),
+        render.text(point.language, "volunteer_subject", **values),
+        render.text(point.language, "volunteer_body", **values),
+        volunteer.phone if volunteer is not None else None,
+    )
+
+
+def console_link(point_id: int, shift_id: int) -> str:
+    """The shift's page in the staff console (ids only)."""
+    return f"{get_settings().public_base_url}/console/helpline/{point_id}/shifts/{shift_id}"
