@@ -1,5 +1,5 @@
-"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, and the
-volunteers reminded of their shifts."""
+"""The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, the
+volunteers reminded of their shifts, and the coordinators told of seats nobody covers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline import calls, reminders, shifts
+from helpline import calls, cover_alerts, reminders, shifts
 
 
 def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
@@ -20,3 +20,11 @@ def plan_shifts_job(sessions: sessionmaker[Session], now: datetime) -> None:
 def remind_duty_job(sessions: sessionmaker[Session], now: datetime) -> None:
     with sessions.begin() as session:
         reminders.queue_due(session, now=now)
+
+
+def cover_alerts_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """Cover requests past their deadline, and shifts still short of volunteers days ahead:
+    the coordinators are told (and for the latter a cover request goes out), each once."""
+    with sessions.begin() as session:
+        cover_alerts.expire_due(session, now=now)
+        cover_alerts.alert_unfilled(session, now=now)

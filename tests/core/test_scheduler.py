@@ -26,6 +26,7 @@ JOBS = {
     "plan_shifts",
     "enqueue_reminders",
     "remind_duty",
+    "cover_alerts",
     "dispatch_outbox",
     "meeting_lifecycle",
     "retention",
