@@ -25,13 +25,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.clock import local_time
 from core.database import insert_or_nothing
-from core.speech import local_day
+from helpline import cover_texts
+from helpline.cover_people import (
+    busy_then,
+    free_cover_volunteers,
+    is_over,
+    serves,
+    tell_coordinators,
+)
 from helpline.cover_texts import Reply, text
 from helpline.exceptions import CoverClashes, CoverTaken, NotOnThisContactPoint, ShiftOver
 from helpline.models import (
@@ -42,8 +48,6 @@ from helpline.models import (
     Shift,
     ShiftStatus,
     Volunteer,
-    contact_point_coordinators,
-    contact_point_volunteers,
 )
 from notifications import notices
 from notifications.models import Kind, OutboxMessage, Status
@@ -51,60 +55,6 @@ from notifications.models import Kind, OutboxMessage, Status
 REASONS = ("declined", "withdrawn", "no_show", "unfilled")
 LEAST_TIME_TO_ANSWER = timedelta(minutes=30)
 REMINDERS = ("duty_tomorrow", "duty_soon")
-
-
-def coordinators(session: Session, point_id: int, *, but: int | None = None) -> list[int]:
-    rows = session.scalars(
-        select(contact_point_coordinators.c.staff_id).where(
-            contact_point_coordinators.c.contact_point_id == point_id
-        )
-    )
-    return [staff_id for staff_id in rows if staff_id != but]
-
-
-def tell_coordinators(
-    session: Session,
-    shift: Shift,
-    event: str,
-    now: datetime,
-    *,
-    version: int | None = None,
-    urgent: bool = False,
-    but: int | None = None,
-) -> None:
-    notices.notify_duty(
-        session,
-        staff_ids=coordinators(session, shift.contact_point_id, but=but),
-        event=event,
-        contact_point_id=shift.contact_point_id,
-        shift_id=shift.id,
-        now=now,
-        version=version,
-        urgent=urgent,
-        expires_at=shift.ends_at,
-    )
-
-
-def is_over(shift: Shift, now: datetime) -> bool:
-    return shift.status is not ShiftStatus.scheduled or shift.ends_at <= now
-
-
-def busy_then(session: Session, volunteer_id: int, shift: Shift) -> bool:
-    """Whether the volunteer has a seat on a shift overlapping ``shift`` (itself included)."""
-    return bool(session.scalar(_busy_ids(shift).where(Seat.volunteer_id == volunteer_id).limit(1)))
-
-
-def _busy_ids(shift: Shift) -> Select[int | None]:
-    return (
-        select(Seat.volunteer_id)
-        .join(Shift, Shift.id == Seat.shift_id)
-        .where(
-            Shift.status == ShiftStatus.scheduled,
-            Shift.starts_at < shift.ends_at,
-            Shift.ends_at > shift.starts_at,
-            Seat.volunteer_id.is_not(None),
-        )
-    )
 
 
 # --- asking for cover ---------------------------------------------------------------------
@@ -190,21 +140,11 @@ def _close_taken(session: Session, shift: Shift, now: datetime) -> None:
 def _offer(session: Session, request: CoverRequest, shift: Shift, now: datetime) -> int:
     """Ask every volunteer who may take it and was not asked yet; how many were asked."""
     asked = select(CoverOffer.volunteer_id).where(CoverOffer.request_id == request.id)
-    candidates = session.scalars(
-        select(Volunteer)
-        .join(
-            contact_point_volunteers,
-            contact_point_volunteers.c.volunteer_id == Volunteer.id,
-        )
-        .where(
-            contact_point_volunteers.c.contact_point_id == shift.contact_point_id,
-            Volunteer.cover_requests.is_(True),
-            Volunteer.id.not_in(_busy_ids(shift)),
-            Volunteer.id.not_in(asked),
-            Volunteer.id != (request.given_up_by_id or 0),
-        )
-        .order_by(Volunteer.id)
-    ).all()
+    candidates = [
+        volunteer
+        for volunteer in free_cover_volunteers(session, shift, but=asked)
+        if volunteer.id != request.given_up_by_id
+    ]
     for volunteer in candidates:
         session.execute(
             insert_or_nothing(session, CoverOffer).values(
@@ -276,35 +216,12 @@ def reminded_seat(session: Session, volunteer: Volunteer, now: datetime) -> Seat
     )
 
 
-def _language(session: Session, volunteer: Volunteer) -> str:
-    language = session.scalar(
-        select(ContactPoint.language)
-        .join(
-            contact_point_volunteers,
-            contact_point_volunteers.c.contact_point_id == ContactPoint.id,
-        )
-        .where(contact_point_volunteers.c.volunteer_id == volunteer.id)
-        .order_by(ContactPoint.id)
-        .limit(1)
-    )
-    return language or "en"
-
-
-def _when(point: ContactPoint, shift: Shift) -> dict[str, str]:
-    zone = point.time_zone
-    return {
-        "day": local_day(shift.starts_at, zone, point.language),
-        "time": local_time(shift.starts_at, zone),
-        "end": local_time(shift.ends_at, zone),
-    }
-
-
 def reply_decline(session: Session, *, volunteer: Volunteer, now: datetime) -> str:
     """The volunteer replied NO: their reminded seat is given up (see the module's rule); the
     reply to send them."""
     seat = reminded_seat(session, volunteer, now)
     if seat is None:
-        return text(_language(session, volunteer), Reply.nothing_to_decline)
+        return text(cover_texts.language_of(session, volunteer), Reply.nothing_to_decline)
     shift = seat.shift
     point = session.get_one(ContactPoint, shift.contact_point_id)
     give_up(session, point, shift, seat, now=now, reason="declined")
@@ -315,7 +232,7 @@ def reply_decline(session: Session, *, volunteer: Volunteer, now: datetime) -> s
         target_type="shift",
         target_id=shift.id,
     )
-    return text(point.language, Reply.declined, **_when(point, shift))
+    return text(point.language, Reply.declined, **cover_texts.when(point, shift))
 
 
 # --- taking a seat ------------------------------------------------------------------------
@@ -327,7 +244,7 @@ def take(session: Session, *, request: CoverRequest, volunteer: Volunteer, now: 
     shift = request.shift
     if is_over(shift, now):
         raise ShiftOver()
-    if not _serves(session, volunteer, shift.contact_point_id):
+    if not serves(session, volunteer, shift.contact_point_id):
         raise NotOnThisContactPoint()
     if request.filled_at is not None:
         raise CoverTaken()
@@ -391,17 +308,6 @@ def _tell_filled(
         )
 
 
-def _serves(session: Session, volunteer: Volunteer, point_id: int) -> bool:
-    return bool(
-        session.scalar(
-            select(contact_point_volunteers.c.volunteer_id).where(
-                contact_point_volunteers.c.contact_point_id == point_id,
-                contact_point_volunteers.c.volunteer_id == volunteer.id,
-            )
-        )
-    )
-
-
 def last_offered(session: Session, volunteer: Volunteer, now: datetime) -> CoverRequest | None:
     """The request the volunteer was asked most recently whose shift has not ended."""
     return session.scalar(
@@ -419,7 +325,7 @@ def reply_accept(session: Session, *, volunteer: Volunteer, now: datetime) -> st
     is still open; the reply to send them."""
     request = last_offered(session, volunteer, now)
     if request is None:
-        return text(_language(session, volunteer), Reply.no_request)
+        return text(cover_texts.language_of(session, volunteer), Reply.no_request)
     point = session.get_one(ContactPoint, request.shift.contact_point_id)
     try:
         take(session, request=request, volunteer=volunteer, now=now)
@@ -429,4 +335,4 @@ def reply_accept(session: Session, *, volunteer: Volunteer, now: datetime) -> st
         return text(point.language, Reply.clashes)
     except (ShiftOver, NotOnThisContactPoint):
         return text(point.language, Reply.over)
-    return text(point.language, Reply.accepted, **_when(point, request.shift))
+    return text(point.language, Reply.accepted, **cover_texts.when(point, request.shift))

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.database import insert_or_nothing
-from helpline import cover
+from helpline import cover, cover_people
 from helpline.models import (
     ContactPoint,
     CoverRequest,
@@ -58,9 +58,9 @@ def expire_due(session: Session, *, now: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
         session.expire(request)
-        if won.rowcount != 1 or taken or cover.is_over(shift, now):  # type: ignore[attr-defined]
+        if won.rowcount != 1 or taken or cover_people.is_over(shift, now):  # type: ignore[attr-defined]
             continue  # another run told them, or there is nothing left to tell
-        cover.tell_coordinators(session, shift, "cover_unanswered", now, version=request.id)
+        cover_people.tell_coordinators(session, shift, "cover_unanswered", now, version=request.id)
         told += 1
     return told
 
@@ -102,6 +102,6 @@ def alert_unfilled(session: Session, *, now: datetime) -> int:
             continue  # another run has it
         for _ in range(sum(1 for seat in shift.seats if seat.volunteer_id is None)):
             cover.request_cover(session, shift=shift, now=now, reason="unfilled")
-        cover.tell_coordinators(session, shift, "shift_unfilled", now)
+        cover_people.tell_coordinators(session, shift, "shift_unfilled", now)
         count += 1
     return count

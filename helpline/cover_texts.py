@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.clock import local_time
 from core.schemas import language_or_default
-from core.speech import translate
+from core.speech import local_day, translate
 from helpline import prompts
+from helpline.models import ContactPoint, Shift, Volunteer, contact_point_volunteers
 
 
 class Reply(StrEnum):
@@ -29,3 +34,26 @@ class Reply(StrEnum):
 def text(language: str, reply: Reply, **values: str) -> str:
     """The reply in ``language`` (English when a translation is missing), placeholders filled."""
     return translate(prompts.catalog(language_or_default(language)), reply.value, **values)
+
+
+def language_of(session: Session, volunteer: Volunteer) -> str:
+    language = session.scalar(
+        select(ContactPoint.language)
+        .join(
+            contact_point_volunteers,
+            contact_point_volunteers.c.contact_point_id == ContactPoint.id,
+        )
+        .where(contact_point_volunteers.c.volunteer_id == volunteer.id)
+        .order_by(ContactPoint.id)
+        .limit(1)
+    )
+    return language or "en"
+
+
+def when(point: ContactPoint, shift: Shift) -> dict[str, str]:
+    zone = point.time_zone
+    return {
+        "day": local_day(shift.starts_at, zone, point.language),
+        "time": local_time(shift.starts_at, zone),
+        "end": local_time(shift.ends_at, zone),
+    }
