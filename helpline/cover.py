@@ -39,7 +39,13 @@ from helpline.cover_people import (
     tell_coordinators,
 )
 from helpline.cover_texts import Reply, text
-from helpline.exceptions import CoverClashes, CoverTaken, NotOnThisContactPoint, ShiftOver
+from helpline.exceptions import (
+    CoverClashes,
+    CoverRequestNotFound,
+    CoverTaken,
+    NotOnThisContactPoint,
+    ShiftOver,
+)
 from helpline.models import (
     ContactPoint,
     CoverOffer,
@@ -336,3 +342,38 @@ def reply_accept(session: Session, *, volunteer: Volunteer, now: datetime) -> st
     except (ShiftOver, NotOnThisContactPoint):
         return text(point.language, Reply.over)
     return text(point.language, Reply.accepted, **cover_texts.when(point, request.shift))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def open_requests(session: Session, point: ContactPoint, *, now: datetime) -> list[CoverRequest]:
+    """The contact point's requests still asking: nobody took them, the shift has not ended."""
+    found = session.scalars(
+        select(CoverRequest)
+        .join(Shift, Shift.id == CoverRequest.shift_id)
+        .where(
+            Shift.contact_point_id == point.id,
+            Shift.status == ShiftStatus.scheduled,
+            Shift.ends_at > now,
+            CoverRequest.open_slot.is_not(None),
+        )
+        .order_by(Shift.starts_at, CoverRequest.position)
+    )
+    return [request for request in found if _seat_empty(request)]
+
+
+def _seat_empty(request: CoverRequest) -> bool:
+    seat = next((s for s in request.shift.seats if s.position == request.position), None)
+    return seat is not None and seat.volunteer_id is None
+
+
+def get_request(session: Session, point: ContactPoint, request_id: int) -> CoverRequest:
+    found = session.scalar(
+        select(CoverRequest)
+        .join(Shift, Shift.id == CoverRequest.shift_id)
+        .where(CoverRequest.id == request_id, Shift.contact_point_id == point.id)
+    )
+    if found is None:
+        raise CoverRequestNotFound()
+    return found

@@ -1,15 +1,19 @@
 """Who cover concerns: the coordinators told, the volunteers who may be asked (they take cover
 requests, serve at the contact point and have no seat on an overlapping shift, at any contact
-point), and whether a shift is over."""
+point), and whether a shift is over; the volunteers' and the contact point's cover settings."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from auth.models import Staff
+from core import audit
 from helpline.models import (
+    ContactPoint,
     Seat,
     Shift,
     ShiftStatus,
@@ -106,3 +110,31 @@ def serves(session: Session, volunteer: Volunteer, point_id: int) -> bool:
             )
         )
     )
+
+
+# --- preferences and settings ---------------------------------------------------------------
+
+
+def change_preferences(session: Session, volunteer: Volunteer, *, data: dict[str, Any]) -> None:
+    """The volunteer's channel (``notify_by``) and whether they take cover requests."""
+    for name in ("notify_by", "cover_requests"):
+        if name in data:
+            setattr(volunteer, name, data[name])
+    session.flush()
+
+
+def change_settings(
+    session: Session, point: ContactPoint, *, actor: Staff, data: dict[str, Any]
+) -> None:
+    """The contact point's cover deadline and unfilled-shift alert (coordinators)."""
+    for name in ("cover_deadline_minutes", "unfilled_alert_days"):
+        if name in data:
+            setattr(point, name, data[name])
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="helpline.cover_settings",
+        target_type="contact_point",
+        target_id=point.id,
+    )
+    session.flush()

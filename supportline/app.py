@@ -30,6 +30,7 @@ from core.work import start_unit_threads, stop_unit_threads
 from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
 from helpline.api import router as helpline_router
+from helpline.cover_api import router as helpline_cover_router
 from helpline.router import twilio_router as helpline_twilio_router
 from notifications.router import router as notifications_router
 from notifications.router import twilio_router as notifications_twilio_router
@@ -108,6 +109,7 @@ def create_app() -> FastAPI:
     app.include_router(conference_api_router)
     app.include_router(notifications_router)
     app.include_router(helpline_router)
+    app.include_router(helpline_cover_router)
     app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)
