@@ -5,6 +5,7 @@ choosing how one is told are a volunteer's; the cover settings are the coordinat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -55,7 +56,7 @@ def build_cover_world(db: Session) -> CoverWorld:
     return CoverWorld(w, request, to_all, own)
 
 
-def at(path: str) -> Build:
+def at(path: str) -> Callable[[World], str]:
     return lambda w: P.format(w.point.id) + path
 
 
