@@ -174,10 +174,10 @@ def _tell(
     session: Session, made: SeatOffer, *, giver: Volunteer, taker: Volunteer, now: datetime
 ) -> None:
     shift = made.shift
-    for staff_id, event in ((giver.staff_id, "seat_removed"), (taker.staff_id, "seat_taken")):
-        notices.notify_duty(
+    for volunteer, event in ((giver, "seat_removed"), (taker, "seat_taken")):
+        notices.notify_volunteer(
             session,
-            staff_ids=[staff_id],
+            volunteer=volunteer,
             event=event,
             contact_point_id=shift.contact_point_id,
             shift_id=shift.id,

@@ -335,6 +335,7 @@ def notify_duty(
 
 VOLUNTEER_EVENTS = frozenset(
     {"duty_tomorrow", "duty_soon", "cover_needed", "cover_filled", "seat_offered"}
+    | {"seat_removed", "seat_taken"}  # a swap: the duty notice's words
 )
 
 
