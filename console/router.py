@@ -17,6 +17,7 @@ from console import (
     delivery_pages,
     group_pages,
     helpline_admin_pages,
+    helpline_cover_pages,
     helpline_pages,
     live_pages,
     member_pages,
@@ -113,6 +114,7 @@ PAGES = (
     admin_pages.router,
     helpline_pages.router,
     helpline_admin_pages.router,
+    helpline_cover_pages.router,
 )
 for pages in PAGES:
     router.include_router(pages)

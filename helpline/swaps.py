@@ -195,3 +195,22 @@ def cancel(session: Session, made: SeatOffer, volunteer: Volunteer, *, now: date
     made.closed_at = now
     _record(session, volunteer, "seat.offer_cancel", made.shift)
     session.flush()
+
+
+def coming_shifts(
+    session: Session, point: ContactPoint, volunteer: Volunteer, *, now: datetime
+) -> list[Shift]:
+    """The volunteer's seats at this contact point on shifts not yet started (to offer)."""
+    return list(
+        session.scalars(
+            select(Shift)
+            .join(Seat, Seat.shift_id == Shift.id)
+            .where(
+                Shift.contact_point_id == point.id,
+                Shift.status == ShiftStatus.scheduled,
+                Shift.starts_at > now,
+                Seat.volunteer_id == volunteer.id,
+            )
+            .order_by(Shift.starts_at)
+        )
+    )
