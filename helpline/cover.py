@@ -19,6 +19,13 @@ point's sign-up cut-off (when the console no longer lets them withdraw) a NO sti
 seat — a volunteer who says they cannot come will not come — and the coordinators are told
 urgently (by SMS where they have a phone). A YES (``reply_accept``) takes the request they were
 asked most recently.
+
+On a long code Twilio treats an English YES as an opt-in keyword: it still forwards the message
+to the webhook (so the YES reaches ``reply_accept``), but may answer with its own opt-in
+confirmation beside ours, unless the number's Messaging Service sets its opt-in keywords with
+Advanced Opt-Out (https://support.twilio.com/hc/en-us/articles/223134027-Twilio-support-for-opt-
+out-keywords-SMS-STOP-filtering, https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out).
+TAK, כן and the NO words are no keywords of Twilio's.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from helpline.models import (
     Volunteer,
 )
 from helpline.schemas import ContactPointCreate, DutyPhoneCreate, TemplateCreate, VolunteerCreate
+from supportline import demo_cover
 from supportline.demo_secrets import demo_staff
 
 # Numbers from the 555-0100..0199 range, reserved for fiction in North America.
@@ -149,6 +150,7 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
         service.attach_line(session, actor=admin, point=None, line_id=national)
     built = [_point(session, admin, spec, now) for spec in POINTS]
     demo = DemoHelpline(NATIONAL_LINE, [seeded for seeded, _ in built])
+    demo_cover.seed(session, built[0][0].point, now=now)  # a seat waiting for cover
     if on_duty_now:
         (warszawa, volunteers), (london, _) = built[0], built[1]
         _staff_now(
