@@ -4,6 +4,7 @@ the contact point's language, the SMS to the phones the seats ring, nothing abou
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from auth.models import Role
 from helpline import cover, reminders, seats, shifts
 from helpline.exceptions import CoverClashes, CoverTaken
-from helpline.models import CoverRequest, Shift, Volunteer
+from helpline.models import CoverRequest, NotifyBy, Shift, Volunteer
 from notifications.delivery import Providers
 from notifications.models import Channel, Kind, OutboxMessage
 from tests.clock import Clock
@@ -224,3 +225,32 @@ def test_a_no_show_still_seated_gets_a_seat_added_for_the_cover(db: Session, clo
     cover.take(db, request=request, volunteer=world.first, now=started)
     assert len(world.shift.seats) == 3
     assert cover.request_cover(db, shift=world.shift, now=started, reason="declined") is None
+
+
+def test_no_name_number_or_address_in_cover_messages_or_logs(
+    db: Session, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    world = team(db, clock)
+    world.point.staff[2].email = "second.volunteer@example.org"
+    world.second.notify_by = NotifyBy.email
+    reminders.queue_due(db, now=EVENING)
+    cover.reply_decline(db, volunteer=world.seated, now=EVENING)
+    cover.reply_accept(db, volunteer=world.first, now=EVENING)
+    cover.reply_accept(db, volunteer=world.second, now=EVENING)
+    clock.set(EVENING)
+    fake_sms, fake_mailer = FakeSms(), FakeMailer()
+    sessions = sessionmaker(
+        bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    dispatcher(db, sessions, Providers(sms=fake_sms, mailer=fake_mailer), clock)()
+    assert fake_sms.sent and fake_mailer.sent
+
+    people = [*world.point.staff, world.point.coordinator]
+    secrets = {staff.username for staff in people} | {"second.volunteer", "coordinator@"}
+    secrets |= {phone.lstrip("+") for phone in [*world.point.phones, "+48600999000"]}
+    texts = [sms.body for sms in fake_sms.sent]
+    texts += [str(mail.get_body(("plain",))) + str(mail["Subject"]) for mail in fake_mailer.sent]
+    texts += [f"{record.getMessage()} {record.__dict__}" for record in caplog.records]
+    for text in texts:
+        assert not any(secret in text for secret in secrets), text
