@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -115,10 +115,19 @@ def _do(
 
 @router.get("/{point_id}/cover")
 def cover_page(
-    request: Request, *, point: ConsolePoint, staff: ConsoleStaff, session: SessionDep, now: Now
+    request: Request,
+    *,
+    point: ConsolePoint,
+    staff: ConsoleStaff,
+    session: SessionDep,
+    now: Now,
+    shift: Annotated[int | None, Query(ge=1, description="the seat to offer")] = None,
 ) -> Response:
     """Seats waiting for cover, open seat offers, and one's own settings."""
-    return render(request, TEMPLATE, _context(session, point, staff, now), staff=staff)
+    context = _context(session, point, staff, now)
+    if shift is not None:
+        context["values"] = {"shift_id": str(shift)}
+    return render(request, TEMPLATE, context, staff=staff)
 
 
 @router.post("/{point_id}/cover/{request_id}/take")

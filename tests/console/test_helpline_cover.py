@@ -74,6 +74,12 @@ def test_a_volunteer_offers_a_seat_to_all_and_another_takes_it(
     seats.sign_up(db, point.point, thursday, point.volunteers[0], now=clock.now())
     db.flush()
     sign_in(client, point.staff[0])
+    month = client.get(f"/console/helpline/{point.point.id}?month=2026-03").text
+    link = f"/console/helpline/{point.point.id}/cover?shift={thursday.id}#offer"
+    assert f'href="{link}"' in month
+    assert (
+        f'<option value="{thursday.id}" selected>' in client.get(link.removesuffix("#offer")).text
+    )
     offered = post_form(
         client,
         f"{cover_path(point)}/offers",
