@@ -18,6 +18,7 @@ from console import (
     group_pages,
     helpline_admin_pages,
     helpline_checkin_pages,
+    helpline_cover_pages,
     helpline_figures_pages,
     helpline_pages,
     helpline_rota_pages,
@@ -127,6 +128,7 @@ PAGES = (
     helpline_figures_pages.router,
     helpline_checkin_pages.router,
     helpline_voicemail_pages.router,
+    helpline_cover_pages.router,
 )
 for pages in PAGES:
     router.include_router(pages)

@@ -21,7 +21,7 @@ from auth.models import Staff
 from core.database import insert_or_nothing
 from core.logs import get_logger
 from core.settings import get_settings
-from helpline import service, words
+from helpline import cover, service, words
 from helpline.exceptions import (
     CoordinatorsOnly,
     NotOnDuty,
@@ -253,7 +253,7 @@ def _tell_no_show(session: Session, shift: Shift, seat: Seat, now: datetime) -> 
         subject=_seated_staff(session, seat),
         now=now,
     )
-    # The cover request for the seat goes here (helpline.cover.request_cover).
+    cover.request_cover(session, shift=shift, now=now, reason="no_show")
 
 
 def _summary(session: Session, shift: Shift, now: datetime) -> None:

@@ -271,3 +271,43 @@ class VoicemailAtTwilio(Conflict):
         super().__init__(
             "this voicemail is still at Twilio; it can be deleted once it has been fetched"
         )
+
+
+class CoverTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("someone has already taken this seat; thank you all the same")
+
+
+class CoverClashes(Conflict):
+    def __init__(self) -> None:
+        super().__init__("you are on another duty at that time")
+
+
+class CoverRequestNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such cover request at this contact point")
+
+
+class SwapNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such open seat offer at this contact point")
+
+
+class SwapNotForYou(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("this seat is offered to someone else")
+
+
+class SwapOwnOffer(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this is your own offer: cancel it instead")
+
+
+class SwapAlreadyOffered(Conflict):
+    def __init__(self) -> None:
+        super().__init__("you have already offered this seat; cancel that offer first")
+
+
+class SwapStarted(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this shift has started: ask the coordinator")

@@ -29,6 +29,7 @@ from helpline.exceptions import BadMonth
 from helpline.models import (
     CallOutcome,
     ContactPoint,
+    CoverRequest,
     HelplineCall,
     Leg,
     LegOutcome,
@@ -283,4 +284,13 @@ def _no_shows(session: Session, point: ContactPoint, month: Month) -> int | None
 
 def _covered(session: Session, point: ContactPoint, month: Month) -> int | None:
     """Seats of the month's shifts taken over through a cover request."""
-    return None
+    return session.scalar(
+        select(func.count(CoverRequest.id))
+        .join(Shift, Shift.id == CoverRequest.shift_id)
+        .where(
+            Shift.contact_point_id == point.id,
+            Shift.local_date >= month.first,
+            Shift.local_date <= month.last,
+            CoverRequest.filled_at.is_not(None),
+        )
+    )

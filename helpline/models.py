@@ -59,6 +59,13 @@ class CheckInBy(StrEnum):
     call = "call"  # took the first call of the shift
 
 
+class NotifyBy(StrEnum):
+    """How a volunteer wants their reminders and cover requests."""
+
+    sms = "sms"  # to the phone their seats ring, so a reply (NO, YES) finds them
+    email = "email"  # to their staff account's address; they answer in the console
+
+
 class ShiftStatus(StrEnum):
     scheduled = "scheduled"
     cancelled = "cancelled"
@@ -145,6 +152,13 @@ class ContactPoint(Base):
     voicemail_review_at: Mapped[str] = mapped_column(String(5), default="09:00")
     voicemail_retention_days: Mapped[int] = mapped_column(default=30)
 
+    # Nobody has taken a cover request this many minutes before the shift starts: the
+    # coordinators are told.
+    cover_deadline_minutes: Mapped[int] = mapped_column(default=60)
+    # A shift with an open seat this many days before it starts: a cover request goes out and
+    # the coordinators are told (0: never).
+    unfilled_alert_days: Mapped[int] = mapped_column(default=3)
+
 
 class HelplineLine(Base):
     """A line (``lines``) that belongs to the helpline: a contact point's, or, without a
@@ -185,6 +199,9 @@ class Volunteer(Base):
     phone: Mapped[str] = mapped_column(EncryptedText)
     phone_index: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notify_by: Mapped[NotifyBy] = mapped_column(string_enum(NotifyBy, 8), default=NotifyBy.sms)
+    # Asked to cover seats others gave up (by ``notify_by``).
+    cover_requests: Mapped[bool] = mapped_column(default=False)
 
 
 class ShiftTemplate(Base):
@@ -501,3 +518,79 @@ class Voicemail(Base):
     )
     reminded_on: Mapped[date | None]  # the local day the reviewers were told of it
     deletes_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CoverRequest(Base):
+    """A seat to fill: given up (a NO, a withdrawal), a no-show's, or still open days before the
+    shift. Offered to the contact point's volunteers who take cover requests; the first to
+    accept takes the seat. ``open_slot`` ("shift:position") is set while nobody has taken it, so
+    one seat has one open request however many jobs or replies ask at once."""
+
+    __tablename__ = "cover_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(16))  # declined, withdrawn, no_show, unfilled
+    given_up_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    deadline: Mapped[datetime] = mapped_column(index=True)
+    filled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL")
+    )
+    filled_at: Mapped[datetime | None]
+    expired_at: Mapped[datetime | None]  # the deadline passed and the coordinators were told
+    open_slot: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+    shift: Mapped[Shift] = relationship()
+
+
+class UnfilledAlert(Base):
+    """A shift the coordinators were told still had open seats (once per shift)."""
+
+    __tablename__ = "unfilled_alerts"
+
+    shift_id: Mapped[int] = mapped_column(
+        ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True
+    )
+    alerted_at: Mapped[datetime]
+
+
+class SeatOffer(Base):
+    """A volunteer offers their seat to one named volunteer of the contact point, or to all
+    (``to_volunteer_id`` None); the seat changes hands when a taker confirms."""
+
+    __tablename__ = "seat_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    from_volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    to_volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime]
+    taken_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL")
+    )
+    closed_at: Mapped[datetime | None]  # taken or cancelled
+
+    shift: Mapped[Shift] = relationship()
+
+
+class CoverOffer(Base):
+    """Who was asked to cover a request, and when: a YES finds the request a volunteer was
+    asked most recently, and once it is taken the others are told."""
+
+    __tablename__ = "cover_offers"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("cover_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    offered_at: Mapped[datetime]

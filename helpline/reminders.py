@@ -7,6 +7,11 @@ filled now; the outbox's idempotency key (volunteer, shift, which reminder) make
 once, however often the job runs and on however many workers. A volunteer seated after the
 evening reminder's time still gets it at once; one seated within the last hours gets only the
 later one. Each message expires at the shift's start.
+
+Each goes by the channel the volunteer chose (``Volunteer.notify_by``): an SMS to the phone their
+seats ring, which says to reply NO if they cannot come (``helpline.cover.reply_decline``), or an
+e-mail with a link to withdraw in the console. It names the contact point and the shift's local
+times, nothing about callers.
 """
 
 from __future__ import annotations
@@ -60,18 +65,20 @@ def queue_due(session: Session, *, now: datetime) -> int:
         which = due(shift, ZoneInfo(zone), now)
         if which is None:
             continue
-        staff = session.scalars(
-            select(Volunteer.staff_id)
+        volunteers = session.scalars(
+            select(Volunteer)
             .join(Seat, Seat.volunteer_id == Volunteer.id)
             .where(Seat.shift_id == shift.id)
+            .order_by(Seat.position)
         ).all()
-        queued += notices.notify_duty(
-            session,
-            staff_ids=list(staff),
-            event=which,
-            contact_point_id=shift.contact_point_id,
-            shift_id=shift.id,
-            now=now,
-            expires_at=shift.starts_at,
-        )
+        for volunteer in volunteers:
+            queued += notices.notify_volunteer(
+                session,
+                volunteer=volunteer,
+                event=which,
+                contact_point_id=shift.contact_point_id,
+                shift_id=shift.id,
+                now=now,
+                expires_at=shift.starts_at,
+            )
     return queued

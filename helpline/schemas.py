@@ -26,6 +26,7 @@ from helpline.models import (
     CheckInBy,
     DutyPhoneKind,
     LegOutcome,
+    NotifyBy,
     RingsAt,
     RingStrategy,
     ShiftStatus,
@@ -301,3 +302,56 @@ class PendingSignUpRead(Schema):
     volunteer_id: int
     username: str
     no_shows: int
+
+
+# --- cover, swaps and a volunteer's preferences ---
+
+
+class CoverRequestRead(Schema):
+    """A seat to fill: when, why, until when an answer is hoped for; never who gave it up."""
+
+    id: int
+    shift: ShiftRead
+    position: int
+    reason: str = Field(description="declined, withdrawn, no_show or unfilled")
+    deadline: datetime
+    filled: bool
+    coordinators_told: bool = Field(description="the deadline passed with nobody taking it")
+
+
+class SeatOfferCreate(Schema):
+    shift_id: RecordId
+    to_volunteer_id: RecordId | None = Field(
+        default=None, description="a volunteer of this contact point; none: to all"
+    )
+
+
+class SeatOfferRead(Schema):
+    id: int
+    shift: ShiftRead
+    to_volunteer_id: int | None
+    mine: bool = Field(description="offered by the caller")
+
+
+class PreferencesRead(Schema):
+    notify_by: NotifyBy
+    cover_requests: bool
+
+
+class PreferencesUpdate(Changes):
+    notify_by: NotifyBy | None = Field(
+        default=None, description="reminders and cover requests by SMS or e-mail"
+    )
+    cover_requests: bool | None = Field(default=None, description="asked to cover seats")
+
+
+class CoverSettings(Changes):
+    cover_deadline_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+    unfilled_alert_days: int | None = Field(
+        default=None, ge=0, le=30, description="days before a shift short of volunteers; 0: off"
+    )
+
+
+class CoverSettingsRead(Schema):
+    cover_deadline_minutes: int
+    unfilled_alert_days: int

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Staff
 from core import audit
-from helpline import mentoring, noshows
+from helpline import cover, mentoring, noshows
 from helpline.exceptions import (
     AlreadySignedUp,
     NotAMobile,
@@ -174,9 +174,8 @@ def withdraw(
     seat = _seat_of(shift, volunteer)
     if seat is None:
         raise NotSignedUp()
-    seat.volunteer_id, seat.duty_phone_id = None, None
-    coordinators = _coordinators(session, point.id, but=volunteer.staff_id)
-    tell(session, shift, "seat_given_up", coordinators, now)
+    # The coordinators are told, and the volunteers who take cover requests are asked.
+    cover.give_up(session, point, shift, seat, now=now, reason="withdrawn")
     audit.record(
         session,
         actor_id=volunteer.staff_id,

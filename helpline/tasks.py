@@ -1,7 +1,7 @@
 """The helpline's scheduled jobs: shifts planned weeks ahead from the weekly templates, the
-volunteers reminded of their shifts, the check-in at each shift's start, the coordinators and
-admins told of candidacies and coordinators' terms coming to an end, and voicemails fetched from
-Twilio and their reviewers reminded."""
+volunteers reminded of their shifts, the check-in at each shift's start, the coordinators told
+of seats nobody covers, the coordinators and admins told of candidacies and coordinators' terms
+coming to an end, and voicemails fetched from Twilio and their reviewers reminded."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpline import (
     calls,
     checkin,
+    cover_alerts,
     mentoring,
     providers,
     reminders,
@@ -58,3 +59,11 @@ def remind_voicemails_job(sessions: sessionmaker[Session], now: datetime) -> Non
     """At each contact point's review time: how many new voicemails wait, to its reviewers."""
     with sessions.begin() as session:
         voicemail_reminders.queue_due(session, now=now)
+
+
+def cover_alerts_job(sessions: sessionmaker[Session], now: datetime) -> None:
+    """Cover requests past their deadline, and shifts still short of volunteers days ahead:
+    the coordinators are told (and for the latter a cover request goes out), each once."""
+    with sessions.begin() as session:
+        cover_alerts.expire_due(session, now=now)
+        cover_alerts.alert_unfilled(session, now=now)

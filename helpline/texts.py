@@ -20,7 +20,7 @@ from core.clock import local_time
 from core.logs import get_logger
 from core.schemas import language_or_default
 from core.speech import translate
-from helpline import checkin, prompts
+from helpline import checkin, cover, prompts
 from helpline.models import (
     CheckInBy,
     ContactPoint,
@@ -38,7 +38,6 @@ class Text(StrEnum):
     checked_in = "Thank you, you are checked in for the duty {start}–{end}."
     already = "You are already checked in for the duty {start}–{end}."
     not_on_duty = "You are not on duty now, so there is nothing to check in for."
-    nothing_to_answer = "Thank you. Nothing is waiting for your answer just now."
     words = (
         "Reply {check_in} when your duty starts, {decline} if you cannot come, "
         "{accept} to take a duty offered to you."
@@ -90,9 +89,9 @@ def handle_text(session: Session, *, from_number: str, body: str, now: datetime)
         case Reply.check_in:
             return _check_in(session, volunteer, language, now)
         case Reply.decline:
-            return text(language, Text.nothing_to_answer)
+            return cover.reply_decline(session, volunteer=volunteer, now=now)
         case Reply.accept:
-            return text(language, Text.nothing_to_answer)
+            return cover.reply_accept(session, volunteer=volunteer, now=now)
     return text(language, Text.words, **{r.value: suggested(r, language) for r in Reply})
 
 

@@ -20,7 +20,7 @@ from auth.models import Staff
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus, Referral
-from helpline.models import Volunteer
+from helpline.models import NotifyBy, Volunteer
 from notifications import optout, outbox
 from notifications.exceptions import NoContact
 from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut
@@ -298,16 +298,23 @@ def notify_duty(
     shift_id: int,
     now: datetime,
     expires_at: datetime | None = None,
+    urgent: bool = False,
+    version: int | None = None,
 ) -> int:
-    """Tell helpline staff about a shift: e-mail if they have one, else SMS.
+    """Tell helpline staff about a shift: e-mail if they have one, else SMS (``urgent``: SMS if
+    they have a phone, as a seat given up hours before the shift cannot wait for the e-mail).
 
     ``event`` is ``shift_cancelled`` or ``seat_removed`` (to the volunteer whose seat it was),
-    ``seat_given_up`` (to the coordinators), or a reminder (``duty_tomorrow``, ``duty_soon``);
-    one message per person, event and shift, not sent after ``expires_at``.
+    ``seat_given_up`` (to the coordinators), or a cover event (``cover_unanswered``,
+    ``shift_unfilled``, ``seat_covered``, ``seat_swapped``); one message per person, event and
+    shift (or ``version``: the cover request, the swap), not sent after ``expires_at``.
     """
     count = 0
     for staff_id in dict.fromkeys(staff_ids):
-        channel = _staff_channel(session.get(Staff, staff_id))
+        staff = session.get(Staff, staff_id)
+        channel = _staff_channel(staff)
+        if urgent and staff is not None and staff.phone and channel is not None:
+            channel = Channel.sms
         if channel is None:
             log.warning("duty.no_contact", extra={"staff_id": staff_id})
             continue
@@ -318,7 +325,7 @@ def notify_duty(
             group_id=None,
             membership_ids=(),
             staff_ids=[staff_id],
-            version=shift_id,
+            version=shift_id if version is None else version,
             payload={"event": event, "contact_point_id": contact_point_id, "shift_id": shift_id},
             tag=event,
             expires_at=expires_at,
@@ -471,3 +478,51 @@ def notify_voicemails(
             now=now,
         )
     return count_sent
+
+
+VOLUNTEER_EVENTS = frozenset(
+    {"duty_tomorrow", "duty_soon", "cover_needed", "cover_filled", "seat_offered"}
+    | {"seat_removed", "seat_taken"}  # a swap: the duty notice's words
+)
+
+
+def notify_volunteer(
+    session: Session,
+    *,
+    volunteer: Volunteer,
+    event: str,
+    contact_point_id: int,
+    shift_id: int,
+    now: datetime,
+    version: int | None = None,
+    expires_at: datetime | None = None,
+) -> int:
+    """A reminder or a cover request to a volunteer by the channel they chose: an SMS to the
+    phone their seats ring (so a reply — NO, YES — comes from the number that finds them), or
+    an e-mail that points to the console (an SMS when they have no e-mail address).
+
+    ``event`` is one of :data:`VOLUNTEER_EVENTS`; one message per volunteer, event and shift (or
+    ``version``: the cover request or the offer), not sent after ``expires_at``.
+    """
+    staff = session.get(Staff, volunteer.staff_id)
+    if staff is None or not staff.is_active:
+        return 0
+    wants_email = volunteer.notify_by is NotifyBy.email and bool(staff.email)
+    return outbox.enqueue(
+        session,
+        kind=Kind.duty_notice,
+        channel=Channel.email if wants_email else Channel.sms,
+        group_id=None,
+        membership_ids=(),
+        staff_ids=[staff.id],
+        version=shift_id if version is None else version,
+        payload={
+            "event": event,
+            "contact_point_id": contact_point_id,
+            "shift_id": shift_id,
+            "volunteer_id": volunteer.id,
+        },
+        tag=event,
+        expires_at=expires_at,
+        now=now,
+    )

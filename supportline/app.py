@@ -31,6 +31,7 @@ from groups.router import deliveries_router as groups_deliveries_router
 from groups.router import router as groups_router
 from helpline.api import router as helpline_router
 from helpline.checkin_api import router as helpline_checkin_router
+from helpline.cover_api import router as helpline_cover_router
 from helpline.figures_api import router as helpline_figures_router
 from helpline.rota_api import router as helpline_rota_router
 from helpline.router import twilio_router as helpline_twilio_router
@@ -118,6 +119,7 @@ def create_app() -> FastAPI:
     app.include_router(helpline_rota_router)
     app.include_router(helpline_checkin_router)
     app.include_router(helpline_voicemail_router)
+    app.include_router(helpline_cover_router)
     app.include_router(groups_deliveries_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)

@@ -35,7 +35,7 @@ from helpline.models import (
     Volunteer,
 )
 from helpline.schemas import ContactPointCreate, DutyPhoneCreate, TemplateCreate, VolunteerCreate
-from supportline import demo_helpline_calls, demo_rota, demo_voicemail
+from supportline import demo_cover, demo_helpline_calls, demo_rota, demo_voicemail
 from supportline.demo_secrets import demo_staff
 
 # Numbers from the 555-0100..0199 range, reserved for fiction in North America.
@@ -160,6 +160,7 @@ def seed(session: Session, admin: Staff, *, now: datetime, on_duty_now: bool) ->
     assert bielsko_rep is not None  # a volunteer's account
     demo_rota.seed_rota(session, admin, bielsko.point, bielsko_rep, now)
     demo_rota.seed_mentoring(session, admin, warszawa_point.point, warszawa_team, now)
+    demo_cover.seed(session, built[0][0].point, now=now)  # a seat waiting for cover
     if on_duty_now:
         (warszawa, volunteers), (london, _) = built[0], built[1]
         _staff_now(

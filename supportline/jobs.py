@@ -49,6 +49,9 @@ def job_specs() -> list[JobSpec]:
             settings.scheduler_dispatch_seconds,
         ),
         JobSpec(
+            "cover_alerts", helpline_tasks.cover_alerts_job, settings.scheduler_reminder_seconds
+        ),
+        JobSpec(
             "dispatch_outbox", notification_tasks.dispatch_job, settings.scheduler_dispatch_seconds
         ),
         JobSpec(

@@ -30,6 +30,7 @@ JOBS = {
     "check_in",
     "fetch_voicemails",
     "remind_voicemails",
+    "cover_alerts",
     "dispatch_outbox",
     "meeting_lifecycle",
     "retention",

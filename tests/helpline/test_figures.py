@@ -19,6 +19,7 @@ from helpline.exceptions import BadMonth
 from helpline.models import (
     CallOutcome,
     ContactPoint,
+    CoverRequest,
     HelplineCall,
     Leg,
     LegOutcome,
@@ -220,6 +221,18 @@ def test_shifts_planned_filled_and_cancelled_belong_to_their_local_start_month(
                 db, warszawa.point, shift, volunteer, actor=admin, duty_phone=None, now=start
             )
     seats.cancel_shift(db, third, actor=admin, now=start)
+    # A seat taken through a cover request in March; one still open does not count.
+    for position, filled_at in ((2, start), (1, None)):
+        db.add(
+            CoverRequest(
+                shift_id=second.id,
+                position=position,
+                reason="declined",
+                created_at=start,
+                deadline=second.starts_at,
+                filled_at=filled_at,
+            )
+        )
     # One no-show in March; one who checked in late (cleared) and one in April do not count.
     for shift, cleared in ((first, None), (second, first.ends_at), (april, None)):
         no_show = NoShow(
@@ -239,7 +252,7 @@ def test_shifts_planned_filled_and_cancelled_belong_to_their_local_start_month(
         "filled": 1,
         "cancelled": 1,
         "no_shows": 1,
-        "covered": None,
+        "covered": 1,
     }
     assert figures_of(db, warszawa.point, "2026-04", now=start).shifts.filled == 1
 

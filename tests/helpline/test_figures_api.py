@@ -85,5 +85,5 @@ def test_a_month_to_come_is_the_figures_so_far_zeros(
         "filled": 0,
         "cancelled": 0,
         "no_shows": 0,
-        "covered": None,
+        "covered": 0,
     }

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import Role
 from helpline import checkin, seats, shifts
-from helpline.models import CheckInBy, NoShow, Shift
+from helpline.models import CheckInBy, CoverRequest, NoShow, Shift
 from notifications.models import Kind
 from tests.clock import Clock
 from tests.factories import create_staff
@@ -110,6 +110,9 @@ def test_a_no_show_is_told_at_once_and_once_and_the_summary_follows(  # noqa: PL
     assert sorted(events(db, point.coordinator.id)) == ["checkin_summary", "no_show"]
     assert events(db, here.id) == ["no_show_partner"]
     assert events(db, missing.id) == []
+    # And cover is asked for: a seat is added beside the missing volunteer's.
+    [request] = db.scalars(select(CoverRequest).where(CoverRequest.shift_id == shift.id)).all()
+    assert request.reason == "no_show" and request.filled_at is None
 
     clock.set(start + timedelta(minutes=16))
     run_dispatch()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from auth.models import Role
 from core import pii
 from helpline import checkin, seats, shifts
+from helpline.cover_texts import CoverReply, text
 from helpline.models import CheckInBy, Seat, Shift
 from notifications.models import SmsOptOut
 from tests.clock import Clock
@@ -173,14 +174,13 @@ def test_stop_and_help_still_win_for_a_volunteer_and_yes_still_opts_in(
     help_reply = sms_reply(client, "POMOC", sender=point.phones[0])
     assert help_reply is not None and help_reply.startswith("Please call the helpline")
 
-    # YES / TAK: a reply to the helpline (nothing to answer yet) and, YES being Twilio's own
+    # YES / TAK: a reply to the helpline (no cover request is open) and, YES being Twilio's own
     # opt-in word, the opt-in is recorded as Twilio recorded it.
-    assert sms_reply(client, "YES", sender=point.phones[0]) == (
-        "Dziękujemy. Teraz nic nie czeka na Twoją odpowiedź."
-    )
+    assert sms_reply(client, "YES", sender=point.phones[0]) == (text("pl", CoverReply.no_request))
     assert db.scalar(select(SmsOptOut).where(SmsOptOut.phone_index == index)) is None
-    assert sms_reply(client, "nie", sender=point.phones[0]) == (
-        "Dziękujemy. Teraz nic nie czeka na Twoją odpowiedź."
+    # NIE: the helpline's too, not a keyword (no reminded duty to give up here).
+    assert sms_reply(client, "nie", sender=point.phones[0]) == text(
+        "pl", CoverReply.nothing_to_decline
     )
 
 
