@@ -17,20 +17,17 @@ on: the legs show the line's number (``callerId``), and no log line carries a nu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import pii
 from core.callers import is_withheld
-from core.clock import local_time
 from core.logs import get_logger
-from core.speech import local_day
 from core.work import Mode, runs
 from groups.models import Line as PhoneLine
-from helpline import checkin, duty
+from helpline import checkin, closed, duty
 from helpline.models import (
     CallerBlock,
     CallOutcome,
@@ -41,7 +38,7 @@ from helpline.models import (
     LegOutcome,
     RingStrategy,
 )
-from helpline.prompts import Prompt, digits
+from helpline.prompts import Prompt
 from helpline.replies import (
     Goodbye,
     HangUp,
@@ -108,12 +105,12 @@ def _local(session: Session, call: HelplineCall, point: ContactPoint, now: datet
     if _blocked(session, point.id, call.caller_key, now):
         return _end(call, CallOutcome.blocked, now, line(Prompt.not_taken))
     if not duty.on_duty(session, point.id, now):
-        said = _hours(session, point, now)
+        said = closed.hours(session, point, now)
         offer = point.voicemail_out_of_hours
         return _close(call, point, CallOutcome.out_of_hours, now, voicemail=offer, said=said)
     phones = _ring_next(session, call, point, now)
     if not phones:
-        said = _busy(session, point, now)
+        said = closed.busy(session, point, now)
         offer = point.voicemail_no_answer
         return _close(call, point, CallOutcome.busy, now, voicemail=offer, said=said)
     greeting = line(Prompt.greeting, name=point.name)
@@ -141,45 +138,12 @@ def _national(session: Session, call: HelplineCall, now: datetime) -> Reply:
             return _ring(session, call, point, phones, (line(Prompt.national_greeting),))
     if staffed:
         return _end(call, CallOutcome.busy, now, line(Prompt.all_busy))
-    said = (*_national_hours(session, call, connected, now), *_own_numbers(session, call))
+    reachable = [p for p in connected if not _blocked(session, p.id, call.caller_key, now)]
+    said = (
+        *closed.national_hours(session, reachable, call.language, now),
+        *closed.own_numbers(session),
+    )
     return _end(call, CallOutcome.out_of_hours, now, *said)
-
-
-def _national_hours(
-    session: Session, call: HelplineCall, connected: Sequence[ContactPoint], now: datetime
-) -> Lines:
-    """When the national line is next staffed: the soonest shift of a connected contact point
-    that has a volunteer, in that contact point's local time."""
-    upcoming = [
-        (start, point)
-        for point in connected
-        if not _blocked(session, point.id, call.caller_key, now)
-        and (start := duty.next_staffed(session, point.id, now)) is not None
-    ]
-    if not upcoming:
-        return (line(Prompt.national_closed),)
-    start, point = min(upcoming, key=lambda pair: pair[0])
-    day = local_day(start, point.time_zone, call.language)
-    return (line(Prompt.national_next, day=day, time=local_time(start, point.time_zone)),)
-
-
-# The national line reads out at most this many contact points' numbers: a caller can keep
-# no more in mind.
-MAX_NUMBERS_READ = 3
-
-
-def _own_numbers(session: Session, call: HelplineCall) -> Lines:
-    """The own numbers of the contact points that asked the national line to read them out."""
-    found = session.execute(
-        select(ContactPoint.name, func.min(PhoneLine.number))
-        .join(HelplineLine, HelplineLine.contact_point_id == ContactPoint.id)
-        .join(PhoneLine, PhoneLine.id == HelplineLine.line_id)
-        .where(ContactPoint.number_on_national.is_(True))
-        .group_by(ContactPoint.id, ContactPoint.name, ContactPoint.national_order)
-        .order_by(ContactPoint.national_order.nulls_last(), ContactPoint.name)
-        .limit(MAX_NUMBERS_READ)
-    ).all()
-    return tuple(line(Prompt.point_number, name=name, number=digits(num)) for name, num in found)
 
 
 @runs(Mode.normal)
@@ -266,7 +230,7 @@ def dialled(
     phones = _ring_next(session, call, point, now)
     if phones:
         return _ring(session, call, point, phones, ())
-    said = _nobody(session, point, now)
+    said = closed.nobody(session, point, now)
     offer = point.voicemail_no_answer
     return _close(call, point, CallOutcome.missed, now, voicemail=offer, said=said)
 
@@ -368,51 +332,6 @@ def _close(
     if not voicemail:
         return goodbye
     return Record(call.language, point.voicemail_max_seconds, goodbye.lines)
-
-
-def _hours(session: Session, point: ContactPoint, now: datetime) -> Lines:
-    """Out of duty: when the line is next staffed, and the national line if configured."""
-    language = point.language
-    upcoming = duty.next_staffed(session, point.id, now)
-    said: Lines = (
-        (line(Prompt.no_hours),)
-        if upcoming is None
-        else (
-            line(
-                Prompt.out_of_hours,
-                day=local_day(upcoming, point.time_zone, language),
-                time=local_time(upcoming, point.time_zone),
-            ),
-        )
-    )
-    national = _national_number(session) if point.announce_national else None
-    if national is not None:
-        said = (*said, line(Prompt.national_number, number=digits(national)))
-    return said
-
-
-def _busy(session: Session, point: ContactPoint, now: datetime) -> Lines:
-    return (line(Prompt.all_busy), *_until(session, point, now))
-
-
-def _nobody(session: Session, point: ContactPoint, now: datetime) -> Lines:
-    return (line(Prompt.no_answer), *_until(session, point, now))
-
-
-def _until(session: Session, point: ContactPoint, now: datetime) -> Lines:
-    until = duty.staffed_until(session, point.id, now)
-    if until is None:
-        return ()
-    return (line(Prompt.on_duty_until, time=local_time(until, point.time_zone)),)
-
-
-def _national_number(session: Session) -> str | None:
-    return session.scalar(
-        select(PhoneLine.number)
-        .join(HelplineLine, HelplineLine.line_id == PhoneLine.id)
-        .where(HelplineLine.contact_point_id.is_(None))
-        .order_by(PhoneLine.id)
-    )
 
 
 # Longer than any ringing can last (in turn, ten phones of two minutes each): a call still
