@@ -23,8 +23,8 @@ from core.speech import local_day
 from groups.models import Line
 from helpline.models import ContactPoint, HelplineLine, Shift, Volunteer
 from notifications import render
+from notifications.duty_notices import VOICEMAILS
 from notifications.models import Channel, OutboxMessage
-from notifications.notices import VOICEMAILS
 from notifications.outbox import Moot, Skip
 from notifications.providers import Sms
 

@@ -1,7 +1,8 @@
 """What the other domains tell notifications: the one module they call.
 
 A member was approved, a PIN was issued, a schedule changed, a meeting was cancelled or moved,
-a referral is waiting, something needs the moderators. Each function only queues messages in
+a referral is waiting, something needs the moderators; and the helpline's notices to its staff,
+written in ``notifications.duty_notices`` and offered here. Each function only queues messages in
 the caller's unit of work (``notifications.outbox``); the dispatcher (``notifications.tasks``)
 sends them. Recipients are read from ``groups.models`` here, never through another domain's
 service.
@@ -10,7 +11,7 @@ service.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -20,8 +21,13 @@ from auth.models import Staff
 from core.logs import get_logger
 from core.settings import get_settings
 from groups.models import Group, Meeting, Membership, MembershipRole, MembershipStatus, Referral
-from helpline.models import NotifyBy, Volunteer
 from notifications import optout, outbox
+from notifications.duty_notices import notify_checkin as notify_checkin  # noqa: PLC0414
+from notifications.duty_notices import notify_duty as notify_duty  # noqa: PLC0414
+from notifications.duty_notices import notify_helpline as notify_helpline  # noqa: PLC0414
+from notifications.duty_notices import notify_voicemails as notify_voicemails  # noqa: PLC0414
+from notifications.duty_notices import notify_volunteer as notify_volunteer  # noqa: PLC0414
+from notifications.duty_notices import staff_channel
 from notifications.exceptions import NoContact
 from notifications.models import Channel, Kind, OutboxMessage, SmsOptOut
 
@@ -31,7 +37,6 @@ from notifications.schemas import DeliveryRead as DeliveryRead  # noqa: PLC0414
 log = get_logger("notifications")
 
 MEMBER_KINDS = frozenset(Kind) - {Kind.moderator_notice, Kind.duty_notice, Kind.helpline_notice}
-VOICEMAILS = "voicemails_waiting"  # the daily voicemail reminder, a duty notice without a shift
 
 
 # --- members: invitation and PIN ---
@@ -241,7 +246,7 @@ def notify_moderators(
     moderators = _members_query(group_id, (MembershipStatus.active,), MembershipRole.moderator)
     for moderator in session.scalars(moderators):
         staff = session.get(Staff, moderator.staff_id) if moderator.staff_id else None
-        channel = _staff_channel(staff)
+        channel = staff_channel(staff)
         if channel is None:
             log.warning("moderator.no_contact", extra={"membership_id": moderator.id})
             continue
@@ -260,14 +265,6 @@ def notify_moderators(
     return count
 
 
-def _staff_channel(staff: Staff | None) -> Channel | None:
-    if staff is None or not staff.is_active:
-        return None
-    if staff.email:
-        return Channel.email
-    return Channel.sms if staff.phone else None
-
-
 def on_referral_created(session: Session, *, referral: Referral, now: datetime) -> None:
     notify_moderators(
         session,
@@ -284,245 +281,3 @@ def notify_failure(session: Session, row: OutboxMessage, now: datetime) -> None:
         notify_moderators(
             session, group_id=row.group_id, event="delivery_failed", now=now, subject_id=row.id
         )
-
-
-# --- helpline duty ---
-
-
-def notify_duty(
-    session: Session,
-    *,
-    staff_ids: Sequence[int],
-    event: str,
-    contact_point_id: int,
-    shift_id: int,
-    now: datetime,
-    expires_at: datetime | None = None,
-    urgent: bool = False,
-    version: int | None = None,
-) -> int:
-    """Tell helpline staff about a shift: e-mail if they have one, else SMS (``urgent``: SMS if
-    they have a phone, as a seat given up hours before the shift cannot wait for the e-mail).
-
-    ``event`` is ``shift_cancelled`` or ``seat_removed`` (to the volunteer whose seat it was),
-    ``seat_given_up`` (to the coordinators), or a cover event (``cover_unanswered``,
-    ``shift_unfilled``, ``seat_covered``, ``seat_swapped``); one message per person, event and
-    shift (or ``version``: the cover request, the swap), not sent after ``expires_at``.
-    """
-    count = 0
-    for staff_id in dict.fromkeys(staff_ids):
-        staff = session.get(Staff, staff_id)
-        channel = _staff_channel(staff)
-        if urgent and staff is not None and staff.phone and channel is not None:
-            channel = Channel.sms
-        if channel is None:
-            log.warning("duty.no_contact", extra={"staff_id": staff_id})
-            continue
-        count += outbox.enqueue(
-            session,
-            kind=Kind.duty_notice,
-            channel=channel,
-            group_id=None,
-            membership_ids=(),
-            staff_ids=[staff_id],
-            version=shift_id if version is None else version,
-            payload={"event": event, "contact_point_id": contact_point_id, "shift_id": shift_id},
-            tag=event,
-            expires_at=expires_at,
-            now=now,
-        )
-    return count
-
-
-def notify_helpline(
-    session: Session,
-    *,
-    event: str,
-    contact_point_id: int,
-    subject_id: int,
-    about: str,
-    now: datetime,
-    staff_ids: Sequence[int] = (),
-    serving_group_id: int | None = None,
-) -> int:
-    """A helpline notice about no one shift, once per recipient, event, thing and ``about``.
-
-    ``event`` is ``rota_dates`` (to a serving group's representative: the group's dates in the
-    month ``about``, "2027-01"; ``subject_id`` is the serving group), ``candidacy_ending`` (to
-    the coordinators; the candidacy, ``about`` its last day) or ``term_ending`` (to the admins;
-    the contact point, ``about`` the term's last day). Staff get an e-mail if they have one,
-    else an SMS. A representative without a staff account (``serving_group_id`` and no
-    ``staff_ids``) gets an SMS to the group's contact phone: like a member's row, this one holds
-    ids only, and the number is decrypted from the serving group when the message is built.
-    """
-    payload = {
-        "event": event,
-        "contact_point_id": contact_point_id,
-        "about": about,
-        "serving_group_id": serving_group_id,
-    }
-    common: dict[str, Any] = {
-        "kind": Kind.helpline_notice,
-        "group_id": None,
-        "version": subject_id,
-        "payload": payload,
-        "tag": f"{event}:{about}",
-        "now": now,
-    }
-    if serving_group_id is not None and not staff_ids:
-        return outbox.enqueue(session, channel=Channel.sms, membership_ids=[None], **common)
-    count = 0
-    for staff_id in dict.fromkeys(staff_ids):
-        channel = _staff_channel(session.get(Staff, staff_id))
-        if channel is None:
-            log.warning("helpline_notice.no_contact", extra={"staff_id": staff_id})
-            continue
-        count += outbox.enqueue(
-            session, channel=channel, membership_ids=(), staff_ids=[staff_id], **common
-        )
-    return count
-
-
-# --- helpline check-in ---
-
-
-def notify_checkin(
-    session: Session,
-    *,
-    staff_ids: Sequence[int],
-    event: str,
-    contact_point_id: int,
-    shift_id: int,
-    now: datetime,
-    subject: int = 0,
-    details: dict[str, Any] | None = None,
-    expires_at: datetime | None = None,
-) -> int:
-    """Tell helpline staff about the check-in of a shift, one message per person, event, shift
-    and ``subject`` (the volunteer it is about, or 0).
-
-    ``duty_start`` (to a volunteer on a seat, always by SMS to the phone their seats ring, as the
-    reply is the check-in; ``details["word"]`` is the word to reply), ``checkin_summary``,
-    ``no_show``, ``late_checkin`` and ``signup_pending`` (to the coordinators), ``no_show_partner``
-    (to the others on the shift), ``signup_approved`` and ``signup_refused`` (to the volunteer).
-    ``details`` carries ids, never names: the message is built from the records when it goes.
-    """
-    count = 0
-    for staff_id in dict.fromkeys(staff_ids):
-        staff = session.get(Staff, staff_id)
-        channel = Channel.sms if event == "duty_start" else _staff_channel(staff)
-        if (
-            channel is None
-            and staff is not None
-            and staff.is_active
-            and _volunteers(session, staff)
-        ):
-            channel = Channel.sms  # to the phone the volunteer's seats ring
-        if channel is None or staff is None:
-            log.warning("checkin.no_contact", extra={"staff_id": staff_id})
-            continue
-        count += outbox.enqueue(
-            session,
-            kind=Kind.duty_notice,
-            channel=channel,
-            group_id=None,
-            membership_ids=(),
-            staff_ids=[staff_id],
-            version=shift_id,
-            payload={
-                **(details or {}),
-                "event": event,
-                "contact_point_id": contact_point_id,
-                "shift_id": shift_id,
-                "subject": subject,
-            },
-            tag=f"{event}:{subject}",
-            expires_at=expires_at,
-            now=now,
-        )
-    return count
-
-
-def _volunteers(session: Session, staff: Staff) -> bool:
-    found = session.scalar(select(Volunteer.id).where(Volunteer.staff_id == staff.id))
-    return found is not None
-
-
-def notify_voicemails(
-    session: Session,
-    *,
-    staff_ids: Sequence[int],
-    contact_point_id: int,
-    count: int,
-    day: date,
-    now: datetime,
-) -> int:
-    """Tell a contact point's voicemail reviewers how many new voicemails wait, with a link to
-    the inbox — nothing else. One message per person, contact point and local ``day``."""
-    count_sent = 0
-    for staff_id in dict.fromkeys(staff_ids):
-        channel = _staff_channel(session.get(Staff, staff_id))
-        if channel is None:
-            log.warning("voicemails.no_contact", extra={"staff_id": staff_id})
-            continue
-        count_sent += outbox.enqueue(
-            session,
-            kind=Kind.duty_notice,
-            channel=channel,
-            group_id=None,
-            membership_ids=(),
-            staff_ids=[staff_id],
-            version=int(day.strftime("%Y%m%d")),
-            payload={"event": VOICEMAILS, "contact_point_id": contact_point_id, "count": count},
-            tag=f"{VOICEMAILS}:cp{contact_point_id}",
-            now=now,
-        )
-    return count_sent
-
-
-VOLUNTEER_EVENTS = frozenset(
-    {"duty_tomorrow", "duty_soon", "cover_needed", "cover_filled", "seat_offered"}
-    | {"seat_removed", "seat_taken"}  # a swap: the duty notice's words
-)
-
-
-def notify_volunteer(
-    session: Session,
-    *,
-    volunteer: Volunteer,
-    event: str,
-    contact_point_id: int,
-    shift_id: int,
-    now: datetime,
-    version: int | None = None,
-    expires_at: datetime | None = None,
-) -> int:
-    """A reminder or a cover request to a volunteer by the channel they chose: an SMS to the
-    phone their seats ring (so a reply — NO, YES — comes from the number that finds them), or
-    an e-mail that points to the console (an SMS when they have no e-mail address).
-
-    ``event`` is one of :data:`VOLUNTEER_EVENTS`; one message per volunteer, event and shift (or
-    ``version``: the cover request or the offer), not sent after ``expires_at``.
-    """
-    staff = session.get(Staff, volunteer.staff_id)
-    if staff is None or not staff.is_active:
-        return 0
-    wants_email = volunteer.notify_by is NotifyBy.email and bool(staff.email)
-    return outbox.enqueue(
-        session,
-        kind=Kind.duty_notice,
-        channel=Channel.email if wants_email else Channel.sms,
-        group_id=None,
-        membership_ids=(),
-        staff_ids=[staff.id],
-        version=shift_id if version is None else version,
-        payload={
-            "event": event,
-            "contact_point_id": contact_point_id,
-            "shift_id": shift_id,
-            "volunteer_id": volunteer.id,
-        },
-        tag=event,
-        expires_at=expires_at,
-        now=now,
-    )
