@@ -7,7 +7,7 @@ Each only queues messages in the caller's unit of work; the texts are built when
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +34,34 @@ def staff_channel(staff: Staff | None) -> Channel | None:
     return Channel.sms if staff.phone else None
 
 
+def _to_each(
+    session: Session,
+    staff_ids: Sequence[int],
+    channel_of: Callable[[Staff | None], Channel | None],
+    *,
+    missing: str,
+    **message: Any,
+) -> int:
+    """One duty notice to each of ``staff_ids`` (once each) by the channel ``channel_of`` gives;
+    an account that cannot be reached is logged as ``missing`` and left out."""
+    count = 0
+    for staff_id in dict.fromkeys(staff_ids):
+        channel = channel_of(session.get(Staff, staff_id))
+        if channel is None:
+            log.warning(missing, extra={"staff_id": staff_id})
+            continue
+        count += outbox.enqueue(
+            session,
+            kind=Kind.duty_notice,
+            channel=channel,
+            group_id=None,
+            membership_ids=(),
+            staff_ids=[staff_id],
+            **message,
+        )
+    return count
+
+
 # --- helpline duty ---
 
 
@@ -57,29 +85,24 @@ def notify_duty(
     ``shift_unfilled``, ``seat_covered``, ``seat_swapped``); one message per person, event and
     shift (or ``version``: the cover request, the swap), not sent after ``expires_at``.
     """
-    count = 0
-    for staff_id in dict.fromkeys(staff_ids):
-        staff = session.get(Staff, staff_id)
+
+    def channel_of(staff: Staff | None) -> Channel | None:
         channel = staff_channel(staff)
         if urgent and staff is not None and staff.phone and channel is not None:
-            channel = Channel.sms
-        if channel is None:
-            log.warning("duty.no_contact", extra={"staff_id": staff_id})
-            continue
-        count += outbox.enqueue(
-            session,
-            kind=Kind.duty_notice,
-            channel=channel,
-            group_id=None,
-            membership_ids=(),
-            staff_ids=[staff_id],
-            version=shift_id if version is None else version,
-            payload={"event": event, "contact_point_id": contact_point_id, "shift_id": shift_id},
-            tag=event,
-            expires_at=expires_at,
-            now=now,
-        )
-    return count
+            return Channel.sms
+        return channel
+
+    return _to_each(
+        session,
+        staff_ids,
+        channel_of,
+        missing="duty.no_contact",
+        version=shift_id if version is None else version,
+        payload={"event": event, "contact_point_id": contact_point_id, "shift_id": shift_id},
+        tag=event,
+        expires_at=expires_at,
+        now=now,
+    )
 
 
 def notify_helpline(
@@ -155,40 +178,32 @@ def notify_checkin(
     (to the others on the shift), ``signup_approved`` and ``signup_refused`` (to the volunteer).
     ``details`` carries ids, never names: the message is built from the records when it goes.
     """
-    count = 0
-    for staff_id in dict.fromkeys(staff_ids):
-        staff = session.get(Staff, staff_id)
+
+    def channel_of(staff: Staff | None) -> Channel | None:
+        if staff is None:
+            return None
         channel = Channel.sms if event == "duty_start" else staff_channel(staff)
-        if (
-            channel is None
-            and staff is not None
-            and staff.is_active
-            and _volunteers(session, staff)
-        ):
+        if channel is None and staff.is_active and _volunteers(session, staff):
             channel = Channel.sms  # to the phone the volunteer's seats ring
-        if channel is None or staff is None:
-            log.warning("checkin.no_contact", extra={"staff_id": staff_id})
-            continue
-        count += outbox.enqueue(
-            session,
-            kind=Kind.duty_notice,
-            channel=channel,
-            group_id=None,
-            membership_ids=(),
-            staff_ids=[staff_id],
-            version=shift_id,
-            payload={
-                **(details or {}),
-                "event": event,
-                "contact_point_id": contact_point_id,
-                "shift_id": shift_id,
-                "subject": subject,
-            },
-            tag=f"{event}:{subject}",
-            expires_at=expires_at,
-            now=now,
-        )
-    return count
+        return channel
+
+    return _to_each(
+        session,
+        staff_ids,
+        channel_of,
+        missing="checkin.no_contact",
+        version=shift_id,
+        payload={
+            **(details or {}),
+            "event": event,
+            "contact_point_id": contact_point_id,
+            "shift_id": shift_id,
+            "subject": subject,
+        },
+        tag=f"{event}:{subject}",
+        expires_at=expires_at,
+        now=now,
+    )
 
 
 def _volunteers(session: Session, staff: Staff) -> bool:
@@ -207,25 +222,16 @@ def notify_voicemails(
 ) -> int:
     """Tell a contact point's voicemail reviewers how many new voicemails wait, with a link to
     the inbox — nothing else. One message per person, contact point and local ``day``."""
-    count_sent = 0
-    for staff_id in dict.fromkeys(staff_ids):
-        channel = staff_channel(session.get(Staff, staff_id))
-        if channel is None:
-            log.warning("voicemails.no_contact", extra={"staff_id": staff_id})
-            continue
-        count_sent += outbox.enqueue(
-            session,
-            kind=Kind.duty_notice,
-            channel=channel,
-            group_id=None,
-            membership_ids=(),
-            staff_ids=[staff_id],
-            version=int(day.strftime("%Y%m%d")),
-            payload={"event": VOICEMAILS, "contact_point_id": contact_point_id, "count": count},
-            tag=f"{VOICEMAILS}:cp{contact_point_id}",
-            now=now,
-        )
-    return count_sent
+    return _to_each(
+        session,
+        staff_ids,
+        staff_channel,
+        missing="voicemails.no_contact",
+        version=int(day.strftime("%Y%m%d")),
+        payload={"event": VOICEMAILS, "contact_point_id": contact_point_id, "count": count},
+        tag=f"{VOICEMAILS}:cp{contact_point_id}",
+        now=now,
+    )
 
 
 VOLUNTEER_EVENTS = frozenset(
