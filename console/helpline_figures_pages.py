@@ -6,7 +6,7 @@ Counts only: ``helpline.figures`` reads nothing about any caller."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -19,6 +19,7 @@ from console.helpline_views import OUTCOME_FILTERS, duration, month_key
 from console.rendering import SECURITY_HEADERS, ngettext, render
 from core.clock import Now
 from core.database import SessionDep
+from core.settings import get_settings
 from helpline import figures
 from helpline.models import CallOutcome, ContactPoint
 from helpline.schemas import FiguresRead
@@ -46,6 +47,7 @@ class FiguresPage:
     heat: list[tuple[int, list[Cell]]]  # each local hour, its weekdays' cells
     charts: list[charts.Chart]
     median_wait: str  # in words; empty without answered calls
+    kept_days: int | None  # the call log's retention, when it has already taken part of the month
 
 
 def _calls(count: int) -> str:
@@ -103,7 +105,14 @@ def figures_page(
         heat=_heat(found),
         charts=_charts(found),
         median_wait=duration(round(wait)) if wait is not None else "",
+        kept_days=_trimmed(month.starts_at, now),
     )
+
+
+def _trimmed(starts_at: datetime, now: datetime) -> int | None:
+    """The days calls are kept, when retention has already deleted some of this month's."""
+    kept = get_settings().retention_helpline_call_days
+    return kept if starts_at < now - timedelta(days=kept) else None
 
 
 @router.get("/{point_id}/figures")

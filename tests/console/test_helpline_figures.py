@@ -98,3 +98,15 @@ def test_a_malformed_month_is_a_page_that_says_how_to_write_one(
     page = client.get(f"/console/helpline/{point.point.id}/figures?month=2026-13")
     assert page.status_code == 422
     assert "Choose a month as YYYY-MM, like 2026-03." in page.text
+
+
+def test_a_month_partly_past_the_call_logs_retention_says_so(
+    client: TestClient, point: Point, clock: Clock
+) -> None:
+    sign_in(client, point.coordinator)
+    url = f"/console/helpline/{point.point.id}/figures?month=2026-03"
+    notice = "Calls are kept for 365 days, so some of this month's calls are no longer counted."
+    assert notice not in client.get(url).text.replace("&#39;", "'")
+    clock.set(datetime(2027, 3, 10, 12, tzinfo=UTC))  # a year on: early March is gone
+    sign_in(client, point.coordinator)
+    assert notice in client.get(url).text.replace("&#39;", "'")
