@@ -28,7 +28,7 @@ from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
 from core.schemas import PathId
-from helpline import seats, service
+from helpline import inbox, rota, seats, service
 from helpline.models import ContactPoint, Shift, Volunteer
 from helpline.schemas import SeatAssign
 
@@ -51,9 +51,15 @@ def _shift_path(point: ContactPoint, shift: Shift) -> str:
 
 @router.get("")
 def points_page(request: Request, staff: ConsoleStaff, session: SessionDep) -> Response:
-    """The contact points the signed-in person coordinates or serves at (admins: all)."""
+    """The contact points the signed-in person coordinates or serves at (admins: all), the
+    voicemail they review and the serving groups they represent."""
     points = service.list_points(session, staff)
-    return render(request, "helpline_points.html", {"points": points}, staff=staff)
+    context = {
+        "points": points,
+        "reviewed": inbox.reviewed_ids(session, staff),
+        "represented": [p for p in rota.represented(session, staff) if p not in points],
+    }
+    return render(request, "helpline_points.html", context, staff=staff)
 
 
 def _month_context(

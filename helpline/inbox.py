@@ -65,6 +65,16 @@ def reviewer_ids(session: Session, point_id: int) -> set[int]:
     return set(rows)
 
 
+def reviewed_ids(session: Session, staff: Staff) -> set[int]:
+    """The contact points whose voicemail ``staff`` was named to review."""
+    rows = session.scalars(
+        select(voicemail_reviewers.c.contact_point_id)
+        .join(Volunteer, Volunteer.id == voicemail_reviewers.c.volunteer_id)
+        .where(Volunteer.staff_id == staff.id)
+    )
+    return set(rows)
+
+
 def may_review(session: Session, staff: Staff, point_id: int) -> bool:
     return service.is_coordinator(session, staff, point_id) or staff.id in reviewer_ids(
         session, point_id

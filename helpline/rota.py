@@ -344,6 +344,19 @@ def may_fill(session: Session, staff: Staff, point: ContactPoint, shift: Shift) 
         raise RepresentativesOnly()
 
 
+def represented(session: Session, staff: Staff) -> list[ContactPoint]:
+    """The contact points where ``staff`` represents a serving group."""
+    return list(
+        session.scalars(
+            select(ContactPoint)
+            .join(ServingGroup, ServingGroup.contact_point_id == ContactPoint.id)
+            .where(ServingGroup.representative_id == staff.id)
+            .distinct()
+            .order_by(ContactPoint.name)
+        )
+    )
+
+
 def represents(session: Session, staff: Staff, point_id: int) -> bool:
     found = session.scalar(
         select(ServingGroup.id).where(

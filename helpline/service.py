@@ -32,6 +32,7 @@ from helpline.models import (
     ContactPoint,
     DutyPhone,
     HelplineLine,
+    ServingGroup,
     Volunteer,
     contact_point_coordinators,
     contact_point_volunteers,
@@ -80,7 +81,8 @@ def visible_ids(session: Session, staff: Staff) -> set[int] | None:
 
 def takes_part(session: Session, staff: Staff) -> bool:
     """Whether ``staff`` has a place on the helpline: an admin, or a coordinator or volunteer of
-    some contact point (what the console's navigation offers them)."""
+    some contact point, or a serving group's representative (what the console's navigation
+    offers them)."""
     if staff.role is Role.admin:
         return True
     coordinates = select(contact_point_coordinators.c.staff_id).where(
@@ -91,7 +93,9 @@ def takes_part(session: Session, staff: Staff) -> bool:
         .join(contact_point_volunteers, contact_point_volunteers.c.volunteer_id == Volunteer.id)
         .where(Volunteer.staff_id == staff.id)
     )
-    return bool(session.scalar(select(or_(coordinates.exists(), serves.exists()))))
+    represents = select(ServingGroup.id).where(ServingGroup.representative_id == staff.id)
+    either = or_(coordinates.exists(), serves.exists(), represents.exists())
+    return bool(session.scalar(select(either)))
 
 
 # --- contact points --------------------------------------------------------------------------
