@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, undefer
 from auth.models import Staff
 from core.clock import local_time
 from groups.models import Group
-from helpline import seats, service
+from helpline import seats, service, voicemail
 from helpline.exceptions import (
     PassedToUnknownGroup,
     ReviewersOnly,
@@ -41,12 +41,17 @@ def settings_of(point: ContactPoint) -> VoicemailSettings:
 def change_settings(
     session: Session, point: ContactPoint, *, actor: Staff, data: VoicemailSettings
 ) -> VoicemailSettings:
-    """New settings; a new retention applies to the voicemails that arrive from now on."""
+    """New settings. A new retention applies to the voicemails kept now too: shortened, they go
+    sooner (the next retention run destroys those already past it)."""
     point.voicemail_out_of_hours = data.out_of_hours
     point.voicemail_no_answer = data.no_answer
     point.voicemail_max_seconds = data.max_seconds
     point.voicemail_review_at = data.review_at
-    point.voicemail_retention_days = data.retention_days
+    if point.voicemail_retention_days != data.retention_days:
+        point.voicemail_retention_days = data.retention_days
+        kept = session.scalars(select(Voicemail).where(Voicemail.contact_point_id == point.id))
+        for kept_voicemail in kept:
+            kept_voicemail.deletes_at = voicemail.deletes_at(point, kept_voicemail.received_at)
     seats.audited(session, actor, "helpline.voicemail_settings", "contact_point", point.id)
     session.flush()
     return settings_of(point)

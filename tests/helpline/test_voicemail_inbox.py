@@ -148,3 +148,24 @@ def test_a_review_time_that_is_not_a_time_is_refused(
     )
 
     assert response.status_code == 422
+
+
+def test_a_shorter_retention_brings_the_kept_voicemails_end_forward_too(
+    client: TestClient, db: Session, clock: Clock
+) -> None:
+    built, _ = inbox_of(client, db, clock)
+    headers = auth_headers(client, built.world.coordinator)
+    url = P.format(built.world.point.id)
+    body = {
+        "out_of_hours": True,
+        "no_answer": True,
+        "max_seconds": 180,
+        "review_at": "09:00",
+        "retention_days": 7,
+    }
+
+    response = client.put(url + "/voicemail-settings", json=body, headers=headers)
+
+    assert response.status_code == 200, response.text
+    [item] = client.get(url + "/voicemails", headers=headers).json()
+    assert item["deletes_on"] == "2026-03-09"  # a week after 2 March, not 29 March
