@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.database import insert_or_nothing
-from helpline import cover_texts
+from helpline import cover_texts, mentoring
 from helpline.cover_people import (
     busy_then,
     free_cover_volunteers,
@@ -197,6 +197,8 @@ def give_up(
     late = now > shift.starts_at - timedelta(hours=point.signup_cutoff_hours)
     event = "seat_given_up_late" if late else "seat_given_up"
     tell_coordinators(session, shift, event, now, urgent=late, but=volunteer.staff_id)
+    if mentoring.candidates_alone(session, point, shift):  # the one who left was their mentor
+        tell_coordinators(session, shift, "candidate_alone", now, urgent=late)
     return request_cover(session, shift=shift, now=now, reason=reason, given_up_by=volunteer)
 
 

@@ -161,6 +161,21 @@ def check_sign_up(
     raise CandidateNeedsMentor(point.any_experienced_mentor)
 
 
+def candidates_alone(session: Session, point: ContactPoint, shift: Shift) -> bool:
+    """Whether a candidate seated on ``shift`` no longer has whom their sign-up needed beside
+    them (their mentor, or an experienced volunteer where that is enough)."""
+    seated = [seat.volunteer_id for seat in shift.seats if seat.volunteer_id is not None]
+    for volunteer_id in seated:
+        candidacy = open_candidacy(session, point.id, volunteer_id)
+        if candidacy is None:
+            continue
+        try:
+            check_sign_up(session, point, shift, session.get_one(Volunteer, volunteer_id))
+        except CandidateNeedsMentor:
+            return True
+    return False
+
+
 def notify_candidacies_ending(session: Session, *, now: datetime) -> int:
     """Tell the coordinators of each candidacy ending in a month; how many messages were new."""
     rows = session.execute(

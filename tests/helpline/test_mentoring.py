@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
 from helpline import mentoring, seats, shifts
 from helpline.exceptions import CandidateNeedsMentor, MentorNotExperienced
 from helpline.models import Candidacy, CandidacyStatus, Shift
+from notifications.models import Kind, OutboxMessage
 from tests.clock import Clock
 from tests.factories import auth_headers, create_staff
 from tests.helpline.world import Point, contact_point, weekly
@@ -159,3 +161,26 @@ def test_the_coordinator_seats_a_candidate_without_the_rule(db: Session, clock: 
         now=NOW + timedelta(minutes=1),
     )
     assert built.shift.seats[0].volunteer_id == built.point.volunteers[0].id
+
+
+def test_the_coordinators_hear_when_a_mentor_leaves_their_candidate_alone_on_a_shift(
+    db: Session, clock: Clock
+) -> None:
+    built = team(db, clock)
+    sign_up(db, built, 1)  # the mentor
+    sign_up(db, built, 0)  # the candidate, beside them
+    sign_up(db, built, 2)  # someone experienced, but not the mentor
+    mentor = built.point.volunteers[1]
+    built.point.coordinator.email = "coordinator@example.org"
+
+    seats.withdraw(db, built.point.point, built.shift, mentor, now=NOW)
+
+    told = db.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == Kind.duty_notice,
+            OutboxMessage.staff_id == built.point.coordinator.id,
+        )
+    ).all()
+    assert "candidate_alone" in {row.payload["event"] for row in told}
+    # The candidate keeps the seat: the coordinators decide what to do.
+    assert built.point.volunteers[0].id in {seat.volunteer_id for seat in built.shift.seats}
