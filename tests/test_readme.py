@@ -94,6 +94,13 @@ def credentials(printed: str, who: str) -> tuple[str, str]:
 
 
 @pytest.mark.integration
+def test_the_table_of_scheduled_jobs_lists_every_job() -> None:
+    from supportline.jobs import job_specs
+
+    listed = set(re.findall(r"^\| `([a-z_]+)` \| [0-9]+ (?:s|min|h) \|", README, re.MULTILINE))
+    assert listed == {spec.name for spec in job_specs()}
+
+
 def test_the_quick_start_phones_dial_in_as_printed(
     demo: tuple[subprocess.Popen[str], str],
 ) -> None:
