@@ -101,6 +101,16 @@ def test_the_table_of_scheduled_jobs_lists_every_job() -> None:
     assert listed == {spec.name for spec in job_specs()}
 
 
+def test_every_setting_is_documented() -> None:
+    from core.settings import Settings
+
+    names = {
+        str(field.validation_alias or f"SUPPORTLINE_{name.upper()}")
+        for name, field in Settings.model_fields.items()
+    }
+    assert {name for name in names if f"`{name}`" not in README} == set()
+
+
 def test_the_quick_start_phones_dial_in_as_printed(
     demo: tuple[subprocess.Popen[str], str],
 ) -> None:
