@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
@@ -318,6 +319,20 @@ MATRIX: dict[tuple[str, str], tuple[Build, dict[str, int]]] = {
 }
 
 
+def answer_as(
+    client: TestClient, staff: Staff | None, request: dict[str, Any], expected: int
+) -> Response:
+    """``request`` sent as ``staff`` (None: anonymous) answers ``expected``; a refusal in the
+    API's one error shape."""
+    headers = auth_headers(client, staff) if staff else {}
+    response = client.request(headers=headers, **request)
+    assert response.status_code == expected, response.text
+    if response.status_code >= 400:
+        body = response.json()
+        assert set(body) == {"error", "detail"} and body["detail"]
+    return response
+
+
 def every_matrix() -> dict[tuple[str, str], tuple[Build, dict[str, int]]]:
     """This matrix and those of the ``test_role_matrix_<part>.py`` modules beside it."""
     found = dict(MATRIX)
@@ -346,10 +361,4 @@ def test_helpline_role_matrix(
     clock.set(NOW)
     world = build_world(db)
     build, expected = MATRIX[endpoint]
-    staff = world.caller(caller)
-    headers = auth_headers(client, staff) if staff else {}
-    response = client.request(headers=headers, **build(world))
-    assert response.status_code == expected[caller], response.text
-    if response.status_code >= 400:
-        body = response.json()
-        assert set(body) == {"error", "detail"} and body["detail"]
+    answer_as(client, world.caller(caller), build(world), expected[caller])

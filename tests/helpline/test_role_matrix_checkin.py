@@ -20,6 +20,7 @@ from tests.helpline.test_role_matrix import (
     NOW,
     P,
     World,
+    answer_as,
     at,
     build_world,
     call,
@@ -79,13 +80,7 @@ def test_checkin_role_matrix(
     make, expected = MATRIX[endpoint]
     request = make(built.world)
     request["url"] = request["url"].format(running=built.running.id, waiting=built.waiting.id)
-    staff = built.world.caller(caller)
-    headers = auth_headers(client, staff) if staff else {}
-    response = client.request(headers=headers, **request)
-    assert response.status_code == expected[caller], response.text
-    if response.status_code >= 400:
-        body = response.json()
-        assert set(body) == {"error", "detail"} and body["detail"]
+    answer_as(client, built.world.caller(caller), request, expected[caller])
 
 
 NAMED = [

@@ -17,13 +17,13 @@ from helpline import cover, seats, shifts, swaps
 from helpline.models import CoverRequest, SeatOffer
 from helpline.schemas import TemplateCreate
 from tests.clock import Clock
-from tests.factories import auth_headers
 from tests.helpline.test_role_matrix import (
     CALLERS,
     NOW,
     Build,
     P,
     World,
+    answer_as,
     build_world,
     call,
     coordinators,
@@ -125,10 +125,4 @@ def test_cover_role_matrix(
         offer_to_all=world.offer_to_all.id,
         own_offer=world.own_offer.id,
     )
-    staff = world.base.caller(caller)
-    headers = auth_headers(client, staff) if staff else {}
-    response = client.request(headers=headers, **request)
-    assert response.status_code == expected[caller], response.text
-    if response.status_code >= 400:
-        body = response.json()
-        assert set(body) == {"error", "detail"} and body["detail"]
+    answer_as(client, world.base.caller(caller), request, expected[caller])

@@ -20,12 +20,13 @@ from helpline import mentoring, rota
 from helpline.models import Candidacy, ServingGroup, Volunteer
 from helpline.rota_schemas import ServingGroupCreate
 from tests.clock import Clock
-from tests.factories import auth_headers, create_staff
+from tests.factories import create_staff
 from tests.helpline.test_role_matrix import (
     NOW,
     P,
     World,
     _volunteer,
+    answer_as,
     build_world,
 )
 
@@ -177,10 +178,4 @@ def test_rota_role_matrix(
     clock.set(NOW)
     world = build_rota_world(db)
     build, expected = MATRIX[endpoint]
-    staff = world.caller(caller)
-    headers = auth_headers(client, staff) if staff else {}
-    response = client.request(headers=headers, **build(world))
-    assert response.status_code == expected[caller], response.text
-    if response.status_code >= 400:
-        body = response.json()
-        assert set(body) == {"error", "detail"} and body["detail"]
+    answer_as(client, world.caller(caller), build(world), expected[caller])

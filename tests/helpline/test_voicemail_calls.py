@@ -65,6 +65,15 @@ def stored(db: Session) -> list[Voicemail]:
     return list(db.scalars(select(Voicemail).order_by(Voicemail.id)))
 
 
+def leave_a_message(db: Session, admin: Staff, clock: Clock, sim: LocalTwilio) -> None:
+    """A caller out of hours on Saturday speaks for twelve seconds, then presses #."""
+    clock.set(SATURDAY)
+    point = warszawa(db, admin, clock, voicemail_out_of_hours=True)
+    caller = sim.dial(point.line, CALLER)
+    clock.advance(seconds=12)
+    caller.press("#")
+
+
 def test_out_of_hours_the_caller_leaves_a_message_fetched_encrypted_and_deleted_at_twilio(
     db: Session,
     admin: Staff,
@@ -184,11 +193,7 @@ def test_a_failed_fetch_is_kept_visible_and_retried_after_a_backoff(
     sim: LocalTwilio,
     sessions: sessionmaker[Session],
 ) -> None:
-    clock.set(SATURDAY)
-    point = warszawa(db, admin, clock, voicemail_out_of_hours=True)
-    caller = sim.dial(point.line, CALLER)
-    clock.advance(seconds=12)
-    caller.press("#")
+    leave_a_message(db, admin, clock, sim)
     [message] = stored(db)
     twilio = FakeRecordings({message.recording_sid: b"RIFF-audio-bytes"}, failing=2)
 
@@ -221,11 +226,7 @@ def test_a_failed_delete_is_retried_without_fetching_again(
     sim: LocalTwilio,
     sessions: sessionmaker[Session],
 ) -> None:
-    clock.set(SATURDAY)
-    point = warszawa(db, admin, clock, voicemail_out_of_hours=True)
-    caller = sim.dial(point.line, CALLER)
-    clock.advance(seconds=12)
-    caller.press("#")
+    leave_a_message(db, admin, clock, sim)
     [message] = stored(db)
     twilio = DeleteFailsOnce({message.recording_sid: b"audio"})
 
@@ -248,11 +249,7 @@ def test_a_recording_twilio_no_longer_has_is_marked_failed_and_not_retried(
     sim: LocalTwilio,
     sessions: sessionmaker[Session],
 ) -> None:
-    clock.set(SATURDAY)
-    point = warszawa(db, admin, clock, voicemail_out_of_hours=True)
-    caller = sim.dial(point.line, CALLER)
-    clock.advance(seconds=12)
-    caller.press("#")
+    leave_a_message(db, admin, clock, sim)
 
     voicemail.fetch_due(sessions, now=clock.now(), recordings=FakeRecordings())
 
@@ -287,11 +284,7 @@ def test_a_callback_for_an_unknown_call_or_recording_stores_nothing(
 def test_a_callback_twilio_repeats_is_one_voicemail(
     db: Session, admin: Staff, clock: Clock, sim: LocalTwilio
 ) -> None:
-    clock.set(SATURDAY)
-    point = warszawa(db, admin, clock, voicemail_out_of_hours=True)
-    caller = sim.dial(point.line, CALLER)
-    clock.advance(seconds=12)
-    caller.press("#")
+    leave_a_message(db, admin, clock, sim)
     [callback] = [hook for hook in sim.sent if hook.url.endswith("/recording")]
 
     sim.post(callback.url, callback.params)
