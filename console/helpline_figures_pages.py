@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from console import charts
 from console.dependencies import ConsoleCoordinatedPoint, ConsoleStaff
-from console.helpline_views import OUTCOME_FILTERS, duration, month_key
+from console.helpline_views import OUTCOME_FILTERS, duration
 from console.rendering import SECURITY_HEADERS, ngettext, render
 from core.clock import Now
 from core.database import SessionDep
 from core.settings import get_settings
-from helpline import figures
+from helpline import figures, schedule
 from helpline.models import CallOutcome, ContactPoint
 from helpline.schemas import FiguresRead
 
@@ -100,8 +100,8 @@ def figures_page(
         figures=found,
         month_name=month.first.strftime("%B %Y"),
         month=month.key,
-        previous=month_key(month.previous),
-        next=month_key(month.following),
+        previous=schedule.month_key(month.previous),
+        next=schedule.month_key(month.following),
         heat=_heat(found),
         charts=_charts(found),
         median_wait=duration(round(wait)) if wait is not None else "",

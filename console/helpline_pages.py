@@ -28,7 +28,7 @@ from core.clock import Now
 from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
 from core.schemas import PathId
-from helpline import inbox, rota, seats, service
+from helpline import inbox, rota, schedule, seats, service
 from helpline.models import ContactPoint, Shift, Volunteer
 from helpline.schemas import SeatAssign
 
@@ -41,12 +41,8 @@ def point_path(point_id: int) -> str:
 
 
 def _month_path(point: ContactPoint, shift: Shift) -> str:
-    month = helpline_views.month_key(shift.local_date)
+    month = schedule.month_key(shift.local_date)
     return f"{point_path(point.id)}?month={month}#shift-{shift.id}"
-
-
-def _shift_path(point: ContactPoint, shift: Shift) -> str:
-    return f"{point_path(point.id)}/shifts/{shift.id}"
 
 
 @router.get("")

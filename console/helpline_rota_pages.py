@@ -24,7 +24,7 @@ from core.database import SessionDep
 from core.errors import Conflict, InvalidInput
 from core.schemas import PathId
 from helpline import dependencies as helpline_dependencies
-from helpline import mentoring, rota, rota_views, seats, service, terms, views
+from helpline import mentoring, rota, rota_views, schedule, seats, service, terms, views
 from helpline.models import Candidacy, ContactPoint, DutyPhone, DutyPhoneKind, ServingGroup
 from helpline.rota_schemas import (
     CandidacyCreate,
@@ -111,7 +111,7 @@ def _page(
 
 
 def _path(point: ContactPoint, month: date | None = None) -> str:
-    query = f"?month={helpline_views.month_key(month)}" if month else ""
+    query = f"?month={schedule.month_key(month)}" if month else ""
     return f"{PREFIX}/helpline/{point.id}/rota{query}"
 
 

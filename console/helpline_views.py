@@ -3,10 +3,8 @@ usernames and duty phones' labels on the schedule, never a volunteer's or a call
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -14,8 +12,7 @@ from auth import service as auth_service
 from auth.models import Staff
 from console.rendering import ngettext
 from core.clock import local_time
-from core.errors import InvalidInput
-from helpline import records, seats, service, shifts, views
+from helpline import records, schedule, seats, service, shifts, views
 from helpline.models import (
     CallOutcome,
     ContactPoint,
@@ -30,8 +27,6 @@ from helpline.models import (
 from helpline.schemas import CallRead, OnDutyRead, ShiftRead, VolunteerRead
 
 CALLS_PAGE = 50
-MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-
 # Words for the helpline's codes, as a person reads them.
 RINGS_AT = {
     RingsAt.own_phone: "the volunteer's own phone",
@@ -118,26 +113,11 @@ class TeamPage:
     candidates: list[Staff]  # active accounts not yet on this team
 
 
-def month_key(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def month_of(value: str | None, point: ContactPoint, now: datetime) -> date:
     """The first day of ``value`` (YYYY-MM), or of the contact point's current local month."""
     if value is None:
-        return now.astimezone(ZoneInfo(point.time_zone)).date().replace(day=1)
-    found = MONTH.fullmatch(value)
-    try:
-        # Not the first or the last year a date can hold: the page links the months around it.
-        if found is None or not 1 < int(found[1]) < 9999:
-            raise ValueError(value)
-        return date(int(found[1]), int(found[2]), 1)
-    except ValueError:
-        raise InvalidInput("choose a month like 2026-03") from None
-
-
-def _next_month(first: date) -> date:
-    return (first + timedelta(days=32)).replace(day=1)
+        return schedule.this_month(point.time_zone, now)
+    return schedule.parse_month(value)
 
 
 def _rows(
@@ -170,14 +150,14 @@ def _own_volunteer(session: Session, staff: Staff, point: ContactPoint) -> Volun
 def month_page(
     session: Session, *, point: ContactPoint, staff: Staff, month: date, now: datetime
 ) -> MonthPage:
-    following = _next_month(month)
+    following = schedule.next_month(month)
     found = shifts.shifts_between(session, point, month, following - timedelta(days=1))
     volunteer = _own_volunteer(session, staff, point)
     return MonthPage(
         point=point,
         month=month,
-        previous=month_key((month - timedelta(days=1)).replace(day=1)),
-        next=month_key(following),
+        previous=schedule.month_key((month - timedelta(days=1)).replace(day=1)),
+        next=schedule.month_key(following),
         rows=_rows(session, point, found, volunteer, now),
         on_duty=records.on_duty_now(session, point, now=now),
         coordinator=service.is_coordinator(session, staff, point.id),

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.database import insert_or_nothing
-from helpline import cover_texts, mentoring
+from helpline import cover_texts, mentoring, words
 from helpline.cover_people import (
     busy_then,
     free_cover_volunteers,
@@ -62,6 +62,7 @@ from helpline.models import (
     ShiftStatus,
     Volunteer,
 )
+from helpline.words import Reply
 from notifications import notices
 from notifications.models import Kind, OutboxMessage, Status
 
@@ -158,6 +159,8 @@ def _offer(session: Session, request: CoverRequest, shift: Shift, now: datetime)
         for volunteer in free_cover_volunteers(session, shift, but=asked)
         if volunteer.id != request.given_up_by_id
     ]
+    language = session.get_one(ContactPoint, shift.contact_point_id).language
+    accept_word = words.suggested(Reply.accept, language)
     for volunteer in candidates:
         session.execute(
             insert_or_nothing(session, CoverOffer).values(
@@ -173,6 +176,7 @@ def _offer(session: Session, request: CoverRequest, shift: Shift, now: datetime)
             version=request.id,
             expires_at=shift.starts_at if shift.starts_at > now else shift.ends_at,
             now=now,
+            reply=accept_word,
         )
     return len(candidates)
 

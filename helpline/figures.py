@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from groups.schedule import local_to_utc
-from helpline.exceptions import BadMonth
+from helpline import schedule
 from helpline.models import (
     CallOutcome,
     ContactPoint,
@@ -41,7 +40,6 @@ from helpline.models import (
 )
 from helpline.schemas import FiguresRead, ShareRead, ShiftFiguresRead
 
-MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 CSV_COLUMNS = ("month", "section", "name", "weekday", "hour", "value")
@@ -65,7 +63,7 @@ class Month:
 
     @property
     def following(self) -> date:
-        return _next_month(self.first)
+        return schedule.next_month(self.first)
 
     @property
     def previous(self) -> date:
@@ -76,19 +74,11 @@ def month_of(point: ContactPoint, value: str | None, *, now: datetime) -> Month:
     """The month ``value`` (YYYY-MM) at ``point``, or its current local month."""
     zone = ZoneInfo(point.time_zone)
     if value is None:
-        first = now.astimezone(zone).date().replace(day=1)
+        first = schedule.this_month(point.time_zone, now)
     else:
-        found = MONTH.fullmatch(value.strip())
-        # Not the first or last year a date holds: the months around it must exist too.
-        if found is None or not 1 < int(found[1]) < 9999 or not 1 <= int(found[2]) <= 12:
-            raise BadMonth()
-        first = date(int(found[1]), int(found[2]), 1)
-    following = _next_month(first)
+        first = schedule.parse_month(value)
+    following = schedule.next_month(first)
     return Month(first, local_to_utc(first, 0, zone), local_to_utc(following, 0, zone))
-
-
-def _next_month(first: date) -> date:
-    return (first + timedelta(days=32)).replace(day=1)
 
 
 def month_figures(

@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from core.settings import get_settings
 from groups.schedule import local_to_utc, parse_minute
+from helpline import words
 from helpline.models import ContactPoint, Seat, Shift, ShiftStatus, Volunteer
+from helpline.words import Reply
 from notifications import notices
 
 EVENING, SOON = "duty_tomorrow", "duty_soon"
@@ -51,7 +53,7 @@ def due(shift: Shift, zone: ZoneInfo, now: datetime) -> str | None:
 def queue_due(session: Session, *, now: datetime) -> int:
     """Queue the reminders due now; returns how many messages were new."""
     rows = session.execute(
-        select(Shift, ContactPoint.time_zone)
+        select(Shift, ContactPoint.time_zone, ContactPoint.language)
         .join(ContactPoint, ContactPoint.id == Shift.contact_point_id)
         .where(
             Shift.status == ShiftStatus.scheduled,
@@ -61,7 +63,7 @@ def queue_due(session: Session, *, now: datetime) -> int:
         .order_by(Shift.starts_at)
     ).all()
     queued = 0
-    for shift, zone in rows:
+    for shift, zone, language in rows:
         which = due(shift, ZoneInfo(zone), now)
         if which is None:
             continue
@@ -80,5 +82,6 @@ def queue_due(session: Session, *, now: datetime) -> int:
                 shift_id=shift.id,
                 now=now,
                 expires_at=shift.starts_at,
+                reply=words.suggested(Reply.decline, language),
             )
     return queued

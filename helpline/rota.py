@@ -13,10 +13,9 @@ with volunteers of the contact point, or mark the group as serving as a whole on
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session
 from auth.models import Staff
 from core import pii
 from groups.models import Group
-from helpline import seats, service, shifts
+from helpline import schedule, seats, service, shifts
 from helpline.exceptions import (
     GroupNotFound,
     MonthHasNoShifts,
@@ -158,19 +157,6 @@ def _represent(
 # --- months ----------------------------------------------------------------------------------
 
 
-def month_label(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
-def parse_month(label: str) -> date:
-    year, number = label.split("-")
-    return date(int(year), int(number), 1)
-
-
-def last_day(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
 @dataclass(frozen=True)
 class RotaShift:
     shift: Shift
@@ -182,7 +168,7 @@ def month_shifts(session: Session, point: ContactPoint, month: date) -> list[Rot
     """The month's scheduled shifts (local dates) with the group covering each, if any."""
     found = [
         shift
-        for shift in shifts.shifts_between(session, point, month, last_day(month))
+        for shift in shifts.shifts_between(session, point, month, schedule.last_day(month))
         if shift.status is ShiftStatus.scheduled
     ]
     assigned = {
@@ -236,13 +222,13 @@ def generate(
 ) -> RotaMonth:
     """The month's rota: its coming shifts to the groups whose turn it is; see the module."""
     today = now.astimezone(ZoneInfo(point.time_zone)).date()
-    if last_day(month) < today:
+    if schedule.last_day(month) < today:
         raise MonthOver()
     # Shifts are planned some weeks ahead; the whole month must be there to be shared out.
-    shifts.plan(session, point, now=now, weeks=(last_day(month) - today).days // 7 + 1)
+    shifts.plan(session, point, now=now, weeks=(schedule.last_day(month) - today).days // 7 + 1)
     coming = [row for row in month_shifts(session, point, month) if row.shift.ends_at > now]
     if not coming:
-        raise MonthHasNoShifts(month_label(month))
+        raise MonthHasNoShifts(schedule.month_key(month))
     start = _start(session, point, month)
     turn = in_turn(list_groups(session, point), start, point.rota_groups_per_month)
     for n, row in enumerate(coming):
@@ -288,7 +274,7 @@ def tell_representative(
         event="rota_dates",
         contact_point_id=point.id,
         subject_id=group.id,
-        about=month_label(month),
+        about=schedule.month_key(month),
         staff_ids=[group.representative_id] if group.representative_id else [],
         serving_group_id=group.id,
         now=now,
@@ -405,11 +391,3 @@ def serve_whole(
     session.flush()
     audited(session, actor, "rota.whole_group", "shift", shift.id)
     return assignment
-
-
-def coming_months(today: date, count: int = 3) -> list[date]:
-    first = today.replace(day=1)
-    months = [first]
-    for _ in range(count - 1):
-        months.append((months[-1] + timedelta(days=32)).replace(day=1))
-    return months

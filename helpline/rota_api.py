@@ -17,7 +17,7 @@ from core.clock import Now
 from core.database import SessionDep
 from core.errors import API_ERRORS
 from core.schemas import PathId
-from helpline import mentoring, rota, rota_views, seats, service, terms, views
+from helpline import mentoring, rota, rota_views, schedule, seats, service, terms, views
 from helpline.dependencies import CoordinatedPoint, RotaPoint
 from helpline.rota_schemas import (
     MONTH_PATTERN,
@@ -92,7 +92,7 @@ def update_serving_group(
 @router.get(POINT + "/rota/{month}", response_model=RotaMonthRead)
 def get_rota(month: Month, point: RotaPoint, session: SessionDep) -> object:
     """Which group covers which shift in the month (volunteers, representatives, coordinators)."""
-    return rota_views.month_read(session, point, rota.parse_month(month))
+    return rota_views.month_read(session, point, schedule.parse_month(month))
 
 
 @router.post(POINT + "/rota/{month}/generate", response_model=RotaMonthRead)
@@ -100,7 +100,7 @@ def generate_rota(
     *, month: Month, point: CoordinatedPoint, session: SessionDep, staff: CurrentStaff, now: Now
 ) -> object:
     """Share the month's shifts out to the groups whose turn it is; again: hand edits stay."""
-    first = rota.parse_month(month)
+    first = schedule.parse_month(month)
     rota.generate(session, point, month=first, actor=staff, now=now)
     return rota_views.month_read(session, point, first)
 

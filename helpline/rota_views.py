@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from helpline import rota, seats
+from helpline import rota, schedule, seats
 from helpline.models import ContactPoint, Shift
 from helpline.rota_schemas import RotaMonthRead, RotaShiftRead
 
@@ -30,7 +30,7 @@ def shift_read(row: rota.RotaShift) -> RotaShiftRead:
 def month_read(session: Session, point: ContactPoint, month: date) -> RotaMonthRead:
     record = rota.get_month(session, point, month)
     return RotaMonthRead(
-        month=rota.month_label(month),
+        month=schedule.month_key(month),
         generated_at=record.generated_at if record else None,
         next_position=record.next_position if record else None,
         shifts=[shift_read(row) for row in rota.month_shifts(session, point, month)],

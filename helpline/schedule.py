@@ -9,11 +9,13 @@ first of the two (``groups.schedule.local_to_utc``, the meetings' rule).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from groups.schedule import MINUTES_PER_WEEK, format_minute, local_to_utc
+from helpline.exceptions import BadMonth
 
 DAY = 24 * 60
 
@@ -74,3 +76,36 @@ def clash(one: Weekly, other: Weekly) -> bool:
     a = one.weekday * DAY + one.start_minute
     b = other.weekday * DAY + other.start_minute
     return (b - a) % MINUTES_PER_WEEK < one.minutes or (a - b) % MINUTES_PER_WEEK < other.minutes
+
+
+# --- months: the rota's, the calendar's and the figures' unit, named YYYY-MM -----------------
+
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def month_key(day: date) -> str:
+    """The month ``day`` falls in, as YYYY-MM."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def parse_month(value: str) -> date:
+    """The first day of the month ``value`` (YYYY-MM); :class:`BadMonth` for anything else.
+    Not the first or the last year a date holds: the months around it must exist too."""
+    found = MONTH.fullmatch(value.strip())
+    if found is None or not 1 < int(found[1]) < 9999 or not 1 <= int(found[2]) <= 12:
+        raise BadMonth()
+    return date(int(found[1]), int(found[2]), 1)
+
+
+def this_month(time_zone: str, now: datetime) -> date:
+    """The first day of the local month ``now`` is in."""
+    return now.astimezone(ZoneInfo(time_zone)).date().replace(day=1)
+
+
+def next_month(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+def last_day(first: date) -> date:
+    """The last day of the month that starts on ``first``."""
+    return next_month(first) - timedelta(days=1)

@@ -73,6 +73,7 @@ def _to_volunteer(
         **values,
         "end": local_time(shift.ends_at, point.time_zone),
         "link": console_link(point.id, shift.id),
+        "reply": str(row.payload.get("reply", "")),
     }
     return (
         render.text(point.language, "volunteer_sms", **values),

@@ -250,6 +250,7 @@ def notify_volunteer(
     now: datetime,
     version: int | None = None,
     expires_at: datetime | None = None,
+    reply: str = "",
 ) -> int:
     """A reminder or a cover request to a volunteer by the channel they chose: an SMS to the
     phone their seats ring (so a reply — NO, YES — comes from the number that finds them), or
@@ -275,6 +276,7 @@ def notify_volunteer(
             "contact_point_id": contact_point_id,
             "shift_id": shift_id,
             "volunteer_id": volunteer.id,
+            "reply": reply,  # the word the SMS asks for (NO to a reminder, YES to a cover request)
         },
         tag=event,
         expires_at=expires_at,

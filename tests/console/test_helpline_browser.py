@@ -11,9 +11,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from auth.models import Role, Staff
-from console.helpline_views import describe, month_key
+from console.helpline_views import describe
 from core.database import utcnow
 from helpline import shifts
+from helpline.schedule import month_key
 from tests.console.conftest import LiveServer
 from tests.console.test_browser import look, seed, sign_in
 from tests.factories import create_staff

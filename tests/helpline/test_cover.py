@@ -21,6 +21,7 @@ from notifications.delivery import Providers
 from notifications.models import Channel, Kind, OutboxMessage
 from tests.clock import Clock
 from tests.factories import create_staff
+from tests.fixtures.settings import Change
 from tests.helpline.world import Point, contact_point, weekly
 from tests.notifications.conftest import dispatcher
 from tests.notifications.fakes import FakeMailer, FakeSms
@@ -279,3 +280,20 @@ def test_no_name_number_or_address_in_cover_messages_or_logs(
     texts += [f"{record.getMessage()} {record.__dict__}" for record in caplog.records]
     for text in texts:
         assert not any(secret in text for secret in secrets), text
+
+
+def test_the_reminder_and_the_cover_request_ask_for_the_configured_words(
+    db: Session, clock: Clock, settings: Change
+) -> None:
+    settings(helpline_decline_words="ODMAWIAM", helpline_accept_words="BIORĘ")
+    world = team(db, clock)
+    reminders.queue_due(db, now=EVENING)
+    clock.set(EVENING)
+    [reminder, *_] = [s.body for s in sent_sms(db, clock).sent if s.to == world.point.phones[0]]
+    assert "Odpisz ODMAWIAM, jeśli nie możesz przyjść." in reminder
+
+    cover.reply_decline(db, volunteer=world.seated, now=EVENING)
+    asked = [s.body for s in sent_sms(db, clock).sent if s.to == world.point.phones[1]]
+    assert asked and "Odpisz BIORĘ, aby je wziąć." in asked[-1]
+    # And the words asked for are the words understood.
+    assert cover.reply_accept(db, volunteer=world.first, now=EVENING).startswith("Dziękujemy")
